@@ -1,0 +1,117 @@
+/* fixture.c — see fixture.h. Test-only code: failures abort loudly. */
+#include "fixture.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *fx_dir(void) {
+    const char *d = getenv("NNLAB_FIXTURES");
+    return d && *d ? d : "tests/fixtures";
+}
+
+cJSON *fx_load(const char *path) {
+    char full[1024];
+    if (path[0] == '/') snprintf(full, sizeof full, "%s", path);
+    else snprintf(full, sizeof full, "%s/%s", fx_dir(), path);
+    FILE *f = fopen(full, "rb");
+    if (!f) { fprintf(stderr, "fixture: cannot open %s\n", full); return NULL; }
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)len + 1);
+    if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        fprintf(stderr, "fixture: cannot read %s\n", full);
+        fclose(f); free(buf); return NULL;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    if (!j) fprintf(stderr, "fixture: %s is not valid JSON\n", full);
+    return j;
+}
+
+static double *tensor(const cJSON *obj, const char *key, size_t shape[8], size_t *ndim, size_t *n) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!t) { fprintf(stderr, "fixture: no tensor '%s'\n", key); abort(); }
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(t, "shape");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(t, "data");
+    if (!cJSON_IsArray(data)) data = t; /* a bare array: 1-D */
+    size_t nd = 0, count = 1;
+    if (cJSON_IsArray(sh)) {
+        const cJSON *d;
+        cJSON_ArrayForEach(d, sh) {
+            if (nd == 8) { fprintf(stderr, "fixture: '%s' has > 8 dims\n", key); abort(); }
+            shape[nd] = (size_t)d->valuedouble;
+            count *= shape[nd++];
+        }
+    } else {
+        shape[0] = (size_t)cJSON_GetArraySize(data);
+        nd = 1;
+        count = shape[0];
+    }
+    if ((size_t)cJSON_GetArraySize(data) != count) {
+        fprintf(stderr, "fixture: '%s' shape/data mismatch\n", key); abort();
+    }
+    double *out = malloc((count ? count : 1) * sizeof *out);
+    if (!out) abort();
+    size_t i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, data) out[i++] = v->valuedouble;
+    if (ndim) *ndim = nd;
+    if (n) *n = count;
+    return out;
+}
+
+double *fx_tensor_f64(const cJSON *obj, const char *key, size_t shape[8], size_t *ndim, size_t *n) {
+    size_t sh[8];
+    return tensor(obj, key, shape ? shape : sh, ndim, n);
+}
+
+float *fx_tensor_f32(const cJSON *obj, const char *key, size_t shape[8], size_t *ndim, size_t *n) {
+    size_t sh[8], count;
+    double *d = tensor(obj, key, shape ? shape : sh, ndim, &count);
+    float *f = malloc((count ? count : 1) * sizeof *f);
+    if (!f) abort();
+    for (size_t i = 0; i < count; i++) f[i] = (float)d[i];
+    free(d);
+    if (n) *n = count;
+    return f;
+}
+
+double fx_num(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v)) { fprintf(stderr, "fixture: no number '%s'\n", key); abort(); }
+    return v->valuedouble;
+}
+
+const char *fx_str(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double fx_max_rel_err_f32(const float *got, const double *want, size_t n, double floor) {
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double g = got[i], w = want[i];
+        if (isnan(w) != isnan(g)) return INFINITY;
+        if (isnan(w)) continue;
+        double e = fabs(g - w) / fmax(fabs(w), floor);
+        if (e > worst) worst = e;
+    }
+    return worst;
+}
+
+double fx_max_rel_err_f64(const double *got, const double *want, size_t n, double floor) {
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double g = got[i], w = want[i];
+        if (isnan(w) != isnan(g)) return INFINITY;
+        if (isnan(w)) continue;
+        double e = fabs(g - w) / fmax(fabs(w), floor);
+        if (e > worst) worst = e;
+    }
+    return worst;
+}
