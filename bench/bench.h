@@ -1,0 +1,52 @@
+/* bench.h — tiny benchmark harness: run a case repeatedly, print one JSON line.
+ *
+ *   {"op": "conv", "shape": "256x256x3 k3x3 n1", "impl": "nnlab", "ms_median": 0.41, "gflops": 12.3}
+ *
+ * Header-only; each bench/bench_*.c is its own program run by `make bench`. */
+#ifndef NN_BENCH_H
+#define NN_BENCH_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static inline double bench_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int bench_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Run fn(ctx) `warmup` times, then time `reps` runs (at least 0.3 s worth, at most 200) and
+ * return the median in milliseconds. */
+static inline double bench_median_ms(void (*fn)(void *), void *ctx, int warmup) {
+    for (int i = 0; i < warmup; i++) fn(ctx);
+    enum { MAXR = 200 };
+    double t[MAXR];
+    int n = 0;
+    double start = bench_now_ms();
+    while (n < MAXR && (n < 5 || bench_now_ms() - start < 300.0)) {
+        double t0 = bench_now_ms();
+        fn(ctx);
+        t[n++] = bench_now_ms() - t0;
+    }
+    qsort(t, (size_t)n, sizeof t[0], bench_cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* Print one result line; flops <= 0 prints "gflops": null. */
+static inline void bench_report(const char *op, const char *shape, double ms, double flops) {
+    if (flops > 0)
+        printf("{\"op\": \"%s\", \"shape\": \"%s\", \"impl\": \"nnlab\", \"ms_median\": %.4f, "
+               "\"gflops\": %.2f}\n", op, shape, ms, flops / (ms * 1e6));
+    else
+        printf("{\"op\": \"%s\", \"shape\": \"%s\", \"impl\": \"nnlab\", \"ms_median\": %.4f, "
+               "\"gflops\": null}\n", op, shape, ms);
+    fflush(stdout);
+}
+
+#endif
