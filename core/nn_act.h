@@ -26,6 +26,9 @@ typedef struct nn_activation {
 /* y[i] = act(x[i]) for i < n; y == x (in place) is allowed. */
 void nn_act_forward(float *y, const float *x, size_t n, nn_activation act);
 
+/* act(x) for one value (the same results as nn_act_forward). */
+float nn_act_scalar(float x, nn_activation act);
+
 /* Backward: dx[i] += dy[i] * act'(x[i]), given the forward input x. */
 void nn_act_backward(float *dx, const float *dy, const float *x, size_t n, nn_activation act);
 

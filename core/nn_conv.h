@@ -37,6 +37,12 @@ void nn_workspace_free(nn_workspace *ws);
 nn_code nn_conv_output_size(size_t H, size_t W, size_t C, size_t N, size_t KH, size_t KW,
                             const nn_conv_params *p, size_t *OH, size_t *OW, nn_error *err);
 
+/* Bytes of workspace nn_conv2d_forward will use for these shapes (0 when none is needed), so a
+ * model can reserve its scratch once up front. Same validation and errors as
+ * nn_conv_output_size. */
+nn_code nn_conv_workspace_size(size_t H, size_t W, size_t C, size_t N, size_t KH, size_t KW,
+                               const nn_conv_params *p, size_t *bytes, nn_error *err);
+
 /* Fast convolution (blocked, SIMD chosen at run time, both cores).
  * y:      [OH, OW, N] output, written
  * x:      [H, W, C]   input

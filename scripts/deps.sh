@@ -9,7 +9,8 @@ profile=${1:-test}
 
 run_pkgs=(gcc make pkg-config libc6-dev libmicrohttpd-dev libcjson-dev libstb-dev)
 test_pkgs=(clang libclang-rt-14-dev llvm libcriterion-dev libcurl4-openssl-dev curl valgrind
-           nodejs npm chromium wrk python3)
+           nodejs npm chromium wrk python3
+           yamllint python3-yaml nginx tini shellcheck)
 case "$profile" in
   run)  want=("${run_pkgs[@]}") ;;
   test) want=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;

@@ -1,0 +1,145 @@
+/* bench_conv.c — convolution benchmarks of issue 2 plus the machine's measured peak FMA rate.
+ *
+ * Cases (op / shape strings shared with bench/torch_bench.py):
+ *   conv        256x256x3 k3x3 n1 relu        one 3x3 kernel + ReLU
+ *   conv_layer  256x256x3 k3x3 n16 sigmoid    16 filters + sigmoid
+ *   conv_layer  224x224x3 k3x3 n64 pad1       64 filters, padding 1
+ *   peak_fma    avx512 1 thread / 2 threads   independent FMA chains, no memory traffic
+ *   memset_floor                              writing the 64-filter layer's 12.8 MB output once
+ * Output and workspace buffers are allocated once and reused, as a model would. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "nn_conv.h"
+#include "nn_parallel.h"
+#include "nn_rng.h"
+
+typedef struct conv_case {
+    const char *op, *shape;
+    size_t H, W, C, N, K, pad;
+    nn_act_kind act;
+    float *x, *k, *b, *y;
+    nn_workspace ws;
+    double flops;
+} conv_case;
+
+static void run_conv(void *ctx) {
+    conv_case *c = ctx;
+    nn_conv_params p = {1, 1, c->pad, c->pad, {c->act, 0.01f}};
+    if (nn_conv2d_forward(c->y, c->x, c->k, c->b, c->H, c->W, c->C, c->N, c->K, c->K, &p, &c->ws, NULL)) abort();
+}
+
+static float *filled(nn_rng *r, size_t n) {
+    float *a = malloc(n * sizeof *a);
+    if (!a) abort();
+    for (size_t i = 0; i < n; i++) a[i] = 2.0f * nn_rng_uniformf(r) - 1.0f;
+    return a;
+}
+
+/* ---- peak: 2 FMA ports x 16 lanes x 2 flops per cycle if the core has them ---- */
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx512f"))) static double fma_loop512(long iters) {
+    __m512 a[12], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) a[i] = _mm512_set1_ps((float)i);
+    for (long it = 0; it < iters; it++)
+#pragma GCC unroll 12
+        for (int i = 0; i < 12; i++) a[i] = _mm512_fmadd_ps(a[i], m, c);
+    float s = 0, out[16];
+    for (int i = 0; i < 12; i++) {
+        _mm512_storeu_ps(out, a[i]);
+        s += out[0];
+    }
+    return s;
+}
+#endif
+
+typedef struct peak_arg { long iters; double ms, sink; } peak_arg;
+
+static void *peak_thread(void *p) {
+    peak_arg *a = p;
+    double t0 = bench_now_ms();
+#if defined(__x86_64__)
+    a->sink = fma_loop512(a->iters);
+#endif
+    a->ms = bench_now_ms() - t0;
+    return NULL;
+}
+
+/* Best of several runs of `threads` threads, each doing iters x 12 FMAs of 16 lanes. */
+static double peak_gflops(int threads) {
+    const long iters = 4000000;
+    double best = 0;
+    for (int rep = 0; rep < 7; rep++) {
+        pthread_t t[8];
+        peak_arg a[8];
+        double t0 = bench_now_ms();
+        for (int i = 0; i < threads; i++) {
+            a[i] = (peak_arg){iters, 0, 0};
+            pthread_create(&t[i], NULL, peak_thread, &a[i]);
+        }
+        for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+        double ms = bench_now_ms() - t0;
+        double gf = (double)threads * (double)iters * 12 * 16 * 2 / (ms * 1e6);
+        if (gf > best) best = gf;
+    }
+    return best;
+}
+
+/* The floor for a store-bound layer: writing its output once (memset of a reused buffer). */
+typedef struct fill_case { float *p; size_t n; } fill_case;
+static void run_fill(void *ctx) {
+    fill_case *f = ctx;
+    memset(f->p, 0, f->n * sizeof(float));
+}
+
+int main(void) {
+    nn_rng r;
+    nn_rng_seed(&r, 1);
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) {
+        double p1 = peak_gflops(1), p2 = peak_gflops((int)nn_parallel_threads());
+        printf("{\"op\": \"peak_fma\", \"shape\": \"avx512 1 thread\", \"impl\": \"nnlab\", \"ms_median\": null, "
+               "\"gflops\": %.1f}\n", p1);
+        printf("{\"op\": \"peak_fma\", \"shape\": \"avx512 %zu threads\", \"impl\": \"nnlab\", \"ms_median\": null, "
+               "\"gflops\": %.1f}\n", nn_parallel_threads(), p2);
+        fflush(stdout);
+    }
+#endif
+    {
+        fill_case f = {aligned_alloc(64, (size_t)224 * 224 * 64 * sizeof(float)), (size_t)224 * 224 * 64};
+        if (!f.p) abort();
+        bench_report("memset_floor", "224x224x64 output (12.8 MB)", bench_median_ms(run_fill, &f, 5), 0);
+        free(f.p);
+    }
+    conv_case cases[] = {
+        {.op = "conv", .shape = "256x256x3 k3x3 n1 relu", .H = 256, .W = 256, .C = 3, .N = 1, .K = 3,
+         .pad = 0, .act = NN_ACT_RELU},
+        {.op = "conv_layer", .shape = "256x256x3 k3x3 n16 sigmoid", .H = 256, .W = 256, .C = 3, .N = 16,
+         .K = 3, .pad = 0, .act = NN_ACT_SIGMOID},
+        {.op = "conv_layer", .shape = "224x224x3 k3x3 n64 pad1", .H = 224, .W = 224, .C = 3, .N = 64, .K = 3,
+         .pad = 1, .act = NN_ACT_IDENTITY},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        conv_case *c = &cases[i];
+        nn_conv_params p = {1, 1, c->pad, c->pad, {c->act, 0.01f}};
+        size_t OH, OW;
+        if (nn_conv_output_size(c->H, c->W, c->C, c->N, c->K, c->K, &p, &OH, &OW, NULL)) abort();
+        c->x = filled(&r, c->H * c->W * c->C);
+        c->k = filled(&r, c->N * c->K * c->K * c->C);
+        c->b = filled(&r, c->N);
+        c->y = aligned_alloc(64, (OH * OW * c->N * sizeof(float) + 63) / 64 * 64);
+        c->flops = nn_conv_flops(OH, OW, c->N, c->K, c->K, c->C);
+        double ms = bench_median_ms(run_conv, c, 20);
+        bench_report(c->op, c->shape, ms, c->flops);
+        free(c->x), free(c->k), free(c->b), free(c->y);
+        nn_workspace_free(&c->ws);
+    }
+    return 0;
+}

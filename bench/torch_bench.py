@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""PyTorch side of `make bench`: the issue-2 cases on this machine, in the same run, printed as
+the same JSON lines as the nnlab benchmarks ({"op", "shape", "impl": "torch", "ms_median",
+"gflops"}, same op/shape strings).
+
+Each case runs in PyTorch's best CPU configuration that we found: torch.set_num_threads(2) (the
+machine's cores), torch.no_grad(), inputs and weights prepared once, in-place / out= variants for
+the element-wise and reduction steps (F.conv2d and the pools have no out= form), and both memory
+formats (channels_last and contiguous NCHW) tried: the faster is reported, named in "config".
+Median of many runs after a warm-up."""
+import json
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+THREADS = 2
+MIN_RUNS, MAX_RUNS, MIN_SECONDS, WARMUP = 20, 400, 0.5, 10
+
+
+def median_ms(fn):
+    for _ in range(WARMUP):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < MAX_RUNS and (len(times) < MIN_RUNS or time.perf_counter() - start < MIN_SECONDS):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def conv_flops(oh, ow, n, kh, kw, c):
+    return 2.0 * oh * ow * n * kh * kw * c
+
+
+def report(op, shape, ms, flops, config):
+    print(json.dumps({"op": op, "shape": shape, "impl": "torch", "ms_median": round(ms, 4),
+                      "gflops": round(flops / (ms * 1e6), 2) if flops else None,
+                      "config": config}), flush=True)
+
+
+def best(make_fn, formats=("channels_last", "contiguous")):
+    """make_fn(memory_format) -> zero-arg callable; returns (ms, format) of the faster one."""
+    results = []
+    for name in formats:
+        fmt = torch.channels_last if name == "channels_last" else torch.contiguous_format
+        results.append((median_ms(make_fn(fmt)), name))
+    return min(results)
+
+
+def rand(*shape):
+    return torch.rand(*shape, dtype=torch.float32) * 2 - 1
+
+
+def conv_case(h, w, c, n, k, pad, act):
+    x0, w0, b0 = rand(1, c, h, w), rand(n, c, k, k), rand(n)
+
+    def make(fmt):
+        x = x0.contiguous(memory_format=fmt)
+        wt = w0.contiguous(memory_format=fmt)
+
+        def run():
+            y = F.conv2d(x, wt, b0, stride=1, padding=pad)
+            if act == "relu":
+                torch.relu_(y)
+            elif act == "sigmoid":
+                torch.sigmoid(y, out=y)
+            return y
+        return run
+    return make
+
+
+def maxpool_case(h, w, c):
+    x0 = rand(1, c, h, w)
+
+    def make(fmt):
+        x = x0.contiguous(memory_format=fmt)
+        return lambda: F.max_pool2d(x, 2, 2)
+    return make
+
+
+def gap_case(h, w, c):
+    x0 = rand(1, c, h, w)
+    out = torch.empty(1, c)
+
+    def make(fmt):
+        x = x0.contiguous(memory_format=fmt)
+        return lambda: torch.mean(x, dim=(2, 3), out=out)
+    return make
+
+
+def cnn_case():
+    """The default architecture of /work/shared/API.md on a 224x224x3 image."""
+    g = torch.Generator().manual_seed(0)
+    w1, b1 = torch.rand(16, 3, 3, 3, generator=g) - 0.5, torch.rand(16, generator=g) - 0.5
+    w2, b2 = torch.rand(32, 16, 3, 3, generator=g) - 0.5, torch.rand(32, generator=g) - 0.5
+    l1, lb1 = torch.rand(20, 32, generator=g) - 0.5, torch.rand(20, generator=g) - 0.5
+    l2, lb2 = torch.rand(1000, 20, generator=g) - 0.5, torch.rand(1000, generator=g) - 0.5
+    x0 = torch.rand(1, 3, 224, 224, generator=g)
+
+    def make(fmt):
+        x = x0.contiguous(memory_format=fmt)
+        c1, c2 = w1.contiguous(memory_format=fmt), w2.contiguous(memory_format=fmt)
+
+        def run():
+            y = torch.relu_(F.conv2d(x, c1, b1, stride=2))        # 111x111x16
+            y = F.max_pool2d(y, 2, 2)                             # 55x55x16
+            y = torch.relu_(F.conv2d(y, c2, b2, padding=1))       # 55x55x32
+            y = F.max_pool2d(y, 2, 2)                             # 27x27x32
+            y = torch.mean(y, dim=(2, 3))                         # 32
+            h = torch.tanh_(F.linear(y, l1, lb1))                 # 20
+            logits = F.linear(h, l2, lb2)                         # 1000
+            return torch.softmax(logits, 1)
+        return run
+    flops = (conv_flops(111, 111, 16, 3, 3, 3) + conv_flops(55, 55, 32, 3, 3, 16)
+             + 2.0 * 32 * 20 + 2.0 * 20 * 1000)
+    return make, flops
+
+
+def main():
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        cases = [
+            ("conv", "256x256x3 k3x3 n1 relu", conv_case(256, 256, 3, 1, 3, 0, "relu"),
+             conv_flops(254, 254, 1, 3, 3, 3)),
+            ("conv_layer", "256x256x3 k3x3 n16 sigmoid", conv_case(256, 256, 3, 16, 3, 0, "sigmoid"),
+             conv_flops(254, 254, 16, 3, 3, 3)),
+            ("conv_layer", "224x224x3 k3x3 n64 pad1", conv_case(224, 224, 3, 64, 3, 1, None),
+             conv_flops(224, 224, 64, 3, 3, 3)),
+            ("maxpool", "254x254x16 k2 s2", maxpool_case(254, 254, 16), None),
+            ("global_avgpool", "254x254x16", gap_case(254, 254, 16), None),
+        ]
+        make, flops = cnn_case()
+        cases.append(("cnn_forward", "224x224x3 default", make, flops))
+        for op, shape, make_fn, flops in cases:
+            ms, fmt = best(make_fn)
+            report(op, shape, ms, flops, f"{fmt}, {THREADS} threads, no_grad, torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()

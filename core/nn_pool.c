@@ -1,0 +1,502 @@
+/* nn_pool.c — windowed and global pooling, channels-last; see nn_pool.h.
+ *
+ * The fast kernels keep channels innermost: each output pixel reduces its window with vectors
+ * across C (AVX-512, 16 channels a vector with a masked tail, when the CPU has it; SSE otherwise),
+ * so every load is contiguous.
+ * Max pooling reproduces PyTorch's NaN rule `if (v > m || isnan(v)) m = v` exactly, vectorised as
+ * m = isnan(v) ? v : maxps(v, m) (maxps returns its second operand when either is NaN, so a NaN
+ * already in m stays). Work is split over output rows (windowed) or a FIXED number of pixel
+ * chunks (global), so results never depend on the thread count. */
+#include "nn_pool.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "nn_parallel.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define NN_POOL_SSE 1
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define NN_POOL_AVX512 1
+#define T512 __attribute__((target("avx512f")))
+#endif
+
+/* Below this many input floats touched, threading costs more than it saves. */
+#define PAR_MIN_WORK ((size_t)1 << 15)
+
+/* AVX-512 when the CPU has it, unless NNLAB_SIMD says "generic" or "avx2" (the SSE kernels).
+ * Every path sums in the same order, so all give the same bits. */
+static int use_avx512(void) {
+#ifdef NN_POOL_AVX512
+    static atomic_int v = -1; /* every thread computes the same value */
+    int r = atomic_load_explicit(&v, memory_order_relaxed);
+    if (r < 0) {
+        const char *force = getenv("NNLAB_SIMD");
+        __builtin_cpu_init();
+        r = __builtin_cpu_supports("avx512f") && !(force && (!strcmp(force, "generic") || !strcmp(force, "avx2")));
+        atomic_store_explicit(&v, r, memory_order_relaxed);
+    }
+    return r;
+#else
+    return 0;
+#endif
+}
+
+nn_code nn_pool_parse(const char *name, nn_pool_kind *out, nn_error *err) {
+    if (!name) return nn_fail(err, NN_INVALID, "function", "function must be a string");
+    if (!strcasecmp(name, "max")) *out = NN_POOL_MAX;
+    else if (!strcasecmp(name, "average") || !strcasecmp(name, "avg") || !strcasecmp(name, "mean"))
+        *out = NN_POOL_AVG;
+    else
+        return nn_fail(err, NN_INVALID, "function", "unknown pooling function '%.40s' (max, average)",
+                       name);
+    return NN_OK;
+}
+
+const char *nn_pool_name(nn_pool_kind kind) {
+    switch (kind) {
+    case NN_POOL_MAX: return "max";
+    case NN_POOL_AVG: return "average";
+    }
+    return "?";
+}
+
+static nn_code check_input(size_t H, size_t W, size_t C, nn_error *err) {
+    if (H == 0 || W == 0 || C == 0)
+        return nn_fail(err, NN_INVALID, "input", "input must not be empty (got %zux%zux%zu)", H, W, C);
+    size_t dims[3] = {H, W, C}, n;
+    if (nn_size_prod(dims, 3, &n) || n > SIZE_MAX / sizeof(float))
+        return nn_fail(err, NN_TOO_LARGE, "input", "input %zux%zux%zu is too large", H, W, C);
+    return NN_OK;
+}
+
+static int kind_ok(nn_pool_kind k) { return k == NN_POOL_MAX || k == NN_POOL_AVG; }
+
+nn_code nn_pool_output_size(size_t H, size_t W, size_t C, const nn_pool_params *p, size_t *OH,
+                            size_t *OW, nn_error *err) {
+    if (!p) return nn_fail(err, NN_INVALID, "function", "pooling parameters missing");
+    if (!kind_ok(p->kind)) return nn_fail(err, NN_INVALID, "function", "unknown pooling function");
+    if (p->size_h == 0 || p->size_w == 0)
+        return nn_fail(err, NN_INVALID, "size", "pool size must be >= 1 (got %zux%zu)", p->size_h,
+                       p->size_w);
+    if (p->stride_h == 0 || p->stride_w == 0)
+        return nn_fail(err, NN_INVALID, "stride", "stride must be >= 1 (got %zux%zu)", p->stride_h,
+                       p->stride_w);
+    nn_code c = check_input(H, W, C, err);
+    if (c) return c;
+    if (p->size_h > H || p->size_w > W)
+        return nn_fail(err, NN_INVALID, "size", "pool window %zux%zu is larger than the %zux%zu input",
+                       p->size_h, p->size_w, H, W);
+    size_t oh = (H - p->size_h) / p->stride_h + 1, ow = (W - p->size_w) / p->stride_w + 1;
+    if (OH) *OH = oh;
+    if (OW) *OW = ow;
+    return NN_OK;
+}
+
+/* ---- windowed pooling -------------------------------------------------------------------- */
+
+typedef struct pool_job {
+    float *y;
+    const float *x;
+    size_t W, C, OW;
+    nn_pool_params p;
+} pool_job;
+
+/* Reduce one window for channels [c0, c0+n) with scalars (the tail, or non-SSE builds). */
+static void window_scalar(float *yo, const float *xw, size_t W, size_t C, size_t c0, size_t n,
+                          const nn_pool_params *p) {
+    float inv = 1.0f / (float)(p->size_h * p->size_w);
+    for (size_t c = c0; c < c0 + n; c++) {
+        if (p->kind == NN_POOL_MAX) {
+            float m = xw[c];
+            for (size_t ky = 0; ky < p->size_h; ky++)
+                for (size_t kx = 0; kx < p->size_w; kx++) {
+                    float v = xw[(ky * W + kx) * C + c];
+                    if (v > m || isnan(v)) m = v;
+                }
+            yo[c] = m;
+        } else {
+            float s = 0.0f;
+            for (size_t ky = 0; ky < p->size_h; ky++)
+                for (size_t kx = 0; kx < p->size_w; kx++) s += xw[(ky * W + kx) * C + c];
+            yo[c] = s * inv;
+        }
+    }
+}
+
+#ifdef NN_POOL_SSE
+static inline __m128 max_nan(__m128 m, __m128 v) {
+    __m128 isn = _mm_cmpunord_ps(v, v);
+    return _mm_or_ps(_mm_and_ps(isn, v), _mm_andnot_ps(isn, _mm_max_ps(v, m)));
+}
+
+/* One output pixel, every channel. */
+static void window_sse(float *yo, const float *xw, size_t W, size_t C, const nn_pool_params *p) {
+    size_t kh = p->size_h, kw = p->size_w, rowstep = W * C;
+    size_t c = 0;
+    if (p->kind == NN_POOL_MAX) {
+        for (; c + 16 <= C; c += 16) {
+            const float *b = xw + c;
+            __m128 m0 = _mm_loadu_ps(b), m1 = _mm_loadu_ps(b + 4), m2 = _mm_loadu_ps(b + 8),
+                   m3 = _mm_loadu_ps(b + 12);
+            for (size_t ky = 0; ky < kh; ky++) {
+                const float *r = b + ky * rowstep;
+                for (size_t kx = 0; kx < kw; kx++, r += C) {
+                    m0 = max_nan(m0, _mm_loadu_ps(r));
+                    m1 = max_nan(m1, _mm_loadu_ps(r + 4));
+                    m2 = max_nan(m2, _mm_loadu_ps(r + 8));
+                    m3 = max_nan(m3, _mm_loadu_ps(r + 12));
+                }
+            }
+            _mm_storeu_ps(yo + c, m0);
+            _mm_storeu_ps(yo + c + 4, m1);
+            _mm_storeu_ps(yo + c + 8, m2);
+            _mm_storeu_ps(yo + c + 12, m3);
+        }
+        for (; c + 4 <= C; c += 4) {
+            const float *b = xw + c;
+            __m128 m0 = _mm_loadu_ps(b);
+            for (size_t ky = 0; ky < kh; ky++) {
+                const float *r = b + ky * rowstep;
+                for (size_t kx = 0; kx < kw; kx++, r += C) m0 = max_nan(m0, _mm_loadu_ps(r));
+            }
+            _mm_storeu_ps(yo + c, m0);
+        }
+    } else {
+        __m128 inv = _mm_set1_ps(1.0f / (float)(kh * kw));
+        for (; c + 16 <= C; c += 16) {
+            const float *b = xw + c;
+            __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            for (size_t ky = 0; ky < kh; ky++) {
+                const float *r = b + ky * rowstep;
+                for (size_t kx = 0; kx < kw; kx++, r += C) {
+                    s0 = _mm_add_ps(s0, _mm_loadu_ps(r));
+                    s1 = _mm_add_ps(s1, _mm_loadu_ps(r + 4));
+                    s2 = _mm_add_ps(s2, _mm_loadu_ps(r + 8));
+                    s3 = _mm_add_ps(s3, _mm_loadu_ps(r + 12));
+                }
+            }
+            _mm_storeu_ps(yo + c, _mm_mul_ps(s0, inv));
+            _mm_storeu_ps(yo + c + 4, _mm_mul_ps(s1, inv));
+            _mm_storeu_ps(yo + c + 8, _mm_mul_ps(s2, inv));
+            _mm_storeu_ps(yo + c + 12, _mm_mul_ps(s3, inv));
+        }
+        for (; c + 4 <= C; c += 4) {
+            const float *b = xw + c;
+            __m128 s0 = _mm_setzero_ps();
+            for (size_t ky = 0; ky < kh; ky++) {
+                const float *r = b + ky * rowstep;
+                for (size_t kx = 0; kx < kw; kx++, r += C) s0 = _mm_add_ps(s0, _mm_loadu_ps(r));
+            }
+            _mm_storeu_ps(yo + c, _mm_mul_ps(s0, inv));
+        }
+    }
+    if (c < C) window_scalar(yo, xw, W, C, c, C - c, p);
+}
+#endif
+
+
+#ifdef NN_POOL_AVX512
+T512 static inline __m512 max_nan512(__m512 m, __m512 v) {
+    return _mm512_mask_mov_ps(_mm512_max_ps(v, m), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
+}
+
+/* Output rows [begin, end) with 16 channels per vector (a masked vector for the tail). */
+T512 static void pool_rows_512(float *y, const float *x, size_t W, size_t C, size_t OW,
+                               const nn_pool_params *p, size_t begin, size_t end) {
+    size_t kh = p->size_h, kw = p->size_w, rowstep = W * C;
+    __mmask16 tail = (__mmask16)((1u << (C % 16)) - 1);
+    __m512 inv = _mm512_set1_ps(1.0f / (float)(kh * kw));
+    int is_max = p->kind == NN_POOL_MAX;
+    for (size_t oy = begin; oy < end; oy++) {
+        for (size_t ox = 0; ox < OW; ox++) {
+            const float *xw = x + (oy * p->stride_h * W + ox * p->stride_w) * C;
+            float *yo = y + (oy * OW + ox) * C;
+            for (size_t c = 0; c < C; c += 16) {
+                __mmask16 m = C - c >= 16 ? (__mmask16)0xFFFF : tail;
+                __m512 a = is_max ? _mm512_set1_ps(-INFINITY) : _mm512_setzero_ps();
+                for (size_t ky = 0; ky < kh; ky++) {
+                    const float *r = xw + ky * rowstep + c;
+                    for (size_t kx = 0; kx < kw; kx++, r += C) {
+                        __m512 v = _mm512_maskz_loadu_ps(m, r);
+                        a = is_max ? max_nan512(a, v) : _mm512_add_ps(a, v);
+                    }
+                }
+                if (!is_max) a = _mm512_mul_ps(a, inv);
+                _mm512_mask_storeu_ps(yo + c, m, a);
+            }
+        }
+    }
+}
+#endif
+
+static void pool_rows(void *ctx, size_t begin, size_t end, size_t worker) {
+    (void)worker;
+    const pool_job *j = ctx;
+#ifdef NN_POOL_AVX512
+    if (j->C >= 8 && use_avx512()) {
+        pool_rows_512(j->y, j->x, j->W, j->C, j->OW, &j->p, begin, end);
+        return;
+    }
+#endif
+    size_t W = j->W, C = j->C, OW = j->OW;
+    for (size_t oy = begin; oy < end; oy++) {
+        const float *xr = j->x + oy * j->p.stride_h * W * C;
+        float *yr = j->y + oy * OW * C;
+        for (size_t ox = 0; ox < OW; ox++) {
+            const float *xw = xr + ox * j->p.stride_w * C;
+#ifdef NN_POOL_SSE
+            window_sse(yr + ox * C, xw, W, C, &j->p);
+#else
+            window_scalar(yr + ox * C, xw, W, C, 0, C, &j->p);
+#endif
+        }
+    }
+}
+
+nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C,
+                          const nn_pool_params *p, nn_error *err) {
+    size_t OH, OW;
+    nn_code c = nn_pool_output_size(H, W, C, p, &OH, &OW, err);
+    if (c) return c;
+    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
+    pool_job j = {y, x, W, C, OW, *p};
+    /* Work per output row, in input floats read. */
+    size_t row_work = OW * C * p->size_h * p->size_w;
+    if (row_work * OH < PAR_MIN_WORK || nn_parallel_threads() < 2) {
+        pool_rows(&j, 0, OH, 0);
+    } else {
+        size_t grain = PAR_MIN_WORK / (row_work ? row_work : 1);
+        nn_parallel_for(OH, grain ? grain : 1, pool_rows, &j);
+    }
+    return NN_OK;
+}
+
+nn_code nn_pool2d_naive(float *y, const float *x, size_t H, size_t W, size_t C,
+                        const nn_pool_params *p, nn_error *err) {
+    size_t OH, OW;
+    nn_code c = nn_pool_output_size(H, W, C, p, &OH, &OW, err);
+    if (c) return c;
+    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
+    for (size_t oy = 0; oy < OH; oy++)
+        for (size_t ox = 0; ox < OW; ox++)
+            for (size_t ch = 0; ch < C; ch++) {
+                float m = -INFINITY;
+                double s = 0.0;
+                for (size_t ky = 0; ky < p->size_h; ky++)
+                    for (size_t kx = 0; kx < p->size_w; kx++) {
+                        float v = x[((oy * p->stride_h + ky) * W + ox * p->stride_w + kx) * C + ch];
+                        if (v > m || isnan(v)) m = v;
+                        s += v;
+                    }
+                y[(oy * OW + ox) * C + ch] =
+                    p->kind == NN_POOL_MAX ? m : (float)(s / (double)(p->size_h * p->size_w));
+            }
+    return NN_OK;
+}
+
+nn_code nn_pool2d_backward(float *dx, const float *dy, const float *x, size_t H, size_t W,
+                           size_t C, const nn_pool_params *p, nn_error *err) {
+    size_t OH, OW;
+    nn_code c = nn_pool_output_size(H, W, C, p, &OH, &OW, err);
+    if (c) return c;
+    if (!dx || !dy || (!x && p->kind == NN_POOL_MAX))
+        return nn_fail(err, NN_INVALID, "input", "gradient buffers must not be NULL");
+    float inv = 1.0f / (float)(p->size_h * p->size_w);
+    for (size_t oy = 0; oy < OH; oy++)
+        for (size_t ox = 0; ox < OW; ox++)
+            for (size_t ch = 0; ch < C; ch++) {
+                float g = dy[(oy * OW + ox) * C + ch];
+                size_t base = (oy * p->stride_h * W + ox * p->stride_w) * C + ch;
+                if (p->kind == NN_POOL_MAX) {
+                    /* PyTorch's argmax: strictly greater wins, a NaN always wins. */
+                    float m = -INFINITY;
+                    size_t best = base;
+                    for (size_t ky = 0; ky < p->size_h; ky++)
+                        for (size_t kx = 0; kx < p->size_w; kx++) {
+                            size_t i = base + (ky * W + kx) * C;
+                            if (x[i] > m || isnan(x[i])) { m = x[i]; best = i; }
+                        }
+                    dx[best] += g;
+                } else {
+                    for (size_t ky = 0; ky < p->size_h; ky++)
+                        for (size_t kx = 0; kx < p->size_w; kx++) dx[base + (ky * W + kx) * C] += g * inv;
+                }
+            }
+    return NN_OK;
+}
+
+/* ---- global pooling ----------------------------------------------------------------------- */
+
+#define GP_CHUNKS 8   /* fixed pixel chunks: the summation order never depends on threads */
+#define GP_CBLOCK 64  /* channels per pass (partials live on the stack) */
+
+typedef struct gp_job {
+    const float *x;
+    size_t npix, C, c0, cb;
+    nn_pool_kind kind;
+    double sum[GP_CHUNKS][GP_CBLOCK];
+    float max[GP_CHUNKS][GP_CBLOCK];
+} gp_job;
+
+
+#ifdef NN_POOL_AVX512
+/* One pixel chunk of channels [0, cb) at base (row stride C): sums in double (sequential per
+ * channel, like the other paths) or NaN-propagating max. */
+T512 static void gp_chunk_512(const float *base, size_t C, size_t cb, size_t p0, size_t p1,
+                              nn_pool_kind kind, double *sum, float *mx) {
+    for (size_t c = 0; c < cb; c += 16) {
+        __mmask16 m = cb - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cb - c)) - 1);
+        const float *r = base + c;
+        if (kind == NN_POOL_MAX) {
+            __m512 a = _mm512_set1_ps(-INFINITY);
+            for (size_t px = p0; px < p1; px++) a = max_nan512(a, _mm512_maskz_loadu_ps(m, r + px * C));
+            _mm512_mask_storeu_ps(mx + c, m, a);
+        } else {
+            __m512d lo = _mm512_setzero_pd(), hi = lo;
+            for (size_t px = p0; px < p1; px++) {
+                __m512 v = _mm512_maskz_loadu_ps(m, r + px * C);
+                lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+                hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+            }
+            __mmask8 mlo = (__mmask8)(m & 0xFF), mhi = (__mmask8)(m >> 8);
+            _mm512_mask_storeu_pd(sum + c, mlo, lo);
+            _mm512_mask_storeu_pd(sum + c + 8, mhi, hi);
+        }
+    }
+}
+#endif
+
+static void gp_chunks(void *ctx, size_t begin, size_t end, size_t worker) {
+    (void)worker;
+    gp_job *j = ctx;
+    size_t C = j->C, cb = j->cb;
+    for (size_t k = begin; k < end; k++) {
+        size_t p0 = j->npix * k / GP_CHUNKS, p1 = j->npix * (k + 1) / GP_CHUNKS;
+        const float *base = j->x + j->c0;
+#ifdef NN_POOL_AVX512
+        if (cb >= 8 && use_avx512()) {
+            gp_chunk_512(base, C, cb, p0, p1, j->kind, j->sum[k], j->max[k]);
+            continue;
+        }
+#endif
+        if (j->kind == NN_POOL_MAX) {
+            float m[GP_CBLOCK];
+            for (size_t c = 0; c < cb; c++) m[c] = -INFINITY;
+            for (size_t px = p0; px < p1; px++) {
+                const float *r = base + px * C;
+                size_t c = 0;
+#ifdef NN_POOL_SSE
+                for (; c + 4 <= cb; c += 4)
+                    _mm_storeu_ps(m + c, max_nan(_mm_loadu_ps(m + c), _mm_loadu_ps(r + c)));
+#endif
+                for (; c < cb; c++)
+                    if (r[c] > m[c] || isnan(r[c])) m[c] = r[c];
+            }
+            for (size_t c = 0; c < cb; c++) j->max[k][c] = m[c];
+        } else {
+            /* Sums in double, so even millions of pixels average to the correctly rounded float. */
+            size_t c = 0;
+#ifdef NN_POOL_SSE
+            for (; c + 16 <= cb; c += 16) { /* 16 channels in 8 double registers */
+                __m128d a0 = _mm_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                for (size_t px = p0; px < p1; px++) {
+                    const float *r = base + px * C + c;
+                    __m128 v0 = _mm_loadu_ps(r), v1 = _mm_loadu_ps(r + 4), v2 = _mm_loadu_ps(r + 8),
+                           v3 = _mm_loadu_ps(r + 12);
+                    a0 = _mm_add_pd(a0, _mm_cvtps_pd(v0));
+                    a1 = _mm_add_pd(a1, _mm_cvtps_pd(_mm_movehl_ps(v0, v0)));
+                    a2 = _mm_add_pd(a2, _mm_cvtps_pd(v1));
+                    a3 = _mm_add_pd(a3, _mm_cvtps_pd(_mm_movehl_ps(v1, v1)));
+                    a4 = _mm_add_pd(a4, _mm_cvtps_pd(v2));
+                    a5 = _mm_add_pd(a5, _mm_cvtps_pd(_mm_movehl_ps(v2, v2)));
+                    a6 = _mm_add_pd(a6, _mm_cvtps_pd(v3));
+                    a7 = _mm_add_pd(a7, _mm_cvtps_pd(_mm_movehl_ps(v3, v3)));
+                }
+                double *o = j->sum[k] + c;
+                _mm_storeu_pd(o, a0); _mm_storeu_pd(o + 2, a1); _mm_storeu_pd(o + 4, a2);
+                _mm_storeu_pd(o + 6, a3); _mm_storeu_pd(o + 8, a4); _mm_storeu_pd(o + 10, a5);
+                _mm_storeu_pd(o + 12, a6); _mm_storeu_pd(o + 14, a7);
+            }
+            for (; c + 4 <= cb; c += 4) {
+                __m128d a0 = _mm_setzero_pd(), a1 = a0;
+                for (size_t px = p0; px < p1; px++) {
+                    __m128 v0 = _mm_loadu_ps(base + px * C + c);
+                    a0 = _mm_add_pd(a0, _mm_cvtps_pd(v0));
+                    a1 = _mm_add_pd(a1, _mm_cvtps_pd(_mm_movehl_ps(v0, v0)));
+                }
+                _mm_storeu_pd(j->sum[k] + c, a0);
+                _mm_storeu_pd(j->sum[k] + c + 2, a1);
+            }
+#endif
+            for (; c < cb; c++) {
+                double a = 0.0;
+                for (size_t px = p0; px < p1; px++) a += base[px * C + c];
+                j->sum[k][c] = a;
+            }
+        }
+    }
+}
+
+static nn_code gp_check(const float *y, const float *x, size_t H, size_t W, size_t C,
+                        nn_pool_kind kind, nn_error *err) {
+    if (!kind_ok(kind)) return nn_fail(err, NN_INVALID, "function", "unknown pooling function");
+    nn_code c = check_input(H, W, C, err);
+    if (c) return c;
+    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
+    return NN_OK;
+}
+
+nn_code nn_global_pool_forward(float *y, const float *x, size_t H, size_t W, size_t C,
+                               nn_pool_kind kind, nn_error *err) {
+    nn_code code = gp_check(y, x, H, W, C, kind, err);
+    if (code) return code;
+    gp_job j;
+    j.x = x;
+    j.npix = H * W;
+    j.C = C;
+    j.kind = kind;
+    int par = j.npix * C >= PAR_MIN_WORK && nn_parallel_threads() > 1;
+    for (size_t c0 = 0; c0 < C; c0 += GP_CBLOCK) {
+        j.c0 = c0;
+        j.cb = C - c0 < GP_CBLOCK ? C - c0 : GP_CBLOCK;
+        if (par) nn_parallel_for(GP_CHUNKS, 1, gp_chunks, &j);
+        else gp_chunks(&j, 0, GP_CHUNKS, 0);
+        for (size_t c = 0; c < j.cb; c++) {
+            if (kind == NN_POOL_MAX) {
+                float m = j.max[0][c];
+                for (size_t k = 1; k < GP_CHUNKS; k++)
+                    if (j.max[k][c] > m || isnan(j.max[k][c])) m = j.max[k][c];
+                y[c0 + c] = m;
+            } else {
+                double s = 0.0;
+                for (size_t k = 0; k < GP_CHUNKS; k++) s += j.sum[k][c];
+                y[c0 + c] = (float)(s / (double)j.npix);
+            }
+        }
+    }
+    return NN_OK;
+}
+
+nn_code nn_global_pool_naive(float *y, const float *x, size_t H, size_t W, size_t C,
+                             nn_pool_kind kind, nn_error *err) {
+    nn_code code = gp_check(y, x, H, W, C, kind, err);
+    if (code) return code;
+    for (size_t c = 0; c < C; c++) {
+        float m = -INFINITY;
+        double s = 0.0;
+        for (size_t i = 0; i < H * W; i++) {
+            float v = x[i * C + c];
+            if (v > m || isnan(v)) m = v;
+            s += v;
+        }
+        y[c] = kind == NN_POOL_MAX ? m : (float)(s / (double)(H * W));
+    }
+    return NN_OK;
+}

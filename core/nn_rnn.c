@@ -1,0 +1,64 @@
+/* nn_rnn.c — Elman RNN cell forward and BPTT; see nn_rnn.h. */
+#include "nn_rnn.h"
+
+#include <math.h>
+#include <string.h>
+
+void nn_rnn_forward(double *h, const double *x, const double *h0, const double *w_ih,
+                    const double *w_hh, const double *b_ih, const double *b_hh, size_t T, size_t I,
+                    size_t H) {
+    for (size_t t = 0; t < T; t++) {
+        const double *xt = x + t * I;
+        const double *hp = t ? h + (t - 1) * H : h0;
+        double *ht = h + t * H;
+        for (size_t j = 0; j < H; j++) {
+            const double *wi = w_ih + j * I;
+            double a = b_ih[j];
+            for (size_t k = 0; k < I; k++) a += wi[k] * xt[k];
+            double b = b_hh[j];
+            if (hp) {
+                const double *wh = w_hh + j * H;
+                for (size_t k = 0; k < H; k++) b += wh[k] * hp[k];
+            }
+            ht[j] = tanh(a + b);
+        }
+    }
+}
+
+void nn_rnn_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih,
+                     double *db_hh, const double *dh, const double *h, const double *x,
+                     const double *h0, const double *w_ih, const double *w_hh, size_t T, size_t I,
+                     size_t H, double *scratch) {
+    double *dnext = scratch;    /* [H] gradient flowing into h_{t} from step t+1 */
+    double *da = scratch + H;   /* [H] gradient w.r.t. the pre-activation */
+    memset(dnext, 0, H * sizeof *dnext);
+    for (size_t t = T; t-- > 0;) {
+        const double *ht = h + t * H;
+        const double *hp = t ? h + (t - 1) * H : h0;
+        const double *xt = x + t * I;
+        const double *dht = dh + t * H;
+        for (size_t j = 0; j < H; j++) da[j] = (dht[j] + dnext[j]) * (1.0 - ht[j] * ht[j]);
+        for (size_t j = 0; j < H; j++) {
+            db_ih[j] += da[j];
+            db_hh[j] += da[j];
+            double *gwi = dw_ih + j * I;
+            for (size_t k = 0; k < I; k++) gwi[k] += da[j] * xt[k];
+            if (hp) {
+                double *gwh = dw_hh + j * H;
+                for (size_t k = 0; k < H; k++) gwh[k] += da[j] * hp[k];
+            }
+        }
+        if (dx) {
+            double *dxt = dx + t * I;
+            for (size_t j = 0; j < H; j++)
+                for (size_t k = 0; k < I; k++) dxt[k] += w_ih[j * I + k] * da[j];
+        }
+        memset(dnext, 0, H * sizeof *dnext);
+        for (size_t j = 0; j < H; j++) {
+            const double *wh = w_hh + j * H;
+            for (size_t k = 0; k < H; k++) dnext[k] += wh[k] * da[j];
+        }
+    }
+    if (dh0)
+        for (size_t k = 0; k < H; k++) dh0[k] += dnext[k];
+}

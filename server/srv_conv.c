@@ -1,0 +1,213 @@
+/* srv_conv.c — POST /conv: one convolution (given kernel(s), a preset or generated filters). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_conv.h"
+#include "nn_kernels.h"
+#include "nn_rng.h"
+#include "srv_endpoints.h"
+#include "srv_image.h"
+#include "srv_json.h"
+#include "srv_render.h"
+#include "srv_tensor.h"
+
+#define MAX_FILTERS 4096
+#define MAX_KERNEL_SIDE 1024
+
+/* Bias: a number for every map, or [N]. b must hold N floats. */
+static int parse_bias(const cJSON *obj, const char *key, const char *base, size_t N, float *b,
+                      size_t max_elems, srv_err *e) {
+    const cJSON *v = srv_json_get(obj, key);
+    char p[128];
+    srv_path_key(p, sizeof p, base, key);
+    for (size_t i = 0; i < N; i++) b[i] = 0.0f;
+    if (!v) return 0;
+    if (cJSON_IsNumber(v)) {
+        double d;
+        if (srv_json_num(v, p, &d, e)) return -1;
+        for (size_t i = 0; i < N; i++) b[i] = (float)d;
+        return 0;
+    }
+    srv_tensor t;
+    if (srv_tensor_parse(v, p, max_elems, &t, e)) return -1;
+    if (t.ndim != 1 || t.n != N) {
+        srv_tensor_free(&t);
+        return srv_fail(e, 400, p, "%s must be a number or a list of %zu numbers (one per output map)", p, N);
+    }
+    memcpy(b, t.data, N * sizeof *b);
+    srv_tensor_free(&t);
+    return 0;
+}
+
+/* The kernel bank [N, KH, KW, C] from "kernel", "kernels" or "filters". */
+static int parse_kernels(const cJSON *req, size_t C, const srv_limits *lim, srv_tensor *k,
+                         const char **field, srv_err *e) {
+    const cJSON *kernel = srv_json_get(req, "kernel"), *kernels = srv_json_get(req, "kernels"),
+                *filters = srv_json_get(req, "filters");
+    int given = !!kernel + !!kernels + !!filters;
+    if (given == 0)
+        return srv_fail(e, 400, "kernel", "give one of \"kernel\" (tensor [KH, KW, C] or a preset name), \"kernels\" ([N, KH, KW, C]) or \"filters\"");
+    if (given > 1) {
+        *field = kernels ? "kernels" : "filters";
+        return srv_fail(e, 400, *field, "give only one of \"kernel\", \"kernels\" and \"filters\"");
+    }
+    memset(k, 0, sizeof *k);
+    if (kernel && cJSON_IsString(kernel)) {
+        *field = "kernel";
+        nn_kernel_preset preset;
+        nn_error ne;
+        nn_error_clear(&ne);
+        if (nn_kernel_parse(kernel->valuestring, &preset, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
+        size_t shape[4] = {1, NN_KERNEL_PRESET_SIZE, NN_KERNEL_PRESET_SIZE, C};
+        if (srv_tensor_alloc(k, shape, 4, lim->max_tensor_elems, "kernel", e)) return -1;
+        if (nn_kernel_fill(k->data, preset, C, &ne) != NN_OK) {
+            srv_tensor_free(k);
+            return srv_fail_nn(e, &ne, NULL);
+        }
+        return 0;
+    }
+    if (kernel) {
+        *field = "kernel";
+        if (srv_tensor_parse(kernel, "kernel", lim->max_tensor_elems, k, e)) return -1;
+        if (k->ndim == 2) {
+            /* A 2-D kernel is replicated over the input channels, like a preset. */
+            srv_tensor r;
+            size_t shape[4] = {1, k->shape[0], k->shape[1], C};
+            if (srv_tensor_alloc(&r, shape, 4, lim->max_tensor_elems, "kernel", e)) {
+                srv_tensor_free(k);
+                return -1;
+            }
+            for (size_t i = 0; i < k->n; i++)
+                for (size_t c = 0; c < C; c++) r.data[i * C + c] = k->data[i];
+            srv_tensor_free(k);
+            *k = r;
+            return 0;
+        }
+        if (k->ndim != 3) {
+            srv_tensor_free(k);
+            return srv_fail(e, 400, "kernel", "kernel must be [KH, KW, C] (or [KH, KW], or a preset name)");
+        }
+        memmove(k->shape + 1, k->shape, 3 * sizeof k->shape[0]);
+        k->shape[0] = 1;
+        k->ndim = 4;
+    } else if (kernels) {
+        *field = "kernels";
+        if (srv_tensor_parse(kernels, "kernels", lim->max_tensor_elems, k, e)) return -1;
+        if (k->ndim != 4) {
+            srv_tensor_free(k);
+            return srv_fail(e, 400, "kernels", "kernels must be [N, KH, KW, C]");
+        }
+    } else {
+        *field = "filters";
+        if (!cJSON_IsObject(filters))
+            return srv_fail(e, 400, "filters", "filters must be an object {\"count\", \"size\", \"init\", \"seed\"}");
+        static const char *const keys[] = {"count", "size", "init", "seed", NULL};
+        if (srv_json_only_keys(filters, "filters", keys, e)) return -1;
+        long long count, size[2];
+        unsigned long long seed, top_seed;
+        nn_init_kind init;
+        if (!srv_json_get(filters, "count")) return srv_fail(e, 400, "filters.count", "filters.count is missing");
+        if (srv_json_int_opt(filters, "count", "filters", 1, MAX_FILTERS, 1, &count, e)) return -1;
+        if (!srv_json_get(filters, "size")) return srv_fail(e, 400, "filters.size", "filters.size is missing");
+        if (srv_json_pair_opt(filters, "size", "filters", 1, MAX_KERNEL_SIDE, 3, size, e)) return -1;
+        if (srv_parse_init(filters, "filters", NN_INIT_HE, &init, e)) return -1;
+        if (srv_json_seed_opt(req, "seed", "", 0, &top_seed, e)) return -1;
+        if (srv_json_seed_opt(filters, "seed", "filters", top_seed, &seed, e)) return -1;
+        size_t shape[4] = {(size_t)count, (size_t)size[0], (size_t)size[1], C};
+        if (srv_tensor_alloc(k, shape, 4, lim->max_tensor_elems, "filters", e)) return -1;
+        nn_rng rng;
+        nn_rng_seed(&rng, seed);
+        nn_error ne;
+        nn_error_clear(&ne);
+        size_t fan_in = shape[1] * shape[2] * C, fan_out = shape[0] * shape[1] * shape[2];
+        if (nn_init_fill(k->data, k->n, fan_in, fan_out, init, &rng, &ne) != NN_OK) {
+            srv_tensor_free(k);
+            return srv_fail_nn(e, &ne, "filters");
+        }
+        return 0;
+    }
+    if (k->shape[3] != C) {
+        size_t kc = k->shape[3];
+        srv_tensor_free(k);
+        return srv_fail(e, 400, *field, "%s has %zu channels but the input has %zu", *field, kc, C);
+    }
+    return 0;
+}
+
+int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
+    static const char *const keys[] = {"image", "input", "grayscale", "resize", "kernel", "kernels",
+                                       "filters", "seed", "bias", "stride", "padding", "activation",
+                                       "negative_slope", "render", NULL};
+    if (srv_json_only_keys(req, "", keys, e)) return -1;
+    double t0 = srv_now_ms();
+    long long stride[2], pad[2];
+    int render;
+    nn_conv_params p;
+    if (srv_json_pair_opt(req, "stride", "", 1, 1 << 20, 1, stride, e)) return -1;
+    if (srv_json_pair_opt(req, "padding", "", 0, 1 << 20, 0, pad, e)) return -1;
+    if (srv_parse_activation(req, "", NN_ACT_IDENTITY, &p.act, e)) return -1;
+    if (srv_json_bool_opt(req, "render", "", 0, &render, e)) return -1;
+    p.stride_h = (size_t)stride[0];
+    p.stride_w = (size_t)stride[1];
+    p.pad_h = (size_t)pad[0];
+    p.pad_w = (size_t)pad[1];
+
+    srv_tensor x = {0}, k = {0}, y = {0};
+    float *bias = NULL;
+    int rc = -1;
+    const char *kfield = "kernel";
+    if (srv_request_input(req, lim, &x, e)) goto done;
+    size_t H = x.shape[0], W = x.shape[1], C = x.shape[2];
+    if (parse_kernels(req, C, lim, &k, &kfield, e)) goto done;
+    size_t N = k.shape[0], KH = k.shape[1], KW = k.shape[2];
+    bias = malloc(N * sizeof *bias);
+    if (!bias) { srv_fail(e, 503, NULL, "out of memory"); goto done; }
+    if (parse_bias(req, "bias", "", N, bias, lim->max_tensor_elems, e)) goto done;
+
+    nn_error ne;
+    nn_error_clear(&ne);
+    size_t OH, OW;
+    if (nn_conv_output_size(H, W, C, N, KH, KW, &p, &OH, &OW, &ne) != NN_OK) {
+        if (ne.field && strcmp(ne.field, "kernel") == 0) ne.field = kfield;
+        srv_fail_nn(e, &ne, NULL);
+        goto done;
+    }
+    double flops = nn_conv_flops(OH, OW, N, KH, KW, C);
+    if (flops > lim->max_work_flops) {
+        srv_fail(e, 413, kfield, "this convolution needs %.3g flops; the limit is %.3g", flops, lim->max_work_flops);
+        goto done;
+    }
+    size_t shape[3] = {OH, OW, N};
+    if (srv_tensor_alloc(&y, shape, 3, lim->max_tensor_elems, "output", e)) goto done;
+    if (nn_conv2d_forward(y.data, x.data, k.data, bias, H, W, C, N, KH, KW, &p, srv_thread_workspace(), &ne) != NN_OK) {
+        srv_fail_nn(e, &ne, NULL);
+        goto done;
+    }
+
+    srv_buf_puts(out, "{\"output\":");
+    srv_buf_tensor(out, y.data, y.shape, 3);
+    srv_buf_puts(out, ",\"kernels\":");
+    srv_buf_tensor(out, k.data, k.shape, 4);
+    srv_buf_puts(out, ",\"bias\":");
+    srv_buf_floats(out, bias, N);
+    srv_buf_puts(out, ",\"input_shape\":");
+    srv_buf_sizes(out, x.shape, 3);
+    srv_buf_puts(out, ",\"activation\":");
+    srv_buf_str(out, nn_act_name(p.act.kind));
+    srv_buf_puts(out, ",\"flops\":");
+    srv_buf_double(out, flops);
+    if (render) {
+        srv_buf_putc(out, ',');
+        if (srv_render_maps(out, y.data, OH, OW, N)) { srv_fail(e, 503, NULL, "out of memory rendering maps"); goto done; }
+    }
+    srv_buf_puts(out, ",\"elapsed_ms\":");
+    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
+    srv_buf_putc(out, '}');
+    rc = 0;
+done:
+    free(bias);
+    srv_tensor_free(&x);
+    srv_tensor_free(&k);
+    srv_tensor_free(&y);
+    return rc;
+}

@@ -1,0 +1,166 @@
+/* srv_image.c — image decoding and resizing; see srv_image.h. stb_image is compiled into this
+ * translation unit only, with PNG and JPEG alone and a hard dimension cap. */
+#include "srv_image.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "srv_base64.h"
+#include "srv_json.h"
+
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS (1 << 14) /* hard cap; the configurable limit is checked first */
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#if defined(__GNUC__)
+/* Static stb: the functions we do not call would warn at the end of the file. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wvla"
+#endif
+#include <stb_image.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+int srv_image_decode(const unsigned char *bytes, size_t n, int grayscale, const srv_limits *lim,
+                     const char *path, srv_tensor *out, srv_err *e) {
+    memset(out, 0, sizeof *out);
+    if (n > INT_MAX) return srv_fail(e, 413, path, "%s: encoded image too large", path);
+    int w, h, comp;
+    if (!stbi_info_from_memory(bytes, (int)n, &w, &h, &comp))
+        return srv_fail(e, 415, path, "%s is not a PNG or JPEG image (or is corrupt)", path);
+    if (stbi_is_16_bit_from_memory(bytes, (int)n))
+        return srv_fail(e, 415, path, "%s is a 16-bit image; only 8-bit PNG/JPEG is supported", path);
+    if (w <= 0 || h <= 0)
+        return srv_fail(e, 415, path, "%s has no pixels", path);
+    if ((size_t)w > lim->max_image_side || (size_t)h > lim->max_image_side)
+        return srv_fail(e, 413, path, "%s is %dx%d; the limit is %zux%zu", path, w, h,
+                        lim->max_image_side, lim->max_image_side);
+    size_t C = grayscale ? 1 : 3;
+    size_t shape[3] = {(size_t)h, (size_t)w, C};
+    if ((size_t)w * (size_t)h * C > lim->max_tensor_elems)
+        return srv_fail(e, 413, path, "%s has more than %zu values", path, lim->max_tensor_elems);
+    int gw, gh, gc;
+    unsigned char *px = stbi_load_from_memory(bytes, (int)n, &gw, &gh, &gc, 3);
+    if (!px) return srv_fail(e, 415, path, "%s could not be decoded: %s", path, stbi_failure_reason());
+    if (gw != w || gh != h) {
+        stbi_image_free(px);
+        return srv_fail(e, 415, path, "%s: inconsistent image header", path);
+    }
+    if (srv_tensor_alloc(out, shape, 3, lim->max_tensor_elems, path, e)) {
+        stbi_image_free(px);
+        return -1;
+    }
+    size_t np = (size_t)w * (size_t)h;
+    float *d = out->data;
+    float lut[256]; /* v / 255 in float32, exactly what the division gives */
+    for (int v = 0; v < 256; v++) lut[v] = (float)v / 255.0f;
+    if (!grayscale) {
+        for (size_t i = 0; i < np * 3; i++) d[i] = lut[px[i]];
+    } else if (comp <= 2) {
+        /* A grey source: R = G = B, keep the value itself. */
+        for (size_t i = 0; i < np; i++) d[i] = lut[px[3 * i]];
+    } else {
+        for (size_t i = 0; i < np; i++) {
+            const unsigned char *p = px + 3 * i;
+            d[i] = (float)((0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) / 255.0);
+        }
+    }
+    stbi_image_free(px);
+    return 0;
+}
+
+int srv_image_resize(const srv_tensor *x, size_t OH, size_t OW, const srv_limits *lim,
+                     const char *path, srv_tensor *out, srv_err *e) {
+    size_t H = x->shape[0], W = x->shape[1], C = x->shape[2];
+    size_t shape[3] = {OH, OW, C};
+    if (srv_tensor_alloc(out, shape, 3, lim->max_tensor_elems, path, e)) return -1;
+    float sh = (float)H / (float)OH, sw = (float)W / (float)OW;
+    for (size_t oy = 0; oy < OH; oy++) {
+        float sy = sh * ((float)oy + 0.5f) - 0.5f;
+        if (sy < 0) sy = 0;
+        size_t y0 = (size_t)sy;
+        size_t y1 = y0 + (y0 < H - 1 ? 1 : 0);
+        float ly1 = sy - (float)y0, ly0 = 1.0f - ly1;
+        for (size_t ox = 0; ox < OW; ox++) {
+            float sx = sw * ((float)ox + 0.5f) - 0.5f;
+            if (sx < 0) sx = 0;
+            size_t x0 = (size_t)sx;
+            size_t x1 = x0 + (x0 < W - 1 ? 1 : 0);
+            float lx1 = sx - (float)x0, lx0 = 1.0f - lx1;
+            const float *a = x->data + (y0 * W + x0) * C, *b = x->data + (y0 * W + x1) * C;
+            const float *c = x->data + (y1 * W + x0) * C, *d = x->data + (y1 * W + x1) * C;
+            float *o = out->data + (oy * OW + ox) * C;
+            for (size_t k = 0; k < C; k++)
+                o[k] = ly0 * (lx0 * a[k] + lx1 * b[k]) + ly1 * (lx0 * c[k] + lx1 * d[k]);
+        }
+    }
+    return 0;
+}
+
+int srv_request_input(const cJSON *req, const srv_limits *lim, srv_tensor *out, srv_err *e) {
+    memset(out, 0, sizeof *out);
+    const cJSON *img = srv_json_get(req, "image"), *in = srv_json_get(req, "input");
+    if (img && in) return srv_fail(e, 400, "input", "give either \"image\" or \"input\", not both");
+    if (!img && !in)
+        return srv_fail(e, 400, "input", "missing \"image\" (base64 PNG/JPEG) or \"input\" (tensor [H, W, C])");
+    int gray;
+    if (srv_json_bool_opt(req, "grayscale", "", 0, &gray, e)) return -1;
+    if (img) {
+        const char *s;
+        if (srv_json_string(img, "image", &s, e)) return -1;
+        size_t len, pos;
+        const char *why;
+        unsigned char *bytes = srv_base64_decode(s, strlen(s), &len, &why, &pos);
+        if (!bytes) {
+            if (strcmp(why, "out of memory") == 0) return srv_fail(e, 503, "image", "out of memory");
+            return srv_fail(e, 400, "image", "image is not valid base64: %s (at character %zu)", why, pos);
+        }
+        int rc = srv_image_decode(bytes, len, gray, lim, "image", out, e);
+        free(bytes);
+        if (rc) return -1;
+    } else {
+        if (srv_json_get(req, "grayscale"))
+            return srv_fail(e, 400, "grayscale", "grayscale applies to \"image\" only");
+        if (srv_tensor_parse(in, "input", lim->max_tensor_elems, out, e)) return -1;
+        if (out->ndim == 2) {
+            out->shape[2] = 1;
+            out->ndim = 3;
+        }
+        if (out->ndim != 3) {
+            srv_tensor_free(out);
+            return srv_fail(e, 400, "input", "input must be [H, W, C] (or [H, W])");
+        }
+    }
+    const cJSON *rs = srv_json_get(req, "resize");
+    if (rs) {
+        long long size[2];
+        if (!cJSON_IsArray(rs)) {
+            srv_tensor_free(out);
+            return srv_fail(e, 400, "resize", "resize must be [H, W]");
+        }
+        if (srv_json_pair_opt(req, "resize", "", 1, (long long)lim->max_image_side, 1, size, e)) {
+            srv_tensor_free(out);
+            return -1;
+        }
+        srv_tensor r;
+        int rc = srv_image_resize(out, (size_t)size[0], (size_t)size[1], lim, "resize", &r, e);
+        srv_tensor_free(out);
+        if (rc) return -1;
+        *out = r;
+    }
+    return 0;
+}

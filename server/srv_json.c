@@ -1,0 +1,255 @@
+/* srv_json.c — strict JSON parsing and typed getters; see srv_json.h. */
+#include "srv_json.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int token_eq(const char *s, size_t n, const char *lit) {
+    return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+int srv_check_content_type(const char *ct, srv_err *e) {
+    if (!ct) return 0;
+    const char *p = ct;
+    while (*p == ' ' || *p == '\t') p++;
+    const char *end = p;
+    while (*end && *end != ';' && *end != ' ' && *end != '\t') end++;
+    size_t n = (size_t)(end - p);
+    if (n == 0) return 0; /* an empty header is as good as none */
+    int ok = token_eq(p, n, "application/json") || token_eq(p, n, "application/x-www-form-urlencoded");
+    if (!ok && n > 17 && strncasecmp(p, "application/", 12) == 0 &&
+        strncasecmp(end - 5, "+json", 5) == 0)
+        ok = 1;
+    if (!ok)
+        return srv_fail(e, 415, "Content-Type",
+                        "Content-Type must be application/json (got '%.60s')", ct);
+    /* Parameters: only charset matters, and JSON is UTF-8. */
+    const char *q = end;
+    while ((q = strchr(q, ';'))) {
+        q++;
+        while (*q == ' ' || *q == '\t') q++;
+        if (strncasecmp(q, "charset=", 8) == 0) {
+            const char *v = q + 8;
+            if (*v == '"') v++;
+            size_t vn = strcspn(v, "\"; \t");
+            if (!token_eq(v, vn, "utf-8") && !token_eq(v, vn, "utf8") && !token_eq(v, vn, "us-ascii"))
+                return srv_fail(e, 415, "Content-Type", "charset must be utf-8 (got '%.*s')",
+                                (int)(vn > 30 ? 30 : vn), v);
+        }
+    }
+    return 0;
+}
+
+void srv_path_key(char *out, size_t n, const char *base, const char *key) {
+    if (base && *base) snprintf(out, n, "%s.%s", base, key);
+    else snprintf(out, n, "%s", key);
+}
+
+void srv_path_index(char *out, size_t n, const char *base, size_t i) {
+    snprintf(out, n, "%s[%zu]", base ? base : "", i);
+}
+
+static int cmp_names(const void *a, const void *b) {
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string, y->string);
+}
+
+int srv_json_check_duplicates(const cJSON *j, const char *path, srv_err *e) {
+    if (!cJSON_IsObject(j) && !cJSON_IsArray(j)) return 0;
+    char sub[128];
+    size_t i = 0;
+    if (cJSON_IsObject(j)) {
+        size_t n = (size_t)cJSON_GetArraySize(j);
+        if (n > 1 && n <= 16) {
+            for (const cJSON *a = j->child; a; a = a->next)
+                for (const cJSON *b = a->next; b; b = b->next)
+                    if (strcmp(a->string, b->string) == 0) {
+                        srv_path_key(sub, sizeof sub, path, a->string);
+                        return srv_fail(e, 400, sub, "duplicate key '%.60s'", a->string);
+                    }
+        } else if (n > 16) {
+            const cJSON **v = malloc(n * sizeof *v);
+            if (!v) return srv_fail(e, 503, NULL, "out of memory");
+            size_t k = 0;
+            for (const cJSON *a = j->child; a; a = a->next) v[k++] = a;
+            qsort(v, n, sizeof *v, cmp_names);
+            for (k = 1; k < n; k++)
+                if (strcmp(v[k - 1]->string, v[k]->string) == 0) {
+                    srv_path_key(sub, sizeof sub, path, v[k]->string);
+                    srv_fail(e, 400, sub, "duplicate key '%.60s'", v[k]->string);
+                    free(v);
+                    return -1;
+                }
+            free(v);
+        }
+        for (const cJSON *c = j->child; c; c = c->next) {
+            if (!c->child) continue;
+            srv_path_key(sub, sizeof sub, path, c->string);
+            if (srv_json_check_duplicates(c, sub, e)) return -1;
+        }
+    } else {
+        for (const cJSON *c = j->child; c; c = c->next, i++) {
+            if (!c->child) continue;
+            srv_path_index(sub, sizeof sub, path, i);
+            if (srv_json_check_duplicates(c, sub, e)) return -1;
+        }
+    }
+    return 0;
+}
+
+cJSON *srv_json_parse(const char *body, size_t len, srv_err *e) {
+    if (!body || len == 0) {
+        srv_fail(e, 400, "body", "the request body is empty (expected a JSON object)");
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!j) {
+        size_t off = end && end >= body && end <= body + len ? (size_t)(end - body) : 0;
+        srv_fail(e, 400, "body", "malformed JSON near byte %zu", off);
+        return NULL;
+    }
+    size_t off = (size_t)(end - body);
+    while (off < len && (body[off] == ' ' || body[off] == '\t' || body[off] == '\n' || body[off] == '\r'))
+        off++;
+    if (off < len) {
+        srv_fail(e, 400, "body", "unexpected data after the JSON value at byte %zu", off);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    if (!cJSON_IsObject(j)) {
+        srv_fail(e, 400, "body", "the request body must be a JSON object");
+        cJSON_Delete(j);
+        return NULL;
+    }
+    if (srv_json_check_duplicates(j, "", e)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+int srv_json_only_keys(const cJSON *obj, const char *base, const char *const *allowed, srv_err *e) {
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        int found = 0;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, c->string) == 0) { found = 1; break; }
+        if (!found) {
+            char p[128];
+            srv_path_key(p, sizeof p, base, c->string);
+            char list[300] = "";
+            size_t used = 0;
+            for (const char *const *a = allowed; *a && used < sizeof list - 40; a++) {
+                int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", *a);
+                if (w > 0) used += (size_t)w;
+            }
+            return srv_fail(e, 400, p, "unknown field '%.40s' (expected one of: %s)", c->string, list);
+        }
+    }
+    return 0;
+}
+
+const cJSON *srv_json_get(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+int srv_json_int(const cJSON *v, const char *path, long long lo, long long hi, long long *out,
+                 srv_err *e) {
+    if (!cJSON_IsNumber(v)) return srv_fail(e, 400, path, "%s must be an integer", path);
+    double d = v->valuedouble;
+    if (!isfinite(d)) return srv_fail(e, 400, path, "%s must be a finite integer", path);
+    if (d != floor(d)) return srv_fail(e, 400, path, "%s must be an integer (got %g)", path, d);
+    if (d < (double)lo || d > (double)hi)
+        return srv_fail(e, 400, path, "%s must be between %lld and %lld (got %.17g)", path, lo, hi, d);
+    *out = (long long)d;
+    return 0;
+}
+
+int srv_json_num(const cJSON *v, const char *path, double *out, srv_err *e) {
+    if (!cJSON_IsNumber(v)) return srv_fail(e, 400, path, "%s must be a number", path);
+    if (!isfinite(v->valuedouble)) return srv_fail(e, 400, path, "%s must be finite", path);
+    *out = v->valuedouble;
+    return 0;
+}
+
+int srv_json_bool(const cJSON *v, const char *path, int *out, srv_err *e) {
+    if (!cJSON_IsBool(v)) return srv_fail(e, 400, path, "%s must be true or false", path);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+int srv_json_string(const cJSON *v, const char *path, const char **out, srv_err *e) {
+    if (!cJSON_IsString(v) || !v->valuestring) return srv_fail(e, 400, path, "%s must be a string", path);
+    *out = v->valuestring;
+    return 0;
+}
+
+int srv_json_int_opt(const cJSON *obj, const char *key, const char *base, long long lo,
+                     long long hi, long long def, long long *out, srv_err *e) {
+    const cJSON *v = srv_json_get(obj, key);
+    if (!v) { *out = def; return 0; }
+    char p[128];
+    srv_path_key(p, sizeof p, base, key);
+    return srv_json_int(v, p, lo, hi, out, e);
+}
+
+int srv_json_num_opt(const cJSON *obj, const char *key, const char *base, double def,
+                     double *out, srv_err *e) {
+    const cJSON *v = srv_json_get(obj, key);
+    if (!v) { *out = def; return 0; }
+    char p[128];
+    srv_path_key(p, sizeof p, base, key);
+    return srv_json_num(v, p, out, e);
+}
+
+int srv_json_bool_opt(const cJSON *obj, const char *key, const char *base, int def, int *out,
+                      srv_err *e) {
+    const cJSON *v = srv_json_get(obj, key);
+    if (!v) { *out = def; return 0; }
+    char p[128];
+    srv_path_key(p, sizeof p, base, key);
+    return srv_json_bool(v, p, out, e);
+}
+
+int srv_json_string_opt(const cJSON *obj, const char *key, const char *base, const char *def,
+                        const char **out, srv_err *e) {
+    const cJSON *v = srv_json_get(obj, key);
+    if (!v) { *out = def; return 0; }
+    char p[128];
+    srv_path_key(p, sizeof p, base, key);
+    return srv_json_string(v, p, out, e);
+}
+
+int srv_json_pair_opt(const cJSON *obj, const char *key, const char *base, long long lo,
+                      long long hi, long long def, long long out[2], srv_err *e) {
+    const cJSON *v = srv_json_get(obj, key);
+    if (!v) { out[0] = out[1] = def; return 0; }
+    char p[128], q[140];
+    srv_path_key(p, sizeof p, base, key);
+    if (cJSON_IsArray(v)) {
+        if (cJSON_GetArraySize(v) != 2)
+            return srv_fail(e, 400, p, "%s must be an integer or a pair [h, w]", p);
+        for (int i = 0; i < 2; i++) {
+            srv_path_index(q, sizeof q, p, (size_t)i);
+            if (srv_json_int(cJSON_GetArrayItem(v, i), q, lo, hi, &out[i], e)) return -1;
+        }
+        return 0;
+    }
+    if (!cJSON_IsNumber(v)) return srv_fail(e, 400, p, "%s must be an integer or a pair [h, w]", p);
+    if (srv_json_int(v, p, lo, hi, &out[0], e)) return -1;
+    out[1] = out[0];
+    return 0;
+}
+
+int srv_json_seed_opt(const cJSON *obj, const char *key, const char *base, unsigned long long def,
+                      unsigned long long *out, srv_err *e) {
+    long long s;
+    if (srv_json_int_opt(obj, key, base, 0, (1LL << 53) - 1, (long long)def, &s, e)) return -1;
+    *out = (unsigned long long)s;
+    return 0;
+}

@@ -1,0 +1,469 @@
+/* srv_train.c — POST /train/{rnn,lstm,gru}: the adding-problem training job, streamed as NDJSON.
+ *
+ * srv_train_prepare validates everything and copies what the run needs (the request body can be
+ * freed right after); srv_train_run runs nn_train_run with a progress callback that checks the
+ * cancel flag after every optimiser step, formats progress lines (every report_every steps and
+ * at least every 5 s), watches for divergence (a non-finite loss ends the run with an error
+ * line "diverged at step N"), and emits epoch and done lines. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_train.h"
+#include "srv_api.h"
+#include "srv_buf.h"
+#include "srv_endpoints.h"
+#include "srv_json.h"
+#include "srv_tensor.h"
+
+#define PROGRESS_MAX_GAP_MS 5000.0
+
+struct srv_train_job {
+    nn_train_config cfg;
+    int stream;
+    size_t report_every;
+    /* owned copies behind cfg's pointers */
+    double *data_x, *data_y, *test_x, *test_y;
+    size_t *data_len, *test_len;
+    double *init[NN_RNN_NPARAMS];
+    /* run state */
+    srv_emit_fn emit;
+    void *ctx;
+    const atomic_int *cancel;
+    int stopped;          /* the client or the server asked to stop */
+    size_t diverged_step; /* nonzero: the loss went non-finite at this step */
+    size_t last_step;     /* the last optimiser step reported by the core */
+    double t0, last_line_ms;
+    double loss_sum;      /* batch losses since the last progress line */
+    size_t loss_n;
+    srv_buf line;
+};
+
+static void job_free_data(srv_train_job *j) {
+    free(j->data_x);
+    free(j->data_y);
+    free(j->data_len);
+    free(j->test_x);
+    free(j->test_y);
+    free(j->test_len);
+    for (int p = 0; p < NN_RNN_NPARAMS; p++) free(j->init[p]);
+}
+
+void srv_train_free(srv_train_job *job) {
+    if (!job) return;
+    job_free_data(job);
+    srv_buf_free(&job->line);
+    free(job);
+}
+
+int srv_train_streaming(const srv_train_job *job) { return job ? job->stream : 0; }
+
+/* A data set [{"x": [[value, marker], ...], "y": target}, ...] into back-to-back arrays. */
+static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim, double **xs,
+                         size_t **lens, double **ys, size_t *count, srv_err *e) {
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return srv_fail(e, 400, path, "%s must be a non-empty list of {\"x\": [[value, marker], ...], \"y\": sum}", path);
+    size_t n = (size_t)cJSON_GetArraySize(v);
+    if (n > lim->max_samples)
+        return srv_fail(e, 413, path, "%s has %zu samples; the limit is %zu", path, n, lim->max_samples);
+    /* First pass: lengths. */
+    size_t total = 0, i = 0;
+    char ip[96], xp[120], yp[120];
+    for (const cJSON *c = v->child; c; c = c->next, i++) {
+        srv_path_index(ip, sizeof ip, path, i);
+        srv_path_key(xp, sizeof xp, ip, "x");
+        static const char *const keys[] = {"x", "y", NULL};
+        if (!cJSON_IsObject(c)) return srv_fail(e, 400, ip, "%s must be {\"x\": [[value, marker], ...], \"y\": sum}", ip);
+        if (srv_json_only_keys(c, ip, keys, e)) return -1;
+        const cJSON *x = srv_json_get(c, "x");
+        if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) == 0)
+            return srv_fail(e, 400, xp, "%s must be a non-empty list of [value, marker] pairs", xp);
+        size_t len = (size_t)cJSON_GetArraySize(x);
+        if (len > lim->max_length)
+            return srv_fail(e, 413, xp, "%s has %zu steps; the limit is %zu", xp, len, lim->max_length);
+        total += len;
+    }
+    *xs = malloc(total * 2 * sizeof **xs);
+    *lens = malloc(n * sizeof **lens);
+    *ys = malloc(n * sizeof **ys);
+    if (!*xs || !*lens || !*ys) return srv_fail(e, 503, path, "out of memory for %s", path);
+    size_t off = 0;
+    i = 0;
+    for (const cJSON *c = v->child; c; c = c->next, i++) {
+        srv_path_index(ip, sizeof ip, path, i);
+        srv_path_key(xp, sizeof xp, ip, "x");
+        srv_path_key(yp, sizeof yp, ip, "y");
+        const cJSON *x = srv_json_get(c, "x"), *y = srv_json_get(c, "y");
+        size_t t = 0;
+        for (const cJSON *s = x->child; s; s = s->next, t++) {
+            char sp[140];
+            srv_path_index(sp, sizeof sp, xp, t);
+            if (!cJSON_IsArray(s) || cJSON_GetArraySize(s) != 2)
+                return srv_fail(e, 400, sp, "%s must be a pair [value, marker]", sp);
+            for (int k = 0; k < 2; k++) {
+                char kp[150];
+                srv_path_index(kp, sizeof kp, sp, (size_t)k);
+                if (srv_json_num(cJSON_GetArrayItem(s, k), kp, &(*xs)[2 * off + (size_t)k], e)) return -1;
+            }
+            off++;
+        }
+        (*lens)[i] = t;
+        if (!y) return srv_fail(e, 400, yp, "%s is missing", yp);
+        if (srv_json_num(y, yp, &(*ys)[i], e)) return -1;
+    }
+    *count = n;
+    return 0;
+}
+
+static int parse_init(const cJSON *v, srv_train_job *j, const srv_limits *lim, srv_err *e) {
+    if (!cJSON_IsObject(v))
+        return srv_fail(e, 400, "init", "init must be an object of weights by PyTorch name (weight_ih, weight_hh, bias_ih, bias_hh, fc.weight, fc.bias)");
+    for (const cJSON *c = v->child; c; c = c->next) {
+        int p = -1;
+        for (int k = 0; k < NN_RNN_NPARAMS; k++)
+            if (strcmp(c->string, nn_rnn_param_name(k)) == 0) p = k;
+        char path[96];
+        srv_path_key(path, sizeof path, "init", c->string);
+        if (p < 0)
+            return srv_fail(e, 400, path, "unknown weight '%.40s' (weight_ih, weight_hh, bias_ih, bias_hh, fc.weight, fc.bias)", c->string);
+        size_t want[2], wnd, shape[SRV_TENSOR_MAX_DIMS], nd, n;
+        size_t wn = nn_rnn_param_shape(j->cfg.model, NN_ADDING_FEATURES, j->cfg.hidden, p, want, &wnd);
+        double *data;
+        if (srv_tensor_parse_f64(c, path, lim->max_tensor_elems, shape, &nd, &n, &data, e)) return -1;
+        int ok = n == wn && (nd == wnd || (wnd == 1 && nd == 1));
+        for (size_t d = 0; ok && d < nd; d++) ok = shape[d] == want[d];
+        if (!ok) {
+            free(data);
+            char ws[64];
+            srv_shape_str(ws, sizeof ws, want, wnd);
+            return srv_fail(e, 400, path, "%s must have shape %s for %s with hidden_size %zu", path, ws,
+                            nn_rnn_kind_name(j->cfg.model), j->cfg.hidden);
+        }
+        j->init[p] = data;
+        j->cfg.init[p] = data;
+        j->cfg.init_len[p] = n;
+    }
+    return 0;
+}
+
+static size_t longest(const size_t *len, size_t n) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m = len[i] > m ? len[i] : m;
+    return m;
+}
+
+/* Work budget: the core checks the cancel flag between optimiser steps, so one step and one
+ * test-set evaluation must each stay within max_work_flops (about a second), and the whole run
+ * within 1000 times that. Forward cost per time step ~ 2*G*H*(I + H); backward ~ 2x forward. */
+static int check_work(const srv_train_job *j, const srv_limits *lim, srv_err *e) {
+    const nn_train_config *c = &j->cfg;
+    double G = (double)nn_rnn_kind_gates(c->model), H = (double)c->hidden;
+    double fwd = 2.0 * G * H * (NN_ADDING_FEATURES + H) + 2.0 * H;
+    size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
+    double len = (double)(c->data_x ? longest(c->data_len, c->data_count) : c->max_length);
+    double tlen = (double)(c->test_x ? longest(c->test_len, c->test_count) : c->max_length);
+    double B = (double)(c->batch_size < n ? c->batch_size : n);
+    double step = B * len * 3.0 * fwd, eval = (double)nt * tlen * fwd;
+    double total = (double)c->epochs * ((double)n * len * 3.0 * fwd + eval);
+    if (step > lim->max_work_flops)
+        return srv_fail(e, 413, "batch_size", "one training step would need %.3g flops; the limit is %.3g", step, lim->max_work_flops);
+    if (eval > lim->max_work_flops)
+        return srv_fail(e, 413, c->test_x ? "test_dataset" : "test_samples",
+                        "evaluating the test set would need %.3g flops; the limit is %.3g", eval, lim->max_work_flops);
+    if (total > 1000.0 * lim->max_work_flops)
+        return srv_fail(e, 413, "epochs", "this run would need %.3g flops; the limit is %.3g (1000 x max_work_flops)",
+                        total, 1000.0 * lim->max_work_flops);
+    return 0;
+}
+
+static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, srv_err *e) {
+    static const char *const keys[] = {"samples", "test_samples", "min_length", "max_length", "epochs",
+                                       "hidden_size", "learning_rate", "clip", "batch_size", "seed",
+                                       "report_every", "stream", "dataset", "test_dataset", "init", NULL};
+    if (srv_json_only_keys(req, "", keys, e)) return -1;
+    nn_train_config *c = &j->cfg;
+    long long v;
+    /* Each size: 400 below its domain, 413 above the configured limit. */
+    struct { const char *key; size_t *dst; long long lo; size_t max; } sizes[] = {
+        {"samples", &c->samples, 1, lim->max_samples},
+        {"test_samples", &c->test_samples, 1, lim->max_samples},
+        {"min_length", &c->min_length, 2, lim->max_length},
+        {"max_length", &c->max_length, 2, lim->max_length},
+        {"epochs", &c->epochs, 1, lim->max_epochs},
+        {"hidden_size", &c->hidden, 1, lim->max_hidden},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        if (srv_json_int_opt(req, sizes[i].key, "", sizes[i].lo, (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        if ((unsigned long long)v > sizes[i].max)
+            return srv_fail(e, 413, sizes[i].key, "%s is %lld; this server's limit is %zu", sizes[i].key, v, sizes[i].max);
+        *sizes[i].dst = (size_t)v;
+    }
+    if (c->max_length < c->min_length)
+        return srv_fail(e, 400, "max_length", "max_length (%zu) must be >= min_length (%zu)", c->max_length, c->min_length);
+    if (srv_json_int_opt(req, "batch_size", "", 1, (1LL << 53), 1, &v, e)) return -1;
+    c->batch_size = (size_t)v;
+    if (srv_json_int_opt(req, "report_every", "", 1, (1LL << 53), 500, &v, e)) return -1;
+    j->report_every = (size_t)v;
+    if (srv_json_num_opt(req, "learning_rate", "", c->lr, &c->lr, e)) return -1;
+    if (!(c->lr > 0)) return srv_fail(e, 400, "learning_rate", "learning_rate must be > 0");
+    if (srv_json_num_opt(req, "clip", "", c->clip, &c->clip, e)) return -1;
+    if (!(c->clip > 0)) return srv_fail(e, 400, "clip", "clip must be > 0");
+    unsigned long long seed;
+    if (srv_json_seed_opt(req, "seed", "", c->seed, &seed, e)) return -1;
+    c->seed = seed;
+    if (srv_json_bool_opt(req, "stream", "", 1, &j->stream, e)) return -1;
+    const cJSON *ds = srv_json_get(req, "dataset"), *ts = srv_json_get(req, "test_dataset");
+    if (ds) {
+        if (parse_dataset(ds, "dataset", lim, &j->data_x, &j->data_len, &j->data_y, &c->data_count, e)) return -1;
+        c->data_x = j->data_x;
+        c->data_len = j->data_len;
+        c->data_y = j->data_y;
+    }
+    if (ts) {
+        if (parse_dataset(ts, "test_dataset", lim, &j->test_x, &j->test_len, &j->test_y, &c->test_count, e)) return -1;
+        c->test_x = j->test_x;
+        c->test_len = j->test_len;
+        c->test_y = j->test_y;
+    }
+    size_t n_train = ds ? c->data_count : c->samples;
+    if (c->batch_size > n_train)
+        return srv_fail(e, 400, "batch_size", "batch_size (%zu) must be <= the number of training samples (%zu)", c->batch_size, n_train);
+    const cJSON *init = srv_json_get(req, "init");
+    if (init && parse_init(init, j, lim, e)) return -1;
+    nn_error ne;
+    nn_error_clear(&ne);
+    if (nn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
+    return check_work(j, lim, e);
+}
+
+srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
+                                 const char *content_type, const char *body, size_t len,
+                                 srv_response *err) {
+    memset(err, 0, sizeof *err);
+    srv_limits defaults;
+    if (!lim) {
+        srv_limits_default(&defaults);
+        lim = &defaults;
+    }
+    srv_err e = {0};
+    nn_rnn_kind kind;
+    if (!model || (strcmp(model, "rnn") && strcmp(model, "lstm") && strcmp(model, "gru"))) {
+        srv_error(err, 404, "not_found", NULL, "no such model: /train/%.20s (rnn, lstm, gru)", model ? model : "");
+        return NULL;
+    }
+    nn_rnn_kind_parse(model, &kind, NULL);
+    if (len > lim->max_body_bytes) {
+        srv_fail(&e, 413, "body", "the body is %zu bytes; the limit is %zu", len, lim->max_body_bytes);
+        srv_err_response(&e, err);
+        return NULL;
+    }
+    if (srv_check_content_type(content_type, &e)) {
+        srv_err_response(&e, err);
+        return NULL;
+    }
+    cJSON *req = srv_json_parse(body, len, &e);
+    if (!req) {
+        srv_err_response(&e, err);
+        return NULL;
+    }
+    srv_train_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        cJSON_Delete(req);
+        srv_error(err, 503, "busy", NULL, "out of memory");
+        return NULL;
+    }
+    nn_train_config_default(&j->cfg);
+    j->cfg.model = kind;
+    int rc = prepare(j, lim, req, &e);
+    cJSON_Delete(req);
+    if (rc) {
+        srv_train_free(j);
+        srv_err_response(&e, err);
+        return NULL;
+    }
+    return j;
+}
+
+/* ---- the run --------------------------------------------------------------------------- */
+
+/* Send the line being built (streaming only); a refusal stops the run. */
+static void send_line(srv_train_job *j) {
+    srv_buf_putc(&j->line, '\n');
+    if (!j->stopped && !j->line.oom && j->emit(j->ctx, j->line.p, j->line.len)) j->stopped = 1;
+    if (j->line.oom) j->stopped = 1;
+    j->line.len = 0;
+    if (j->line.p) j->line.p[0] = '\0';
+    j->last_line_ms = srv_now_ms();
+}
+
+static double elapsed(const srv_train_job *j) { return srv_now_ms() - j->t0; }
+
+static void put_elapsed(srv_buf *b, const srv_train_job *j) {
+    srv_buf_puts(b, ",\"elapsed_ms\":");
+    srv_buf_printf(b, "%.1f", elapsed(j));
+}
+
+static int on_progress(void *ctx, const nn_train_event *ev) {
+    srv_train_job *j = ctx;
+    if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
+    if (j->stopped) return 1;
+    srv_buf *b = &j->line;
+    if (ev->kind == NN_TRAIN_STEP) {
+        j->last_step = ev->step;
+        if (!isfinite(ev->loss)) {
+            j->diverged_step = ev->step;
+            return 1;
+        }
+        j->loss_sum += ev->loss;
+        j->loss_n++;
+        if (!j->stream) return 0;
+        if (ev->step % j->report_every != 0 && srv_now_ms() - j->last_line_ms < PROGRESS_MAX_GAP_MS) return 0;
+        srv_buf_printf(b, "{\"type\":\"progress\",\"epoch\":%zu,\"step\":%zu,\"steps\":%zu,\"loss\":", ev->epoch,
+                       ev->step, ev->epochs * ev->steps_per_epoch);
+        srv_buf_double(b, j->loss_sum / (double)j->loss_n);
+        put_elapsed(b, j);
+        srv_buf_putc(b, '}');
+        j->loss_sum = 0;
+        j->loss_n = 0;
+        send_line(j);
+        return j->stopped;
+    }
+    if (!isfinite(ev->train_loss) || !isfinite(ev->test_loss)) {
+        j->diverged_step = ev->step ? ev->step : 1;
+        return 1;
+    }
+    if (!j->stream) return 0;
+    srv_buf_printf(b, "{\"type\":\"epoch\",\"epoch\":%zu,\"epochs\":%zu,\"step\":%zu,\"train_loss\":", ev->epoch, ev->epochs, ev->step);
+    srv_buf_double(b, ev->train_loss);
+    srv_buf_puts(b, ",\"test_loss\":");
+    srv_buf_double(b, ev->test_loss);
+    srv_buf_puts(b, ",\"baseline_loss\":");
+    srv_buf_double(b, ev->baseline_test);
+    srv_buf_puts(b, ",\"baseline_train_loss\":");
+    srv_buf_double(b, ev->baseline_train);
+    put_elapsed(b, j);
+    srv_buf_putc(b, '}');
+    send_line(j);
+    return j->stopped;
+}
+
+static void put_start(srv_buf *b, const srv_train_job *j) {
+    const nn_train_config *c = &j->cfg;
+    size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
+    size_t B = c->batch_size < n ? c->batch_size : n;
+    srv_buf_puts(b, "{\"type\":\"start\",\"model\":");
+    srv_buf_str(b, nn_rnn_kind_name(c->model));
+    srv_buf_printf(b, ",\"samples\":%zu,\"test_samples\":%zu,\"min_length\":%zu,\"max_length\":%zu,"
+                      "\"epochs\":%zu,\"hidden_size\":%zu,\"batch_size\":%zu,\"steps_per_epoch\":%zu,"
+                      "\"report_every\":%zu,\"seed\":%llu,\"learning_rate\":",
+                   n, nt, c->min_length, c->max_length, c->epochs, c->hidden, c->batch_size,
+                   (n + B - 1) / B, j->report_every, (unsigned long long)c->seed);
+    srv_buf_double(b, c->lr);
+    srv_buf_puts(b, ",\"clip\":");
+    srv_buf_double(b, c->clip);
+    srv_buf_printf(b, ",\"given_dataset\":%s,\"given_init\":%s}", c->data_x ? "true" : "false",
+                   (c->init[0] || c->init[1] || c->init[2] || c->init[3] || c->init[4] || c->init[5]) ? "true" : "false");
+}
+
+static void put_done(srv_buf *b, const srv_train_job *j, const nn_train_result *r) {
+    srv_buf_puts(b, "{\"type\":\"done\",\"model\":");
+    srv_buf_str(b, nn_rnn_kind_name(r->model));
+    srv_buf_printf(b, ",\"epochs\":%zu,\"steps\":%zu,\"train_loss\":", r->epochs, r->steps);
+    srv_buf_doubles(b, r->train_loss, r->epochs);
+    srv_buf_puts(b, ",\"test_loss\":");
+    srv_buf_doubles(b, r->test_loss, r->epochs);
+    srv_buf_puts(b, ",\"baseline_loss\":");
+    srv_buf_double(b, r->baseline_test);
+    srv_buf_puts(b, ",\"baseline_train_loss\":");
+    srv_buf_double(b, r->baseline_train);
+    srv_buf_puts(b, ",\"test_accuracy\":");
+    srv_buf_double(b, r->test_accuracy);
+    srv_buf_puts(b, ",\"weights\":{");
+    for (int p = 0; p < NN_RNN_NPARAMS; p++) {
+        if (p) srv_buf_putc(b, ',');
+        srv_buf_str(b, r->names[p]);
+        srv_buf_putc(b, ':');
+        srv_buf_tensor_f64(b, r->weights[p], r->shape[p], r->ndim[p]);
+    }
+    srv_buf_putc(b, '}');
+    put_elapsed(b, j);
+    srv_buf_putc(b, '}');
+}
+
+/* The outcome as an error: a line {"type":"error",...} when streaming, else the contract's
+ * error object. Returns the status. */
+static int emit_error(srv_train_job *j, int status, const char *field, const char *msg, size_t step) {
+    if (j->stopped) return status;
+    if (j->stream) {
+        srv_buf *b = &j->line;
+        srv_buf_printf(b, "{\"type\":\"error\",\"status\":%d,\"code\":", status);
+        srv_buf_str(b, step ? "diverged" : srv_status_code(status));
+        srv_buf_puts(b, ",\"message\":");
+        srv_buf_str(b, msg);
+        if (field) {
+            srv_buf_puts(b, ",\"field\":");
+            srv_buf_str(b, field);
+        }
+        if (step) srv_buf_printf(b, ",\"step\":%zu", step);
+        srv_buf_putc(b, '}');
+        send_line(j);
+    } else {
+        srv_response r;
+        srv_error(&r, status, NULL, field, "%s", msg);
+        if (r.body && j->emit(j->ctx, r.body, r.len)) j->stopped = 1;
+        srv_response_free(&r);
+    }
+    return status;
+}
+
+int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_int *cancel) {
+    if (!j || !emit) return 500;
+    j->emit = emit;
+    j->ctx = ctx;
+    j->cancel = cancel;
+    j->stopped = 0;
+    j->diverged_step = 0;
+    j->last_step = 0;
+    j->loss_sum = 0;
+    j->loss_n = 0;
+    j->t0 = j->last_line_ms = srv_now_ms();
+    if (j->stream) {
+        put_start(&j->line, j);
+        send_line(j);
+        if (j->stopped) return 503;
+    }
+    nn_train_result res;
+    nn_error ne;
+    nn_error_clear(&ne);
+    nn_code rc = nn_train_run(&j->cfg, on_progress, j, &res, &ne);
+    /* The core may catch a non-finite loss itself, before reporting the step. */
+    if (rc == NN_INVALID && !j->diverged_step && ne.field && strcmp(ne.field, "learning_rate") == 0 &&
+        strstr(ne.message, "diverged"))
+        j->diverged_step = j->last_step + 1;
+    int status;
+    if (rc == NN_OK) {
+        srv_buf *b = &j->line;
+        put_done(b, j, &res);
+        nn_train_result_free(&res);
+        if (j->stream) {
+            send_line(j);
+        } else {
+            srv_buf_putc(b, '\n');
+            if (b->oom) return emit_error(j, 503, NULL, "out of memory building the response", 0);
+            if (emit(ctx, b->p, b->len)) j->stopped = 1;
+        }
+        status = 200;
+    } else if (j->diverged_step) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "diverged at step %zu: the loss is not finite (lower learning_rate or clip)", j->diverged_step);
+        status = emit_error(j, 400, "learning_rate", msg, j->diverged_step);
+    } else if (rc == NN_CANCELLED || j->stopped) {
+        status = 503; /* cancelled: nothing more is emitted */
+    } else {
+        int st = rc == NN_INVALID ? 400 : rc == NN_TOO_LARGE ? 413 : rc == NN_NOMEM ? 503 : 500;
+        status = emit_error(j, st, ne.field, ne.message[0] ? ne.message : nn_code_name(rc), 0);
+    }
+    srv_buf_free(&j->line);
+    return status;
+}

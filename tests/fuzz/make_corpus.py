@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Write the committed seed corpora of the fuzz harnesses: tests/fuzz/corpus/<name>/ (issue 7).
+
+    python3 tests/fuzz/make_corpus.py
+
+Seeds are small valid requests of each endpoint (so the fuzzer starts deep inside the
+validators), a few invalid ones, and for the image harness every file of tests/data/bad_images
+plus small valid PNG/JPEG files. Standard library only; the output is deterministic."""
+import base64
+import hashlib
+import json
+import os
+import struct
+import sys
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "data", "bad_images"))
+import make as badimg  # noqa: E402  (the PNG/JPEG writers)
+
+
+def put(name, data):
+    d = os.path.join(HERE, "corpus", name)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, (dict, list)):
+        data = json.dumps(data, separators=(",", ":")).encode()
+    elif isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), "wb") as f:
+        f.write(data)
+
+
+def png_rgb(w, h):
+    raw = b"".join(b"\x00" + bytes(v for x in range(w)
+                                   for v in ((x * 40 + y * 10) & 255, (x * y) & 255, 200))
+                   for y in range(h))
+    return badimg.png(w, h, raw=raw)
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def t(shape, start=0.1):
+    n = 1
+    for s in shape:
+        n *= s
+    return {"shape": shape, "data": [round(start * ((i % 7) - 3), 3) for i in range(n)]}
+
+
+def main():
+    small_png = png_rgb(6, 5)
+    small_jpg = badimg.jpeg(8, 8)
+    # /conv
+    for r in [
+        {"input": t([5, 5, 1]), "kernel": "sobel_x"},
+        {"input": [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6], [0.7, 0.8]]], "kernel": t([2, 2, 2])},
+        {"input": t([6, 6, 3]), "kernels": t([2, 3, 3, 3]), "bias": [0.1, -0.1], "stride": 2,
+         "padding": [1, 0], "activation": "leaky_relu", "negative_slope": 0.2},
+        {"input": t([6, 6, 2]), "filters": {"count": 3, "size": [3, 2], "init": "he", "seed": 5},
+         "activation": "ReLU", "render": True},
+        {"image": b64(small_png), "kernel": "gaussian", "grayscale": True},
+        {"image": "data:image/png;base64," + b64(small_png), "kernel": "laplacian",
+         "resize": [4, 4], "activation": "tanh"},
+        {"image": b64(small_jpg), "kernel": "box", "padding": 1},
+        {"input": t([4, 4, 1]), "kernel": "identity", "stride": [1, 2], "activation": "sigmoid"},
+        {"input": t([3, 3, 1]), "kernel": t([5, 5, 1])},
+        {"input": t([4, 4, 1]), "kernel": "sharpen", "stride": 0},
+        '{"input": [1, 2,',
+        '{"input": {"shape": [2, 2, 1], "data": [1, 2, 3, 4]}, "kernel": "sobel_y", "kernel": "box"}',
+    ]:
+        put("conv", r)
+    # /pool
+    for r in [
+        {"input": t([4, 4, 2]), "function": "max", "size": 2},
+        {"input": t([5, 5]), "function": "average", "size": [2, 3], "stride": 1},
+        {"input": t([4, 6, 3]), "function": "max", "size": "global"},
+        {"input": [[1, 2, 3], [4, 5, 6], [7, 8, 9]], "function": "average", "size": 3,
+         "render": True},
+        {"input": t([2, 2, 1]), "function": "median", "size": 2},
+        {"input": t([2, 2, 1]), "function": "max", "size": 3},
+    ]:
+        put("pool", r)
+    # /mlp
+    for r in [
+        {"input": [0.5, -0.2, 0.1], "hidden_layers": 1, "hidden_size": 4, "activation": "tanh",
+         "output_size": 2, "seed": 1},
+        {"input": t([2, 3]), "hidden_layers": 2, "hidden_size": [3, 2], "activation": "Leaky ReLU",
+         "output_size": 3, "seed": 2},
+        {"input": [1.0, 2.0], "hidden_layers": 0, "output_size": 2,
+         "weights": [{"weight": t([2, 2]), "bias": [0.1, 0.2]}]},
+        {"input": [1.0], "hidden_layers": 1, "hidden_size": 2, "output_size": 1,
+         "activation": "relu", "weights": [{"weight": t([1, 2]), "bias": [0, 0]},
+                                           {"weight": t([2, 1]), "bias": [0]}]},
+        {"input": [1.0], "hidden_layers": -1, "output_size": 1},
+    ]:
+        put("mlp", r)
+    # /cnn
+    for r in [
+        {"input": t([8, 8, 3]), "seed": 1,
+         "architecture": [{"type": "conv", "filters": 2, "size": 3, "stride": 1, "padding": 1,
+                           "activation": "relu"},
+                          {"type": "pool", "function": "max", "size": 2, "stride": 2},
+                          {"type": "global_pool", "function": "average"},
+                          {"type": "mlp", "hidden_layers": 1, "hidden_size": 3,
+                           "activation": "tanh", "output_size": 4}]},
+        {"image": b64(small_png), "softmax": False, "seed": 3,
+         "architecture": [{"type": "conv", "filters": 1, "size": 2, "activation": "identity",
+                           "kernels": t([1, 2, 2, 3]), "bias": [0.5]},
+                          {"type": "global_pool", "function": "max"}]},
+        {"input": t([6, 6, 1]), "architecture": [{"type": "global_pool", "function": "max"},
+                                                 {"type": "mlp", "hidden_layers": 0,
+                                                  "output_size": 2,
+                                                  "weights": [{"weight": t([1, 2]),
+                                                               "bias": [0, 1]}]}]},
+        {"input": t([4, 4, 1]), "architecture": [{"type": "dense"}]},
+        {"input": t([8, 8, 3]), "render": True, "seed": 2,
+         "architecture": [{"type": "conv", "filters": 1, "size": 3}]},
+    ]:
+        put("cnn", r)
+    # /train/{rnn,lstm,gru}: first byte picks the model (0 rnn, 1 lstm, 2 gru)
+    for m in (0, 1, 2):
+        for r in [
+            {"samples": 4, "test_samples": 2, "epochs": 1, "hidden_size": 2, "seed": 1,
+             "report_every": 1, "min_length": 2, "max_length": 4},
+            {"samples": 3, "test_samples": 2, "epochs": 2, "hidden_size": 3, "stream": False,
+             "learning_rate": 0.1, "clip": 1, "batch_size": 2, "max_length": 3, "min_length": 3},
+            {"test_samples": 1, "epochs": 1, "hidden_size": 1, "learning_rate": 1000.0,
+             "dataset": [{"x": [[0.5, 1.0], [0.2, 1.0], [0.9, 0.0]], "y": 0.7},
+                         {"x": [[0.1, 1.0], [0.3, 1.0]], "y": 0.4}]},
+            {"samples": 2, "test_samples": 1, "epochs": 1, "hidden_size": 1, "max_length": 3,
+             "init": {"weight_ih": [[0.1, 0.2]], "weight_hh": [[0.3]], "bias_ih": [0.0],
+                      "bias_hh": [0.0], "fc.weight": [[1.0]], "fc.bias": [0.0]}},
+            {"samples": 1e9},
+        ]:
+            put("train", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
+    # base64
+    for s in ["", "QQ==", "QUI=", "QUJD", "QUJDRA", "data:image/png;base64,iVBORw0KGgo=",
+              "QU\nJD\r\n RA==", "QQ=", "Q", "QUJD-_==", "QR==", b64(small_png)]:
+        put("base64", s)
+    # image: 3 header bytes (flags, resize h, resize w) + file
+    bad = os.path.join(ROOT, "tests", "data", "bad_images")
+    files = sorted(f for f in os.listdir(bad) if f.endswith((".png", ".jpg", ".gif", ".bmp")))
+    for f in files:
+        with open(os.path.join(bad, f), "rb") as fh:
+            data = fh.read()
+        if len(data) <= 4096:
+            put("image", b"\x00\x07\x09" + data)
+    for flags in (0, 1, 2, 3):
+        put("image", bytes([flags, 3, 5]) + small_png)
+        put("image", bytes([flags, 12, 2]) + small_jpg)
+    put("image", b"\x02\x01\x01" + badimg.png(4, 4, ctype=6, channels=4))
+    put("image", b"\x01\x02\x02" + badimg.png(4, 4, ctype=0, channels=1))
+    put("image", b"\x00\x02\x02" + badimg.png(3, 3, ctype=4, channels=2))
+    put("image", b"\x03\x02\x02" + badimg.jpeg(16, 16, ncomp=1))
+    print("corpora written to", os.path.join(HERE, "corpus"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+/* http_support.h — helpers for the HTTP integration tests: start the real daemon on a free port,
+ * talk to it with libcurl, read JSON answers.
+ *
+ * The daemon binary is $NNLABD_BIN (default build/nnlabd). It is started with --port 0 and the
+ * port it prints on stdout; its stderr (the request log) goes to a temporary file that is shown
+ * when the daemon exits uncleanly (e.g. a sanitizer report). $NNLAB_TEST_SLOW (default 1)
+ * multiplies the time limits, for the sanitizer build. */
+#ifndef HTTP_SUPPORT_H
+#define HTTP_SUPPORT_H
+
+#include <cJSON.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct th_server {
+    pid_t pid;
+    int port;
+    char base[64];   /* "http://127.0.0.1:PORT" */
+    char log[256];   /* path of the daemon's stderr */
+} th_server;
+
+typedef struct th_resp {
+    long status;
+    char *body;              /* NUL-terminated, malloc'd */
+    size_t len;
+    char content_type[128];
+    char allow[64];
+    char retry_after[16];
+    double seconds;          /* total transfer time */
+} th_resp;
+
+/* Time-limit multiplier ($NNLAB_TEST_SLOW). */
+double th_slow(void);
+
+/* Start the daemon with extra flags (NULL-terminated list, may be NULL). Asserts on failure. */
+void th_start(th_server *s, const char *const *args);
+/* SIGTERM, wait; returns the exit status (or -1 if killed / not exiting within 20 s). */
+int th_stop(th_server *s);
+
+/* One request. body may be NULL; ctype NULL means "application/json" for a body. Returns 0 on
+ * transport success (any HTTP status), the curl error code otherwise. */
+int th_request(const th_server *s, const char *method, const char *path, const char *ctype,
+               const char *body, size_t len, th_resp *out);
+/* Same with extra raw header lines (NULL-terminated) and chunked upload of body when chunked. */
+int th_request_ex(const th_server *s, const char *method, const char *path,
+                  const char *const *headers, const char *body, size_t len, int chunked,
+                  th_resp *out);
+int th_post_json(const th_server *s, const char *path, const char *json, th_resp *out);
+void th_resp_free(th_resp *r);
+
+/* Parse the response body as JSON (asserts it is). Caller cJSON_Delete()s. */
+cJSON *th_json(const th_resp *r);
+
+/* Value of a Prometheus sample line "name value" (exact name incl. labels), or -1. */
+double th_metric(const th_server *s, const char *name);
+
+/* Whole file (NUL-terminated, malloc'd) or NULL. */
+char *th_read_file(const char *path, size_t *len);
+/* Standard base64 of data (malloc'd). */
+char *th_base64(const unsigned char *data, size_t len);
+
+/* Seconds since an arbitrary fixed point; sleep for some seconds. */
+double th_now(void);
+void th_sleep(double seconds);
+
+/* A streamed request: calls on_line for every complete line with its arrival time (seconds
+ * since the request started); on_line returns nonzero to hang up. Returns the HTTP status
+ * (0 on transport failure other than our own hang-up). */
+typedef int (*th_line_fn)(void *ctx, const char *line, size_t len, double t);
+long th_stream(const th_server *s, const char *path, const char *json, th_line_fn on_line,
+               void *ctx);
+
+/* Test data directory: tests/data (files of the HTTP tests are named http_*). */
+#define TH_DATA "tests/data"
+
+#endif

@@ -1,0 +1,346 @@
+/* test_http_basic.c — the GET endpoints, routing, configuration and a clean stop, against the
+ * real daemon. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "http_support.h"
+
+static th_server srv;
+
+static void up(void) { th_start(&srv, NULL); }
+static void down(void) { cr_assert_eq(th_stop(&srv), 0, "daemon must exit 0 on SIGTERM"); }
+
+TestSuite(basic, .init = up, .fini = down, .timeout = 60);
+
+Test(basic, healthz_reports_status_version_and_limits) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.content_type, "application/json"));
+    cJSON *j = th_json(&r);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "status")), "ok");
+    cr_assert(cJSON_IsString(cJSON_GetObjectItem(j, "version")));
+    cJSON *lim = cJSON_GetObjectItem(j, "limits");
+    cr_assert(cJSON_IsObject(lim));
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_body_bytes")->valuedouble, 16.0 * 1024 * 1024);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_image_side")->valuedouble, 4096);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_tensor_elems")->valuedouble, 16.0 * 1024 * 1024);
+    static const char *const keys[] = {"max_work_flops", "max_samples", "max_epochs",
+                                       "max_length", "max_hidden", "max_trainings",
+                                       "max_connections", "timeout_s"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        cJSON *v = cJSON_GetObjectItem(lim, keys[i]);
+        cr_assert(cJSON_IsNumber(v) && v->valuedouble > 0, "limits.%s", keys[i]);
+    }
+    cJSON_Delete(j);
+    th_resp_free(&r);
+}
+
+Test(basic, root_serves_the_page) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "GET", "/", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.content_type, "text/html"), "content type %s", r.content_type);
+    size_t len = 0;
+    char *want = th_read_file("web/index.html", &len);
+    cr_assert(want, "web/index.html");
+    cr_assert_eq(r.len, len);
+    cr_assert(memcmp(r.body, want, len) == 0, "/ must be web/index.html byte for byte");
+    free(want);
+    th_resp_free(&r);
+}
+
+Test(basic, sample_png_is_embedded_with_its_type) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "GET", "/sample.png", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.content_type, "image/png");
+    size_t len = 0;
+    char *want = th_read_file("web/sample.png", &len);
+    cr_assert(want);
+    cr_assert_eq(r.len, len);
+    cr_assert(memcmp(r.body, want, len) == 0);
+    cr_assert(memcmp(r.body, "\x89PNG", 4) == 0);
+    free(want);
+    th_resp_free(&r);
+}
+
+Test(basic, head_gives_headers_only) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "HEAD", "/healthz", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(r.len, 0);
+    th_resp_free(&r);
+}
+
+Test(basic, openapi_is_served_as_json) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "GET", "/openapi.json", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.content_type, "application/json"));
+    cJSON *j = th_json(&r);
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(j, "openapi"));
+    cr_assert(v && v[0] == '3', "an OpenAPI 3 document");
+    size_t len = 0;
+    char *want = th_read_file("server/openapi.json", &len);
+    cr_assert(want && len == r.len && memcmp(want, r.body, len) == 0,
+              "served bytes are server/openapi.json");
+    free(want);
+    cJSON_Delete(j);
+    th_resp_free(&r);
+}
+
+Test(basic, unknown_path_is_404_json) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "GET", "/no/such/thing", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 404);
+    cJSON *j = th_json(&r), *e = cJSON_GetObjectItem(j, "error");
+    cr_assert_eq(cJSON_GetObjectItem(e, "status")->valuedouble, 404);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), "not_found");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")), "path");
+    cJSON_Delete(j);
+    th_resp_free(&r);
+}
+
+Test(basic, wrong_method_is_405_with_allow) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "GET", "/conv", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 405);
+    cr_assert_str_eq(r.allow, "POST");
+    th_resp_free(&r);
+    cr_assert_eq(th_post_json(&srv, "/healthz", "{}", &r), 0);
+    cr_assert_eq(r.status, 405);
+    cr_assert(strstr(r.allow, "GET"));
+    cJSON *j = th_json(&r), *e = cJSON_GetObjectItem(j, "error");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), "method_not_allowed");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")), "method");
+    cJSON_Delete(j);
+    th_resp_free(&r);
+}
+
+Test(basic, metrics_count_requests_by_path_and_status) {
+    th_resp r;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(th_request(&srv, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+        th_resp_free(&r);
+    }
+    cr_assert_eq(th_request(&srv, "GET", "/nope", NULL, NULL, 0, &r), 0);
+    th_resp_free(&r);
+    cr_assert_eq(th_metric(&srv, "nnlab_http_requests_total{path=\"/healthz\",status=\"200\"}"), 3);
+    cr_assert_eq(th_metric(&srv, "nnlab_http_requests_total{path=\"other\",status=\"404\"}"), 1);
+    cr_assert_eq(th_metric(&srv, "nnlab_trainings_active"), 0);
+    /* The /metrics request being answered is itself in flight. */
+    cr_assert_eq(th_metric(&srv, "nnlab_http_requests_in_flight"), 1);
+    cr_assert_eq(th_metric(&srv,
+                           "nnlab_http_request_duration_seconds_count{path=\"/healthz\"}"), 3);
+    cr_assert_eq(th_metric(&srv, "nnlab_http_request_duration_seconds_bucket"
+                                 "{path=\"/healthz\",le=\"+Inf\"}"), 3);
+    cr_assert_eq(th_request(&srv, "GET", "/metrics", NULL, NULL, 0, &r), 0);
+    cr_assert(strstr(r.content_type, "text/plain"));
+    cr_assert(strstr(r.body, "# TYPE nnlab_http_request_duration_seconds histogram"));
+    th_resp_free(&r);
+}
+
+Test(basic, request_log_has_one_line_per_request) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    size_t bytes = r.len;
+    th_resp_free(&r);
+    cr_assert_eq(th_request(&srv, "DELETE", "/mlp", NULL, NULL, 0, &r), 0);
+    th_resp_free(&r);
+    th_sleep(0.1);
+    char *log = th_read_file(srv.log, NULL);
+    cr_assert(log);
+    char want[64];
+    snprintf(want, sizeof want, "GET /healthz 200 %zu ", bytes);
+    cr_assert(strstr(log, want), "log line '%s...' in:\n%s", want, log);
+    cr_assert(strstr(log, "DELETE /mlp 405 "), "%s", log);
+    cr_assert(strstr(log, "ms\n"));
+    free(log);
+}
+
+/* --------------------------------------------------------------- configuration */
+
+static char *run_capture(const char *cmd, int *status) {
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    char *out = calloc(1, 65536);
+    size_t n = fread(out, 1, 65535, p);
+    out[n] = '\0';
+    *status = pclose(p);
+    return out;
+}
+
+Test(config, help_lists_every_flag_with_its_variable) {
+    const char *bin = getenv("NNLABD_BIN") ? getenv("NNLABD_BIN") : "build/nnlabd";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s --help", bin);
+    int st = 0;
+    char *out = run_capture(cmd, &st);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    static const char *const flags[] = {
+        "--host", "NNLAB_HOST", "--port", "NNLAB_PORT", "--threads", "--max-connections",
+        "--timeout", "--web-root", "--max-body", "--max-image-side", "--max-tensor-elems",
+        "--max-work", "--max-samples", "--max-epochs", "--max-length", "--max-hidden",
+        "--max-trainings", "NNLAB_MAX_TRAININGS", "16777216", "8080", "127.0.0.1"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        cr_assert(strstr(out, flags[i]), "--help mentions %s:\n%s", flags[i], out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --port banana 2>&1", bin);
+    out = run_capture(cmd, &st);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "a bad value is a usage error");
+    cr_assert(strstr(out, "--port"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --frobnicate 1 2>&1", bin);
+    out = run_capture(cmd, &st);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    free(out);
+}
+
+Test(config, flags_override_environment_override_defaults, .timeout = 60) {
+    setenv("NNLAB_MAX_BODY", "12345", 1);
+    setenv("NNLAB_MAX_TRAININGS", "3", 1);
+    const char *args[] = {"--max-trainings", "2", "--max-hidden=17", NULL};
+    th_server s;
+    th_start(&s, args);
+    unsetenv("NNLAB_MAX_BODY");
+    unsetenv("NNLAB_MAX_TRAININGS");
+    th_resp r;
+    cr_assert_eq(th_request(&s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    cJSON *j = th_json(&r), *lim = cJSON_GetObjectItem(j, "limits");
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_body_bytes")->valuedouble, 12345);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_trainings")->valuedouble, 2);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_hidden")->valuedouble, 17);
+    cJSON_Delete(j);
+    th_resp_free(&r);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+Test(config, web_root_serves_files_from_disk, .timeout = 60) {
+    char dir[] = "/tmp/nnlab-webroot-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("<p>from disk</p>", f);
+    fclose(f);
+    const char *args[] = {"--web-root", dir, NULL};
+    th_server s;
+    th_start(&s, args);
+    th_resp r;
+    cr_assert_eq(th_request(&s, "GET", "/", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, "<p>from disk</p>");
+    th_resp_free(&r);
+    cr_assert_eq(th_request(&s, "GET", "/../etc/passwd", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 404);
+    th_resp_free(&r);
+    cr_assert_eq(th_stop(&s), 0);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* --------------------------------------------------------------- connection limits */
+
+static int raw_connect(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    return fd;
+}
+
+/* Seconds until the server closes fd (reads EOF), at most `limit`; returns limit if it didn't. */
+static double time_to_close(int fd, double limit) {
+    double t0 = th_now();
+    while (th_now() - t0 < limit) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) > 0) {
+            char c;
+            if (recv(fd, &c, 1, 0) <= 0) return th_now() - t0;
+        }
+    }
+    return limit;
+}
+
+Test(config, idle_connections_time_out, .timeout = 60) {
+    const char *args[] = {"--timeout", "1", NULL};
+    th_server s;
+    th_start(&s, args);
+    int fd = raw_connect(s.port);
+    send(fd, "GET /hea", 8, MSG_NOSIGNAL); /* half a request, then silence */
+    double t = time_to_close(fd, 10 * th_slow());
+    cr_assert(t >= 0.5 && t < 5 * th_slow(), "closed after %.2f s (timeout 1 s)", t);
+    close(fd);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+Test(config, connection_limit_is_enforced, .timeout = 60) {
+    const char *args[] = {"--max-connections", "2", NULL};
+    th_server s;
+    th_start(&s, args);
+    int a = raw_connect(s.port), b = raw_connect(s.port);
+    th_sleep(0.2);
+    int c = raw_connect(s.port); /* accepted by the kernel, closed by the daemon */
+    double t = time_to_close(c, 3 * th_slow());
+    cr_assert_lt(t, 2 * th_slow(), "the third connection must be refused");
+    close(c);
+    close(a);
+    close(b);
+    th_sleep(0.2);
+    th_resp r; /* capacity is back */
+    cr_assert_eq(th_request(&s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    th_resp_free(&r);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* Every top-level page file is embedded byte for byte, with a type from its extension. */
+Test(basic, every_page_file_is_served_with_its_type) {
+    DIR *d = opendir("web");
+    cr_assert(d);
+    struct dirent *e;
+    int n = 0;
+    static const struct { const char *ext, *type; } T[] = {
+        {".html", "text/html"}, {".js", "text/javascript"}, {".css", "text/css"},
+        {".png", "image/png"}, {".json", "application/json"}, {".svg", "image/svg+xml"}};
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[512], url[512];
+        snprintf(path, sizeof path, "web/%s", e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        snprintf(url, sizeof url, "/%s", e->d_name);
+        th_resp r;
+        cr_assert_eq(th_request(&srv, "GET", url, NULL, NULL, 0, &r), 0);
+        cr_assert_eq(r.status, 200, "%s", url);
+        size_t len = 0;
+        char *want = th_read_file(path, &len);
+        cr_assert(want && r.len == len && memcmp(want, r.body, len) == 0, "%s differs", url);
+        free(want);
+        const char *dot = strrchr(e->d_name, '.');
+        for (size_t i = 0; dot && i < sizeof T / sizeof T[0]; i++)
+            if (strcmp(dot, T[i].ext) == 0)
+                cr_assert(strncmp(r.content_type, T[i].type, strlen(T[i].type)) == 0,
+                          "%s served as %s", url, r.content_type);
+        th_resp_free(&r);
+        n++;
+    }
+    closedir(d);
+    cr_assert_geq(n, 2, "index.html and sample.png at least");
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""bad_images.py — every crafted file of tests/data/bad_images (see make.py there and its
+manifest.json) is posted to POST /conv of a running nnlabd (normally the sanitizer build):
+
+  bad_images.py --daemon build/san/nnlabd
+
+"4xx" files must get 400/413/415 with the contract's JSON error object; "any" files (valid to
+stb_image despite a defect it does not check) may get 200 or 4xx; "200" controls must succeed.
+Every answer must arrive within the file's max_ms (200 ms unless stated) and the daemon must exit
+cleanly with no sanitizer report. Each file is also sent with "grayscale": true (unless its
+"gray" is false). If the daemon dies on a file, that is a failure; it is restarted to go on.
+Files with a "known_issue" reproduce an open, reported bug: they fail the run unless --known-ok,
+which prints XFAIL for them (XPASS once fixed) — the quick run in `make test` uses it."""
+import argparse
+import base64
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rel  # noqa: E402
+
+DIR = os.path.join(rel.ROOT, "tests", "data", "bad_images")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--daemon", default="build/san/nnlabd")
+    ap.add_argument("--dir", default=DIR)
+    ap.add_argument("--known-ok", action="store_true",
+                    help="report files with a known_issue as XFAIL/XPASS instead of failing")
+    a = ap.parse_args()
+    with open(os.path.join(a.dir, "manifest.json")) as f:
+        manifest = json.load(f)
+    rel.log("bad_images: %d files against %s" % (len(manifest), a.daemon))
+    d_box = [rel.Daemon(a.daemon)]
+    try:
+        for m in manifest:
+            known = m.get("known_issue") if a.known_ok else None
+            before = len(rel.FAILURES)
+            run_file(a, m, d_box)
+            if known and len(rel.FAILURES) > before:
+                del rel.FAILURES[before:]
+                rel.log("  XFAIL %s: known issue: %s" % (m["file"], known))
+            elif known:
+                rel.log("  XPASS %s: the known issue looks fixed; delete it from make.py's KNOWN"
+                        % m["file"])
+        d = d_box[0]
+        st, _, _ = rel.request("GET", d.port, "/healthz")
+        rel.check(st == 200, "daemon still healthy after the whole set")
+        rel.log("  slowest answer: %.1f ms" % WORST[0])
+    finally:
+        d_box[0].check_clean_exit()
+    rel.finish("bad_images")
+
+
+WORST = [0.0]
+
+
+def run_file(a, m, d_box):
+    """POST one file (and its grayscale variant); d_box[0] is the daemon, replaced if it dies."""
+    d = d_box[0]
+    with open(os.path.join(a.dir, m["file"]), "rb") as f:
+        b64 = base64.b64encode(f.read()).decode()
+    for gray in (False, True) if m.get("gray", True) else (False,):
+        body = {"image": b64, "kernel": "box"}
+        if gray:
+            body["grayscale"] = True
+        t0 = time.monotonic()
+        try:
+            st, hdrs, resp = rel.request("POST", d.port, "/conv", body)
+        except OSError as e:
+            # the daemon died (e.g. a sanitizer abort): report it, show why, restart it
+            time.sleep(0.5)
+            code, err = d.stop()
+            rel.check(False, "%s: no answer (%r); daemon exit code %s"
+                      % (m["file"], e, code))
+            hits = [l for l in err.splitlines() if any(p in l for p in rel.SAN_PATTERNS)]
+            rel.log("         " + "\n         ".join(hits[:4]))
+            d_box[0] = d = rel.Daemon(a.daemon)
+            break
+        ms = (time.monotonic() - t0) * 1000
+        WORST[0] = max(WORST[0], ms)
+        tag = "%s%s" % (m["file"], " (gray)" if gray else "")
+        if m["expect"] == "4xx":
+            ok = st in (400, 413, 415) and rel.is_error_json(resp, st)
+        elif m["expect"] == "200":
+            ok = st == 200
+        else:
+            ok = st == 200 or (st in (400, 413, 415) and rel.is_error_json(resp, st))
+        field = ""
+        if st != 200:
+            try:
+                field = json.loads(resp)["error"].get("field", "")
+            except (ValueError, KeyError, TypeError):
+                pass
+        rel.check(ok and ms < m["max_ms"],
+                  "%-44s -> %d %-6s in %6.1f ms (want %s, < %d ms)"
+                  % (tag, st, field, ms, m["expect"], m["max_ms"]))
+        if not ok:
+            rel.log("         body: %s" % resp[:300])
+
+
+if __name__ == "__main__":
+    main()
