@@ -90,9 +90,15 @@ test-unit: $(UNIT_BIN)
 -include mk/*.mk
 
 # `make test`: install what is missing (as root), build everything, run every test suite.
+# Suites run cheapest-first (unit, then HTTP, browser, deployment, reliability); -k runs every
+# suite even after a failure, and make still exits non-zero.
+TEST_ORDER := test-unit test-net-generic test-http test-http-san test-browser deploy-lint \
+              deploy-test reliability-quick
+ORDERED_TESTS = $(foreach t,$(TEST_ORDER),$(filter $t,$(TEST_TARGETS))) \
+                $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
 test: deps-test
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory $(TEST_TARGETS)
+	@$(MAKE) --no-print-directory -k $(ORDERED_TESTS)
 	@echo "make test: all suites passed"
 
 bench: lib

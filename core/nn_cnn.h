@@ -88,13 +88,13 @@ typedef struct nn_cnn_info {
     size_t out_shape[NN_CNN_MAX_LAYERS][3]; /* layer i output shape (ndim 3 or 1) */
     size_t out_ndim[NN_CNN_MAX_LAYERS];
     size_t num_params;                      /* floats in the parameter block */
-    size_t num_acts;                        /* floats in the activation block */
-    size_t bytes;                           /* the one allocation nn_cnn_create will make */
+    size_t num_acts;                        /* floats in the activation block (softmax included) */
+    size_t bytes;                           /* the one allocation nn_cnn_create makes (at most) */
     double flops;                           /* one forward pass (convs + MLPs; 2 per mul-add) */
 } nn_cnn_info;
 
 /* Check an architecture for an input [H, W, C] without allocating. Errors name
- * "architecture[i].<field>": type, filters, size, stride, padding, activation, kernels, bias,
+ * "architecture[i].<field>": type, filters, size, stride, padding, activation, init, kernels, bias,
  * function, hidden_layers, hidden_size, output_size, weights (and "architecture" for 0 or more
  * than NN_CNN_MAX_LAYERS layers, "input" for a zero or oversized input). */
 nn_code nn_cnn_validate(const nn_layer_spec *specs, size_t n, size_t H, size_t W, size_t C,

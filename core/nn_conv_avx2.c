@@ -94,17 +94,20 @@ typedef struct tile_args {
     nn_activation act;
 } tile_args;
 
-INLINE T256 void tile(const tile_args *t, const int P, const int NV) {
+/* LC > 0: L is the compile-time constant LC (full unroll, constant displacements). */
+INLINE T256 void tile(const tile_args *t, const int P, const int NV, const int LC) {
     __m256 acc[PMAX][2];
 #pragma GCC unroll 12
     for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) acc[p][v] = _mm256_load_ps(t->bias + v * 8);
     const size_t stride = (size_t)NV * 8;
+    const size_t L = LC > 0 ? (size_t)LC : t->L;
     for (size_t r = 0; r < t->rows; r++) {
         const float *a = t->a + r * t->a_row;
-        const float *w = t->w + r * t->L * stride;
-        for (size_t j = 0; j < t->L; j++) {
+        const float *w = t->w + r * L * stride;
+#pragma GCC unroll 9
+        for (size_t j = 0; j < L; j++) {
             __m256 wv[2];
 #pragma GCC unroll 2
             for (int v = 0; v < NV; v++) wv[v] = _mm256_load_ps(w + j * stride + v * 8);
@@ -132,9 +135,13 @@ INLINE T256 void tile(const tile_args *t, const int P, const int NV) {
     }
 }
 
-static T256 void tile_nv1(const tile_args *t) { tile(t, 12, 1); }
-static T256 void tile_nv2(const tile_args *t) { tile(t, 6, 2); }
+static T256 void tile_nv1(const tile_args *t) { tile(t, 12, 1, 0); }
+static T256 void tile_nv2(const tile_args *t) { tile(t, 6, 2, 0); }
+static T256 void tile_nv1_l9(const tile_args *t) { tile(t, 12, 1, 9); }
+static T256 void tile_nv2_l9(const tile_args *t) { tile(t, 6, 2, 9); }
 static const int tile_pix[3] = {0, 12, 6};
+typedef void (*tile_fn)(const tile_args *);
+static tile_fn const tile_fns[2][3] = {{NULL, tile_nv1, tile_nv2}, {NULL, tile_nv1_l9, tile_nv2_l9}};
 
 #define BLOCK 16
 #define STREAM_BYTES ((size_t)8 << 20)
@@ -208,8 +215,7 @@ static T256 void bcast_rows(void *ctx, size_t begin, size_t end, size_t worker) 
                     t.a_pix = KH * L;
                     t.a_row = L;
                 }
-                if (nv == 1) tile_nv1(&t);
-                else tile_nv2(&t);
+                tile_fns[L == 9][nv](&t);
             }
             wblk += K * nv * 8;
         }

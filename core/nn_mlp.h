@@ -109,7 +109,7 @@ nn_code nn_mlp_forward(nn_mlp *m, const float *x, nn_error *err);
 
 /* Backward of the logits (softmax is separate: see nn_softmax_backward). Given dlogits
  * [output_size] and the x of the last forward, ADDS into grads [num_params] (the same layout as
- * params) and, if dx is non-NULL, into dx [input_size]. scratch: 2 * max layer width floats.
+ * params) and, if dx is non-NULL, into dx [input_size]. scratch: 2 * max_l out_size[l] floats.
  * Errors: NULL arguments ("grads"/"scratch"). */
 nn_code nn_mlp_backward(nn_mlp *m, float *grads, float *dx, const float *dlogits, const float *x,
                         float *scratch, nn_error *err);

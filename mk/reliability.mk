@@ -8,8 +8,9 @@
 #   make slow-clients    slow / broken / malformed clients on the sanitizer daemon (in make test)
 #   make slow-clients-valgrind   the same (shorter) under valgrind --leak-check=full
 #   make numerics        huge / tiny values, diverging trainings, sanitizer daemon (in make test)
-#   make soak            mixed load for SOAK_SECONDS (600) s on the sanitizer daemon
-#   make soak-quick      the same for 30 s                                         (in make test)
+#   make soak            mixed load for SOAK_SECONDS (600) s on the sanitizer daemon (errors,
+#                        leaks), then SOAK_RELEASE_SECONDS (300) s on the release one (flat RSS)
+#   make soak-quick      the same for 30 s + 20 s                                  (in make test)
 #   make reliability     all of the long versions
 #   make reliability-quick   every quick version above (this is what `make test` runs)
 # Results of the long runs are appended (one JSON line each) to build/reliability/results.jsonl.
@@ -35,6 +36,7 @@ SAN_NNLABD := build/san/nnlabd
 LOAD_SECONDS ?= 60
 LOAD_CONNECTIONS ?= 64
 SOAK_SECONDS ?= 600
+SOAK_RELEASE_SECONDS ?= 300
 
 # The objects depend on the flags they were built with (rewritten only when they change).
 $(FUZZ_BUILD)/flags: fuzz-flags-check
@@ -95,13 +97,18 @@ slow-clients-valgrind: daemon
 numerics: san-daemon
 	$(REL_PY) tests/reliability/numerics.py --daemon $(SAN_NNLABD)
 
-soak: san-daemon
+# Leaks and errors on the sanitizer build (LSan at exit); flat RSS on the release build (ASan's
+# allocator holds freed memory and finished threads' records, so its RSS is not a leak signal).
+soak: san-daemon daemon
 	@mkdir -p $(REL_OUT)
 	$(REL_PY) tests/reliability/soak.py --daemon $(SAN_NNLABD) --seconds $(SOAK_SECONDS) \
+	  --no-rss-check --json $(REL_OUT)/results.jsonl
+	$(REL_PY) tests/reliability/soak.py --daemon $(NNLABD) --seconds $(SOAK_RELEASE_SECONDS) \
 	  --json $(REL_OUT)/results.jsonl
 
-soak-quick: san-daemon
-	$(REL_PY) tests/reliability/soak.py --daemon $(SAN_NNLABD) --seconds 30
+soak-quick: san-daemon daemon
+	$(REL_PY) tests/reliability/soak.py --daemon $(SAN_NNLABD) --seconds 30 --no-rss-check
+	$(REL_PY) tests/reliability/soak.py --daemon $(NNLABD) --seconds 20
 
 reliability: fuzz bad-images load slow-clients slow-clients-valgrind numerics soak
 

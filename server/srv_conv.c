@@ -183,6 +183,7 @@ int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
         srv_fail_nn(e, &ne, NULL);
         goto done;
     }
+    if (srv_check_finite(y.data, y.n, "input", e)) goto done;
 
     srv_buf_puts(out, "{\"output\":");
     srv_buf_tensor(out, y.data, y.shape, 3);

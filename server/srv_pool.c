@@ -57,6 +57,7 @@ int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
         if (srv_tensor_alloc(&y, shape, 3, lim->max_tensor_elems, "output", e)) goto done;
         if (nn_pool2d_forward(y.data, x.data, H, W, C, &p, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     }
+    if (srv_check_finite(y.data, y.n, "input", e)) goto done;
     srv_buf_puts(out, "{\"output\":");
     srv_buf_tensor(out, y.data, y.shape, y.ndim);
     srv_buf_puts(out, ",\"input_shape\":");

@@ -49,13 +49,16 @@ def main():
         d = d_box[0]
         st, _, _ = rel.request("GET", d.port, "/healthz")
         rel.check(st == 200, "daemon still healthy after the whole set")
-        rel.log("  slowest answer: %.1f ms" % WORST[0])
+        plain = [(ms, f) for f, ms in WORST.items()
+                 if not any(m["file"] == f and m.get("known_issue") for m in manifest)]
+        rel.log("  slowest answer: %.1f ms (%s); slowest outside the known issues: %.1f ms (%s)"
+                % (max(WORST.values()), max(WORST, key=WORST.get), max(plain)[0], max(plain)[1]))
     finally:
         d_box[0].check_clean_exit()
     rel.finish("bad_images")
 
 
-WORST = [0.0]
+WORST = {}  # file -> slowest answer (ms)
 
 
 def run_file(a, m, d_box):
@@ -81,7 +84,7 @@ def run_file(a, m, d_box):
             d_box[0] = d = rel.Daemon(a.daemon)
             break
         ms = (time.monotonic() - t0) * 1000
-        WORST[0] = max(WORST[0], ms)
+        WORST[m["file"]] = max(WORST.get(m["file"], 0.0), ms)
         tag = "%s%s" % (m["file"], " (gray)" if gray else "")
         if m["expect"] == "4xx":
             ok = st in (400, 413, 415) and rel.is_error_json(resp, st)

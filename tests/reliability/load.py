@@ -48,8 +48,9 @@ def run_wrk(port, seconds, conns, threads, bodydir):
 
 def saturate(d):
     """max_trainings + 2 concurrent streamed trainings."""
-    body = json.dumps({"samples": 2000, "test_samples": 100, "epochs": 50, "hidden_size": 8,
-                       "report_every": 50, "seed": 1, "stream": True}).encode()
+    # long enough (millions of steps) to be still running when the last one arrives
+    body = json.dumps({"samples": 20000, "test_samples": 100, "epochs": 100, "hidden_size": 32,
+                       "report_every": 500, "seed": 1, "stream": True}).encode()
     socks, results = [], []
     for i in range(MAX_TRAININGS + 2):
         s = socket.create_connection((rel.HOST, d.port), timeout=10)

@@ -257,9 +257,9 @@ class Prober(threading.Thread):
     """Polls GET /healthz every `period` s on fresh connections and records latencies (ms) and
     failures, to show other clients are unaffected while a scenario runs."""
 
-    def __init__(self, port, period=0.1):
+    def __init__(self, port, period=0.1, timeout=5.0):
         super().__init__(daemon=True)
-        self.port, self.period = port, period
+        self.port, self.period, self.timeout = port, period, timeout
         self.lat, self.fail = [], []
         self.stopping = threading.Event()
 
@@ -267,7 +267,7 @@ class Prober(threading.Thread):
         while not self.stopping.is_set():
             t0 = time.monotonic()
             try:
-                st, _, _ = request("GET", self.port, "/healthz", timeout=5)
+                st, _, _ = request("GET", self.port, "/healthz", timeout=self.timeout)
                 if st != 200:
                     self.fail.append("status %d" % st)
             except OSError as e:

@@ -344,13 +344,16 @@ def main():
         wrapper = ("valgrind", "--leak-check=full", "--error-exitcode=1", "--errors-for-leak-kinds=definite,indirect",
                    "--show-leak-kinds=definite,indirect", "-q")
     global PROBE_MAX_MS
-    PROBE_MAX_MS *= SLOW
+    if a.valgrind:
+        # valgrind runs one thread at a time: a compute thread can hold the CPU for seconds, so
+        # only failures are judged there, with a generous bound on the slowest probe
+        PROBE_MAX_MS = 30000.0
     rel.log("slow_clients: %s%s" % (a.daemon, " under valgrind" if a.valgrind else ""))
     d = rel.Daemon(a.daemon, ["--timeout", str(TIMEOUT_S), "--max-body", str(1 << 20),
                               "--max-connections", str(MAX_CONN), "--max-trainings", "2"],
                    wrapper=wrapper)
     try:
-        probe = rel.Prober(d.port)
+        probe = rel.Prober(d.port, timeout=5 * SLOW)
         probe.start()
         scenarios = [stalled, slowloris, never_reads, mid_upload, mid_stream, pipelined,
                      malformed, chunked_over_limit]
@@ -361,8 +364,8 @@ def main():
             rel.log("- " + sc.__name__)
             sc(d)
         probe.stop()
-        rel.check(not probe.fail, "prober: %d /healthz probes, 0 failures %s"
-                  % (len(probe.lat), probe.fail[:3]))
+        rel.check(not probe.fail, "prober: %d /healthz probes, %d failures %s"
+                  % (len(probe.lat), len(probe.fail), probe.fail[:3]))
         rel.check(probe.max_ms() < PROBE_MAX_MS, "prober: slowest /healthz %.1f ms, p99 %.1f ms "
                   "(< %.0f ms)" % (probe.max_ms(), probe.p99_ms(), PROBE_MAX_MS))
         rel.log("- flood")

@@ -12,7 +12,10 @@ Workers, all on 127.0.0.1, running until the time is up:
   RSS sampled every second.
 Checks at the end: no response outside 200 / the expected 400 / 503 (+Retry-After), no failed
 probe, every full training ended with "done", nnlab_trainings_active back to 0, RSS flat
-(rel.rss_flat), and after SIGTERM exit code 0 and no ASan/LSan/UBSan report in stderr."""
+(rel.rss_flat), and after SIGTERM exit code 0 and no ASan/LSan/UBSan report in stderr.
+With --no-rss-check (used for the sanitizer build, whose allocator keeps freed memory in
+quarantine and a record of every finished connection thread, so its RSS creeps up by design) the
+RSS figures are printed but not judged; `make soak` judges RSS on a release-build run instead."""
 import argparse
 import collections
 import json
@@ -120,6 +123,9 @@ def main():
     ap.add_argument("--daemon", default="build/san/nnlabd")
     ap.add_argument("--seconds", type=int, default=600)
     ap.add_argument("--json")
+    ap.add_argument("--no-rss-check", action="store_true",
+                    help="report RSS without judging it (sanitizer builds: ASan's allocator, "
+                         "quarantine and thread registry grow with thread-per-connection)")
     a = ap.parse_args()
     rel.log("soak: %s for %d s" % (a.daemon, a.seconds))
     d = rel.Daemon(a.daemon, ["--max-trainings", "3"])
@@ -161,7 +167,9 @@ def main():
             time.sleep(0.1)
         rel.check(ok, "nnlab_trainings_active back to 0 (%s)" % v)
         flat, first, last, tol = rel.rss_flat(samples)
-        rel.check(flat, "RSS flat: first-10s median %.1f MiB, last-10s median %.1f MiB, tolerance "
+        judge = rel.check if not a.no_rss_check else (
+            lambda ok, what: rel.log("  info " + what + " (not judged on this build)"))
+        judge(flat, "RSS flat: first-10s median %.1f MiB, last-10s median %.1f MiB, tolerance "
                   "%.1f MiB (%d samples, max %.1f MiB)" % (first / 1024, last / 1024, tol / 1024,
                                                           len(samples), max(samples) / 1024))
         if a.json:

@@ -258,6 +258,41 @@ Test(cnn, forward_reuses_buffers_and_repeats_exactly) {
     nn_cnn_free(&m); /* harmless twice */
 }
 
+/* A network that ends on a volume: logits are that volume flattened, softmax over all of it;
+ * given kernels are used as is. */
+Test(cnn, conv_only_network_flattens_its_output) {
+    nn_layer_spec s[2];
+    memset(s, 0, sizeof s);
+    float k[2 * 1 * 1 * 1] = {2.0f, -1.0f}, b[2] = {0.5f, 0.0f};
+    s[0].type = NN_LAYER_CONV;
+    s[0].filters = 2;
+    s[0].size_h = s[0].size_w = 1;
+    s[0].conv = (nn_conv_params){1, 1, 0, 0, {NN_ACT_IDENTITY, 0.01f}};
+    s[0].kernels = k;
+    s[0].kernels_len = 2;
+    s[0].bias = b;
+    s[0].bias_len = 2;
+    s[1].type = NN_LAYER_POOL;
+    s[1].pool = (nn_pool_params){NN_POOL_AVG, 1, 2, 1, 2};
+    nn_cnn m;
+    nn_error err;
+    cr_assert_eq(nn_cnn_create(&m, s, 2, 2, 4, 1, 0, 1, &err), NN_OK, "%s", err.message);
+    float x[8] = {1, 3, 0, 2, -1, 1, 4, 4}; /* [2, 4, 1] */
+    cr_assert_eq(nn_cnn_forward(&m, x, &err), NN_OK);
+    cr_assert_eq(m.num_outputs, 2 * 2 * 2);
+    cr_assert_eq(m.logits, m.layers[1].output);
+    /* conv: [2x+0.5, -x]; avg over pairs of columns */
+    float want[8] = {4.5f, -2.0f, 2.5f, -1.0f, 0.5f, 0.0f, 8.5f, -4.0f};
+    double sum = 0;
+    for (int i = 0; i < 8; i++) {
+        cr_assert_float_eq(m.logits[i], want[i], 1e-6, "logit %d", i);
+        sum += m.probs[i];
+    }
+    cr_assert_float_eq(sum, 1.0, 1e-6);
+    cr_assert_gt(m.probs[6], 0.9f);
+    nn_cnn_free(&m);
+}
+
 static void expect_error(nn_code got, nn_code want, const nn_error *err, const char *field) {
     cr_assert_eq(got, want, "expected %s for %s, got %s (%s)", nn_code_name(want), field, nn_code_name(got),
                  err->message);

@@ -687,6 +687,7 @@ Test(srv_errors, table) {
         {"mlp", "{\"input\": [1, 2], \"hidden_layers\": 0, \"output_size\": 2, \"weights\": [{\"weight\": [[1, 2], [4, 5]], \"bias\": [1]}]}", 400, "weights[0].bias"},
         {"mlp", "{\"input\": [1, 2], \"hidden_layers\": 0, \"weights\": []}", 400, "weights"},
         {"mlp", "{\"input\": [1e38, 1e38], \"hidden_layers\": 0, \"output_size\": 1, \"weights\": [{\"weight\": [[1e38], [1e38]]}]}", 400, "input"},
+        {"conv", "{\"input\": [[3e38, 3e38]], \"kernel\": [[1, 1]]}", 400, "input"},
         {"cnn", B("\"architecture\": [{\"type\": \"dropout\"}]"), 400, "architecture[0].type"},
         {"cnn", B("\"architecture\": [{\"size\": 3}]"), 400, "architecture[0].type"},
         {"cnn", B("\"architecture\": []"), 400, "architecture"},
