@@ -85,7 +85,9 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(SUP_OBJ) $(LIBSRV) $(LIBNN
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion -lm
 
 test-unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2 --short-filename; done
+	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; \
+	  $$t --jobs 2 --short-filename || failed="$$failed $$t"; done; \
+	  if [ -n "$$failed" ]; then echo "test-unit: FAILED:$$failed"; exit 1; fi
 
 -include mk/*.mk
 

@@ -55,6 +55,25 @@ void srv_buf_printf(srv_buf *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
+/* Length of the valid UTF-8 sequence at c (lead byte >= 0x80), or 0 if it is invalid (bad
+ * continuation, overlong form, surrogate, beyond U+10FFFF, or cut by the terminating NUL). */
+static size_t utf8_len(const unsigned char *c) {
+    unsigned char b0 = c[0];
+    size_t n;
+    unsigned min;
+    if (b0 >= 0xC2 && b0 <= 0xDF) { n = 2; min = 0x80; }
+    else if (b0 >= 0xE0 && b0 <= 0xEF) { n = 3; min = 0x800; }
+    else if (b0 >= 0xF0 && b0 <= 0xF4) { n = 4; min = 0x10000; }
+    else return 0;
+    unsigned cp = b0 & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((c[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (c[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
 void srv_buf_str(srv_buf *b, const char *s) {
     static const char hex[] = "0123456789abcdef";
     srv_buf_putc(b, '"');
@@ -69,8 +88,16 @@ void srv_buf_str(srv_buf *b, const char *s) {
             if (*c < 0x20) {
                 char u[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
                 srv_buf_put(b, u, 6);
-            } else {
+            } else if (*c < 0x80) {
                 srv_buf_putc(b, (char)*c);
+            } else {
+                size_t n = utf8_len(c);
+                if (n) {
+                    srv_buf_put(b, (const char *)c, n);
+                    c += n - 1;
+                } else {
+                    srv_buf_put(b, "\\ufffd", 6); /* invalid UTF-8 never reaches the output */
+                }
             }
         }
     }

@@ -10,6 +10,16 @@
 #include "srv_base64.h"
 #include "srv_json.h"
 
+/* stb_image's allocations go through a per-thread cap set from the image's declared size, so a
+ * decompression bomb (a tiny IDAT that inflates to gigabytes) fails fast instead of allocating. */
+static _Thread_local size_t stbi_cap = (size_t)16 << 20;
+
+static void *cap_malloc(size_t n) { return n <= stbi_cap ? malloc(n) : NULL; }
+static void *cap_realloc(void *p, size_t n) { return n <= stbi_cap ? realloc(p, n) : NULL; }
+
+#define STBI_MALLOC(sz) cap_malloc(sz)
+#define STBI_REALLOC(p, newsz) cap_realloc(p, newsz)
+#define STBI_FREE(p) free(p)
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
 #define STBI_NO_STDIO
@@ -35,11 +45,97 @@
 #pragma GCC diagnostic pop
 #endif
 
+/* A JPEG DHT segment whose 16 code counts sum to more than 256 makes stb_image 2.27 write past
+ * its tables, and one with no codes at all drives its bit reader negative (UBSan: shift by 34):
+ * walk every marker segment (also those between progressive scans) first. */
+static int jpeg_tables_ok(const unsigned char *b, size_t n) {
+    size_t i = 0;
+    while (i + 1 < n) {
+        if (b[i] != 0xFF) { i++; continue; } /* entropy-coded data */
+        unsigned m = b[i + 1];
+        if (m == 0xFF) { i++; continue; }     /* fill byte */
+        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { i += 2; continue; }
+        if (m == 0xD9) return 1;              /* EOI */
+        if (i + 4 > n) return 1;              /* truncated: stb reports it */
+        size_t L = (size_t)b[i + 2] << 8 | b[i + 3];
+        if (L < 2) return 0;
+        if (m == 0xC4) {
+            size_t p = i + 4, end = i + 2 + L < n ? i + 2 + L : n;
+            while (p < end) {
+                if (p + 17 > end) return 0;
+                size_t sum = 0;
+                for (int k = 1; k <= 16; k++) sum += b[p + (size_t)k];
+                if (sum > 256 || sum == 0) return 0; /* an empty table also derails stb's decoder */
+                p += 17 + sum;
+            }
+        }
+        i += 2 + L;
+    }
+    return 1;
+}
+
+/* stb_image 2.27 computes NULL + 0 on a PNG whose first IDAT chunk is empty (undefined
+ * behaviour). Empty IDAT chunks carry nothing: return a copy without them (or NULL if there are
+ * none, *out_n untouched). */
+static unsigned char *png_drop_empty_idat(const unsigned char *b, size_t n, size_t *out_n) {
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (n < 8 || memcmp(b, sig, 8) != 0) return NULL;
+    int found = 0;
+    for (size_t i = 8; i + 12 <= n;) {
+        size_t len = (size_t)b[i] << 24 | (size_t)b[i + 1] << 16 | (size_t)b[i + 2] << 8 | b[i + 3];
+        if (len == 0 && memcmp(b + i + 4, "IDAT", 4) == 0) { found = 1; break; }
+        if (len > n - i - 12) break;
+        i += 12 + len;
+    }
+    if (!found) return NULL;
+    unsigned char *c = malloc(n);
+    if (!c) return NULL;
+    memcpy(c, b, 8);
+    size_t o = 8, i = 8;
+    while (i + 12 <= n) {
+        size_t len = (size_t)b[i] << 24 | (size_t)b[i + 1] << 16 | (size_t)b[i + 2] << 8 | b[i + 3];
+        if (len > n - i - 12) break;
+        if (!(len == 0 && memcmp(b + i + 4, "IDAT", 4) == 0)) {
+            memcpy(c + o, b + i, 12 + len);
+            o += 12 + len;
+        }
+        i += 12 + len;
+    }
+    memcpy(c + o, b + i, n - i); /* whatever trails (stb reports a truncation itself) */
+    *out_n = o + (n - i);
+    return c;
+}
+
+/* stb's failure strings may embed raw bytes of the file ("XXXX PNG chunk not known"): keep
+ * printable ASCII only so the JSON message stays valid UTF-8. */
+static void clean_reason(char *dst, size_t cap, const char *src) {
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < cap; i++)
+        dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+    dst[i] = '\0';
+}
+
+static int decode(const unsigned char *bytes, size_t n, int grayscale, const srv_limits *lim,
+                  const char *path, srv_tensor *out, srv_err *e);
+
 int srv_image_decode(const unsigned char *bytes, size_t n, int grayscale, const srv_limits *lim,
                      const char *path, srv_tensor *out, srv_err *e) {
     memset(out, 0, sizeof *out);
+    /* stb takes anything starting with 0xFF fill bytes then SOI as a JPEG: scan all of those. */
+    if (n >= 2 && bytes[0] == 0xFF && !jpeg_tables_ok(bytes, n))
+        return srv_fail(e, 415, path, "%s is a corrupt JPEG (a Huffman table has no codes or more than 256)", path);
+    size_t cn = 0;
+    unsigned char *copy = png_drop_empty_idat(bytes, n, &cn);
+    int rc = copy ? decode(copy, cn, grayscale, lim, path, out, e) : decode(bytes, n, grayscale, lim, path, out, e);
+    free(copy);
+    return rc;
+}
+
+static int decode(const unsigned char *bytes, size_t n, int grayscale, const srv_limits *lim,
+                  const char *path, srv_tensor *out, srv_err *e) {
     if (n > INT_MAX) return srv_fail(e, 413, path, "%s: encoded image too large", path);
     int w, h, comp;
+    stbi_cap = (size_t)16 << 20;
     if (!stbi_info_from_memory(bytes, (int)n, &w, &h, &comp))
         return srv_fail(e, 415, path, "%s is not a PNG or JPEG image (or is corrupt)", path);
     if (stbi_is_16_bit_from_memory(bytes, (int)n))
@@ -54,8 +150,18 @@ int srv_image_decode(const unsigned char *bytes, size_t n, int grayscale, const 
     if ((size_t)w * (size_t)h * C > lim->max_tensor_elems)
         return srv_fail(e, 413, path, "%s has more than %zu values", path, lim->max_tensor_elems);
     int gw, gh, gc;
+    /* Every legitimate allocation (output, PNG inflate buffer, JPEG component and coefficient
+     * planes) is a few bytes per pixel of the declared size; more means a bomb. */
+    stbi_cap = 8 * ((size_t)w + 32) * ((size_t)h + 32) + ((size_t)1 << 20);
     unsigned char *px = stbi_load_from_memory(bytes, (int)n, &gw, &gh, &gc, 3);
-    if (!px) return srv_fail(e, 415, path, "%s could not be decoded: %s", path, stbi_failure_reason());
+    stbi_cap = (size_t)16 << 20;
+    if (!px) {
+        char why[96];
+        clean_reason(why, sizeof why, stbi_failure_reason());
+        if (strcmp(why, "outofmem") == 0)
+            return srv_fail(e, 415, path, "%s could not be decoded: its compressed data expands beyond what a %dx%d image needs", path, w, h);
+        return srv_fail(e, 415, path, "%s could not be decoded: %s", path, why);
+    }
     if (gw != w || gh != h) {
         stbi_image_free(px);
         return srv_fail(e, 415, path, "%s: inconsistent image header", path);

@@ -17,9 +17,13 @@ static int on_emit(void *vctx, const char *data, size_t len) {
         if (len == 0 || data[len - 1] != '\n') fuzz_die("NDJSON line without '\\n'", data, len);
         if (memchr(data, '\n', len - 1)) fuzz_die("several lines in one emit", data, len);
         fuzz_check_json(200, data, len - 1);
-        if (strstr(data, "\"type\":\"done\"") || strstr(data, "\"type\": \"done\"") ||
-            strstr(data, "\"type\":\"error\"") || strstr(data, "\"type\": \"error\""))
+        /* the final line's "type" is "done" or "error" (data is not NUL-terminated: parse it) */
+        cJSON *j = cJSON_ParseWithLength(data, len - 1);
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+        if (cJSON_IsString(type) &&
+            (strcmp(type->valuestring, "done") == 0 || strcmp(type->valuestring, "error") == 0))
             ctx->done = 1;
+        cJSON_Delete(j);
     }
     ctx->lines++;
     return 0;

@@ -355,6 +355,26 @@ Test(srv_image, png_variants) {
     cr_assert_eq(st, 415);
 }
 
+Test(srv_image, stb_pitfalls_are_defused) {
+    int st;
+    char f[128];
+    /* An empty first IDAT (stb_image 2.27 computes NULL + 0): decodes like the plain image. */
+    srv_tensor a = decode_file("tests/data/srv/empty_idat_2x2.png", 1, &st, f);
+    cr_assert_eq(st, 0);
+    srv_tensor b = decode_file("tests/data/srv/gray_2x2.png", 1, &st, f);
+    cr_assert_eq(a.n, 4u);
+    cr_assert_eq(memcmp(a.data, b.data, 4 * sizeof(float)), 0);
+    srv_tensor_free(&a);
+    srv_tensor_free(&b);
+    /* A DHT with more than 256 codes (stb_image 2.27 writes past its tables): refused first. */
+    decode_file("tests/data/srv/dht_overflow.jpg", 0, &st, f);
+    cr_assert_eq(st, 415);
+    cr_assert_str_eq(f, "image");
+    /* A 16x16 PNG whose IDAT inflates to 32 MiB: stopped by the allocation cap, quickly. */
+    decode_file("tests/data/srv/bomb_16x16.png", 0, &st, f);
+    cr_assert_eq(st, 415);
+}
+
 Test(srv_image, jpeg_and_tight_limits) {
     /* solid_8x8.jpg: every pixel (200, 100, 50), written by stb_image_write at quality 95. */
     size_t jn;

@@ -259,6 +259,11 @@ Test(srv_buf, strings_are_escaped) {
     srv_buf_str(&b, "a\"b\\c\n\x01");
     cr_assert_str_eq(b.p, "\"a\\\"b\\\\c\\n\\u0001\"");
     srv_buf_free(&b);
+    /* Valid UTF-8 passes through; invalid bytes (stray continuation, overlong, surrogate, cut
+     * sequence) become U+FFFD so a response is always valid UTF-8. */
+    srv_buf_str(&b, "\xc3\xa9|\x80|\xc0\xaf|\xed\xa0\x80|\xf0\x9f\x98\x80|\xe2\x82");
+    cr_assert_str_eq(b.p, "\"\xc3\xa9|\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|\xf0\x9f\x98\x80|\\ufffd\\ufffd\"", "%s", b.p);
+    srv_buf_free(&b);
 }
 
 /* ---- tensors --------------------------------------------------------------------------- */

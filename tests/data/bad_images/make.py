@@ -125,9 +125,13 @@ def jpeg(w, h, ncomp=3, scan=None, sofseg=None, tables=None, head_extra=b""):
 # once fixed, so the entry can be deleted.
 KNOWN = {
     "jpg_dht_counts_overflow.jpg": "stb_image 2.27 DHT overflow: UBSan aborts the sanitizer daemon",
+    "jpg_undefined_huffman_table.jpg": "stb_image 2.27 reads uninitialised Huffman tables: "
+                                       "wild index, undefined behaviour",
     "png_empty_first_idat.png": "stb_image 2.27 NULL+0 on an empty first IDAT: UBSan aborts the "
                                 "sanitizer daemon",
     "png_bomb_idat_256m.png": "decoder allocations are not capped: 256 MiB inflated, seconds of CPU",
+    "png_idat_length_2g.png": "decoder allocations are not capped: a 2 GiB realloc for a declared "
+                              "IDAT length (0.4-0.5 s under ASan)",
     "png_garbage_after_header.png": "stb's failure reason carries raw chunk bytes into the JSON "
                                     "message: the error body is not valid UTF-8",
 }
@@ -250,6 +254,10 @@ def main():
         b"\xFF\xD9", "4xx",
         "a DHT whose 16 code counts sum to 4080 (> 256 symbols): stb_image 2.27 writes past "
         "its 257-entry size table (UBSan: index out of bounds) unless the counts are checked")
+    add("jpg_undefined_huffman_table.jpg", jpeg(8, 8, tables=b""), "4xx",
+        "a baseline JPEG whose scan uses Huffman tables that no DHT defined: stb_image 2.27 "
+        "decodes with uninitialised tables (valgrind: uninitialised jumps; UBSan: index out of "
+        "bounds in stbi__jpeg_huff_decode, found by fuzz_image)")
     add("jpg_arithmetic.jpg", jpeg(8, 8, sofseg=sof(8, 8, 3, marker=0xC9)), "4xx",
         "SOF9 (arithmetic coding, unsupported)")
 
@@ -262,6 +270,11 @@ def main():
     add("png_bomb_idat_256m.png", png(16, 16, idat=zeros_zlib(256 << 20)), "4xx",
         "16x16 RGB whose IDAT inflates to 256 MiB (stb_image inflates the whole stream, "
         "growing its buffer, unless the decoder's allocations are capped)", max_ms=1000)
+    add("png_idat_length_2g.png",
+        SIG + ihdr(16, 16) + chunk(b"IDAT", zlib.compress(raw_rows(16, 16, 3))[:20]) +
+        struct.pack(">I", 0x7FFFFF00) + b"IDAT" + b"\x00" * 16, "4xx",
+        "a second IDAT declaring 2 GiB - 256 of data, 16 bytes present: stb_image reallocates its "
+        "IDAT buffer to the declared size (2 GiB) before reading it (found by fuzz_image)")
     add("jpg_bomb_4096.jpg", jpeg(4096, 4096, scan=b"\x00" * 64), "4xx",
         "4096x4096 3-component JPEG with 64 bytes of scan data: 50 M float elements (not sent "
         "with grayscale: 4096x4096x1 is exactly the tensor limit)", gray=False)
