@@ -199,7 +199,15 @@ void srv_buf_float(srv_buf *b, float v) {
 void srv_buf_double(srv_buf *b, double v) {
     if (!isfinite(v)) { srv_buf_put(b, "null", 4); return; }
     if (v == floor(v) && fabs(v) < 1e15) { srv_buf_printf(b, "%.0f", v); return; }
-    srv_buf_printf(b, "%.17g", v);
+    /* The fewest significant digits that read back to the same double (Python's repr), so
+     * students see 0.1 rather than 0.10000000000000001 and nothing is lost. Doubles are only
+     * printed in small numbers (training losses and weights), so the search is affordable. */
+    char tmp[32];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (prec == 17 || strtod(tmp, NULL) == v) break;
+    }
+    srv_buf_puts(b, tmp);
 }
 
 void srv_buf_floats(srv_buf *b, const float *v, size_t n) {

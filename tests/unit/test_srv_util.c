@@ -296,3 +296,33 @@ Test(srv_tensor, object_and_nested_forms) {
     cr_assert_eq(e.status, 413);
     cJSON_Delete(j);
 }
+
+Test(srv_buf, double_format_is_shortest_roundtrip) {
+    const struct { double v; const char *s; } cases[] = {
+        {0.1, "0.1"}, {0.32851640082199668, "0.3285164008219967"}, {1.0 / 3.0, "0.3333333333333333"},
+        {2.0, "2"}, {-1e-300, "-1e-300"}, {1e300, "1e+300"}, {5e-324, "5e-324"}, {123456.75, "123456.75"},
+        {NAN, "null"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        srv_buf b = {0};
+        srv_buf_double(&b, cases[i].v);
+        size_t len;
+        char *s = srv_buf_take(&b, &len);
+        cr_assert_str_eq(s, cases[i].s);
+        free(s);
+    }
+    nn_rng rng;
+    nn_rng_seed(&rng, 2);
+    for (int i = 0; i < 20000; i++) {
+        uint64_t bits = nn_rng_u64(&rng);
+        double v;
+        memcpy(&v, &bits, 8);
+        if (!isfinite(v)) continue;
+        srv_buf b = {0};
+        srv_buf_double(&b, v);
+        size_t len;
+        char *s = srv_buf_take(&b, &len);
+        cr_assert(strtod(s, NULL) == v, "%.17g printed as %s", v, s);
+        free(s);
+    }
+}
