@@ -98,7 +98,7 @@ TEST_ORDER := test-unit test-net-generic test-http test-http-san test-browser de
               deploy-test reliability-quick
 ORDERED_TESTS = $(foreach t,$(TEST_ORDER),$(filter $t,$(TEST_TARGETS))) \
                 $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
-test: deps-test
+test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k $(ORDERED_TESTS)
 	@echo "make test: all suites passed"
@@ -106,15 +106,21 @@ test: deps-test
 bench: lib
 	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
 
-run: deps-run
+run:
+	@$(MAKE) --no-print-directory deps DEPS=run
 	@$(MAKE) --no-print-directory daemon
 	$(NNLABD) $(ARGS)
 
-deps: deps-test
+# One dependency target for everything: `make deps` installs what `make test` needs (a superset);
+# `make deps DEPS=run` only what `make run` needs. As root it runs apt-get; otherwise it prints
+# the exact apt-get line and fails. deps-run / deps-test are shorthands for the two profiles.
+DEPS ?= test
+deps:
+	@scripts/deps.sh $(DEPS)
 deps-run:
-	@scripts/deps.sh run
+	@$(MAKE) --no-print-directory deps DEPS=run
 deps-test:
-	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory deps DEPS=test
 
 fixtures:
 	/usr/bin/python3 tests/reference/generate.py tests/fixtures

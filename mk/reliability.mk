@@ -3,6 +3,7 @@
 #   make fuzz            each libFuzzer harness for FUZZ_SECONDS (default 300) s
 #   make fuzz-quick      each for FUZZ_QUICK_SECONDS (default 15) s, leaks detected (in make test)
 #   make bad-images      every tests/data/bad_images file POSTed to the sanitizer daemon
+#   make bad-images-valgrind   the same against the release daemon under valgrind memcheck
 #   make load            wrk, LOAD_SECONDS (60) s at LOAD_CONNECTIONS (64) on the release daemon
 #   make load-quick      the same for 10 s                                         (in make test)
 #   make slow-clients    slow / broken / malformed clients on the sanitizer daemon (in make test)
@@ -59,7 +60,7 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 	  -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lm
 
-.PHONY: reliability-quick fuzz-flags-check fuzz-build fuzz fuzz-quick bad-images load load-quick slow-clients \
+.PHONY: bad-images-valgrind reliability-quick fuzz-flags-check fuzz-build fuzz fuzz-quick bad-images load load-quick slow-clients \
         slow-clients-valgrind numerics soak soak-quick reliability san-daemon
 
 fuzz-build: $(FUZZ_BIN)
@@ -79,6 +80,10 @@ san-daemon:
 # Strict: fails on the files that reproduce open bugs too (their "known_issue" in make.py).
 bad-images: san-daemon
 	$(REL_PY) tests/reliability/bad_images.py --daemon $(SAN_NNLABD) $(BAD_IMAGES_FLAGS)
+
+# The same files against the release daemon under valgrind memcheck (uninitialised reads).
+bad-images-valgrind: daemon
+	$(REL_PY) tests/reliability/bad_images.py --daemon $(NNLABD) --valgrind $(BAD_IMAGES_FLAGS)
 
 load: daemon
 	@mkdir -p $(REL_OUT)
@@ -110,7 +115,7 @@ soak-quick: san-daemon daemon
 	$(REL_PY) tests/reliability/soak.py --daemon $(SAN_NNLABD) --seconds 30 --no-rss-check
 	$(REL_PY) tests/reliability/soak.py --daemon $(NNLABD) --seconds 20
 
-reliability: fuzz bad-images load slow-clients slow-clients-valgrind numerics soak
+reliability: fuzz bad-images bad-images-valgrind load slow-clients slow-clients-valgrind numerics soak
 
 # The quick versions, all run even if one fails (a summary names the failures). In `make test`
 # the known-bad-image files that reproduce open, reported bugs print XFAIL instead of failing.

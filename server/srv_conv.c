@@ -51,6 +51,9 @@ static int parse_kernels(const cJSON *req, size_t C, const srv_limits *lim, srv_
         *field = kernels ? "kernels" : "filters";
         return srv_fail(e, 400, *field, "give only one of \"kernel\", \"kernels\" and \"filters\"");
     }
+    /* "seed" only matters for generated filters, but a malformed one is still an error. */
+    unsigned long long unused_seed;
+    if (srv_json_seed_opt(req, "seed", "", 0, &unused_seed, e)) return -1;
     memset(k, 0, sizeof *k);
     if (kernel && cJSON_IsString(kernel)) {
         *field = "kernel";

@@ -54,7 +54,7 @@ static void set_error(srv_response *r, int status, const char *code, const char 
     srv_buf_puts(&b, "}}\n");
     r->status = status;
     r->content_type = "application/json";
-    r->retry_after = status == 503 ? 1 : 0;
+    r->retry_after = status == 503 ? 5 : 0; /* seconds: a training slot frees in seconds */
     r->body = srv_buf_take(&b, &r->len);
     if (!r->body) {
         /* Out of memory while reporting an error: a static-sized fallback. */

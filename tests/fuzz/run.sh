@@ -6,7 +6,7 @@
 # Prints (and appends to RESULTS_FILE, as one JSON line) the number of executions survived.
 # FUZZ_FORK=1 runs libFuzzer's fork mode with -ignore_crashes: fuzzing goes on past a crash (to
 # measure a harness while a known bug is open); crashes are counted and still fail the run.
-# FUZZ_ARGS adds libFuzzer flags (e.g. -malloc_limit_mb=4096 to step over a known big malloc).
+# FUZZ_ARGS adds libFuzzer flags (e.g. -malloc_limit_mb=4096).
 set -euo pipefail
 name=$1
 secs=$2
@@ -18,13 +18,6 @@ mkdir -p "$work" build/fuzz/artifacts build/fuzz/logs
 log=build/fuzz/logs/$name-${secs}s.log
 dict=()
 [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
-# Known, tracked issue (tests/data/bad_images/png_idat_length_2g.png): stb_image reallocates its
-# IDAT buffer to a chunk's declared length (up to 2 GiB) before reading it. Harnesses that reach
-# the image decoder step over that malloc (RSS stays capped by -rss_limit_mb) unless FUZZ_ARGS
-# is given. Remove once the decoder's allocations are capped.
-if [ -z "${FUZZ_ARGS+x}" ] && { [ "$name" = image ] || [ "$name" = conv ] || [ "$name" = cnn ]; }; then
-  FUZZ_ARGS=-malloc_limit_mb=4096
-fi
 fork=()
 [ "${FUZZ_FORK:-0}" = 1 ] && fork=(-fork=1 -ignore_crashes=1)
 set +e

@@ -28,13 +28,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--daemon", default="build/san/nnlabd")
     ap.add_argument("--dir", default=DIR)
+    ap.add_argument("--valgrind", action="store_true",
+                    help="run the (release) daemon under valgrind memcheck; any valgrind error "
+                         "fails the run (uninitialised reads that sanitizers cannot see)")
     ap.add_argument("--known-ok", action="store_true",
                     help="report files with a known_issue as XFAIL/XPASS instead of failing")
     a = ap.parse_args()
     with open(os.path.join(a.dir, "manifest.json")) as f:
         manifest = json.load(f)
     rel.log("bad_images: %d files against %s" % (len(manifest), a.daemon))
-    d_box = [rel.Daemon(a.daemon)]
+    wrapper = ("valgrind", "--error-exitcode=1", "-q") if a.valgrind else ()
+    if a.valgrind:
+        for m in manifest:
+            m["max_ms"] = max(m["max_ms"], 30000)  # valgrind is 20-50x slower
+    d_box = [rel.Daemon(a.daemon, wrapper=wrapper)]
     try:
         for m in manifest:
             known = m.get("known_issue") if a.known_ok else None
@@ -54,7 +61,11 @@ def main():
         rel.log("  slowest answer: %.1f ms (%s); slowest outside the known issues: %.1f ms (%s)"
                 % (max(WORST.values()), max(WORST, key=WORST.get), max(plain)[0], max(plain)[1]))
     finally:
-        d_box[0].check_clean_exit()
+        code, err = d_box[0].check_clean_exit()
+        if a.valgrind:
+            vg = [l for l in err.splitlines() if l.startswith("==")]
+            rel.check(not vg, "valgrind: no errors reported (%d '==' lines)" % len(vg))
+            rel.log("\n".join(vg[:40]))
     rel.finish("bad_images")
 
 
@@ -81,7 +92,7 @@ def run_file(a, m, d_box):
                       % (m["file"], e, code))
             hits = [l for l in err.splitlines() if any(p in l for p in rel.SAN_PATTERNS)]
             rel.log("         " + "\n         ".join(hits[:4]))
-            d_box[0] = d = rel.Daemon(a.daemon)
+            d_box[0] = d = rel.Daemon(a.daemon, wrapper=d.wrapper)
             break
         ms = (time.monotonic() - t0) * 1000
         WORST[m["file"]] = max(WORST.get(m["file"], 0.0), ms)

@@ -48,6 +48,7 @@ class Daemon:
 
     def __init__(self, binary, args=(), env=None, wrapper=()):
         self.binary = binary
+        self.wrapper = tuple(wrapper)
         self.errpath = tempfile.mktemp(prefix="nnlabd-", suffix=".err")
         self.errf = open(self.errpath, "w")
         e = dict(os.environ)

@@ -686,6 +686,8 @@ Test(srv_errors, table) {
         {"conv", B("\"filters\": {\"count\": 2, \"size\": 3, \"init\": \"zeros\"}"), 400, "filters.init"},
         {"conv", B("\"filters\": {\"count\": 2, \"size\": 3, \"seed\": -1}"), 400, "filters.seed"},
         {"conv", B("\"filters\": 3"), 400, "filters"},
+        {"conv", B("\"kernel\": \"box\", \"seed\": \"abc\""), 400, "seed"},
+        {"conv", B("\"kernel\": \"box\", \"seed\": 1.5"), 400, "seed"},
         {"conv", B("\"kernel\": \"box\", \"bias\": [1, 2]"), 400, "bias"},
         {"conv", B("\"kernel\": \"box\", \"bias\": \"x\""), 400, "bias"},
         {"conv", "{\"input\": [[1, 2], [3]], \"kernel\": \"box\"}", 400, "input"},

@@ -138,7 +138,7 @@ Test(srv_error, contract_object) {
     cJSON_Delete(j);
     srv_response_free(&r);
     srv_error(&r, 503, NULL, NULL, "busy \"quoted\"\n");
-    cr_assert_eq(r.retry_after, 1);
+    cr_assert_eq(r.retry_after, 5);
     j = cJSON_Parse(r.body);
     cr_assert_not_null(j);
     err = cJSON_GetObjectItem(j, "error");
