@@ -106,22 +106,40 @@ nn_code nn_conv2d_naive(float *y, const float *x, const float *k, const float *b
     return NN_OK;
 }
 
-enum { IMPL_GENERIC, IMPL_AVX2, IMPL_AVX512 };
+static int impl_in_use = -1;
+
+static int detect_impl(int want) {
+    int v = NN_CONV_IMPL_GENERIC;
+#ifdef NN_CONV_HAVE_X86
+    __builtin_cpu_init();
+    int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                 __builtin_cpu_supports("fma");
+    int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (want == NN_CONV_IMPL_AUTO) {
+        const char *force = getenv("NNLAB_SIMD"); /* "generic" | "avx2" | unset: the best available */
+        want = !force                   ? NN_CONV_IMPL_AVX512
+               : !strcmp(force, "generic") ? NN_CONV_IMPL_GENERIC
+               : !strcmp(force, "avx2")    ? NN_CONV_IMPL_AVX2
+                                           : NN_CONV_IMPL_AVX512;
+    }
+    if (want >= NN_CONV_IMPL_AVX512 && has512) v = NN_CONV_IMPL_AVX512;
+    else if (want >= NN_CONV_IMPL_AVX2 && has2) v = NN_CONV_IMPL_AVX2;
+#else
+    (void)want;
+#endif
+    return v;
+}
+
+int nn_conv_set_impl(int impl) {
+    impl_in_use = detect_impl(impl);
+    return impl_in_use;
+}
 
 static int pick_impl(void) {
-    static int impl = -1;
-    if (impl >= 0) return impl;
-    int v = IMPL_GENERIC;
-#ifdef NN_CONV_HAVE_X86
-    const char *force = getenv("NNLAB_SIMD"); /* "generic" | "avx2" | unset: the best available */
-    __builtin_cpu_init();
-    int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-    int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (force && !strcmp(force, "generic")) v = IMPL_GENERIC;
-    else if (force && !strcmp(force, "avx2")) v = has2 ? IMPL_AVX2 : IMPL_GENERIC;
-    else v = has512 ? IMPL_AVX512 : has2 ? IMPL_AVX2 : IMPL_GENERIC;
-#endif
-    impl = v; /* benign race: every thread computes the same value */
+    int v = impl_in_use;
+    if (v >= 0) return v;
+    v = detect_impl(NN_CONV_IMPL_AUTO);
+    impl_in_use = v; /* benign race: every thread computes the same value */
     return v;
 }
 
@@ -138,8 +156,8 @@ static nn_code prepare(nn_conv_job *j, float *y, const float *x, const float *k,
     size_t f;
     switch (pick_impl()) {
 #ifdef NN_CONV_HAVE_X86
-    case IMPL_AVX512: f = nn_conv_avx512_ws_floats(j); break;
-    case IMPL_AVX2: f = nn_conv_avx2_ws_floats(j); break;
+    case NN_CONV_IMPL_AVX512: f = nn_conv_avx512_ws_floats(j); break;
+    case NN_CONV_IMPL_AVX2: f = nn_conv_avx2_ws_floats(j); break;
 #endif
     default: f = nn_conv_generic_ws_floats(j); break;
     }
@@ -182,8 +200,8 @@ nn_code nn_conv2d_forward(float *y, const float *x, const float *k, const float 
     }
     switch (pick_impl()) {
 #ifdef NN_CONV_HAVE_X86
-    case IMPL_AVX512: nn_conv_avx512_run(&j); break;
-    case IMPL_AVX2: nn_conv_avx2_run(&j); break;
+    case NN_CONV_IMPL_AVX512: nn_conv_avx512_run(&j); break;
+    case NN_CONV_IMPL_AVX2: nn_conv_avx2_run(&j); break;
 #endif
     default: nn_conv_generic_run(&j); break;
     }

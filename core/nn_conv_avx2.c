@@ -16,8 +16,10 @@
 #define INLINE static inline __attribute__((always_inline))
 #define PMAX 12
 
-/* exp(x) for x <= 0, down to the subnormal range: Cephes polynomial, 2^n applied in two
- * halves so each factor stays a normal float. NaN propagates through the polynomial. */
+/* Activations: lane by lane the operations of nn_conv_act1 (nn_conv_impl.h), so the paths agree
+ * to the bit. exp(x) for x <= 0, down to the subnormal range: Cephes polynomial, 2^n applied in
+ * two halves so each factor stays a normal float and the product rounds once, as scalef and
+ * ldexpf do. NaN propagates through the polynomial. */
 INLINE T256 __m256 exp_neg(__m256 x) {
     x = _mm256_max_ps(_mm256_set1_ps(-104.0f), x); /* NaN is the 2nd operand: kept */
     __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
@@ -58,7 +60,9 @@ INLINE T256 __m256 tanh_v(__m256 x) {
     p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422E-1f));
     __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
     __m256 e = exp_neg(_mm256_mul_ps(_mm256_set1_ps(-2.0f), ax));
-    __m256 t = _mm256_div_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), e), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+    /* (1 - e) * (1 / (1 + e)), not one division: the rounding of nn_conv_tanh1 */
+    __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), e),
+                             _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
     __m256 big = _mm256_or_ps(t, _mm256_and_ps(x, _mm256_set1_ps(-0.0f)));
     return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
 }

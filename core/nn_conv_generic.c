@@ -1,8 +1,6 @@
 /* nn_conv_generic.c — the portable fast path (any CPU): weights repacked to [KH*KW*C, N] so the
- * innermost loop runs over output channels with unit stride (the compiler vectorises it),
- * padding handled by clipping the kernel window, output rows split across threads. */
-#include <string.h>
-
+ * innermost loop runs over output channels with unit stride, one fmaf per term (see rows),
+ * rows in the vertical padding skipped, output rows split across threads. */
 #include "nn_conv_impl.h"
 #include "nn_parallel.h"
 
@@ -15,33 +13,51 @@ size_t nn_conv_generic_ws_floats(const nn_conv_job *j) {
     return acc;
 }
 
+/* The accumulation order and activation of nn_conv_impl.h, one output pixel at a time, so the
+ * result is bit-identical to the SIMD kernels; fmaf is exact even where it is computed in
+ * software. Taps in the horizontal padding are fused in as zeros, as the SIMD kernels do
+ * (fma(0, w, -0) is +0, so skipping them would not be the same). */
 static void rows(void *ctx, size_t begin, size_t end, size_t worker) {
     const nn_conv_job *j = ctx;
-    const size_t N = j->N, C = j->C, K = j->KH * j->KW * C;
+    const size_t N = j->N, C = j->C, KW = j->KW, K = j->KH * KW * C;
     const float *wt = j->ws;
     float *acc = j->ws + K * N + worker * N;
-    for (size_t oy = begin; oy < end; oy++)
+    for (size_t oy = begin; oy < end; oy++) {
+        ptrdiff_t iy0;
+        size_t ky0, ky1;
+        nn_conv_kernel_rows(j, oy, &iy0, &ky0, &ky1);
         for (size_t ox = 0; ox < j->OW; ox++) {
+            float *y = j->y + (oy * j->OW + ox) * N;
+            ptrdiff_t ix0 = (ptrdiff_t)(ox * j->sw) - (ptrdiff_t)j->pw;
             for (size_t n = 0; n < N; n++) acc[n] = j->bias ? j->bias[n] : 0.0f;
-            for (size_t ky = 0; ky < j->KH; ky++) {
-                size_t iy = oy * j->sh + ky;
-                if (iy < j->ph || iy - j->ph >= j->H) continue;
-                iy -= j->ph;
-                for (size_t kx = 0; kx < j->KW; kx++) {
-                    size_t ix = ox * j->sw + kx;
-                    if (ix < j->pw || ix - j->pw >= j->W) continue;
-                    ix -= j->pw;
-                    const float *xp = j->x + (iy * j->W + ix) * C;
-                    const float *wp = wt + (ky * j->KW + kx) * C * N;
+            for (size_t ky = ky0; ky < ky1; ky++) {
+                const float *xrow = j->x + (size_t)(iy0 + (ptrdiff_t)ky) * j->W * C;
+                if (N == 1) {
+                    /* planar order: channel outer, kernel column inner */
+                    const float *kr = j->k + ky * KW * C;
+                    for (size_t c = 0; c < C; c++)
+                        for (size_t kx = 0; kx < KW; kx++) {
+                            ptrdiff_t ix = ix0 + (ptrdiff_t)kx;
+                            float v = ix >= 0 && ix < (ptrdiff_t)j->W ? xrow[(size_t)ix * C + c] : 0.0f;
+                            acc[0] = fmaf(v, kr[kx * C + c], acc[0]);
+                        }
+                    continue;
+                }
+                for (size_t kx = 0; kx < KW; kx++) {
+                    ptrdiff_t ix = ix0 + (ptrdiff_t)kx;
+                    int inside = ix >= 0 && ix < (ptrdiff_t)j->W;
+                    const float *xp = xrow + (inside ? (size_t)ix * C : 0);
+                    const float *wp = wt + (ky * KW + kx) * C * N;
                     for (size_t c = 0; c < C; c++) {
-                        float v = xp[c];
+                        float v = inside ? xp[c] : 0.0f;
                         const float *w = wp + c * N;
-                        for (size_t n = 0; n < N; n++) acc[n] += v * w[n];
+                        for (size_t n = 0; n < N; n++) acc[n] = fmaf(v, w[n], acc[n]);
                     }
                 }
             }
-            nn_act_forward(j->y + (oy * j->OW + ox) * N, acc, N, j->act);
+            for (size_t n = 0; n < N; n++) y[n] = nn_conv_act1(acc[n], j->act);
         }
+    }
 }
 
 void nn_conv_generic_run(const nn_conv_job *j) {

@@ -45,10 +45,17 @@ static void *cap_realloc(void *p, size_t n) { return n <= stbi_cap ? realloc(p, 
 #pragma GCC diagnostic pop
 #endif
 
-/* A JPEG DHT segment whose 16 code counts sum to more than 256 makes stb_image 2.27 write past
- * its tables, and one with no codes at all drives its bit reader negative (UBSan: shift by 34):
- * walk every marker segment (also those between progressive scans) first. */
+/* Walk every JPEG marker segment (also those between progressive scans) before stb_image 2.27
+ * sees the file, and refuse what derails it:
+ * - a DHT table whose 16 code counts sum to more than 256 (stb writes past its tables) or to 0
+ *   (its bit reader goes negative: UBSan "shift exponent 34");
+ * - a scan (SOS) that uses a Huffman table no earlier DHT defined: stb would decode with
+ *   uninitialised tables and answer with pixels made of stale heap bytes. Which tables a scan
+ *   uses follows stb: baseline scans use DC and AC; progressive DC-first scans (Ss = 0, Ah = 0)
+ *   only DC, DC-refinement scans none, AC scans (Ss > 0) only AC. */
 static int jpeg_tables_ok(const unsigned char *b, size_t n) {
+    int defined[2][4] = {{0}}; /* [class: 0 DC, 1 AC][table id] */
+    int progressive = 0;
     size_t i = 0;
     while (i + 1 < n) {
         if (b[i] != 0xFF) { i++; continue; } /* entropy-coded data */
@@ -59,14 +66,31 @@ static int jpeg_tables_ok(const unsigned char *b, size_t n) {
         if (i + 4 > n) return 1;              /* truncated: stb reports it */
         size_t L = (size_t)b[i + 2] << 8 | b[i + 3];
         if (L < 2) return 0;
+        size_t end = i + 2 + L < n ? i + 2 + L : n; /* segment end, clipped to the file */
+        if (m == 0xC2) progressive = 1;
         if (m == 0xC4) {
-            size_t p = i + 4, end = i + 2 + L < n ? i + 2 + L : n;
+            size_t p = i + 4;
             while (p < end) {
                 if (p + 17 > end) return 0;
+                unsigned tc = b[p] >> 4, th = b[p] & 15;
                 size_t sum = 0;
                 for (int k = 1; k <= 16; k++) sum += b[p + (size_t)k];
-                if (sum > 256 || sum == 0) return 0; /* an empty table also derails stb's decoder */
+                if (sum > 256 || sum == 0) return 0;
+                if (tc <= 1 && th <= 3) defined[tc][th] = 1; /* stb rejects other ids itself */
                 p += 17 + sum;
+            }
+        }
+        if (m == 0xDA) {
+            if (i + 5 > end) return 1;        /* truncated: stb reports it */
+            size_t ns = b[i + 4];
+            if (i + 5 + 2 * ns + 3 > end) return 1;
+            unsigned ss = b[i + 5 + 2 * ns], ah = b[i + 7 + 2 * ns] >> 4;
+            int need_dc = !progressive || (ss == 0 && ah == 0);
+            int need_ac = !progressive || ss > 0;
+            for (size_t k = 0; k < ns; k++) {
+                unsigned td = b[i + 6 + 2 * k] >> 4, ta = b[i + 6 + 2 * k] & 15;
+                if (td > 3 || ta > 3) continue; /* stb rejects these itself */
+                if ((need_dc && !defined[0][td]) || (need_ac && !defined[1][ta])) return 0;
             }
         }
         i += 2 + L;
@@ -76,15 +100,16 @@ static int jpeg_tables_ok(const unsigned char *b, size_t n) {
 
 /* stb_image 2.27 computes NULL + 0 on a PNG whose first IDAT chunk is empty (undefined
  * behaviour). Empty IDAT chunks carry nothing: return a copy without them (or NULL if there are
- * none, *out_n untouched). */
+ * none, *out_n untouched). stb acts on a chunk once its 8-byte header is there, so an empty IDAT
+ * whose CRC is cut off by the end of the file counts too. */
 static unsigned char *png_drop_empty_idat(const unsigned char *b, size_t n, size_t *out_n) {
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (n < 8 || memcmp(b, sig, 8) != 0) return NULL;
     int found = 0;
-    for (size_t i = 8; i + 12 <= n;) {
+    for (size_t i = 8; i + 8 <= n;) {
         size_t len = (size_t)b[i] << 24 | (size_t)b[i + 1] << 16 | (size_t)b[i + 2] << 8 | b[i + 3];
         if (len == 0 && memcmp(b + i + 4, "IDAT", 4) == 0) { found = 1; break; }
-        if (len > n - i - 12) break;
+        if (i + 12 > n || len > n - i - 12) break;
         i += 12 + len;
     }
     if (!found) return NULL;
@@ -92,13 +117,15 @@ static unsigned char *png_drop_empty_idat(const unsigned char *b, size_t n, size
     if (!c) return NULL;
     memcpy(c, b, 8);
     size_t o = 8, i = 8;
-    while (i + 12 <= n) {
+    while (i + 8 <= n) {
         size_t len = (size_t)b[i] << 24 | (size_t)b[i + 1] << 16 | (size_t)b[i + 2] << 8 | b[i + 3];
-        if (len > n - i - 12) break;
-        if (!(len == 0 && memcmp(b + i + 4, "IDAT", 4) == 0)) {
-            memcpy(c + o, b + i, 12 + len);
-            o += 12 + len;
+        if (len == 0 && memcmp(b + i + 4, "IDAT", 4) == 0) {
+            i += n - i < 12 ? n - i : 12;     /* drop it, CRC and all (or what is left of it) */
+            continue;
         }
+        if (i + 12 > n || len > n - i - 12) break;
+        memcpy(c + o, b + i, 12 + len);
+        o += 12 + len;
         i += 12 + len;
     }
     memcpy(c + o, b + i, n - i); /* whatever trails (stb reports a truncation itself) */
@@ -123,7 +150,7 @@ int srv_image_decode(const unsigned char *bytes, size_t n, int grayscale, const 
     memset(out, 0, sizeof *out);
     /* stb takes anything starting with 0xFF fill bytes then SOI as a JPEG: scan all of those. */
     if (n >= 2 && bytes[0] == 0xFF && !jpeg_tables_ok(bytes, n))
-        return srv_fail(e, 415, path, "%s is a corrupt JPEG (a Huffman table has no codes or more than 256)", path);
+        return srv_fail(e, 415, path, "%s is a corrupt JPEG (a Huffman table is empty, too large, or used before it is defined)", path);
     size_t cn = 0;
     unsigned char *copy = png_drop_empty_idat(bytes, n, &cn);
     int rc = copy ? decode(copy, cn, grayscale, lim, path, out, e) : decode(bytes, n, grayscale, lim, path, out, e);

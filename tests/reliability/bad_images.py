@@ -51,8 +51,8 @@ def main():
                 del rel.FAILURES[before:]
                 rel.log("  XFAIL %s: known issue: %s" % (m["file"], known))
             elif known:
-                rel.log("  XPASS %s: the known issue looks fixed; delete it from make.py's KNOWN"
-                        % m["file"])
+                rel.log("  XPASS %s: passed this time; once `make bad-images-valgrind` passes "
+                        "on it too, delete it from make.py's KNOWN" % m["file"])
         d = d_box[0]
         st, _, _ = rel.request("GET", d.port, "/healthz")
         rel.check(st == 200, "daemon still healthy after the whole set")

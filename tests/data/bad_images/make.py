@@ -122,15 +122,9 @@ def jpeg(w, h, ncomp=3, scan=None, sofseg=None, tables=None, head_extra=b""):
 # -- the set ---------------------------------------------------------------------------------------
 # Open bugs these files reproduce (reported; see the README's reliability section). bad_images.py
 # fails on them; with --known-ok (the quick run in `make test`) they print XFAIL instead, and XPASS
-# when they pass, so the entry can be deleted once fixed. (Five more, found by this set and the
+# when they pass, so the entry can be deleted once fixed. (Seven, found by this set and the
 # fuzzers, were fixed in server/srv_image.c during the session and are now plain checks.)
-KNOWN = {
-    "png_empty_idat_cut_crc.png": "empty first IDAT at the end of the file: srv_image.c's "
-                                  "png_drop_empty_idat needs 12 bytes (with CRC) to see the chunk, "
-                                  "stb needs 8: UBSan aborts the sanitizer daemon",
-    "jpg_undefined_huffman_table.jpg": "stb_image 2.27 decodes with uninitialised Huffman tables "
-                                       "(heap-dependent; `make bad-images-valgrind` shows it)",
-}
+KNOWN = {}  # all fixed: png_empty_idat_cut_crc.png and jpg_undefined_huffman_table.jpg were the last
 
 
 def add(name, data, expect, why, max_ms=200, gray=True):

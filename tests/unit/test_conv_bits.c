@@ -1,0 +1,122 @@
+/* test_conv_bits.c — the AVX-512, AVX2 and portable convolution kernels give bit-identical
+ * outputs (the HTTP contract: the same request gives the same bytes on any machine): random
+ * shapes through every path this CPU has, compared with memcmp, and the fused activations on a
+ * sweep of pre-activation values. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_conv.h"
+#include "nn_conv_impl.h"
+#include "nn_rng.h"
+
+static const char *const impl_names[] = {"generic", "avx2", "avx512"};
+
+/* out[i] = the convolution on kernel i, or unset where the CPU lacks it; returns how many ran. */
+static int run_all(float *out[3], size_t ny, const float *x, const float *k, const float *b, size_t H,
+                   size_t W, size_t C, size_t N, size_t KH, size_t KW, const nn_conv_params *p) {
+    int ran = 0;
+    for (int i = NN_CONV_IMPL_GENERIC; i <= NN_CONV_IMPL_AVX512; i++) {
+        out[i] = NULL;
+        if (nn_conv_set_impl(i) != i) continue;
+        out[i] = malloc((ny ? ny : 1) * sizeof(float));
+        cr_assert_not_null(out[i]);
+        nn_error err;
+        cr_assert_eq(nn_conv2d_forward(out[i], x, k, b, H, W, C, N, KH, KW, p, NULL, &err), NN_OK, "%s",
+                     err.message);
+        ran++;
+    }
+    nn_conv_set_impl(NN_CONV_IMPL_AUTO);
+    return ran;
+}
+
+/* First differing float of two outputs, or -1. */
+static ptrdiff_t first_diff(const float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(a + i, b + i, sizeof(float))) return (ptrdiff_t)i;
+    return -1;
+}
+
+static void expect_same(float *out[3], size_t ny, const char *what) {
+    for (int i = NN_CONV_IMPL_AVX2; i <= NN_CONV_IMPL_AVX512; i++) {
+        if (!out[i]) continue;
+        ptrdiff_t d = first_diff(out[i], out[NN_CONV_IMPL_GENERIC], ny);
+        cr_assert_eq(d, -1, "%s: %s and generic differ at %td: %a vs %a", what, impl_names[i], d,
+                     d < 0 ? 0.0 : (double)out[i][d], d < 0 ? 0.0 : (double)out[NN_CONV_IMPL_GENERIC][d]);
+    }
+}
+
+/* Values in [-scale, scale], with some exact +-0 (signed zeros must agree too). */
+static float *rand_array(nn_rng *r, size_t n, float scale) {
+    float *a = malloc((n ? n : 1) * sizeof *a);
+    cr_assert_not_null(a);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pick = nn_rng_range(r, 0, 31);
+        a[i] = pick == 0 ? 0.0f : pick == 1 ? -0.0f : scale * (2.0f * nn_rng_uniformf(r) - 1.0f);
+    }
+    return a;
+}
+
+Test(conv_bits, every_path_gives_the_same_bits_on_random_shapes, .timeout = 120) {
+    nn_rng r;
+    nn_rng_seed(&r, 20261129);
+    int compared = 0;
+    for (int t = 0; t < 600; t++) {
+        size_t N = nn_rng_range(&r, 0, 3) == 0 ? 1 : nn_rng_range(&r, 1, 70);
+        size_t C = nn_rng_range(&r, 1, 8), KH = nn_rng_range(&r, 1, 5), KW = nn_rng_range(&r, 1, 5);
+        size_t H = nn_rng_range(&r, 1, 24), W = nn_rng_range(&r, 1, N == 1 ? 150 : 60);
+        nn_conv_params p = {nn_rng_range(&r, 1, 3), nn_rng_range(&r, 1, 3), nn_rng_range(&r, 0, 2),
+                            nn_rng_range(&r, 0, 2), {(nn_act_kind)(t % 5), 0.01f}};
+        size_t OH, OW;
+        if (nn_conv_output_size(H, W, C, N, KH, KW, &p, &OH, &OW, NULL) != NN_OK) { t--; continue; }
+        /* scales spread the pre-activations over the polynomial, exp and saturated ranges */
+        float scale = (float)nn_rng_range(&r, 1, 4) * 0.5f;
+        float *x = rand_array(&r, H * W * C, scale), *k = rand_array(&r, N * KH * KW * C, 1.0f);
+        float *b = nn_rng_range(&r, 0, 2) ? rand_array(&r, N, 1.0f) : NULL;
+        size_t ny = OH * OW * N;
+        float *out[3];
+        int ran = run_all(out, ny, x, k, b, H, W, C, N, KH, KW, &p);
+        char what[160];
+        snprintf(what, sizeof what, "trial %d: %zux%zux%zu n%zu k%zux%zu s%zux%zu p%zux%zu %s", t, H, W, C, N,
+                 KH, KW, p.stride_h, p.stride_w, p.pad_h, p.pad_w, nn_act_name(p.act.kind));
+        expect_same(out, ny, what);
+        compared += ran > 1;
+        free(x), free(k), free(b);
+        for (int i = 0; i < 3; i++) free(out[i]);
+    }
+    cr_log_info("%d shapes compared across paths", compared);
+}
+
+/* A 1x1 identity kernel makes the convolution the bare fused activation: sweep pre-activations
+ * over [-100, 100] densely and over tiny and huge magnitudes, for one and many channels. */
+Test(conv_bits, fused_activations_same_bits) {
+    const size_t n = 40000;
+    float *x = malloc(n * sizeof *x);
+    cr_assert_not_null(x);
+    for (size_t i = 0; i < n; i++) {
+        if (i < 30000) x[i] = -100.0f + 200.0f * (float)i / 30000.0f;
+        else {
+            float mag = ldexpf(1.0f + (float)(i % 7) / 7.0f, (int)(i % 300) - 150);
+            x[i] = i % 2 ? mag : -mag;
+        }
+    }
+    x[0] = 0.0f, x[1] = -0.0f, x[2] = INFINITY, x[3] = -INFINITY, x[4] = 0.625f, x[5] = -0.625f;
+    for (size_t N = 1; N <= 17; N += 16) {
+        float *k = malloc(N * sizeof *k);
+        for (size_t j = 0; j < N; j++) k[j] = 1.0f;
+        for (int a = 0; a < 5; a++) {
+            nn_conv_params p = {1, 1, 0, 0, {(nn_act_kind)a, 0.01f}};
+            float *out[3];
+            run_all(out, n * N, x, k, NULL, 1, n, 1, N, 1, 1, &p);
+            char what[64];
+            snprintf(what, sizeof what, "N=%zu %s", N, nn_act_name((nn_act_kind)a));
+            expect_same(out, n * N, what);
+            for (int i = 0; i < 3; i++) free(out[i]);
+        }
+        free(k);
+    }
+    free(x);
+}
