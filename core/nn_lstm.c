@@ -1,6 +1,8 @@
 /* nn_lstm.c — LSTM cell forward and BPTT; see nn_lstm.h. */
 #include "nn_lstm.h"
 
+#include "nn_rnn.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -71,26 +73,8 @@ void nn_lstm_backward(double *dx, double *dh0, double *dc0, double *dw_ih, doubl
             da[3 * H + j] = dhj * tct[j] * o * (1.0 - o);
             dcn[j] = dcj * f;
         }
-        for (size_t j = 0; j < G; j++) {
-            db_ih[j] += da[j];
-            db_hh[j] += da[j];
-            double *gwi = dw_ih + j * I;
-            for (size_t k = 0; k < I; k++) gwi[k] += da[j] * xt[k];
-            if (hp) {
-                double *gwh = dw_hh + j * H;
-                for (size_t k = 0; k < H; k++) gwh[k] += da[j] * hp[k];
-            }
-        }
-        if (dx) {
-            double *dxt = dx + t * I;
-            for (size_t j = 0; j < G; j++)
-                for (size_t k = 0; k < I; k++) dxt[k] += w_ih[j * I + k] * da[j];
-        }
-        memset(dhn, 0, H * sizeof *dhn);
-        for (size_t j = 0; j < G; j++) {
-            const double *wh = w_hh + j * H;
-            for (size_t k = 0; k < H; k++) dhn[k] += wh[k] * da[j];
-        }
+        nn_rnn_affine_backward(dx ? dx + t * I : NULL, dhn, dw_ih, dw_hh, db_ih, db_hh, da, xt, hp,
+                               w_ih, w_hh, G, I, H);
     }
     if (dh0)
         for (size_t k = 0; k < H; k++) dh0[k] += dhn[k];

@@ -38,27 +38,33 @@ void nn_rnn_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, doub
         const double *xt = x + t * I;
         const double *dht = dh + t * H;
         for (size_t j = 0; j < H; j++) da[j] = (dht[j] + dnext[j]) * (1.0 - ht[j] * ht[j]);
-        for (size_t j = 0; j < H; j++) {
-            db_ih[j] += da[j];
-            db_hh[j] += da[j];
-            double *gwi = dw_ih + j * I;
-            for (size_t k = 0; k < I; k++) gwi[k] += da[j] * xt[k];
-            if (hp) {
-                double *gwh = dw_hh + j * H;
-                for (size_t k = 0; k < H; k++) gwh[k] += da[j] * hp[k];
-            }
-        }
-        if (dx) {
-            double *dxt = dx + t * I;
-            for (size_t j = 0; j < H; j++)
-                for (size_t k = 0; k < I; k++) dxt[k] += w_ih[j * I + k] * da[j];
-        }
-        memset(dnext, 0, H * sizeof *dnext);
-        for (size_t j = 0; j < H; j++) {
-            const double *wh = w_hh + j * H;
-            for (size_t k = 0; k < H; k++) dnext[k] += wh[k] * da[j];
-        }
+        nn_rnn_affine_backward(dx ? dx + t * I : NULL, dnext, dw_ih, dw_hh, db_ih, db_hh, da, xt, hp,
+                               w_ih, w_hh, H, I, H);
     }
     if (dh0)
         for (size_t k = 0; k < H; k++) dh0[k] += dnext[k];
+}
+
+void nn_rnn_affine_backward(double *dxt, double *dhp, double *dw_ih, double *dw_hh, double *db_ih,
+                            double *db_hh, const double *da, const double *xt, const double *hp,
+                            const double *w_ih, const double *w_hh, size_t G, size_t I,
+                            size_t H) {
+    for (size_t j = 0; j < G; j++) {
+        db_ih[j] += da[j];
+        db_hh[j] += da[j];
+        double *gwi = dw_ih + j * I;
+        for (size_t k = 0; k < I; k++) gwi[k] += da[j] * xt[k];
+        if (hp) {
+            double *gwh = dw_hh + j * H;
+            for (size_t k = 0; k < H; k++) gwh[k] += da[j] * hp[k];
+        }
+    }
+    if (dxt)
+        for (size_t j = 0; j < G; j++)
+            for (size_t k = 0; k < I; k++) dxt[k] += w_ih[j * I + k] * da[j];
+    memset(dhp, 0, H * sizeof *dhp);
+    for (size_t j = 0; j < G; j++) {
+        const double *wh = w_hh + j * H;
+        for (size_t k = 0; k < H; k++) dhp[k] += wh[k] * da[j];
+    }
 }

@@ -34,4 +34,21 @@ void nn_rnn_backward(double *dx,          /* [T, I] adds, or NULL */
                      size_t T, size_t I, size_t H,
                      double *scratch);    /* [2H] */
 
+/* One step's backward through the affine part a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh that
+ * every cell shares (G = H rows for Elman, 4H for LSTM's stacked gates): given da = dL/da, adds
+ * into the weight and bias gradients and dxt, and WRITES dhp = W_hh^T da (the gradient flowing
+ * into h_{t-1}). hp NULL means a zero previous state (no dW_hh contribution). */
+void nn_rnn_affine_backward(double *dxt,         /* [I] adds, or NULL */
+                            double *dhp,         /* [H] written */
+                            double *dw_ih,       /* [G, I] adds */
+                            double *dw_hh,       /* [G, H] adds */
+                            double *db_ih,       /* [G] adds */
+                            double *db_hh,       /* [G] adds */
+                            const double *da,    /* [G] */
+                            const double *xt,    /* [I] */
+                            const double *hp,    /* [H] or NULL */
+                            const double *w_ih,  /* [G, I] */
+                            const double *w_hh,  /* [G, H] */
+                            size_t G, size_t I, size_t H);
+
 #endif
