@@ -28,22 +28,9 @@ static void *cap_realloc(void *p, size_t n) { return n <= stbi_cap ? realloc(p, 
 #define STBI_MAX_DIMENSIONS (1 << 14) /* hard cap; the configurable limit is checked first */
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
-#if defined(__GNUC__)
-/* Static stb: the functions we do not call would warn at the end of the file. */
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wvla"
-#endif
+#include "srv_stb_begin.h"
 #include <stb_image.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "srv_stb_end.h"
 
 /* Walk every JPEG marker segment (also those between progressive scans) before stb_image 2.27
  * sees the file, and refuse what derails it:
