@@ -22,6 +22,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -412,10 +413,25 @@ def main():
         codes = [request(pport, "GET", "/healthz", timeout=10)[0] for _ in range(6)]
         check(codes == [200] * 6, "with one replica stopped the proxy still answers 200",
               str(codes))
-        got_tail = []
+        # The four streams above went to replica 2 and were dropped after their start line; the
+        # daemon notices a gone client at its next write, so they may still hold training slots.
+        # Wait for them to be cancelled, or the next stream could meet a full replica (503).
+        active = None
+        for _ in range(100):
+            _, _, m = request(r2.port, "GET", "/metrics", timeout=10)
+            found = re.search(rb"^nnlab_trainings_active (\S+)$", m, re.M)
+            active = float(found.group(1)) if found else None
+            if active == 0:
+                break
+            time.sleep(0.1)
+        check(active == 0, "the dropped streams' trainings are cancelled on replica 2",
+              f"nnlab_trainings_active {active}")
+        got_tail, tail_status = [], []
 
         def watch():
-            got_tail.extend(train_stream(pport, dict(long_train), timeout=60)[0])
+            lines_, st_, _, data_ = train_stream(pport, dict(long_train), timeout=60)
+            got_tail.extend(lines_)
+            tail_status.append((st_, data_[:200]))
         w = threading.Thread(target=watch, daemon=True)
         w.start()
         time.sleep(1.0)
@@ -424,7 +440,7 @@ def main():
         tail_types = [o.get("type") for _, o in got_tail]
         check(rc2 == 0 and tail_types[:1] == ["start"] and tail_types[-1:] == ["error"],
               "a stream through nginx ends with the replica's error line on SIGTERM",
-              f"rc {rc2}, {tail_types[-3:]}")
+              f"rc {rc2}, {tail_types[-3:]}, status {tail_status}")
         st = None
         try:
             st = request(pport, "GET", "/healthz", timeout=5)[0]
