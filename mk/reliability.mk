@@ -27,7 +27,8 @@ FUZZ_QUICK_SECONDS ?= 15
 # UBSan stays recoverable so that tests/fuzz/ubsan.supp can silence a known, tracked report;
 # run.sh sets halt_on_error=1, so any other report still stops the fuzzer.
 FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) $(FUZZ_SAN) -pthread -MMD -MP
+FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) $(FUZZ_SAN) -pthread -MMD -MP \
+  -fsanitize-coverage-ignorelist=tests/fuzz/coverage_ignore.txt
 FUZZ_OBJ := $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o) \
             $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard server/srv_*.c))
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
@@ -44,11 +45,11 @@ $(FUZZ_BUILD)/flags: fuzz-flags-check
 	@mkdir -p $(dir $@)
 	@echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' > $@
 
-$(FUZZ_BUILD)/core/%.o: core/%.c $(FUZZ_BUILD)/flags
+$(FUZZ_BUILD)/core/%.o: core/%.c $(FUZZ_BUILD)/flags tests/fuzz/coverage_ignore.txt
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_BUILD)/server/%.o: server/%.c $(FUZZ_BUILD)/flags
+$(FUZZ_BUILD)/server/%.o: server/%.c $(FUZZ_BUILD)/flags tests/fuzz/coverage_ignore.txt
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
