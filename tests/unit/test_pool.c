@@ -10,6 +10,7 @@
 #include "fixture.h"
 #include "nn_parallel.h"
 #include "nn_pool.h"
+#include "nn_pool_impl.h"
 #include "nn_rng.h"
 
 /* Agreement: max |got - want| / max(|want|, 1e-2): relative error <= 1e-5, and for outputs below
@@ -271,4 +272,66 @@ Test(pool, validation_errors) {
     cr_assert_str_eq(nn_pool_name(NN_POOL_MAX), "max");
     /* a NULL nn_error is fine */
     cr_assert_eq(nn_pool2d_forward(y, x, 0, 0, 0, &p, NULL), NN_INVALID);
+}
+
+/* The AVX-512 kernels and the SSE / portable ones give the same bits (the HTTP contract: the
+ * same request gives the same bytes on any machine): random shapes, every channel count from 1
+ * to 70 (masked tails, several 64-channel blocks), maps from 1 pixel to more than the 32
+ * chunks global pooling cuts them into, with NaN and -0 mixed in, on 1 and 2 threads. A
+ * different summation order anywhere would show: magnitudes span 2^-12 .. 2^12. */
+Test(pool, simd_paths_give_the_same_bits) {
+    nn_rng r;
+    nn_rng_seed(&r, 77);
+    int have512 = nn_pool_set_avx512(1);
+    size_t compared = 0;
+    for (int t = 0; t < 200; t++) {
+        size_t H = (size_t)nn_rng_range(&r, 1, t % 10 == 0 ? 300 : 40);
+        size_t W = (size_t)nn_rng_range(&r, 1, t % 10 == 0 ? 300 : 40);
+        size_t C = (size_t)nn_rng_range(&r, 1, 70);
+        size_t n = H * W * C;
+        float *x = malloc(n * sizeof *x);
+        cr_assert_not_null(x);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t pick = nn_rng_range(&r, 0, 999);
+            /* magnitudes 2^-12 .. 2^12: float additions round visibly, so a different
+             * summation order shows in the mean */
+            float mag = ldexpf(1.0f, (int)nn_rng_range(&r, 0, 24) - 12);
+            x[i] = pick == 0 ? NAN : pick == 1 ? -0.0f : mag * (2.0f * nn_rng_uniformf(&r) - 1.0f);
+        }
+        nn_pool_kind kind = t % 2 ? NN_POOL_MAX : NN_POOL_AVG;
+        size_t k = (size_t)nn_rng_range(&r, 1, 3), s = (size_t)nn_rng_range(&r, 1, 3);
+        nn_pool_params p = params(kind, k < H ? k : H, k < W ? k : W, s, s);
+        size_t OH = 0, OW = 0;
+        cr_assert_eq(nn_pool_output_size(H, W, C, &p, &OH, &OW, NULL), NN_OK);
+        size_t ny = OH * OW * C;
+        float *y[2][2], *g[2][2];
+        for (int simd = 0; simd < 2; simd++)
+            for (int th = 0; th < 2; th++) {
+                nn_pool_set_avx512(simd);
+                nn_parallel_set_threads(th ? 0 : 1);
+                y[simd][th] = malloc(ny * sizeof(float));
+                g[simd][th] = malloc(C * sizeof(float));
+                cr_assert(y[simd][th] && g[simd][th]);
+                cr_assert_eq(nn_pool2d_forward(y[simd][th], x, H, W, C, &p, NULL), NN_OK);
+                cr_assert_eq(nn_global_pool_forward(g[simd][th], x, H, W, C, kind, NULL), NN_OK);
+            }
+        for (int simd = 0; simd < 2; simd++)
+            for (int th = 0; th < 2; th++) {
+                cr_assert_eq(memcmp(y[simd][th], y[0][0], ny * sizeof(float)), 0,
+                             "case %d %zux%zux%zu windowed: avx512=%d threads=%d differ", t, H, W, C, simd, th);
+                cr_assert_eq(memcmp(g[simd][th], g[0][0], C * sizeof(float)), 0,
+                             "case %d %zux%zux%zu global %s: avx512=%d threads=%d differ", t, H, W, C,
+                             kind == NN_POOL_MAX ? "max" : "avg", simd, th);
+            }
+        for (int i = 0; i < 4; i++) {
+            free(y[i / 2][i % 2]);
+            free(g[i / 2][i % 2]);
+        }
+        compared++;
+        free(x);
+    }
+    nn_pool_set_avx512(1);
+    nn_parallel_set_threads(0);
+    cr_assert_eq(compared, 200);
+    if (!have512) cr_log_warn("no AVX-512 on this CPU: only the portable path was compared");
 }
