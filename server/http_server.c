@@ -25,6 +25,7 @@
 
 #include "http_assets.h"
 #include "http_train.h"
+#include "srv_budget.h"
 #include "srv_metrics.h"
 
 /* How often a waiting reader checks whether its client is still there (ms). */
@@ -55,6 +56,9 @@ struct http_req {
     size_t bytes;            /* response body bytes handed to MHD */
     int fd;                  /* the client socket, to notice a hang-up while waiting */
     int client_gone;
+    srv_account mem;         /* memory reserved for this request (srv_budget.h) */
+    size_t mem_body;         /* body bytes that reservation covers */
+    size_t refused_mb;       /* refused for memory (MB it needed): body read, dropped, then 503 */
     http_train *train;
     http_req *prev, *next;   /* in the server's list of running trainings */
 };
@@ -119,21 +123,22 @@ static int send_all(int fd, const char *buf, size_t len) {
     return len == 0 ? 0 : -1;
 }
 
-/* The body passed the cap in mid-upload (chunked, no Content-Length). libmicrohttpd 0.9.75
- * accepts a response only before the body or after all of it, so write the 413 straight to the
- * socket and let MHD close the connection: nothing more is stored. The short drain after
- * shutdown(SHUT_WR) is the usual "lingering close" — closing with unread input would reset
- * the connection and could destroy the answer before the client reads it. */
-static void raw_413(int fd, http_req *r, size_t limit) {
-    srv_response sr;
-    memset(&sr, 0, sizeof sr);
-    srv_error(&sr, 413, "too_large", "body", "request body exceeds the limit of %zu bytes", limit);
-    char head[256];
+/* An error in mid-upload: the body passed the cap (chunked, no Content-Length), or the memory
+ * budget ran out. libmicrohttpd 0.9.75 accepts a response only before the body or after all of
+ * it, so write the answer (413, or 503 with Retry-After) straight to the socket and let MHD
+ * close the connection: nothing more is stored. The short drain after shutdown(SHUT_WR) is the
+ * usual "lingering close" — closing with unread input would reset the connection and could
+ * destroy the answer before the client reads it. */
+static void raw_error(int fd, http_req *r, srv_response *err) {
+    srv_response sr = *err;
+    char head[320], retry[32] = "";
+    if (sr.retry_after > 0) snprintf(retry, sizeof retry, "Retry-After: %d\r\n", sr.retry_after);
     int hl = snprintf(head, sizeof head,
-                      "HTTP/1.1 413 Content Too Large\r\nContent-Type: %s\r\n"
-                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                      sr.content_type ? sr.content_type : "application/json", sr.len);
-    r->status = 413;
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+                      "Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
+                      sr.status, sr.status == 413 ? "Content Too Large" : "Service Unavailable",
+                      sr.content_type ? sr.content_type : "application/json", sr.len, retry);
+    r->status = sr.status;
     if (fd >= 0 && hl > 0 && send_all(fd, head, (size_t)hl) == 0 &&
         send_all(fd, sr.body ? sr.body : "", sr.len) == 0) {
         r->bytes = sr.len;
@@ -145,6 +150,7 @@ static void raw_413(int fd, http_req *r, size_t limit) {
         }
     }
     srv_response_free(&sr);
+    memset(err, 0, sizeof *err);
 }
 
 /* Queue `body` (ownership taken; malloc'd or NULL) with the given status and headers. */
@@ -327,9 +333,11 @@ static enum MHD_Result serve_healthz(http_server *s, struct MHD_Connection *c, h
         cJSON_AddNumberToObject(lim, "max_trainings", (double)l->max_trainings);
         cJSON_AddNumberToObject(lim, "max_connections", (double)s->cfg.max_connections);
         cJSON_AddNumberToObject(lim, "timeout_s", (double)s->cfg.timeout_s);
+        cJSON_AddNumberToObject(lim, "max_memory_bytes", (double)srv_budget_total());
         cJSON_AddItemToObject(o, "limits", lim);
         lim = NULL;
         cJSON_AddNumberToObject(o, "active_trainings", (double)http_train_active());
+        cJSON_AddNumberToObject(o, "memory_reserved_bytes", (double)srv_budget_used());
     }
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
@@ -401,6 +409,7 @@ static enum MHD_Result serve_train(http_server *s, struct MHD_Connection *c, htt
     free(r->body); /* the job holds its own copies */
     r->body = NULL;
     r->len = r->cap = 0;
+    srv_budget_release(&r->mem); /* trainings are bounded by --max-trainings instead */
     if (!job) {
         http_train_release();
         return send_srv(c, r, &err, NULL);
@@ -490,6 +499,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                     return send_error(c, r, 413, "too_large", "body", NULL,
                                       "request body of %ju bytes exceeds the limit of %zu", n,
                                       s->cfg.lim.max_body_bytes);
+                if (errno == 0 && end != cl) r->mem_body = (size_t)n;
+            }
+            /* Memory for the body and what parsing it takes, before reading any of it. */
+            size_t need = SRV_BUDGET_BASE + srv_budget_mul(r->mem_body, SRV_BUDGET_PER_BODY_BYTE);
+            if (srv_budget_reserve(&r->mem, need, SRV_BUDGET_WAIT_MS) != 0) {
+                /* Answer after the body (read and dropped): a client still sending would
+                 * otherwise meet a closed connection instead of the 503. */
+                r->mem_body = SIZE_MAX;
+                r->refused_mb = need / 1000000 + 1;
             }
         }
         return MHD_YES;
@@ -498,13 +516,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         if (r->responded) return MHD_YES; /* discard */
+        if (r->refused_mb) { /* discard too, up to the body limit */
+            if (n > s->cfg.lim.max_body_bytes - r->len) return MHD_NO;
+            r->len += n;
+            return MHD_YES;
+        }
+        srv_response late;
+        memset(&late, 0, sizeof late);
         if (n > s->cfg.lim.max_body_bytes - r->len) {
             /* Passing the cap mid-upload (chunked, or a lying Content-Length): answer now and
              * read no more. */
+            srv_error(&late, 413, "too_large", "body", "request body exceeds the limit of %zu bytes",
+                      s->cfg.lim.max_body_bytes);
+        } else if (r->len + n > r->mem_body) {
+            /* More body than reserved for (chunked, no Content-Length): reserve as it comes. */
+            size_t more = r->len + n - r->mem_body;
+            if (srv_budget_reserve(&r->mem, srv_budget_mul(more, SRV_BUDGET_PER_BODY_BYTE),
+                                   SRV_BUDGET_WAIT_MS) == 0)
+                r->mem_body += more;
+            else
+                srv_error(&late, 503, "busy", "body",
+                          "the server's memory is taken by other requests; retry later");
+        }
+        if (late.status) {
             free(r->body);
             r->body = NULL;
             r->len = r->cap = 0;
-            raw_413(r->fd, r, s->cfg.lim.max_body_bytes);
+            raw_error(r->fd, r, &late);
             r->responded = 1;
             return MHD_NO; /* MHD closes the connection */
         }
@@ -522,6 +560,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (r->responded) return MHD_YES;
+    if (r->refused_mb)
+        return send_error(c, r, 503, "busy", NULL, NULL,
+                          "the server's memory is taken by other requests (this one needs "
+                          "%zu MB); retry later", r->refused_mb);
 
     switch (r->route) {
     case ROUTE_HEALTHZ: return serve_healthz(s, c, r);
@@ -532,7 +574,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         srv_response sr;
         memset(&sr, 0, sizeof sr);
+        srv_budget_set_current(&r->mem); /* the handler's tensors are counted too */
         srv_handle_json(&s->cfg.lim, r->endpoint, ctype, r->body ? r->body : "", r->len, &sr);
+        srv_budget_set_current(NULL);
+        free(r->body); /* parsed and answered: only the response stays until it is sent */
+        r->body = NULL;
         return send_srv(c, r, &sr, NULL);
     }
     case ROUTE_TRAIN: {
@@ -581,6 +627,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     srv_metrics_request(r->path, status, sec);
     srv_metrics_inflight(-1);
     atomic_fetch_sub(&s->inflight, 1);
+    srv_budget_release(&r->mem);
     free(r->body);
     free(r);
 }

@@ -12,6 +12,7 @@
 
 #include "http_server.h"
 #include "nn_parallel.h"
+#include "srv_budget.h"
 #include "srv_config.h"
 
 int main(int argc, char **argv) {
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     nn_parallel_set_threads(cfg.threads);
+    srv_budget_init(cfg.max_memory ? cfg.max_memory : srv_budget_auto());
 
 
     http_server *srv = http_server_start(&cfg, err, sizeof err);
@@ -46,9 +48,9 @@ int main(int argc, char **argv) {
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
            http_server_port(srv));
     fflush(stdout);
-    fprintf(stderr, "nnlabd %s: listening on %s:%u (max %u connections, %zu trainings)\n",
-            NNLABD_VERSION, host, http_server_port(srv), cfg.max_connections,
-            cfg.lim.max_trainings);
+    fprintf(stderr, "nnlabd %s: listening on %s:%u (max %u connections, %zu trainings, "
+            "%.0f MB for requests)\n", NNLABD_VERSION, host, http_server_port(srv),
+            cfg.max_connections, cfg.lim.max_trainings, (double)srv_budget_total() / 1e6);
 
     int sig = 0;
     while (sigwait(&stop, &sig) != 0) {

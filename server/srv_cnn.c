@@ -4,6 +4,7 @@
 
 #include "nn_cnn.h"
 #include "nn_softmax.h"
+#include "srv_budget.h"
 #include "srv_endpoints.h"
 #include "srv_image.h"
 #include "srv_json.h"
@@ -221,6 +222,8 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
                  info.num_params, info.num_acts, lim->max_tensor_elems);
         goto done;
     }
+    /* the model's one block, and with render the PNG maps of its activations */
+    if (srv_budget_need(info.bytes + srv_budget_mul(info.num_acts, render ? 4 : 0), "architecture", e)) goto done;
     if (nn_cnn_create(&m, specs, n, H, W, C, seed, softmax, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (nn_cnn_forward(&m, x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (srv_check_finite(m.logits, m.num_outputs, "input", e)) goto done;

@@ -49,6 +49,9 @@ static const opt OPTS[] = {
      "training: hidden_size"},
     {"max-trainings", "NNLAB_MAX_TRAININGS", OPT_SIZE, OFF(lim.max_trainings), 0,
      "concurrent trainings (beyond: 503 + Retry-After)"},
+    {"max-memory", "NNLAB_MAX_MEMORY", OPT_SIZE, OFF(max_memory), 0,
+     "bytes requests may hold at once (0 = half the container's memory limit or RAM); "
+     "beyond: wait 2 s, then 503 + Retry-After"},
 };
 #undef OFF
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])

@@ -20,6 +20,7 @@ typedef struct srv_config {
     unsigned max_connections;
     unsigned timeout_s;      /* inactivity timeout of a connection, seconds */
     char web_root[1024];     /* "" = serve the embedded web/ files; else serve from this dir */
+    size_t max_memory;       /* bytes JSON requests may hold at once (srv_budget.h); 0 = auto */
     srv_limits lim;
 } srv_config;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "srv_base64.h"
+#include "srv_budget.h"
 #include "srv_json.h"
 
 /* stb_image's allocations go through a per-thread cap set from the image's declared size, so a
@@ -163,6 +164,8 @@ static int decode(const unsigned char *bytes, size_t n, int grayscale, const srv
     size_t shape[3] = {(size_t)h, (size_t)w, C};
     if ((size_t)w * (size_t)h * C > lim->max_tensor_elems)
         return srv_fail(e, 413, path, "%s has more than %zu values", path, lim->max_tensor_elems);
+    /* stb's 8-bit RGB buffer and its working planes, held while decoding */
+    if (srv_budget_need(srv_budget_mul((size_t)w * (size_t)h, 8), path, e)) return -1;
     int gw, gh, gc;
     /* Every legitimate allocation (output, PNG inflate buffer, JPEG component and coefficient
      * planes) is a few bytes per pixel of the declared size; more means a bomb. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "srv_budget.h"
+
 static const char *const PATHS[] = {
     "/", "/healthz", "/metrics", "/openapi.json", "/conv", "/pool", "/mlp", "/cnn",
     "/train/rnn", "/train/lstm", "/train/gru", "static", "other",
@@ -127,6 +129,16 @@ char *srv_metrics_render(size_t *len) {
                   "# TYPE nnlab_trainings_active gauge\n"
                   "nnlab_trainings_active %ld\n",
               atomic_load(&g_inflight), atomic_load(&g_trainings));
+    sb_printf(&b, "# HELP nnlab_memory_budget_bytes Memory requests may reserve at once (--max-memory).\n"
+                  "# TYPE nnlab_memory_budget_bytes gauge\n"
+                  "nnlab_memory_budget_bytes %zu\n"
+                  "# HELP nnlab_memory_reserved_bytes Memory reserved by the requests in flight.\n"
+                  "# TYPE nnlab_memory_reserved_bytes gauge\n"
+                  "nnlab_memory_reserved_bytes %zu\n"
+                  "# HELP nnlab_memory_refused_total Requests refused (503) for lack of memory.\n"
+                  "# TYPE nnlab_memory_refused_total counter\n"
+                  "nnlab_memory_refused_total %lu\n",
+              srv_budget_total(), srv_budget_used(), srv_budget_refused());
     if (b.oom) {
         free(b.p);
         return NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "srv_budget.h"
 #include "srv_json.h"
 
 void srv_tensor_free(srv_tensor *t) {
@@ -32,6 +33,7 @@ int srv_tensor_alloc(srv_tensor *t, const size_t *shape, size_t ndim, size_t max
     size_t n;
     if (nn_size_prod(shape, ndim, &n) || n > max_elems)
         return srv_fail(e, 413, path, "%s would have more than %zu elements", path, max_elems);
+    if (srv_budget_need(srv_budget_mul(n, SRV_BUDGET_PER_ELEMENT), path, e)) return -1;
     t->data = calloc(n ? n : 1, sizeof *t->data);
     if (!t->data) return srv_fail(e, 503, path, "out of memory for %s", path);
     t->ndim = ndim;

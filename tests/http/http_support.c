@@ -1,10 +1,12 @@
 /* http_support.c — see http_support.h. */
 #include "http_support.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -354,4 +357,41 @@ long th_stream(const th_server *s, const char *path, const char *json, th_line_f
     free(st.line.p);
     if (rc != CURLE_OK && !(st.hung_up && rc == CURLE_WRITE_ERROR)) return 0;
     return status;
+}
+
+int th_connect(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    return fd;
+}
+
+void th_send(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        cr_assert(k > 0, "send failed: the server closed before answering?");
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+char *th_recv(int fd, double seconds) {
+    size_t cap = 65536, len = 0;
+    char *buf = calloc(1, cap);
+    cr_assert_not_null(buf);
+    double end = th_now() + seconds;
+    while (th_now() < end && len + 1 < cap) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0) continue;
+        ssize_t k = recv(fd, buf + len, cap - 1 - len, 0);
+        if (k <= 0) break;
+        len += (size_t)k;
+    }
+    buf[len] = '\0';
+    return buf;
 }

@@ -54,6 +54,13 @@ cJSON *th_json(const th_resp *r);
 /* Value of a Prometheus sample line "name value" (exact name incl. labels), or -1. */
 double th_metric(const th_server *s, const char *name);
 
+/* Raw sockets, for what libcurl will not do (half-sent bodies, slow clients): a TCP connection
+ * to the daemon on loopback, and a send of all of p (asserting the server did not close). */
+int th_connect(int port);
+void th_send(int fd, const char *p, size_t n);
+/* What the server sends within `seconds`, until it closes (at most 64 KiB; malloc'd). */
+char *th_recv(int fd, double seconds);
+
 /* Whole file (NUL-terminated, malloc'd) or NULL. */
 char *th_read_file(const char *path, size_t *len);
 /* Standard base64 of data (malloc'd). */

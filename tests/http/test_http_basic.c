@@ -253,18 +253,6 @@ Test(config, web_root_serves_files_from_disk, .timeout = 60) {
 
 /* --------------------------------------------------------------- connection limits */
 
-static int raw_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(fd >= 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    return fd;
-}
-
 /* Seconds until the server closes fd (reads EOF), at most `limit`; returns limit if it didn't. */
 static double time_to_close(int fd, double limit) {
     double t0 = th_now();
@@ -282,7 +270,7 @@ Test(config, idle_connections_time_out, .timeout = 60) {
     const char *args[] = {"--timeout", "1", NULL};
     th_server s;
     th_start(&s, args);
-    int fd = raw_connect(s.port);
+    int fd = th_connect(s.port);
     send(fd, "GET /hea", 8, MSG_NOSIGNAL); /* half a request, then silence */
     double t = time_to_close(fd, 10 * th_slow());
     cr_assert(t >= 0.5 && t < 5 * th_slow(), "closed after %.2f s (timeout 1 s)", t);
@@ -294,9 +282,9 @@ Test(config, connection_limit_is_enforced, .timeout = 60) {
     const char *args[] = {"--max-connections", "2", NULL};
     th_server s;
     th_start(&s, args);
-    int a = raw_connect(s.port), b = raw_connect(s.port);
+    int a = th_connect(s.port), b = th_connect(s.port);
     th_sleep(0.2);
-    int c = raw_connect(s.port); /* accepted by the kernel, closed by the daemon */
+    int c = th_connect(s.port); /* accepted by the kernel, closed by the daemon */
     double t = time_to_close(c, 3 * th_slow());
     cr_assert_lt(t, 2 * th_slow(), "the third connection must be refused");
     close(c);

@@ -200,54 +200,18 @@ Test(errors, table_of_bad_requests, .timeout = 120) {
 
 /* ------------------------------------------------ 413 before the body is read (raw socket) */
 
-static int connect_to(const th_server *s) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(fd >= 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)s->port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    return fd;
-}
-
-static void send_str(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-        cr_assert(k > 0, "send failed: the server closed before answering?");
-        p += k;
-        n -= (size_t)k;
-    }
-}
-
-/* Read what the server sends within `seconds` (until it closes). */
-static char *recv_all(int fd, double seconds) {
-    size_t cap = 65536, len = 0;
-    char *buf = calloc(1, cap);
-    double end = th_now() + seconds;
-    while (th_now() < end && len + 1 < cap) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 50) <= 0) continue;
-        ssize_t k = recv(fd, buf + len, cap - 1 - len, 0);
-        if (k <= 0) break;
-        len += (size_t)k;
-    }
-    buf[len] = '\0';
-    return buf;
-}
 
 Test(errors, declared_oversized_body_refused_before_it_is_sent, .timeout = 60) {
     th_server s;
     th_start(&s, ARGS);
-    int fd = connect_to(&s);
+    int fd = th_connect(s.port);
     char head[512];
     int n = snprintf(head, sizeof head,
                      "POST /conv HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      "Content-Length: 100000000\r\n\r\n{\"input\": [");
-    send_str(fd, head, (size_t)n);
+    th_send(fd, head, (size_t)n);
     /* We sent 11 of the 100 MB: the answer must come now, not after the rest. */
-    char *resp = recv_all(fd, 5 * th_slow());
+    char *resp = th_recv(fd, 5 * th_slow());
     cr_assert(strncmp(resp, "HTTP/1.1 413", 12) == 0, "got: %.200s", resp);
     cr_assert(strstr(resp, "\"field\":\"body\""), "%s", resp);
     free(resp);
@@ -258,10 +222,10 @@ Test(errors, declared_oversized_body_refused_before_it_is_sent, .timeout = 60) {
 Test(errors, chunked_oversized_upload_refused_mid_stream, .timeout = 60) {
     th_server s;
     th_start(&s, ARGS);
-    int fd = connect_to(&s);
+    int fd = th_connect(s.port);
     const char *head = "POST /mlp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                        "Transfer-Encoding: chunked\r\n\r\n";
-    send_str(fd, head, strlen(head));
+    th_send(fd, head, strlen(head));
     /* 2 chunks of 40000 bytes (80000 > 65536), and no terminating chunk: the upload is
      * "still going" when the server must answer. */
     static char chunk[40000];
@@ -269,11 +233,11 @@ Test(errors, chunked_oversized_upload_refused_mid_stream, .timeout = 60) {
     for (int i = 0; i < 2; i++) {
         char sz[32];
         int k = snprintf(sz, sizeof sz, "%zx\r\n", sizeof chunk);
-        send_str(fd, sz, (size_t)k);
-        send_str(fd, chunk, sizeof chunk);
-        send_str(fd, "\r\n", 2);
+        th_send(fd, sz, (size_t)k);
+        th_send(fd, chunk, sizeof chunk);
+        th_send(fd, "\r\n", 2);
     }
-    char *resp = recv_all(fd, 5 * th_slow());
+    char *resp = th_recv(fd, 5 * th_slow());
     cr_assert(strncmp(resp, "HTTP/1.1 413", 12) == 0, "got: %.200s", resp);
     cr_assert(strstr(resp, "\"field\":\"body\""), "%s", resp);
     free(resp);
@@ -313,9 +277,9 @@ Test(errors, broken_http_does_not_hurt_the_daemon, .timeout = 60) {
         "\x01\x02\x03\xff\xfe\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
-        int fd = connect_to(&s);
+        int fd = th_connect(s.port);
         send(fd, junk[i], strlen(junk[i]), MSG_NOSIGNAL);
-        char *resp = recv_all(fd, 1.0 * th_slow());
+        char *resp = th_recv(fd, 1.0 * th_slow());
         cr_assert(resp[0] == '\0' || strncmp(resp, "HTTP/1.", 7) == 0, "junk %zu: %.100s", i, resp);
         cr_assert(strncmp(resp, "HTTP/1.1 500", 12) != 0, "junk %zu got a 500", i);
         free(resp);

@@ -59,8 +59,10 @@ Test(stream, lines_arrive_while_training, .timeout = 120) {
     static arrivals a;
     a.n = 0;
     long st = th_stream(&s, "/train/gru",
-                        "{\"samples\": 12000, \"test_samples\": 200, \"epochs\": 6, "
-                        "\"report_every\": 500, \"seed\": 1}",
+                        /* ~0.5 s: long enough to see lines trickle in even when
+                         * the machine is busy and the client runs in bursts */
+                        "{\"samples\": 40000, \"test_samples\": 200, \"epochs\": 6, "
+                        "\"report_every\": 2000, \"seed\": 1}",
                         record, &a);
     cr_assert_eq(st, 200);
     cr_assert_geq(a.n, 6 + 2, "start, epochs, done at least");

@@ -1,0 +1,71 @@
+/* srv_budget.h — admission by memory.
+ *
+ * A request within the per-request limits can still need a lot of memory: a 16 MiB body of
+ * numbers becomes ~700 MB of cJSON nodes, a 200-byte JPEG can decode to a 4096x4096 map whose
+ * JSON answer is ~200 MB. A handful of those at once would push the daemon past its container's
+ * memory limit, and the OOM killer would take every user's training with it. So each JSON
+ * request holds a reservation from one process-wide budget for what it may need — its body
+ * (and the cJSON tree it becomes), then each tensor it allocates (and the JSON text its values
+ * may become) — and gives it all back when its response is done. When the budget is spent, a
+ * reservation waits up to SRV_BUDGET_WAIT_MS for others to finish, then the request gets 503
+ * with Retry-After. A request alone may always proceed, whatever it needs: the per-request
+ * limits bound it, and refusing it would refuse it forever. A small request (at most
+ * SRV_BUDGET_SMALL) never waits.
+ *
+ * The budget is off (unlimited) until srv_budget_init sets one; the unit tests and fuzzers
+ * never set one. Thread-safe. */
+#ifndef SRV_BUDGET_H
+#define SRV_BUDGET_H
+
+#include <stddef.h>
+
+#include "srv_err.h"
+
+#define SRV_BUDGET_WAIT_MS 2000
+/* Bytes held per body byte: the body itself plus cJSON's nodes (~80 bytes with malloc's
+ * overhead for a number as short as "0,") — measured: a 16 MiB body peaked at 760 MB RSS. */
+#define SRV_BUDGET_PER_BODY_BYTE 41
+/* Bytes held per tensor element: the float, and the JSON text it may be written as. */
+#define SRV_BUDGET_PER_ELEMENT 20
+/* Held by every JSON request from its first byte (buffers, small allocations). */
+#define SRV_BUDGET_BASE ((size_t)1 << 20)
+/* A request holding at most this much is always admitted (counted, never kept waiting): the
+ * everyday requests — a small body, a small answer — go on while a big one holds the budget.
+ * Connections (--max-connections) times this bounds what they add. */
+#define SRV_BUDGET_SMALL ((size_t)4 << 20)
+
+/* What one request holds. Zero-initialise; give back with srv_budget_release. */
+typedef struct srv_account {
+    size_t held;
+} srv_account;
+
+/* The default budget: half of the memory this process may use — the cgroup's limit (a
+ * container's memory limit, v2 or v1) or else the machine's RAM. */
+size_t srv_budget_auto(void);
+
+/* Set the budget in bytes (0 = unlimited). Call before serving. */
+void srv_budget_init(size_t bytes);
+size_t srv_budget_total(void);
+size_t srv_budget_used(void);
+/* Reservations refused (503) since start. */
+unsigned long srv_budget_refused(void);
+
+/* Add `bytes` to a's reservation, waiting up to wait_ms for room. 0 on success, -1 when there
+ * is no room (a keeps what it held). Always succeeds when a is the only holder. */
+int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms);
+
+/* Give back everything a holds. */
+void srv_budget_release(srv_account *a);
+
+/* The account of the request this thread is handling (NULL: none, nothing is counted).
+ * srv_handle_json_account sets it for the duration of the handler. */
+void srv_budget_set_current(srv_account *a);
+
+/* Reserve for the current request (no-op without one): 0, or -1 with a 503 "busy" in e naming
+ * `field`. */
+int srv_budget_need(size_t bytes, const char *field, srv_err *e);
+
+/* n * per, saturating at SIZE_MAX. */
+size_t srv_budget_mul(size_t n, size_t per);
+
+#endif

@@ -1,0 +1,105 @@
+/* test_http_memory.c — admission by memory (server/srv_budget.h) on the real daemon: while one
+ * big request holds the memory budget, another big one waits and then gets 503 + Retry-After
+ * (after its body was read, so the client sees the answer), small requests go on at once, the
+ * big one finishes normally, and everything reserved is given back. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_support.h"
+
+#define BUDGET "20000000" /* 20 MB: one 1 MB body (~42 MB reserved) fills it */
+#define BODY 1000000
+
+/* A valid /conv request padded with spaces to exactly n bytes. */
+static char *padded_conv(size_t n) {
+    const char *head = "{\"input\": [[[1], [2]], [[3], [4]]], \"kernel\": [[[1]]]";
+    char *b = malloc(n + 1);
+    cr_assert_not_null(b);
+    size_t h = strlen(head);
+    memcpy(b, head, h);
+    memset(b + h, ' ', n - h - 1);
+    b[n - 1] = '}';
+    b[n] = '\0';
+    return b;
+}
+
+static void nap(void) {
+    struct timespec ts = {0, 20 * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static double reserved(const th_server *s) { return th_metric(s, "nnlab_memory_reserved_bytes"); }
+
+Test(memory, big_requests_wait_for_memory_small_ones_do_not, .timeout = 90) {
+    static const char *const args[] = {"--max-memory", BUDGET, NULL};
+    th_server s;
+    th_start(&s, args);
+    th_resp r;
+
+    cr_assert_eq(th_request(&s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    cJSON *h = th_json(&r);
+    const cJSON *mm = cJSON_GetObjectItem(cJSON_GetObjectItem(h, "limits"), "max_memory_bytes");
+    cr_assert(cJSON_IsNumber(mm) && mm->valuedouble == 20e6, "healthz limits.max_memory_bytes");
+    cJSON_Delete(h);
+    th_resp_free(&r);
+    cr_assert_eq(th_metric(&s, "nnlab_memory_budget_bytes"), 20e6);
+
+    /* A: declares a 1 MB body and sends only its first bytes: it holds its reservation (more
+     * than the budget, allowed because it is alone) while it uploads. */
+    char *body = padded_conv(BODY);
+    int a = th_connect(s.port);
+    char head[256];
+    int hl = snprintf(head, sizeof head,
+                      "POST /conv HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %d\r\nConnection: close\r\n\r\n", BODY);
+    th_send(a, head, (size_t)hl);
+    th_send(a, body, 1000);
+    double t0 = th_now();
+    while (reserved(&s) < 41e6 && th_now() - t0 < 10 * th_slow()) nap();
+    cr_assert_geq(reserved(&s), 41e6, "A's reservation is counted: %g", reserved(&s));
+
+    /* C: a small request is not kept waiting. */
+    t0 = th_now();
+    cr_assert_eq(th_post_json(&s, "/mlp", "{\"input\": [1, 2], \"hidden_layers\": 1, \"hidden_size\": 3, "
+                                          "\"output_size\": 2, \"seed\": 1}", &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_lt(th_now() - t0, 1.0 * th_slow(), "a small request waited %.2f s", th_now() - t0);
+    th_resp_free(&r);
+
+    /* B: another big one waits (~2 s) and is refused with Retry-After, body read first. */
+    t0 = th_now();
+    cr_assert_eq(th_request(&s, "POST", "/conv", NULL, body, BODY, &r), 0);
+    double waited = th_now() - t0;
+    cr_assert_eq(r.status, 503, "B: %ld %s", r.status, r.body);
+    cr_assert_str_eq(r.retry_after, "5");
+    cr_assert(strstr(r.body, "\"code\":\"busy\"") && strstr(r.body, "memory"), "%s", r.body);
+    cr_assert_geq(waited, 1.5, "B was refused after %.2f s, before waiting for room", waited);
+    th_resp_free(&r);
+    cr_assert_geq(th_metric(&s, "nnlab_memory_refused_total"), 1);
+
+    /* A finishes normally. */
+    th_send(a, body + 1000, BODY - 1000);
+    char *ans = th_recv(a, 20 * th_slow());
+    cr_assert(strncmp(ans, "HTTP/1.1 200", 12) == 0, "A: %.200s", ans);
+    cr_assert(strstr(ans, "\"output\""), "A: %.300s", ans);
+    free(ans);
+    close(a);
+
+    /* Everything is given back; B now goes through. */
+    t0 = th_now();
+    while (reserved(&s) != 0 && th_now() - t0 < 10 * th_slow()) nap();
+    cr_assert_eq(reserved(&s), 0, "reserved after all answers: %g", reserved(&s));
+    cr_assert_eq(th_request(&s, "POST", "/conv", NULL, body, BODY, &r), 0);
+    cr_assert_eq(r.status, 200, "B again: %ld %.200s", r.status, r.body);
+    th_resp_free(&r);
+    free(body);
+    cr_assert_eq(th_stop(&s), 0);
+}

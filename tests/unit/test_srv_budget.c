@@ -1,0 +1,121 @@
+/* test_srv_budget.c — the daemon's memory budget (server/srv_budget.h): reservations add up and
+ * are given back, a request alone may exceed the budget, small requests never wait, a full
+ * budget makes a reservation wait for room (and get it when another request releases) or time
+ * out, and the current-request hook turns a refusal into a 503 naming the field. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "srv_budget.h"
+
+#define MB ((size_t)1000000)
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void reset(size_t total) {
+    srv_budget_init(total);
+    cr_assert_eq(srv_budget_used(), 0, "a previous test left %zu bytes reserved", srv_budget_used());
+}
+
+Test(budget, unlimited_by_default_counts_nothing_without_a_current_request) {
+    reset(0);
+    srv_account a = {0};
+    cr_assert_eq(srv_budget_reserve(&a, (size_t)1 << 40, 0), 0);
+    cr_assert_eq(a.held, (size_t)1 << 40);
+    srv_budget_release(&a);
+    cr_assert_eq(a.held, 0);
+    cr_assert_eq(srv_budget_used(), 0);
+    srv_err e = {0};
+    srv_budget_set_current(NULL);
+    cr_assert_eq(srv_budget_need(SIZE_MAX, "x", &e), 0, "no current request: nothing counted");
+    cr_assert_eq(srv_budget_mul(SIZE_MAX / 2, 3), SIZE_MAX, "saturates");
+    cr_assert_eq(srv_budget_mul(7, 6), 42);
+}
+
+Test(budget, reservations_add_up_and_a_lone_request_may_exceed_the_budget) {
+    reset(100 * MB);
+    srv_account a = {0}, b = {0};
+    cr_assert_eq(srv_budget_reserve(&a, 150 * MB, 0), 0, "alone: allowed over the budget");
+    cr_assert_eq(srv_budget_used(), 150 * MB);
+    unsigned long refused = srv_budget_refused();
+    cr_assert_eq(srv_budget_reserve(&b, 10 * MB, 0), -1, "no room while a holds more than all");
+    cr_assert_eq(b.held, 0);
+    cr_assert_eq(srv_budget_refused(), refused + 1);
+    cr_assert_eq(srv_budget_reserve(&b, 3 * MB, 0), 0, "a small request is always admitted");
+    cr_assert_eq(srv_budget_used(), 153 * MB);
+    cr_assert_eq(srv_budget_reserve(&b, 2 * MB, 0), -1, "but not past the small allowance");
+    cr_assert_eq(srv_budget_reserve(&a, 5 * MB, 0), -1, "a is no longer alone");
+    srv_budget_release(&a);
+    cr_assert_eq(srv_budget_used(), 3 * MB);
+    cr_assert_eq(srv_budget_reserve(&b, 90 * MB, 0), 0, "room again");
+    cr_assert_eq(srv_budget_reserve(&a, 10 * MB, 0), -1, "93 + 10 > 100");
+    cr_assert_eq(srv_budget_reserve(&a, 7 * MB, 0), 0, "93 + 7 = 100 fits");
+    srv_budget_release(&a);
+    srv_budget_release(&b);
+    cr_assert_eq(srv_budget_used(), 0);
+}
+
+typedef struct holder {
+    srv_account *acct;
+    double release_after_s;
+} holder;
+
+static void *release_later(void *arg) {
+    holder *h = arg;
+    struct timespec ts = {0, (long)(h->release_after_s * 1e9)};
+    nanosleep(&ts, NULL);
+    srv_budget_release(h->acct);
+    return NULL;
+}
+
+Test(budget, a_full_budget_waits_for_room_then_times_out) {
+    reset(100 * MB);
+    srv_account a = {0}, b = {0};
+    cr_assert_eq(srv_budget_reserve(&a, 80 * MB, 0), 0);
+    /* nobody releases: b waits its whole time, then is refused */
+    double t0 = now_s();
+    cr_assert_eq(srv_budget_reserve(&b, 50 * MB, 300), -1);
+    double waited = now_s() - t0;
+    cr_assert(waited >= 0.28 && waited < 2.0, "waited %.3f s for a 300 ms timeout", waited);
+    /* a releases after 100 ms: b gets its room without waiting the full 5 s */
+    holder h = {&a, 0.1};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, release_later, &h), 0);
+    t0 = now_s();
+    cr_assert_eq(srv_budget_reserve(&b, 50 * MB, 5000), 0);
+    waited = now_s() - t0;
+    pthread_join(t, NULL);
+    cr_assert(waited >= 0.05 && waited < 2.0, "b got room after %.3f s", waited);
+    srv_budget_release(&b);
+    cr_assert_eq(srv_budget_used(), 0);
+}
+
+Test(budget, current_request_refusal_is_a_503_naming_the_field) {
+    reset(10 * MB);
+    srv_account other = {0}, mine = {0};
+    cr_assert_eq(srv_budget_reserve(&other, 20 * MB, 0), 0);
+    srv_budget_set_current(&mine);
+    srv_err e = {0};
+    cr_assert_eq(srv_budget_need(1 * MB, "input", &e), 0, "small: admitted");
+    cr_assert_eq(mine.held, 1 * MB);
+    double t0 = now_s();
+    cr_assert_eq(srv_budget_need(50 * MB, "output", &e), -1);
+    cr_assert_geq(now_s() - t0, SRV_BUDGET_WAIT_MS / 1000.0 * 0.9, "waited before refusing");
+    cr_assert_eq(e.status, 503);
+    cr_assert_str_eq(e.field, "output");
+    cr_assert(strstr(e.message, "memory"), "%s", e.message);
+    srv_budget_set_current(NULL);
+    srv_budget_release(&mine);
+    srv_budget_release(&other);
+    cr_assert_eq(srv_budget_used(), 0);
+}
+
+Test(budget, auto_budget_is_half_of_a_real_limit) {
+    size_t a = srv_budget_auto();
+    cr_assert_gt(a, 16 * MB, "auto budget %zu", a);
+}
