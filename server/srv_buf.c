@@ -138,27 +138,10 @@ static const char digit_pairs[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-size_t srv_fmt_float(char *out, float v) {
-    char *o = out;
-    if (!isfinite(v)) { memcpy(o, "null", 4); return 4; }
-    if (signbit(v)) *o++ = '-';
-    double d = fabs((double)v);
-    if (d == 0.0) { *o++ = '0'; return (size_t)(o - out); }
-    /* Integers below 2^24 print exactly as integers, the common case for pixel-ish data. */
-    if (d < 16777216.0 && d == floor(d)) return (size_t)(o - out) + fmt_u64(o, (uint64_t)d);
-    /* Decimal exponent from the binary one (floor(be * log10 2) via 78913 / 2^18), then fixed
-     * up by a step, so no log10 call. */
-    uint32_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    int be = (int)((bits >> 23) & 0xff) - 127;
-    if (be == -127) be = -149 + 31 - __builtin_clz(bits & 0x7fffff); /* subnormal */
-    int e = be >= 0 ? (be * 78913) >> 18 : -((-be * 78913 + (1 << 18) - 1) >> 18);
-    double s = d * p10(8 - e);
-    while (s < 1e8) { e--; s = d * p10(8 - e); }
-    while (s >= 1e9) { e++; s = d * p10(8 - e); }
-    uint32_t m = (uint32_t)(s + 0.5);
-    if (m >= 1000000000u) { m /= 10; e++; }
-    char dig[10];
+/* d > 0 as 9 significant digits m (10^8 <= m < 10^9) times 10^(e - 8), trailing zeros dropped,
+ * in the shortest of plain or exponent notation; returns the characters written. */
+static size_t fmt_digits(char *out, uint32_t m, int e) {
+    char *o = out, dig[10];
     dig[0] = (char)('0' + m / 100000000u);
     uint32_t r = m % 100000000u;
     for (int k = 3; k >= 0; k--) {
@@ -188,6 +171,69 @@ size_t srv_fmt_float(char *out, float v) {
         o += nd;
     }
     return (size_t)(o - out);
+}
+
+static const uint32_t pow10_u32[10] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u,
+                                       10000000u, 100000000u, 1000000000u};
+
+size_t srv_fmt_float(char *out, float v) {
+    char *o = out;
+    if (!isfinite(v)) { memcpy(o, "null", 4); return 4; }
+    if (signbit(v)) *o++ = '-';
+    float a = fabsf(v);
+    double d = (double)a;
+    if (d == 0.0) { *o++ = '0'; return (size_t)(o - out); }
+    /* Integers below 2^24 print exactly as integers, the common case for pixel-ish data. */
+    if (d < 16777216.0 && d == floor(d)) return (size_t)(o - out) + fmt_u64(o, (uint64_t)d);
+    /* Decimal exponent from the binary one (floor(be * log10 2) via 78913 / 2^18), then fixed
+     * up by a step, so no log10 call. */
+    uint32_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    int be = (int)((bits >> 23) & 0xff) - 127;
+    if (be == -127) be = -149 + 31 - __builtin_clz(bits & 0x7fffff); /* subnormal */
+    int e = be >= 0 ? (be * 78913) >> 18 : -((-be * 78913 + (1 << 18) - 1) >> 18);
+    double s = d * p10(8 - e);
+    while (s < 1e8) { e--; s = d * p10(8 - e); }
+    while (s >= 1e9) { e++; s = d * p10(8 - e); }
+    uint32_t m = (uint32_t)(s + 0.5);
+    if (m >= 1000000000u) { m /= 10; e++; }
+    /* Nine digits always read back to the same float; fewer often do. Print the fewest that
+     * do (as numpy and JavaScript print float32), so 0.1f is "0.1", not "0.100000001". A
+     * candidate reads back to a if it lies between the midpoints to a's neighbours (exact in
+     * double); it is computed in double with a relative error below 2^-52, so only one within
+     * 2^-50 of a midpoint needs strtof to decide, and no bit is ever lost. */
+    uint32_t lo_bits = bits - 1, hi_bits = bits + 1;
+    float below, above;
+    memcpy(&below, &lo_bits, sizeof below);
+    memcpy(&above, &hi_bits, sizeof above);
+    double lo = 0.5 * (d + (double)below);
+    double hi = isinf(above) ? d + 0.5 * (d - (double)below) : 0.5 * (d + (double)above);
+    double tol = d * 0x1p-50;
+    int pow2 = (bits & 0x7fffffu) == 0;
+    /* A decimal of nd digits is one of nd + 1 digits too, so the digit counts that read back
+     * form a run nd >= shortest: walk down from 8 and stop at the first that does not (for
+     * most values that is 8 itself: one check). */
+    uint32_t best_m = m;
+    int best_e = e;
+    for (int nd = 8; nd >= 1; nd--) {
+        /* the nearest nd-digit decimal: q * 10^(e - nd + 1), q in [10^(nd-1), 10^nd] */
+        double q = (double)(int64_t)(d * p10(nd - 1 - e) + 0.5), cand = q * p10(e - nd + 1);
+        /* at a power of two the interval is lopsided: the next decimal up may fit instead */
+        if (!(cand >= lo - tol && cand <= hi + tol) &&
+            !(pow2 && (cand = (q += 1.0) * p10(e - nd + 1)) <= hi + tol))
+            break;
+        int ee = e;
+        if (q >= (double)pow10_u32[nd]) { q /= 10.0; ee++; } /* 9.99... rounded up to 10 */
+        uint32_t mm = (uint32_t)q * pow10_u32[9 - nd];
+        if (cand <= lo + tol || cand >= hi - tol) { /* near a tie: let strtof decide */
+            char tmp[32];
+            tmp[fmt_digits(tmp, mm, ee)] = '\0';
+            if (strtof(tmp, NULL) != a) break;
+        }
+        best_m = mm;
+        best_e = ee;
+    }
+    return (size_t)(o - out) + fmt_digits(o, best_m, best_e);
 }
 
 void srv_buf_float(srv_buf *b, float v) {

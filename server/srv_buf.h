@@ -1,9 +1,9 @@
 /* srv_buf.h — a growable output buffer for building JSON responses quickly.
  *
  * Responses can hold millions of numbers (a 256x256x16 conv output is 1 M floats), so numbers
- * are formatted by hand instead of through printf: srv_buf_float writes the shortest-looking
- * 9-significant-digit form of a float32 (the same digits as "%.9g" up to last-digit rounding of
- * exact ties, which never matters: 9 significant digits always read back as the same float).
+ * are formatted by hand instead of through printf: srv_buf_float writes a float32 with the
+ * fewest significant digits that read back to the same float (as numpy and JavaScript print
+ * float32: 0.1f is "0.1", 1/255 is "0.003921569"), never more than 9.
  * Allocation failure is sticky: every later call is a no-op and `oom` stays set, so callers
  * check once at the end. */
 #ifndef SRV_BUF_H
@@ -30,9 +30,9 @@ void srv_buf_printf(srv_buf *b, const char *fmt, ...)
 /* A JSON string literal with quotes and escapes (bytes >= 0x80 are copied as they are). */
 void srv_buf_str(srv_buf *b, const char *s);
 void srv_buf_size(srv_buf *b, size_t v);
-/* float32 with 9 significant digits; non-finite values are written as null. */
+/* float32 with the fewest digits that read back to it; non-finite values are written as null. */
 void srv_buf_float(srv_buf *b, float v);
-/* float64 with 17 significant digits (round-trips); non-finite values as null. */
+/* float64 with the fewest digits that read back to it (Python's repr); non-finite as null. */
 void srv_buf_double(srv_buf *b, double v);
 /* Comma-separated lists in brackets. */
 void srv_buf_floats(srv_buf *b, const float *v, size_t n);

@@ -222,7 +222,40 @@ Test(srv_base64, roundtrip_random) {
 
 /* ---- numbers --------------------------------------------------------------------------- */
 
-Test(srv_buf, float_format_roundtrips) {
+/* Significant digits of a printed number: mantissa digits without leading and trailing zeros. */
+static int sig_digits(const char *s) {
+    char d[40];
+    int n = 0;
+    for (const char *p = s; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && (n || *p != '0')) d[n++] = *p;
+    while (n > 1 && d[n - 1] == '0') n--;
+    return n;
+}
+
+/* The fewest %.*g digits that read back to v. */
+static int fewest_digits(float v) {
+    char t[40];
+    for (int p = 1; p < 9; p++) {
+        snprintf(t, sizeof t, "%.*g", p, (double)v);
+        if (strtof(t, NULL) == v) return p;
+    }
+    return 9;
+}
+
+static void check_float(float v, char *s) {
+    size_t n = srv_fmt_float(s, v);
+    s[n] = '\0';
+    float back = strtof(s, NULL);
+    cr_assert(back == v || (v == 0 && back == 0), "%.9g printed as %s", (double)v, s);
+    cr_assert(n <= 15, "%s too long", s);
+    /* shortest: as few significant digits as any string that reads back (integers below 2^24
+     * are printed whole, so their digit count is theirs) */
+    if (!(fabsf(v) < 16777216.0f && v == floorf(v)))
+        cr_assert_leq(sig_digits(s), fewest_digits(v), "%.9g printed as %s, not the shortest",
+                      (double)v, s);
+}
+
+Test(srv_buf, float_format_roundtrips_and_is_shortest) {
     nn_rng rng;
     nn_rng_seed(&rng, 1);
     char s[40];
@@ -230,18 +263,21 @@ Test(srv_buf, float_format_roundtrips) {
         uint32_t bits = (uint32_t)nn_rng_u64(&rng);
         float v;
         memcpy(&v, &bits, 4);
-        if (!isfinite(v)) continue;
-        size_t n = srv_fmt_float(s, v);
-        s[n] = '\0';
-        float back = strtof(s, NULL);
-        cr_assert(back == v || (v == 0 && back == 0), "%.9g printed as %s", (double)v, s);
-        cr_assert(n <= 15, "%s too long", s);
+        if (isfinite(v)) check_float(v, s);
+    }
+    /* the values students see most: pixels k/255, their multiples by small kernels, decimals */
+    for (int k = 0; k <= 255 * 8; k++) {
+        check_float((float)k / 255.0f, s);
+        check_float(-(float)k / 255.0f * 0.125f, s);
+        check_float((float)k * 0.001f, s);
     }
     const struct { float v; const char *s; } cases[] = {
         {0.0f, "0"}, {-0.0f, "-0"}, {1.0f, "1"}, {0.5f, "0.5"}, {-2.25f, "-2.25"}, {255.0f, "255"},
-        {0.1f, "0.100000001"}, {1e-5f, "9.99999975e-06"}, {1e10f, "1e+10"}, {123456789.0f, "123456792"},
-        {16777216.0f, "16777216"}, {3.4028235e38f, "3.40282347e+38"}, {0.0001f, "9.99999975e-05"},
-        {0.001f, "0.00100000005"},
+        {0.1f, "0.1"}, {1e-5f, "1e-05"}, {1e10f, "1e+10"}, {123456789.0f, "123456790"},
+        {16777216.0f, "16777216"}, {3.4028235e38f, "3.4028235e+38"}, {0.0001f, "0.0001"},
+        {0.001f, "0.001"}, {1.0f / 255.0f, "0.003921569"}, {0.2f, "0.2"}, {-0.3f, "-0.3"},
+        {1.17549435e-38f, "1.1754944e-38"}, {1.4e-45f, "1e-45"}, {0.33333334f, "0.33333334"},
+        {123456.7f, "123456.7"}, {16777218.0f, "16777218"}, {1e9f, "1e+09"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = srv_fmt_float(s, cases[i].v);
