@@ -58,6 +58,7 @@ struct http_req {
     int client_gone;
     srv_account mem;         /* memory reserved for this request (srv_budget.h) */
     size_t mem_body;         /* body bytes that reservation covers */
+    size_t declared;         /* Content-Length, 0 if none */
     size_t refused_mb;       /* refused for memory (MB it needed): body read, dropped, then 503 */
     http_train *train;
     http_req *prev, *next;   /* in the server's list of running trainings */
@@ -499,16 +500,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                     return send_error(c, r, 413, "too_large", "body", NULL,
                                       "request body of %ju bytes exceeds the limit of %zu", n,
                                       s->cfg.lim.max_body_bytes);
-                if (errno == 0 && end != cl) r->mem_body = (size_t)n;
+                if (errno == 0 && end != cl) r->declared = (size_t)n;
             }
-            /* Memory for the body and what parsing it takes, before reading any of it. */
-            size_t need = SRV_BUDGET_BASE + srv_budget_mul(r->mem_body, SRV_BUDGET_PER_BODY_BYTE);
-            if (srv_budget_reserve(&r->mem, need, SRV_BUDGET_WAIT_MS) != 0) {
-                /* Answer after the body (read and dropped): a client still sending would
-                 * otherwise meet a closed connection instead of the 503. */
-                r->mem_body = SIZE_MAX;
-                r->refused_mb = need / 1000000 + 1;
-            }
+            /* Small, so never kept waiting; the body is reserved for as it arrives (a client
+             * that declares 16 MiB and sends nothing holds nothing). */
+            (void)srv_budget_reserve(&r->mem, SRV_BUDGET_BASE, 0);
         }
         return MHD_YES;
     }
@@ -516,11 +512,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         if (r->responded) return MHD_YES; /* discard */
-        if (r->refused_mb) { /* discard too, up to the body limit */
-            if (n > s->cfg.lim.max_body_bytes - r->len) return MHD_NO;
-            r->len += n;
-            return MHD_YES;
-        }
         srv_response late;
         memset(&late, 0, sizeof late);
         if (n > s->cfg.lim.max_body_bytes - r->len) {
@@ -528,15 +519,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
              * read no more. */
             srv_error(&late, 413, "too_large", "body", "request body exceeds the limit of %zu bytes",
                       s->cfg.lim.max_body_bytes);
+        } else if (r->refused_mb) { /* dropped; the 503 goes out after the body */
+            r->len += n;
+            return MHD_YES;
         } else if (r->len + n > r->mem_body) {
-            /* More body than reserved for (chunked, no Content-Length): reserve as it comes. */
+            /* Reserve for the body (and the cJSON tree it becomes) as it arrives, 64 KiB ahead. */
             size_t more = r->len + n - r->mem_body;
+            if (more < ((size_t)64 << 10)) more = (size_t)64 << 10;
             if (srv_budget_reserve(&r->mem, srv_budget_mul(more, SRV_BUDGET_PER_BODY_BYTE),
-                                   SRV_BUDGET_WAIT_MS) == 0)
+                                   SRV_BUDGET_WAIT_MS) == 0) {
                 r->mem_body += more;
-            else
-                srv_error(&late, 503, "busy", "body",
-                          "the server's memory is taken by other requests; retry later");
+            } else {
+                /* Read and drop the rest, then answer: a client still sending would otherwise
+                 * meet a closed connection instead of the 503. */
+                size_t whole = r->declared > r->len + n ? r->declared : r->len + n;
+                r->refused_mb = srv_budget_mul(whole, SRV_BUDGET_PER_BODY_BYTE) / 1000000 + 1;
+                free(r->body);
+                r->body = NULL;
+                r->len += n;
+                r->cap = 0;
+                srv_budget_release(&r->mem);
+                return MHD_YES;
+            }
         }
         if (late.status) {
             free(r->body);
