@@ -8,9 +8,9 @@
  * max pooling propagates NaN (a window holding a NaN gives NaN), the average does too.
  *
  * Global pooling of x [H, W, C] gives y [C]: the mean or the max over all H*W positions of each
- * channel, as torch's adaptive_{avg,max}_pool2d(x, 1). The mean adds runs of 4 pixels in float
- * and those into a double (in fixed pixel chunks), so it stays within a few float ulps of the
- * exact mean however large the map; nn_global_pool_naive sums every pixel in double.
+ * channel, as torch's adaptive_{avg,max}_pool2d(x, 1). The mean adds every pixel into a double
+ * (in fixed pixel chunks, then the chunks in order), so it neither overflows nor loses small
+ * values next to big ones, however large the map.
  *
  * Caller owns every buffer; nothing allocates. Big inputs are split over the cores with
  * nn_parallel_for. The fast kernels use AVX-512 when the CPU has it (NNLAB_SIMD=generic forces

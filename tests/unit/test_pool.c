@@ -335,3 +335,30 @@ Test(pool, simd_paths_give_the_same_bits) {
     cr_assert_eq(compared, 200);
     if (!have512) cr_log_warn("no AVX-512 on this CPU: only the portable path was compared");
 }
+
+/* Summing in double, never in float: huge values do not overflow, small ones are not lost next
+ * to big ones, on every path and thread count. */
+Test(pool, global_average_neither_overflows_nor_loses_small_values) {
+    size_t H = 64, W = 64, C = 16, n = H * W * C;
+    float *x = malloc(n * sizeof *x), y[16];
+    cr_assert_not_null(x);
+    for (int simd = 0; simd < 2; simd++)
+        for (int th = 0; th < 2; th++) {
+            nn_pool_set_avx512(simd);
+            nn_parallel_set_threads(th ? 0 : 1);
+            for (size_t i = 0; i < n; i++) x[i] = 1e38f;
+            cr_assert_eq(nn_global_pool_forward(y, x, H, W, C, NN_POOL_AVG, NULL), NN_OK);
+            for (size_t c = 0; c < C; c++)
+                cr_assert_eq(y[c], 1e38f, "avx512=%d threads=%d: mean of 1e38s is %g", simd, th, y[c]);
+            static const float pattern[4] = {1.0f, 1e8f, 1.0f, -1e8f};
+            for (size_t p = 0; p < H * W; p++)
+                for (size_t c = 0; c < C; c++) x[p * C + c] = pattern[(p + c) % 4];
+            cr_assert_eq(nn_global_pool_forward(y, x, H, W, C, NN_POOL_AVG, NULL), NN_OK);
+            for (size_t c = 0; c < C; c++)
+                cr_assert_eq(y[c], 0.5f, "avx512=%d threads=%d: mean of [1, 1e8, 1, -1e8] is %g",
+                             simd, th, y[c]);
+        }
+    nn_pool_set_avx512(1);
+    nn_parallel_set_threads(0);
+    free(x);
+}
