@@ -583,6 +583,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         srv_budget_set_current(NULL);
         free(r->body); /* parsed and answered: only the response stays until it is sent */
         r->body = NULL;
+        srv_budget_shrink(&r->mem, srv_budget_add(SRV_BUDGET_BASE, sr.len));
         return send_srv(c, r, &sr, NULL);
     }
     case ROUTE_TRAIN: {

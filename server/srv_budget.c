@@ -6,17 +6,36 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t freed = PTHREAD_COND_INITIALIZER;
-static size_t total;   /* 0: unlimited */
+static pthread_cond_t freed;          /* on CLOCK_MONOTONIC: see init_cond */
+static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+static size_t total;                  /* 0: unlimited */
 static size_t used;
+static size_t big_holders;            /* accounts holding more than SRV_BUDGET_SMALL */
 static unsigned long refused;
 static _Thread_local srv_account *current;
 
-/* A byte count from the first line of `path` ("max" or unreadable: 0). */
+static void init_cond(void) {
+    pthread_condattr_t at;
+    pthread_condattr_init(&at);
+    pthread_condattr_setclock(&at, CLOCK_MONOTONIC); /* deadlines immune to clock changes */
+    pthread_cond_init(&freed, &at);
+    pthread_condattr_destroy(&at);
+}
+
+size_t srv_budget_mul(size_t n, size_t per) {
+    return per && n > SIZE_MAX / per ? SIZE_MAX : n * per;
+}
+
+size_t srv_budget_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+/* ---------------------------------------------------------------- the default budget */
+
+/* A byte count from the first line of `path` ("max", huge or unreadable: 0). */
 static size_t read_limit(const char *path) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
@@ -26,26 +45,67 @@ static size_t read_limit(const char *path) {
         char *end = NULL;
         errno = 0;
         unsigned long long u = strtoull(line, &end, 10);
-        if (errno == 0 && end != line && u < (unsigned long long)SIZE_MAX) v = (size_t)u;
+        /* cgroup v1 says "no limit" with a number near 2^63 */
+        if (errno == 0 && end != line && u < ((unsigned long long)1 << 60)) v = (size_t)u;
     }
     fclose(f);
     return v;
 }
 
+/* The smallest limit in `file` from the cgroup directory root/rel up to root. */
+static size_t walk_up(const char *root, const char *rel, const char *file) {
+    char dir[1024];
+    if (snprintf(dir, sizeof dir, "%s%s", root, rel) >= (int)sizeof dir) return 0;
+    size_t best = 0, rlen = strlen(root);
+    for (;;) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/%s", dir, file);
+        size_t v = read_limit(p);
+        if (v && (!best || v < best)) best = v;
+        char *slash = strrchr(dir, '/');
+        if (!slash || (size_t)(slash - dir) < rlen) break;
+        *slash = '\0'; /* the parent group */
+    }
+    return best;
+}
+
+/* This process's memory limit from its cgroup (v2 "0::/path", or v1's memory controller),
+ * checking every ancestor group: a limit may be set on a parent (a systemd slice, a pod). */
+static size_t cgroup_limit(void) {
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (!f) return 0;
+    size_t best = 0;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2) continue;
+        *c2 = '\0';
+        const char *ctrl = c1 + 1, *rel = c2 + 1;
+        if (strcmp(rel, "/") == 0) rel = "";
+        size_t v = 0;
+        if (strncmp(line, "0", 1) == 0 && *ctrl == '\0')
+            v = walk_up("/sys/fs/cgroup", rel, "memory.max");
+        else if (strstr(ctrl, "memory"))
+            v = walk_up("/sys/fs/cgroup/memory", rel, "memory.limit_in_bytes");
+        if (v && (!best || v < best)) best = v;
+    }
+    fclose(f);
+    return best;
+}
+
 size_t srv_budget_auto(void) {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     size_t limit = pages > 0 && page > 0 ? srv_budget_mul((size_t)pages, (size_t)page) : 0;
-    /* v1 reports "no limit" as a huge number: the min() below ignores it */
-    const char *const files[] = {"/sys/fs/cgroup/memory.max",
-                                 "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
-    for (size_t i = 0; i < 2; i++) {
-        size_t v = read_limit(files[i]);
-        if (v > 0 && (limit == 0 || v < limit)) limit = v;
-    }
+    size_t cg = cgroup_limit();
+    if (cg && (!limit || cg < limit)) limit = cg;
     return limit ? limit / 2 : (size_t)1 << 30;
 }
 
+/* ---------------------------------------------------------------- reservations */
+
 void srv_budget_init(size_t bytes) {
+    pthread_once(&cond_once, init_cond);
     pthread_mutex_lock(&mu);
     total = bytes;
     pthread_mutex_unlock(&mu);
@@ -72,22 +132,33 @@ unsigned long srv_budget_refused(void) {
     return r;
 }
 
-size_t srv_budget_mul(size_t n, size_t per) {
-    return per && n > SIZE_MAX / per ? SIZE_MAX : n * per;
+/* Room for `bytes` more on top of a's holding: it stays small (small requests never queue
+ * behind a big one), or it is within the budget, or no other big request holds anything (a
+ * request alone may exceed the budget; small ones do not count). */
+static int fits(const srv_account *a, size_t bytes) {
+    if (total == 0) return 1;
+    if (a->held <= SRV_BUDGET_SMALL && bytes <= SRV_BUDGET_SMALL - a->held) return 1;
+    if (used <= total && bytes <= total - used) return 1;
+    return big_holders == (a->held > SRV_BUDGET_SMALL ? 1u : 0u);
 }
 
-/* Room for `bytes` more on top of a's holding: within the budget, or a holds all there is, or
- * a stays small (so small requests never queue behind a big one). */
-static int fits(const srv_account *a, size_t bytes) {
-    if (total == 0 || used == a->held) return 1;
-    if (a->held <= SRV_BUDGET_SMALL && bytes <= SRV_BUDGET_SMALL - a->held) return 1;
-    return used <= total && bytes <= total - used;
+/* Set a's holding to `held`, keeping used and big_holders in step. Under mu. */
+static void set_held(srv_account *a, size_t held) {
+    big_holders -= a->held > SRV_BUDGET_SMALL;
+    used = used - a->held;
+    used = srv_budget_add(used, held);
+    a->held = held;
+    big_holders += a->held > SRV_BUDGET_SMALL;
 }
 
 int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms) {
     if (!a || bytes == 0) return 0;
+    pthread_once(&cond_once, init_cond);
+    /* Only a request that holds little may wait: one holding a lot and waiting for more
+     * could wait on another doing the same, and both would time out. */
+    if (a->held > SRV_BUDGET_SMALL) wait_ms = 0;
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += wait_ms / 1000;
     deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
     if (deadline.tv_nsec >= 1000000000L) {
@@ -102,25 +173,21 @@ int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms) {
             break;
         }
     }
-    if (rc == 0) {
-        size_t add = bytes > SIZE_MAX - used ? SIZE_MAX - used : bytes;
-        used += add;
-        a->held += add;
-    } else {
-        refused++;
-    }
+    if (rc == 0) set_held(a, srv_budget_add(a->held, bytes));
+    else refused++;
     pthread_mutex_unlock(&mu);
     return rc;
 }
 
-void srv_budget_release(srv_account *a) {
-    if (!a || a->held == 0) return;
+void srv_budget_shrink(srv_account *a, size_t keep) {
+    if (!a || a->held <= keep) return;
     pthread_mutex_lock(&mu);
-    used -= a->held;
-    a->held = 0;
+    set_held(a, keep);
     pthread_cond_broadcast(&freed);
     pthread_mutex_unlock(&mu);
 }
+
+void srv_budget_release(srv_account *a) { srv_budget_shrink(a, 0); }
 
 void srv_budget_set_current(srv_account *a) { current = a; }
 

@@ -8,9 +8,11 @@
  * (and the cJSON tree it becomes), then each tensor it allocates (and the JSON text its values
  * may become) — and gives it all back when its response is done. When the budget is spent, a
  * reservation waits up to SRV_BUDGET_WAIT_MS for others to finish, then the request gets 503
- * with Retry-After. A request alone may always proceed, whatever it needs: the per-request
- * limits bound it, and refusing it would refuse it forever. A small request (at most
- * SRV_BUDGET_SMALL) never waits.
+ * with Retry-After. Only a request that holds little yet may wait (one holding a lot and waiting
+ * for more could deadlock with another doing the same): later it fits at once or is refused.
+ * A request with no other big one around may always proceed, whatever it needs: the
+ * per-request limits bound it, and refusing it would refuse it forever. A small request (at
+ * most SRV_BUDGET_SMALL) never waits.
  *
  * The budget is off (unlimited) until srv_budget_init sets one; the unit tests and fuzzers
  * never set one. Thread-safe. */
@@ -39,8 +41,9 @@ typedef struct srv_account {
     size_t held;
 } srv_account;
 
-/* The default budget: half of the memory this process may use — the cgroup's limit (a
- * container's memory limit, v2 or v1) or else the machine's RAM. */
+/* The default budget: half of the memory this process may use — the smallest limit of its
+ * cgroup and the cgroup's ancestors (a container's or a systemd slice's memory limit, v2 or
+ * v1, read from /proc/self/cgroup) or else the machine's RAM. */
 size_t srv_budget_auto(void);
 
 /* Set the budget in bytes (0 = unlimited). Call before serving. */
@@ -54,18 +57,23 @@ unsigned long srv_budget_refused(void);
  * is no room (a keeps what it held). Always succeeds when a is the only holder. */
 int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms);
 
+/* Give back all but `keep` bytes of a's holding (no-op if it holds no more), e.g. once a
+ * request's body and parse tree are freed and only its response is left. */
+void srv_budget_shrink(srv_account *a, size_t keep);
+
 /* Give back everything a holds. */
 void srv_budget_release(srv_account *a);
 
-/* The account of the request this thread is handling (NULL: none, nothing is counted).
- * srv_handle_json_account sets it for the duration of the handler. */
+/* The account of the request this thread is handling (NULL: none, nothing is counted). The
+ * HTTP layer sets it around srv_handle_json. */
 void srv_budget_set_current(srv_account *a);
 
 /* Reserve for the current request (no-op without one): 0, or -1 with a 503 "busy" in e naming
  * `field`. */
 int srv_budget_need(size_t bytes, const char *field, srv_err *e);
 
-/* n * per, saturating at SIZE_MAX. */
+/* n * per and a + b, saturating at SIZE_MAX. */
 size_t srv_budget_mul(size_t n, size_t per);
+size_t srv_budget_add(size_t a, size_t b);
 
 #endif

@@ -223,7 +223,7 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
         goto done;
     }
     /* the model's one block, and with render the PNG maps of its activations */
-    if (srv_budget_need(info.bytes + srv_budget_mul(info.num_acts, render ? 4 : 0), "architecture", e)) goto done;
+    if (srv_budget_need(srv_budget_add(info.bytes, srv_budget_mul(info.num_acts, render ? 4 : 0)), "architecture", e)) goto done;
     if (nn_cnn_create(&m, specs, n, H, W, C, seed, softmax, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (nn_cnn_forward(&m, x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (srv_check_finite(m.logits, m.num_outputs, "input", e)) goto done;

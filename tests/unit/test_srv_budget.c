@@ -49,7 +49,8 @@ Test(budget, reservations_add_up_and_a_lone_request_may_exceed_the_budget) {
     cr_assert_eq(srv_budget_reserve(&b, 3 * MB, 0), 0, "a small request is always admitted");
     cr_assert_eq(srv_budget_used(), 153 * MB);
     cr_assert_eq(srv_budget_reserve(&b, 2 * MB, 0), -1, "but not past the small allowance");
-    cr_assert_eq(srv_budget_reserve(&a, 5 * MB, 0), -1, "a is no longer alone");
+    cr_assert_eq(srv_budget_reserve(&a, 5 * MB, 0), 0, "small holders do not count: a is still alone");
+    cr_assert_eq(srv_budget_used(), 158 * MB);
     srv_budget_release(&a);
     cr_assert_eq(srv_budget_used(), 3 * MB);
     cr_assert_eq(srv_budget_reserve(&b, 90 * MB, 0), 0, "room again");
@@ -91,6 +92,27 @@ Test(budget, a_full_budget_waits_for_room_then_times_out) {
     waited = now_s() - t0;
     pthread_join(t, NULL);
     cr_assert(waited >= 0.05 && waited < 2.0, "b got room after %.3f s", waited);
+    srv_budget_release(&b);
+    cr_assert_eq(srv_budget_used(), 0);
+}
+
+Test(budget, a_request_holding_much_never_waits_so_two_cannot_deadlock) {
+    reset(1000 * MB);
+    srv_account a = {0}, b = {0};
+    cr_assert_eq(srv_budget_reserve(&a, 600 * MB, 0), 0);
+    cr_assert_eq(srv_budget_reserve(&b, 400 * MB, 0), 0);
+    double t0 = now_s();
+    cr_assert_eq(srv_budget_reserve(&a, 200 * MB, 5000), -1);
+    cr_assert_eq(srv_budget_reserve(&b, 200 * MB, 5000), -1);
+    cr_assert_lt(now_s() - t0, 0.5, "refused at once, not after waiting on each other");
+    /* giving back what is no longer needed makes room */
+    srv_budget_shrink(&b, 100 * MB);
+    cr_assert_eq(b.held, 100 * MB);
+    cr_assert_eq(srv_budget_used(), 700 * MB);
+    cr_assert_eq(srv_budget_reserve(&a, 200 * MB, 0), 0);
+    srv_budget_shrink(&a, 900 * MB); /* more than it holds: no-op */
+    cr_assert_eq(a.held, 800 * MB);
+    srv_budget_release(&a);
     srv_budget_release(&b);
     cr_assert_eq(srv_budget_used(), 0);
 }
