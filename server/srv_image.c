@@ -40,7 +40,10 @@ static void *cap_realloc(void *p, size_t n) { return n <= stbi_cap ? realloc(p, 
  * - a scan (SOS) that uses a Huffman table no earlier DHT defined: stb would decode with
  *   uninitialised tables and answer with pixels made of stale heap bytes. Which tables a scan
  *   uses follows stb: baseline scans use DC and AC; progressive DC-first scans (Ss = 0, Ah = 0)
- *   only DC, DC-refinement scans none, AC scans (Ss > 0) only AC. */
+ *   only DC, DC-refinement scans none, AC scans (Ss > 0) only AC;
+ * - a DHT or SOS segment cut off by the end of the file: stb reads the missing bytes as zeros
+ *   and goes on (a cut SOS once made it decode with an undefined table and index 1e9 bytes
+ *   past one: fuzz_conv, after 14 M executions). */
 static int jpeg_tables_ok(const unsigned char *b, size_t n) {
     int defined[2][4] = {{0}}; /* [class: 0 DC, 1 AC][table id] */
     int progressive = 0;
@@ -56,6 +59,7 @@ static int jpeg_tables_ok(const unsigned char *b, size_t n) {
         if (L < 2) return 0;
         size_t end = i + 2 + L < n ? i + 2 + L : n; /* segment end, clipped to the file */
         if (m == 0xC2) progressive = 1;
+        if ((m == 0xC4 || m == 0xDA) && i + 2 + L > n) return 0; /* cut off */
         if (m == 0xC4) {
             size_t p = i + 4;
             while (p < end) {
@@ -69,9 +73,9 @@ static int jpeg_tables_ok(const unsigned char *b, size_t n) {
             }
         }
         if (m == 0xDA) {
-            if (i + 5 > end) return 1;        /* truncated: stb reports it */
+            if (i + 5 > end) return 0;
             size_t ns = b[i + 4];
-            if (i + 5 + 2 * ns + 3 > end) return 1;
+            if (i + 5 + 2 * ns + 3 > end) return 0; /* shorter than its components say */
             unsigned ss = b[i + 5 + 2 * ns], ah = b[i + 7 + 2 * ns] >> 4;
             int need_dc = !progressive || (ss == 0 && ah == 0);
             int need_ac = !progressive || ss > 0;

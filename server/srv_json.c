@@ -101,6 +101,27 @@ int srv_json_check_duplicates(const cJSON *j, const char *path, srv_err *e) {
     return 0;
 }
 
+/* Offset of the first character JSON does not allow in a string — a raw control character
+ * (cJSON takes them) or \u0000 (cJSON turns it into a NUL that would silently cut the C string:
+ * an image's base64 would end there) — or -1. body is valid JSON (cJSON parsed it). */
+static long bad_string_char(const char *b, size_t len) {
+    int in = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)b[i];
+        if (!in) {
+            in = c == '"';
+            continue;
+        }
+        if (c == '"') in = 0;
+        else if (c < 0x20) return (long)i;
+        else if (c == '\\') {
+            if (i + 5 < len && memcmp(b + i + 1, "u0000", 5) == 0) return (long)i;
+            i++; /* the escaped character */
+        }
+    }
+    return -1;
+}
+
 cJSON *srv_json_parse(const char *body, size_t len, srv_err *e) {
     if (!body || len == 0) {
         srv_fail(e, 400, "body", "the request body is empty (expected a JSON object)");
@@ -118,6 +139,13 @@ cJSON *srv_json_parse(const char *body, size_t len, srv_err *e) {
         off++;
     if (off < len) {
         srv_fail(e, 400, "body", "unexpected data after the JSON value at byte %zu", off);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    long bad = bad_string_char(body, len);
+    if (bad >= 0) {
+        srv_fail(e, 400, "body", "a string holds a control character or \\u0000 at byte %ld "
+                                 "(JSON needs control characters escaped; NUL is not allowed)", bad);
         cJSON_Delete(j);
         return NULL;
     }

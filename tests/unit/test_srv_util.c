@@ -57,6 +57,33 @@ Test(srv_json, body_need_not_be_nul_terminated) {
     cJSON_Delete(j);
 }
 
+/* JSON strings may not hold raw control characters, and \u0000 would cut a C string short (an
+ * image's base64 silently truncated): both are 400, escaped forms of other characters are fine. */
+Test(srv_json, rejects_control_characters_and_nul_in_strings) {
+    static const struct { const char *body; size_t len; int ok; } cases[] = {
+        {"{\"image\": \"QUJD\\u0000REVG\"}", 0, 0},  /* escaped NUL */
+        {"{\"image\": \"QUJD\tREVG\"}", 0, 0},       /* raw tab inside a string */
+        {"{\"a\": \"x\ny\"}", 0, 0},                 /* raw newline inside a string */
+        {"{\"image\": \"QUJD\0REVG\"}", 22, 0},     /* raw NUL inside a string */
+        {"{\"a\": \"x\\\\u0000\"}", 0, 1},           /* an escaped backslash, then text */
+        {"{\"a\": \"\\t \\n \\u0041 \\\"\"}", 0, 1}, /* escapes are fine */
+        {"{\n\t\"a\":\r\n 1}", 0, 1},                /* whitespace outside strings is fine */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        srv_err e = {0};
+        size_t len = cases[i].len ? cases[i].len : strlen(cases[i].body);
+        cJSON *j = srv_json_parse(cases[i].body, len, &e);
+        if (cases[i].ok) {
+            cr_assert_not_null(j, "case %zu should parse: %s", i, e.message);
+            cJSON_Delete(j);
+        } else {
+            cr_assert_null(j, "case %zu should be refused", i);
+            cr_assert_eq(e.status, 400, "case %zu", i);
+            cr_assert_str_eq(e.field, "body", "case %zu", i);
+        }
+    }
+}
+
 Test(srv_json, duplicate_keys_named_with_path) {
     srv_err e;
     cr_assert_null(parse("{\"a\": 1, \"a\": 2}", &e));

@@ -252,6 +252,16 @@ def main():
         "a baseline JPEG whose scan uses Huffman tables that no DHT defined: stb_image 2.27 "
         "decodes with uninitialised tables (valgrind: uninitialised jumps; UBSan: index out of "
         "bounds in stbi__jpeg_huff_decode, found by fuzz_image)")
+    # The file fuzz_conv found after 14 M executions (decoded from its base64), byte for byte.
+    add("jpg_sos_cut_off.jpg", bytes.fromhex(
+        "ffd8ffdb0043000101010101010101010101010101010101010101010101010101010101010101010101"
+        "0104000100440401010101010101010101010101010101010101010101ffc00011080008000803011100"
+        "021100033100ffc40014000100000000000000000000000000000000ffc4001410010000000000000000"
+        "0000000000000000ffda000c030100020103"), "4xx",
+        "a scan header (SOS) cut off by the end of the file, whose second component names an AC "
+        "table no DHT defined: stb_image 2.27 reads the missing bytes as zeros, decodes with the "
+        "undefined table and indexes 1e9 bytes past its 257-entry size table (UBSan; a crash "
+        "without sanitizers), found by fuzz_conv after 14 M executions")
     add("jpg_arithmetic.jpg", jpeg(8, 8, sofseg=sof(8, 8, 3, marker=0xC9)), "4xx",
         "SOF9 (arithmetic coding, unsupported)")
 
