@@ -1,9 +1,7 @@
 /* test_http_basic.c — the GET endpoints, routing, configuration and a clean stop, against the
  * real daemon. */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,9 +2,7 @@
  * error object must carry, sent to the real daemon; plus the 413-before-reading checks on a raw
  * socket (declared and chunked bodies over the cap are refused while the client is still
  * sending). After the table the daemon must still answer normally. */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

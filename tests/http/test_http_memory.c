@@ -3,14 +3,10 @@
  * (after its body was read, so the client sees the answer), small requests go on at once, the
  * big one finishes normally, and everything reserved is given back. A client that only
  * declares a big body holds almost nothing: bodies are reserved for as they arrive. */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
