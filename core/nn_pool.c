@@ -25,7 +25,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define NN_POOL_AVX512 1
-#define T512 __attribute__((target("avx512f")))
+#define T512 __attribute__((target("avx512f,avx512vl")))
 #endif
 
 /* Below this many input floats touched, threading costs more than it saves. */
@@ -38,7 +38,7 @@ static atomic_int avx512_state = -1; /* -1: not decided yet; every thread comput
 
 static int cpu_has_avx512(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 }
 #endif
 
@@ -380,10 +380,60 @@ static double gp_sum(const float *x, size_t C, size_t p0, size_t p1) {
 }
 
 #ifdef NN_POOL_AVX512
-T512 static inline void gp_add512(__m512d *lo, __m512d *hi, __m512 v) {
-    *lo = _mm512_add_pd(*lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
-    *hi = _mm512_add_pd(*hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+/* The sums of gp_four_512: 16 channels of 4 chunks, as 16 chains of 4 doubles. This CPU
+ * converts 4 floats at a time (vcvtps2pd ymm, m128) about twice as fast per float as 8 at a
+ * time (measured 1.0 against 1.5-1.9 ns per 16 floats), and 16 chains hide the add latency.
+ * LOAD(i, q, px) gives channels 4q .. 4q+3 of pixel px of chunk i, as doubles. */
+#define GP_FOUR_SUM_BODY(LOAD)                                                                  \
+    __m256d a00 = _mm256_setzero_pd(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00,  \
+            a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00,       \
+            a31 = a00, a32 = a00, a33 = a00;                                                   \
+    for (size_t px = 0; px < run; px++) {                                                      \
+        a00 = _mm256_add_pd(a00, LOAD(0, 0, px));                                              \
+        a01 = _mm256_add_pd(a01, LOAD(0, 1, px));                                              \
+        a02 = _mm256_add_pd(a02, LOAD(0, 2, px));                                              \
+        a03 = _mm256_add_pd(a03, LOAD(0, 3, px));                                              \
+        a10 = _mm256_add_pd(a10, LOAD(1, 0, px));                                              \
+        a11 = _mm256_add_pd(a11, LOAD(1, 1, px));                                              \
+        a12 = _mm256_add_pd(a12, LOAD(1, 2, px));                                              \
+        a13 = _mm256_add_pd(a13, LOAD(1, 3, px));                                              \
+        a20 = _mm256_add_pd(a20, LOAD(2, 0, px));                                              \
+        a21 = _mm256_add_pd(a21, LOAD(2, 1, px));                                              \
+        a22 = _mm256_add_pd(a22, LOAD(2, 2, px));                                              \
+        a23 = _mm256_add_pd(a23, LOAD(2, 3, px));                                              \
+        a30 = _mm256_add_pd(a30, LOAD(3, 0, px));                                              \
+        a31 = _mm256_add_pd(a31, LOAD(3, 1, px));                                              \
+        a32 = _mm256_add_pd(a32, LOAD(3, 2, px));                                              \
+        a33 = _mm256_add_pd(a33, LOAD(3, 3, px));                                              \
+    }                                                                                          \
+    __m256d a[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23},       \
+                       {a30, a31, a32, a33}};                                                  \
+    for (size_t i = 0; i < 4; i++) /* this chunk's own last pixel, if it has one more */       \
+        for (size_t q = 0; q < 4; q++) {                                                       \
+            for (size_t px = run; px < p[i + 1] - p[i]; px++)                                  \
+                a[i][q] = _mm256_add_pd(a[i][q], LOAD(i, q, px));                              \
+            _mm256_mask_storeu_pd(sum[k0 + i] + c + 4 * q, m[q], a[i][q]);                     \
+        }
+
+/* Channels c .. c+15 (those below `left` = cb - c) of chunks k0 .. k0+3, rows starting at p[]. */
+T512 static void gp_four_sum(const float *base, size_t C, size_t left, const size_t *p, size_t run,
+                             double (*sum)[GP_CBLOCK], size_t k0, size_t c) {
+    __mmask8 m[4];
+    for (size_t q = 0; q < 4; q++)
+        m[q] = left >= 4 * q + 4 ? 0xF : left > 4 * q ? (__mmask8)((1u << (left - 4 * q)) - 1) : 0;
+    const float *r[4];
+    for (size_t i = 0; i < 4; i++) r[i] = base + p[i] * C;
+    if (left >= 16) { /* unmasked: the loads fold into the conversions */
+#define GP_LD(i, q, px) _mm256_cvtps_pd(_mm_loadu_ps(r[i] + (px) * C + 4 * (q)))
+        GP_FOUR_SUM_BODY(GP_LD)
+#undef GP_LD
+    } else {
+#define GP_LD(i, q, px) _mm256_cvtps_pd(_mm_maskz_loadu_ps(m[q], r[i] + (px) * C + 4 * (q)))
+        GP_FOUR_SUM_BODY(GP_LD)
+#undef GP_LD
+    }
 }
+#undef GP_FOUR_SUM_BODY
 
 /* Chunks k0 .. k0+3 of channels [0, cb) at base (row stride C), interleaved: the same step of
  * each chunk in turn (4 independent add chains), each chunk summed in gp_sum's order or
@@ -415,22 +465,7 @@ T512 static void gp_four_512(const float *base, size_t C, size_t cb, size_t npix
                 _mm512_mask_storeu_ps(mx[k0 + i] + c, m, a[i]);
             }
         } else {
-            __m512d l0 = _mm512_setzero_pd(), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0,
-                    l3 = l0, h3 = l0;
-            for (size_t px = 0; px < run; px++) {
-                gp_add512(&l0, &h0, _mm512_maskz_loadu_ps(m, r0 + px * C));
-                gp_add512(&l1, &h1, _mm512_maskz_loadu_ps(m, r1 + px * C));
-                gp_add512(&l2, &h2, _mm512_maskz_loadu_ps(m, r2 + px * C));
-                gp_add512(&l3, &h3, _mm512_maskz_loadu_ps(m, r3 + px * C));
-            }
-            __m512d lo[4] = {l0, l1, l2, l3}, hi[4] = {h0, h1, h2, h3};
-            __mmask8 mlo = (__mmask8)(m & 0xFF), mhi = (__mmask8)(m >> 8);
-            for (size_t i = 0; i < 4; i++) { /* this chunk's own last pixel, if it has one more */
-                for (size_t px = p[i] + run; px < p[i + 1]; px++)
-                    gp_add512(&lo[i], &hi[i], _mm512_maskz_loadu_ps(m, base + c + px * C));
-                _mm512_mask_storeu_pd(sum[k0 + i] + c, mlo, lo[i]);
-                _mm512_mask_storeu_pd(sum[k0 + i] + c + 8, mhi, hi[i]);
-            }
+            gp_four_sum(base + c, C, cb - c, p, run, sum, k0, c);
         }
     }
 }
