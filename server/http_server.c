@@ -502,6 +502,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                       s->cfg.lim.max_body_bytes);
                 if (errno == 0 && end != cl) r->declared = (size_t)n;
             }
+            /* A client that waits for "100 Continue" before sending a big body (curl does,
+             * above 1 MiB) is refused now if there is no room for it, before it uploads. */
+            const char *expect =
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+            if (expect && strcasecmp(expect, "100-continue") == 0 && r->declared > 0) {
+                size_t need = srv_budget_add(SRV_BUDGET_BASE,
+                                             srv_budget_mul(r->declared, SRV_BUDGET_PER_BODY_BYTE));
+                if (srv_budget_wait_room(need, SRV_BUDGET_WAIT_MS) != 0)
+                    return send_error(c, r, 503, "busy", NULL, NULL,
+                                      "the server's memory is taken by other requests (this one "
+                                      "needs %zu MB); retry later", need / 1000000 + 1);
+            }
             /* Small, so never kept waiting; the body is reserved for as it arrives (a client
              * that declares 16 MiB and sends nothing holds nothing). */
             (void)srv_budget_reserve(&r->mem, SRV_BUDGET_BASE, 0);

@@ -151,12 +151,8 @@ static void set_held(srv_account *a, size_t held) {
     big_holders += a->held > SRV_BUDGET_SMALL;
 }
 
-int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms) {
-    if (!a || bytes == 0) return 0;
-    pthread_once(&cond_once, init_cond);
-    /* Only a request that holds little may wait: one holding a lot and waiting for more
-     * could wait on another doing the same, and both would time out. */
-    if (a->held > SRV_BUDGET_SMALL) wait_ms = 0;
+/* Wait under mu until `bytes` more fit on a's holding, up to wait_ms: 0, or -1 (counted). */
+static int wait_fit(const srv_account *a, size_t bytes, int wait_ms) {
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += wait_ms / 1000;
@@ -165,16 +161,35 @@ int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms) {
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
-    pthread_mutex_lock(&mu);
-    int rc = 0;
     while (!fits(a, bytes)) {
         if (wait_ms <= 0 || pthread_cond_timedwait(&freed, &mu, &deadline) == ETIMEDOUT) {
-            if (!fits(a, bytes)) rc = -1;
-            break;
+            if (fits(a, bytes)) break;
+            refused++;
+            return -1;
         }
     }
+    return 0;
+}
+
+int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms) {
+    if (!a || bytes == 0) return 0;
+    pthread_once(&cond_once, init_cond);
+    /* Only a request that holds little may wait: one holding a lot and waiting for more
+     * could wait on another doing the same, and both would time out. */
+    if (a->held > SRV_BUDGET_SMALL) wait_ms = 0;
+    pthread_mutex_lock(&mu);
+    int rc = wait_fit(a, bytes, wait_ms);
     if (rc == 0) set_held(a, srv_budget_add(a->held, bytes));
-    else refused++;
+    pthread_mutex_unlock(&mu);
+    return rc;
+}
+
+int srv_budget_wait_room(size_t bytes, int wait_ms) {
+    if (bytes == 0) return 0;
+    pthread_once(&cond_once, init_cond);
+    const srv_account fresh = {0};
+    pthread_mutex_lock(&mu);
+    int rc = wait_fit(&fresh, bytes, wait_ms);
     pthread_mutex_unlock(&mu);
     return rc;
 }

@@ -57,6 +57,11 @@ unsigned long srv_budget_refused(void);
  * is no room (a keeps what it held). Always succeeds when a is the only holder. */
 int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms);
 
+/* Whether a new request needing `bytes` would be admitted now, waiting up to wait_ms for room;
+ * reserves nothing. 0 yes, -1 no (counted as refused). For a client that asks before sending
+ * its body (Expect: 100-continue): it can be refused before it uploads anything. */
+int srv_budget_wait_room(size_t bytes, int wait_ms);
+
 /* Give back all but `keep` bytes of a's holding (no-op if it holds no more), e.g. once a
  * request's body and parse tree are freed and only its response is left. */
 void srv_budget_shrink(srv_account *a, size_t keep);

@@ -2,7 +2,8 @@
  * big request holds the memory budget, another big one waits and then gets 503 + Retry-After
  * (after its body was read, so the client sees the answer), small requests go on at once, the
  * big one finishes normally, and everything reserved is given back. A client that only
- * declares a big body holds almost nothing: bodies are reserved for as they arrive. */
+ * declares a big body holds almost nothing: bodies are reserved for as they arrive. A client
+ * that asks first (Expect: 100-continue) is refused before it uploads, or told to go on. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,24 @@ Test(memory, big_requests_wait_for_memory_small_ones_do_not, .timeout = 90) {
     th_resp_free(&r);
     cr_assert_geq(th_metric(&s, "nnlab_memory_refused_total"), 1);
 
+    /* E asks before uploading (Expect: 100-continue, as curl does above 1 MiB): refused with
+     * Retry-After after the wait, without sending a byte of its body. */
+    char ehead[320];
+    int ehl = snprintf(ehead, sizeof ehead,
+                       "POST /conv HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                       "Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+                       BODY);
+    int e = th_connect(s.port);
+    t0 = th_now();
+    th_send(e, ehead, (size_t)ehl);
+    char *eans = th_recv(e, 10 * th_slow());
+    cr_assert(strncmp(eans, "HTTP/1.1 503", 12) == 0, "E: %.200s", eans);
+    cr_assert(strstr(eans, "Retry-After: 5") && strstr(eans, "memory"), "E: %.400s", eans);
+    cr_assert(!strstr(eans, "100 Continue"), "E was told to upload: %.200s", eans);
+    cr_assert_geq(th_now() - t0, 1.5, "E was refused before waiting for room");
+    free(eans);
+    close(e);
+
     /* A finishes normally. */
     th_send(a, body + 900000, BODY - 900000);
     char *ans = th_recv(a, 20 * th_slow());
@@ -106,6 +125,18 @@ Test(memory, big_requests_wait_for_memory_small_ones_do_not, .timeout = 90) {
     cr_assert_eq(th_request(&s, "POST", "/conv", NULL, body, BODY, &r), 0);
     cr_assert_eq(r.status, 200, "B again: %ld %.200s", r.status, r.body);
     th_resp_free(&r);
+
+    /* With room, E is told to go on, uploads, and is answered. */
+    e = th_connect(s.port);
+    th_send(e, ehead, (size_t)ehl);
+    eans = th_recv(e, 1.0 * th_slow());
+    cr_assert(strncmp(eans, "HTTP/1.1 100 Continue", 21) == 0, "E again: %.200s", eans);
+    free(eans);
+    th_send(e, body, BODY);
+    eans = th_recv(e, 20 * th_slow());
+    cr_assert(strncmp(eans, "HTTP/1.1 200", 12) == 0 && strstr(eans, "\"output\""), "E again: %.300s", eans);
+    free(eans);
+    close(e);
     free(body);
     cr_assert_eq(th_stop(&s), 0);
 }

@@ -96,6 +96,34 @@ Test(budget, a_full_budget_waits_for_room_then_times_out) {
     cr_assert_eq(srv_budget_used(), 0);
 }
 
+/* Asking before uploading (Expect: 100-continue): the answer waits for room like a reservation
+ * would, but nothing is reserved either way. */
+Test(budget, asking_for_room_reserves_nothing) {
+    reset(100 * MB);
+    cr_assert_eq(srv_budget_wait_room(500 * MB, 0), 0, "alone, a big request is admitted");
+    cr_assert_eq(srv_budget_wait_room(2 * MB, 0), 0);
+    cr_assert_eq(srv_budget_used(), 0);
+    srv_account a = {0};
+    cr_assert_eq(srv_budget_reserve(&a, 80 * MB, 0), 0);
+    cr_assert_eq(srv_budget_wait_room(2 * MB, 0), 0, "small: never kept waiting");
+    cr_assert_eq(srv_budget_wait_room(15 * MB, 0), 0, "fits beside a");
+    unsigned long refused = srv_budget_refused();
+    double t0 = now_s();
+    cr_assert_eq(srv_budget_wait_room(50 * MB, 300), -1);
+    double waited = now_s() - t0;
+    cr_assert(waited >= 0.28 && waited < 2.0, "waited %.3f s for a 300 ms timeout", waited);
+    cr_assert_eq(srv_budget_refused(), refused + 1, "a refusal is counted");
+    holder h = {&a, 0.1};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, release_later, &h), 0);
+    t0 = now_s();
+    cr_assert_eq(srv_budget_wait_room(50 * MB, 5000), 0, "room once a gives back");
+    waited = now_s() - t0;
+    pthread_join(t, NULL);
+    cr_assert(waited >= 0.05 && waited < 2.0, "room after %.3f s", waited);
+    cr_assert_eq(srv_budget_used(), 0, "asking reserved nothing");
+}
+
 Test(budget, a_request_holding_much_never_waits_so_two_cannot_deadlock) {
     reset(1000 * MB);
     srv_account a = {0}, b = {0};
