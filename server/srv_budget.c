@@ -19,6 +19,15 @@ static size_t big_holders;            /* accounts holding more than SRV_BUDGET_S
 static unsigned long refused;
 static _Thread_local srv_account *current;
 
+/* Requests waiting for room, oldest first: only the oldest may take room that appears, so a
+ * stream of newcomers cannot starve one that has waited longer. The nodes live on the waiters'
+ * stacks. */
+typedef struct waiter {
+    struct waiter *next;
+} waiter;
+static waiter *queue_head, *queue_tail;
+static size_t queue_len;
+
 static void init_cond(void) {
     pthread_condattr_t at;
     pthread_condattr_init(&at);
@@ -125,6 +134,13 @@ size_t srv_budget_used(void) {
     return u;
 }
 
+size_t srv_budget_waiting(void) {
+    pthread_mutex_lock(&mu);
+    size_t n = queue_len;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
 unsigned long srv_budget_refused(void) {
     pthread_mutex_lock(&mu);
     unsigned long r = refused;
@@ -151,8 +167,32 @@ static void set_held(srv_account *a, size_t held) {
     big_holders += a->held > SRV_BUDGET_SMALL;
 }
 
-/* Wait under mu until `bytes` more fit on a's holding, up to wait_ms: 0, or -1 (counted). */
+/* Small requests never wait (fits' first rule), so they never queue either. */
+static int stays_small(const srv_account *a, size_t bytes) {
+    return total == 0 || (a->held <= SRV_BUDGET_SMALL && bytes <= SRV_BUDGET_SMALL - a->held);
+}
+
+static void unqueue(waiter *w) {
+    waiter **pp = &queue_head, *prev = NULL;
+    while (*pp != w) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    *pp = w->next;
+    if (queue_tail == w) queue_tail = prev;
+    queue_len--;
+    pthread_cond_broadcast(&freed); /* a new oldest waiter may fit now */
+}
+
+/* Wait under mu until `bytes` more fit on a's holding, up to wait_ms, first come first served:
+ * 0, or -1 (counted). A request that may not wait (wait_ms <= 0) takes room that is there,
+ * queue or not: it already holds much and finishing it frees the most. */
 static int wait_fit(const srv_account *a, size_t bytes, int wait_ms) {
+    if (stays_small(a, bytes) || ((wait_ms <= 0 || !queue_head) && fits(a, bytes))) return 0;
+    if (wait_ms <= 0) {
+        refused++;
+        return -1;
+    }
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += wait_ms / 1000;
@@ -161,14 +201,22 @@ static int wait_fit(const srv_account *a, size_t bytes, int wait_ms) {
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
-    while (!fits(a, bytes)) {
-        if (wait_ms <= 0 || pthread_cond_timedwait(&freed, &mu, &deadline) == ETIMEDOUT) {
-            if (fits(a, bytes)) break;
+    waiter me = {NULL};
+    if (queue_tail) queue_tail->next = &me;
+    else queue_head = &me;
+    queue_tail = &me;
+    queue_len++;
+    int rc = 0;
+    while (queue_head != &me || !fits(a, bytes)) {
+        if (pthread_cond_timedwait(&freed, &mu, &deadline) == ETIMEDOUT) {
+            if (queue_head == &me && fits(a, bytes)) break;
             refused++;
-            return -1;
+            rc = -1;
+            break;
         }
     }
-    return 0;
+    unqueue(&me);
+    return rc;
 }
 
 int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms) {

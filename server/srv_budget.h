@@ -7,9 +7,10 @@
  * request holds a reservation from one process-wide budget for what it may need — its body
  * (and the cJSON tree it becomes), then each tensor it allocates (and the JSON text its values
  * may become) — and gives it all back when its response is done. When the budget is spent, a
- * reservation waits up to SRV_BUDGET_WAIT_MS for others to finish, then the request gets 503
- * with Retry-After. Only a request that holds little yet may wait (one holding a lot and waiting
- * for more could deadlock with another doing the same): later it fits at once or is refused.
+ * reservation waits up to SRV_BUDGET_WAIT_MS for others to finish (first come, first served),
+ * then the request gets 503 with Retry-After. Only a request that holds little yet may wait
+ * (one holding a lot and waiting for more could deadlock with another doing the same): later it
+ * fits at once or is refused.
  * A request with no other big one around may always proceed, whatever it needs: the
  * per-request limits bound it, and refusing it would refuse it forever. A small request (at
  * most SRV_BUDGET_SMALL) never waits.
@@ -50,6 +51,8 @@ size_t srv_budget_auto(void);
 void srv_budget_init(size_t bytes);
 size_t srv_budget_total(void);
 size_t srv_budget_used(void);
+/* Requests waiting for room now. */
+size_t srv_budget_waiting(void);
 /* Reservations refused (503) since start. */
 unsigned long srv_budget_refused(void);
 

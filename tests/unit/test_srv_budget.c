@@ -4,6 +4,7 @@
  * out, and the current-request hook turns a refusal into a 503 naming the field. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -93,6 +94,62 @@ Test(budget, a_full_budget_waits_for_room_then_times_out) {
     pthread_join(t, NULL);
     cr_assert(waited >= 0.05 && waited < 2.0, "b got room after %.3f s", waited);
     srv_budget_release(&b);
+    cr_assert_eq(srv_budget_used(), 0);
+}
+
+typedef struct queued {
+    srv_account acct;
+    size_t bytes;
+    int rc;
+    atomic_int *order, rank; /* rank: 1 + how many got room before this one */
+} queued;
+
+static void *reserve_in_turn(void *arg) {
+    queued *q = arg;
+    q->rc = srv_budget_reserve(&q->acct, q->bytes, 10000);
+    if (q->rc == 0) q->rank = atomic_fetch_add(q->order, 1) + 1;
+    return NULL;
+}
+
+static void sleep_s(double s) {
+    struct timespec ts = {0, (long)(s * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* First come, first served: room that appears goes to the oldest waiter, and a newcomer that
+ * would fit at once still queues behind it. A waiter that times out leaves the queue. */
+Test(budget, waiters_are_served_in_arrival_order, .timeout = 30) {
+    reset(100 * MB);
+    srv_account a = {0};
+    cr_assert_eq(srv_budget_reserve(&a, 80 * MB, 0), 0);
+    atomic_int order = 0;
+    queued b = {.bytes = 50 * MB, .order = &order}, c = {.bytes = 50 * MB, .order = &order};
+    pthread_t tb, tc;
+    cr_assert_eq(pthread_create(&tb, NULL, reserve_in_turn, &b), 0);
+    while (srv_budget_waiting() < 1) sleep_s(0.001);
+    cr_assert_eq(pthread_create(&tc, NULL, reserve_in_turn, &c), 0);
+    while (srv_budget_waiting() < 2) sleep_s(0.001);
+    /* d would fit beside a (80 + 15 <= 100) but b and c came first: d waits, times out */
+    srv_account d = {0};
+    double t0 = now_s();
+    cr_assert_eq(srv_budget_reserve(&d, 15 * MB, 300), -1, "a newcomer jumped the queue");
+    cr_assert_geq(now_s() - t0, 0.28);
+    cr_assert_eq(srv_budget_waiting(), 2, "d left the queue when it timed out");
+    /* one that may not wait (it holds much already) is not held up by the queue */
+    srv_account e = {0};
+    cr_assert_eq(srv_budget_reserve(&e, 5 * MB, 0), 0);
+    cr_assert_eq(srv_budget_reserve(&e, 10 * MB, 0), 0, "e holds 15 MB: it takes room that is there");
+    srv_budget_release(&e);
+    srv_budget_release(&a); /* room for b, then for c (50 + 50) */
+    pthread_join(tb, NULL);
+    pthread_join(tc, NULL);
+    cr_assert_eq(b.rc, 0);
+    cr_assert_eq(c.rc, 0);
+    cr_assert_eq(b.rank, 1, "b came first and is served first");
+    cr_assert_eq(c.rank, 2);
+    cr_assert_eq(srv_budget_waiting(), 0);
+    srv_budget_release(&b.acct);
+    srv_budget_release(&c.acct);
     cr_assert_eq(srv_budget_used(), 0);
 }
 
