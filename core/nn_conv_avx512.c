@@ -263,19 +263,7 @@ static T512 void bcast_rows(void *ctx, size_t begin, size_t end, size_t worker) 
                     t.a_pix = j->sw * C;
                     t.a_row = j->W * C;
                 } else {
-                    /* gather a zero-padded [P][KH][KW][C] patch (rows ky0..ky1 only) */
-                    for (size_t p = 0; p < (size_t)P; p++)
-                        for (size_t r = ky0; r < ky1; r++) {
-                            float *dst = patch + (p * KH + r) * L;
-                            const float *src = j->x + ((size_t)(iy0 + (ptrdiff_t)r) * j->W) * C;
-                            for (size_t kx = 0; kx < KW; kx++) {
-                                ptrdiff_t ix = (ptrdiff_t)((start + p) * j->sw + kx) - (ptrdiff_t)j->pw;
-                                if (p < npix && ix >= 0 && ix < (ptrdiff_t)j->W)
-                                    memcpy(dst + kx * C, src + (size_t)ix * C, C * sizeof(float));
-                                else
-                                    memset(dst + kx * C, 0, C * sizeof(float));
-                            }
-                        }
+                    nn_conv_gather_patch(j, patch, start, (size_t)P, npix, iy0, ky0, ky1);
                     t.a = patch + ky0 * L;
                     t.a_pix = KH * L;
                     t.a_row = L;
