@@ -1,20 +1,24 @@
 # Benchmarks: every bench/bench_*.c is a program printing one JSON line per case.
-# `make bench` runs them all, then (if Debian's python3-torch is installed) bench/torch_bench.py,
-# which prints the same cases for PyTorch on this machine in the same run, for comparison.
+# `make bench` runs the ones with a PyTorch counterpart (bench_conv, bench_net) interleaved with
+# bench/torch_bench.py for BENCH_ROUNDS rounds (bench/compare.py: the machine's speed drifts over
+# minutes, so each round pairs the two sides seconds apart) and ends with one "ratio" line per
+# case; the others (bench_rnn) run once.
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+BENCH_CMP := $(BUILD)/bench/bench_conv $(BUILD)/bench/bench_net
+BENCH_ROUNDS ?= 5
 
 $(BUILD)/bench/%: bench/%.c $(LIBNN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBNN) -lm
 
-.PHONY: bench-nnlab bench-torch
+.PHONY: bench-nnlab bench-compare
 bench-nnlab: $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do $$b; done
+	@for b in $(filter-out $(BENCH_CMP),$(BENCH_BIN)); do $$b; done
 
-bench-torch:
-	@if [ -f bench/torch_bench.py ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
-	  /usr/bin/python3 bench/torch_bench.py; \
-	else echo '{"note": "python3-torch not installed: PyTorch comparison skipped (apt-get install python3-torch)"}'; fi
+bench-compare: $(BENCH_CMP)
+	@if [ -x /usr/bin/python3 ]; then /usr/bin/python3 bench/compare.py $(BENCH_ROUNDS) $(BENCH_CMP); \
+	else for b in $(BENCH_CMP); do $$b; done; \
+	  echo '{"note": "python3 not installed: PyTorch comparison skipped (apt-get install python3-torch)"}'; fi
 
-BENCH_TARGETS += bench-nnlab bench-torch
+BENCH_TARGETS += bench-compare bench-nnlab
