@@ -466,7 +466,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **req_cls) {
-    (void)version;
     http_server *s = cls;
     http_req *r = *req_cls;
     if (!r) {
@@ -503,13 +502,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 if (errno == 0 && end != cl) r->declared = (size_t)n;
             }
             /* A client that waits for "100 Continue" before sending a big body (curl does,
-             * above 1 MiB) is refused now if there is no room for it, before it uploads. */
+             * above 1 MiB) is refused now if there is no room for it, before it uploads.
+             * libmicrohttpd honours Expect on HTTP/1.1 only; an HTTP/1.0 client sends its body
+             * at once, so it gets the usual path (read and dropped, then the 503). */
             const char *expect =
                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-            if (expect && strcasecmp(expect, "100-continue") == 0 && r->declared > 0) {
+            if (expect && strcasecmp(expect, "100-continue") == 0 && r->declared > 0 &&
+                version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0) {
                 size_t need = srv_budget_add(SRV_BUDGET_BASE,
                                              srv_budget_mul(r->declared, SRV_BUDGET_PER_BODY_BYTE));
-                if (srv_budget_wait_room(need, SRV_BUDGET_WAIT_MS) != 0)
+                if (srv_budget_wait_room(need, SRV_BUDGET_EXPECT_WAIT_MS) != 0)
                     return send_error(c, r, 503, "busy", NULL, NULL,
                                       "the server's memory is taken by other requests (this one "
                                       "needs %zu MB); retry later", need / 1000000 + 1);

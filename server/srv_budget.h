@@ -25,6 +25,10 @@
 #include "srv_err.h"
 
 #define SRV_BUDGET_WAIT_MS 2000
+/* How long a client that asked first (Expect: 100-continue) waits for room: under the 1 s after
+ * which curl stops waiting for "100 Continue" and uploads anyway, so a refusal reaches it before
+ * it sends its body. */
+#define SRV_BUDGET_EXPECT_WAIT_MS 900
 /* Bytes held per body byte: the body itself plus cJSON's nodes (~80 bytes with malloc's
  * overhead for a number as short as "0,") — measured: a 16 MiB body peaked at 760 MB RSS. */
 #define SRV_BUDGET_PER_BODY_BYTE 41
@@ -60,9 +64,12 @@ unsigned long srv_budget_refused(void);
  * is no room (a keeps what it held). Always succeeds when a is the only holder. */
 int srv_budget_reserve(srv_account *a, size_t bytes, int wait_ms);
 
-/* Whether a new request needing `bytes` would be admitted now, waiting up to wait_ms for room;
- * reserves nothing. 0 yes, -1 no (counted as refused). For a client that asks before sending
- * its body (Expect: 100-continue): it can be refused before it uploads anything. */
+/* Whether a new request needing `bytes` would be admitted now, waiting up to wait_ms for room
+ * (in turn with the other waiters); reserves nothing. 0 yes, -1 no (counted as refused). For a
+ * client that asks before sending its body (Expect: 100-continue): it can be refused before it
+ * uploads anything. A yes is not a promise: the body is still reserved for as it arrives, so a
+ * client told to go on that then sends nothing holds nothing (two told to go on for the same
+ * room can still meet a 503 after uploading, as requests that do not ask do). */
 int srv_budget_wait_room(size_t bytes, int wait_ms);
 
 /* Give back all but `keep` bytes of a's holding (no-op if it holds no more), e.g. once a
