@@ -2,6 +2,8 @@
  *
  *   {"op": "conv", "shape": "256x256x3 k3x3 n1", "impl": "nnlab", "ms_median": 0.41, "gflops": 12.3}
  *
+ * (bench_report_stats adds "ms_min" and "gflops_best", from the fastest call.)
+ *
  * Header-only; each bench/bench_*.c is its own program run by `make bench`. */
 #ifndef NN_BENCH_H
 #define NN_BENCH_H
@@ -21,9 +23,13 @@ static int bench_cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Run fn(ctx) `warmup` times, then time `reps` runs (at least 0.3 s worth, at most 200) and
- * return the median in milliseconds. */
-static inline double bench_median_ms(void (*fn)(void *), void *ctx, int warmup) {
+typedef struct bench_stats {
+    double median, min; /* ms per call */
+} bench_stats;
+
+/* Run fn(ctx) `warmup` times, then time `reps` runs (at least 0.3 s worth, at most 200): the
+ * median and the fastest, in milliseconds. */
+static inline bench_stats bench_run(void (*fn)(void *), void *ctx, int warmup) {
     for (int i = 0; i < warmup; i++) fn(ctx);
     enum { MAXR = 200 };
     double t[MAXR];
@@ -35,7 +41,12 @@ static inline double bench_median_ms(void (*fn)(void *), void *ctx, int warmup) 
         t[n++] = bench_now_ms() - t0;
     }
     qsort(t, (size_t)n, sizeof t[0], bench_cmp_double);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    bench_stats s = {n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), t[0]};
+    return s;
+}
+
+static inline double bench_median_ms(void (*fn)(void *), void *ctx, int warmup) {
+    return bench_run(fn, ctx, warmup).median;
 }
 
 /* Print one result line; flops <= 0 prints "gflops": null. */
@@ -46,6 +57,17 @@ static inline void bench_report(const char *op, const char *shape, double ms, do
     else
         printf("{\"op\": \"%s\", \"shape\": \"%s\", \"impl\": \"nnlab\", \"ms_median\": %.4f, "
                "\"gflops\": null}\n", op, shape, ms);
+    fflush(stdout);
+}
+
+/* Print one result line with the fastest call too ("ms_min"; "gflops_best" from it). */
+static inline void bench_report_stats(const char *op, const char *shape, bench_stats s, double flops) {
+    printf("{\"op\": \"%s\", \"shape\": \"%s\", \"impl\": \"nnlab\", \"ms_median\": %.4f, "
+           "\"ms_min\": %.4f, ", op, shape, s.median, s.min);
+    if (flops > 0)
+        printf("\"gflops\": %.2f, \"gflops_best\": %.2f}\n", flops / (s.median * 1e6), flops / (s.min * 1e6));
+    else
+        printf("\"gflops\": null}\n");
     fflush(stdout);
 }
 

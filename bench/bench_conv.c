@@ -136,8 +136,7 @@ int main(void) {
         c->b = filled(&r, c->N);
         c->y = aligned_alloc(64, (OH * OW * c->N * sizeof(float) + 63) / 64 * 64);
         c->flops = nn_conv_flops(OH, OW, c->N, c->K, c->K, c->C);
-        double ms = bench_median_ms(run_conv, c, 20);
-        bench_report(c->op, c->shape, ms, c->flops);
+        bench_report_stats(c->op, c->shape, bench_run(run_conv, c, 20), c->flops);
         free(c->x), free(c->k), free(c->b), free(c->y);
         nn_workspace_free(&c->ws);
     }

@@ -50,8 +50,8 @@ int main(void) {
     float *y = malloc(H * W * C * sizeof *y);
     if (!y) return 1;
     pool_ctx pc = {y, x, H, W, C, {NN_POOL_MAX, 2, 2, 2, 2}};
-    bench_report("maxpool", "254x254x16 k2 s2", bench_median_ms(run_maxpool, &pc, 5), 0);
-    bench_report("global_avgpool", "254x254x16", bench_median_ms(run_gap, &pc, 5), 0);
+    bench_report_stats("maxpool", "254x254x16 k2 s2", bench_run(run_maxpool, &pc, 5), 0);
+    bench_report_stats("global_avgpool", "254x254x16", bench_run(run_gap, &pc, 5), 0);
 
     nn_layer_spec specs[NN_CNN_DEFAULT_LAYERS];
     size_t n = nn_cnn_default_spec(specs);
@@ -63,7 +63,7 @@ int main(void) {
     }
     float *img = random_image(224 * 224 * 3, 2);
     cnn_ctx cc = {&m, img};
-    bench_report("cnn_forward", "224x224x3 default", bench_median_ms(run_cnn, &cc, 5), m.flops);
+    bench_report_stats("cnn_forward", "224x224x3 default", bench_run(run_cnn, &cc, 5), m.flops);
     nn_cnn_free(&m);
     free(img);
     free(x);

@@ -6,10 +6,12 @@ then every PyTorch case would compare two different machines. So this runs ROUND
 round the nnlab binaries then bench/torch_bench.py (seconds apart), prints every line with its
 "round", and ends with one summary line per case:
 
-  {"op", "shape", "impl": "ratio", "nnlab_ms", "torch_ms", "ratio", "round_ratios", "rounds"}
+  {"op", "shape", "impl": "ratio", "nnlab_ms", "torch_ms", "ratio", "round_ratios", "rounds",
+   "nnlab_ms_min", "torch_ms_min"}
 
 nnlab_ms and torch_ms are the medians over the rounds of each side's per-round median;
-ratio = nnlab_ms / torch_ms (below 1: nnlab faster); round_ratios are each round's own ratio.
+ratio = nnlab_ms / torch_ms (below 1: nnlab faster); round_ratios are each round's own ratio;
+the _min fields are the medians over the rounds of each side's fastest call.
 Without python3-torch only the nnlab lines are printed."""
 import json
 import os
@@ -46,17 +48,23 @@ def main():
                 line["round"] = r
                 print(json.dumps(line), flush=True)
                 if line.get("ms_median") is not None and line.get("impl") in ("nnlab", "torch"):
-                    side = ms.setdefault((line["op"], line["shape"]), {"nnlab": [], "torch": []})
+                    side = ms.setdefault((line["op"], line["shape"]),
+                                         {"nnlab": [], "torch": [], "nnlab_min": [], "torch_min": []})
                     side[line["impl"]].append(line["ms_median"])
+                    if line.get("ms_min") is not None:
+                        side[line["impl"] + "_min"].append(line["ms_min"])
     for (op, shape), side in ms.items():
         a, b = side["nnlab"], side["torch"]
         if not a or len(a) != len(b):
             continue
         n, t = statistics.median(a), statistics.median(b)
-        print(json.dumps({"op": op, "shape": shape, "impl": "ratio", "nnlab_ms": round(n, 4),
-                          "torch_ms": round(t, 4), "ratio": round(n / t, 3),
-                          "round_ratios": [round(x / y, 3) for x, y in zip(a, b)],
-                          "rounds": len(a)}), flush=True)
+        line = {"op": op, "shape": shape, "impl": "ratio", "nnlab_ms": round(n, 4),
+                "torch_ms": round(t, 4), "ratio": round(n / t, 3),
+                "round_ratios": [round(x / y, 3) for x, y in zip(a, b)], "rounds": len(a)}
+        for k in ("nnlab_min", "torch_min"):
+            if side[k]:
+                line[k.replace("_min", "_ms_min")] = round(statistics.median(side[k]), 4)
+        print(json.dumps(line), flush=True)
 
 
 if __name__ == "__main__":
