@@ -35,7 +35,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     nn_parallel_set_threads(cfg.threads);
-    srv_budget_init(cfg.max_memory ? cfg.max_memory : srv_budget_auto());
+    srv_budget_init(cfg.max_memory == SRV_MAX_MEMORY_OFF ? 0 /* unlimited */
+                    : cfg.max_memory                   ? cfg.max_memory
+                                                       : srv_budget_auto());
 
 
     http_server *srv = http_server_start(&cfg, err, sizeof err);
@@ -48,9 +50,12 @@ int main(int argc, char **argv) {
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
            http_server_port(srv));
     fflush(stdout);
-    fprintf(stderr, "nnlabd %s: listening on %s:%u (max %u connections, %zu trainings, "
-            "%.0f MB for requests)\n", NNLABD_VERSION, host, http_server_port(srv),
-            cfg.max_connections, cfg.lim.max_trainings, (double)srv_budget_total() / 1e6);
+    char mem[48] = "no memory limit";
+    if (srv_budget_total() > 0)
+        snprintf(mem, sizeof mem, "%.0f MB for requests", (double)srv_budget_total() / 1e6);
+    fprintf(stderr, "nnlabd %s: listening on %s:%u (max %u connections, %zu trainings, %s)\n",
+            NNLABD_VERSION, host, http_server_port(srv), cfg.max_connections,
+            cfg.lim.max_trainings, mem);
 
     int sig = 0;
     while (sigwait(&stop, &sig) != 0) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,8 @@ static const opt OPTS[] = {
     {"max-trainings", "NNLAB_MAX_TRAININGS", OPT_SIZE, OFF(lim.max_trainings), 0,
      "concurrent trainings (beyond: 503 + Retry-After)"},
     {"max-memory", "NNLAB_MAX_MEMORY", OPT_SIZE, OFF(max_memory), 0,
-     "bytes requests may hold at once (0 = half the container's memory limit or RAM); "
-     "beyond: wait 2 s, then 503 + Retry-After"},
+     "bytes requests may hold at once (0 = half the container's memory limit or RAM; "
+     "off = no limit); beyond: wait 2 s, then 503 + Retry-After"},
 };
 #undef OFF
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
@@ -88,6 +89,11 @@ static int set_value(srv_config *cfg, const opt *o, const char *text, char *err,
         memcpy(slot, &v, sizeof v);
         return 0;
     }
+    if (o->offset == offsetof(srv_config, max_memory) && strcmp(text, "off") == 0) {
+        size_t off = SRV_MAX_MEMORY_OFF;
+        memcpy(slot, &off, sizeof off);
+        return 0;
+    }
     if (text[0] < '0' || text[0] > '9') {
         snprintf(err, errlen, "--%s: expected a non-negative integer, got '%s'", o->flag, text);
         return -1;
@@ -115,7 +121,13 @@ static void format_value(const srv_config *cfg, const opt *o, char *buf, size_t 
     switch (o->kind) {
     case OPT_STR: snprintf(buf, len, "%s", *slot ? slot : "(embedded)"); break;
     case OPT_UINT: { unsigned u; memcpy(&u, slot, sizeof u); snprintf(buf, len, "%u", u); break; }
-    case OPT_SIZE: { size_t s; memcpy(&s, slot, sizeof s); snprintf(buf, len, "%zu", s); break; }
+    case OPT_SIZE: {
+        size_t s;
+        memcpy(&s, slot, sizeof s);
+        if (o->offset == offsetof(srv_config, max_memory) && s == SRV_MAX_MEMORY_OFF) snprintf(buf, len, "off");
+        else snprintf(buf, len, "%zu", s);
+        break;
+    }
     case OPT_DOUBLE: { double d; memcpy(&d, slot, sizeof d); snprintf(buf, len, "%.6g", d); break; }
     }
 }

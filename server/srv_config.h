@@ -11,6 +11,9 @@
 
 #ifndef NNLABD_VERSION
 #define NNLABD_VERSION "0.1.0"
+
+/* --max-memory off: the memory budget is switched off. */
+#define SRV_MAX_MEMORY_OFF ((size_t)-1)
 #endif
 
 typedef struct srv_config {
@@ -20,7 +23,8 @@ typedef struct srv_config {
     unsigned max_connections;
     unsigned timeout_s;      /* inactivity timeout of a connection, seconds */
     char web_root[1024];     /* "" = serve the embedded web/ files; else serve from this dir */
-    size_t max_memory;       /* bytes JSON requests may hold at once (srv_budget.h); 0 = auto */
+    size_t max_memory;       /* bytes JSON requests may hold at once (srv_budget.h); 0 = auto,
+                                SRV_MAX_MEMORY_OFF ("off") = no limit */
     srv_limits lim;
 } srv_config;
 

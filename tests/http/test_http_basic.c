@@ -190,7 +190,8 @@ Test(config, help_lists_every_flag_with_its_variable) {
         "--host", "NNLAB_HOST", "--port", "NNLAB_PORT", "--threads", "--max-connections",
         "--timeout", "--web-root", "--max-body", "--max-image-side", "--max-tensor-elems",
         "--max-work", "--max-samples", "--max-epochs", "--max-length", "--max-hidden",
-        "--max-trainings", "NNLAB_MAX_TRAININGS", "16777216", "8080", "127.0.0.1"};
+        "--max-trainings", "NNLAB_MAX_TRAININGS", "--max-memory", "off = no limit", "16777216",
+        "8080", "127.0.0.1"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_assert(strstr(out, flags[i]), "--help mentions %s:\n%s", flags[i], out);
     free(out);
@@ -198,6 +199,11 @@ Test(config, help_lists_every_flag_with_its_variable) {
     out = run_capture(cmd, &st);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "a bad value is a usage error");
     cr_assert(strstr(out, "--port"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --max-memory offf 2>&1", bin);
+    out = run_capture(cmd, &st);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "only the word 'off' is accepted");
+    cr_assert(strstr(out, "--max-memory"));
     free(out);
     snprintf(cmd, sizeof cmd, "%s --frobnicate 1 2>&1", bin);
     out = run_capture(cmd, &st);
@@ -219,8 +225,26 @@ Test(config, flags_override_environment_override_defaults, .timeout = 60) {
     cr_assert_eq(cJSON_GetObjectItem(lim, "max_body_bytes")->valuedouble, 12345);
     cr_assert_eq(cJSON_GetObjectItem(lim, "max_trainings")->valuedouble, 2);
     cr_assert_eq(cJSON_GetObjectItem(lim, "max_hidden")->valuedouble, 17);
+    cr_assert_gt(cJSON_GetObjectItem(lim, "max_memory_bytes")->valuedouble, 0, "auto budget");
     cJSON_Delete(j);
     th_resp_free(&r);
+    cr_assert_eq(th_stop(&s), 0);
+
+    /* --max-memory off: no budget (reported as 0), from the flag or the environment */
+    const char *off[] = {"--max-memory", "off", NULL};
+    th_start(&s, off);
+    cr_assert_eq(th_request(&s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    j = th_json(&r);
+    lim = cJSON_GetObjectItem(j, "limits");
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_memory_bytes")->valuedouble, 0);
+    cJSON_Delete(j);
+    th_resp_free(&r);
+    cr_assert_eq(th_stop(&s), 0);
+    setenv("NNLAB_MAX_MEMORY", "12000000", 1);
+    const char *none[] = {NULL};
+    th_start(&s, none);
+    unsetenv("NNLAB_MAX_MEMORY");
+    cr_assert_eq(th_metric(&s, "nnlab_memory_budget_bytes"), 12e6);
     cr_assert_eq(th_stop(&s), 0);
 }
 
