@@ -135,10 +135,13 @@ char *srv_metrics_render(size_t *len) {
                   "# HELP nnlab_memory_reserved_bytes Memory reserved by the requests in flight.\n"
                   "# TYPE nnlab_memory_reserved_bytes gauge\n"
                   "nnlab_memory_reserved_bytes %zu\n"
+                  "# HELP nnlab_memory_waiting Requests waiting for memory now.\n"
+                  "# TYPE nnlab_memory_waiting gauge\n"
+                  "nnlab_memory_waiting %zu\n"
                   "# HELP nnlab_memory_refused_total Requests refused (503) for lack of memory.\n"
                   "# TYPE nnlab_memory_refused_total counter\n"
                   "nnlab_memory_refused_total %lu\n",
-              srv_budget_total(), srv_budget_used(), srv_budget_refused());
+              srv_budget_total(), srv_budget_used(), srv_budget_waiting(), srv_budget_refused());
     if (b.oom) {
         free(b.p);
         return NULL;

@@ -103,6 +103,12 @@ Test(memory, big_requests_wait_for_memory_small_ones_do_not, .timeout = 90) {
     int e = th_connect(s.port);
     t0 = th_now();
     th_send(e, ehead, (size_t)ehl);
+    double seen_waiting = 0; /* the gauge shows E in the queue while it waits */
+    while (seen_waiting < 1 && th_now() - t0 < 0.7) {
+        seen_waiting = th_metric(&s, "nnlab_memory_waiting");
+        nap();
+    }
+    cr_assert_eq(seen_waiting, 1, "nnlab_memory_waiting while E waits");
     char *eans = th_recv(e, 10 * th_slow());
     cr_assert(strncmp(eans, "HTTP/1.1 503", 12) == 0, "E: %.200s", eans);
     cr_assert(strstr(eans, "Retry-After: 5") && strstr(eans, "memory"), "E: %.400s", eans);
@@ -125,6 +131,7 @@ Test(memory, big_requests_wait_for_memory_small_ones_do_not, .timeout = 90) {
     t0 = th_now();
     while (reserved(&s) != 0 && th_now() - t0 < 10 * th_slow()) nap();
     cr_assert_eq(reserved(&s), 0, "reserved after all answers: %g", reserved(&s));
+    cr_assert_eq(th_metric(&s, "nnlab_memory_waiting"), 0);
     cr_assert_eq(th_request(&s, "POST", "/conv", NULL, body, BODY, &r), 0);
     cr_assert_eq(r.status, 200, "B again: %ld %.200s", r.status, r.body);
     th_resp_free(&r);
