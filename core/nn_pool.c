@@ -381,7 +381,7 @@ static double gp_sum(const float *x, size_t C, size_t p0, size_t p1) {
 
 #ifdef NN_POOL_AVX512
 /* The sums of gp_four_512: 16 channels of 4 chunks, as 16 chains of 4 doubles. This CPU
- * converts 4 floats at a time (vcvtps2pd ymm, m128) about twice as fast per float as 8 at a
+ * converts 4 floats at a time (vcvtps2pd ymm, m128) about 1.6x as fast per float as 8 at a
  * time (measured 1.0 against 1.5-1.9 ns per 16 floats), and 16 chains hide the add latency.
  * LOAD(i, q, px) gives channels 4q .. 4q+3 of pixel px of chunk i, as doubles. */
 #define GP_FOUR_SUM_BODY(LOAD)                                                                  \

@@ -148,12 +148,16 @@ unsigned long srv_budget_refused(void) {
     return r;
 }
 
+/* Small requests never wait (the first rule of fits), so they never queue either. */
+static int stays_small(const srv_account *a, size_t bytes) {
+    return total == 0 || (a->held <= SRV_BUDGET_SMALL && bytes <= SRV_BUDGET_SMALL - a->held);
+}
+
 /* Room for `bytes` more on top of a's holding: it stays small (small requests never queue
  * behind a big one), or it is within the budget, or no other big request holds anything (a
  * request alone may exceed the budget; small ones do not count). */
 static int fits(const srv_account *a, size_t bytes) {
-    if (total == 0) return 1;
-    if (a->held <= SRV_BUDGET_SMALL && bytes <= SRV_BUDGET_SMALL - a->held) return 1;
+    if (stays_small(a, bytes)) return 1;
     if (used <= total && bytes <= total - used) return 1;
     return big_holders == (a->held > SRV_BUDGET_SMALL ? 1u : 0u);
 }
@@ -165,11 +169,6 @@ static void set_held(srv_account *a, size_t held) {
     used = srv_budget_add(used, held);
     a->held = held;
     big_holders += a->held > SRV_BUDGET_SMALL;
-}
-
-/* Small requests never wait (fits' first rule), so they never queue either. */
-static int stays_small(const srv_account *a, size_t bytes) {
-    return total == 0 || (a->held <= SRV_BUDGET_SMALL && bytes <= SRV_BUDGET_SMALL - a->held);
 }
 
 static void unqueue(waiter *w) {
