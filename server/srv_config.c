@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_DOUBLE } opt_kind;
+/* OPT_SIZE_OFF: a size, or the word "off" (stored as SIZE_MAX). */
+typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SIZE_OFF, OPT_DOUBLE } opt_kind;
 
 typedef struct opt {
     const char *flag;  /* without the leading "--" */
@@ -50,7 +50,7 @@ static const opt OPTS[] = {
      "training: hidden_size"},
     {"max-trainings", "NNLAB_MAX_TRAININGS", OPT_SIZE, OFF(lim.max_trainings), 0,
      "concurrent trainings (beyond: 503 + Retry-After)"},
-    {"max-memory", "NNLAB_MAX_MEMORY", OPT_SIZE, OFF(max_memory), 0,
+    {"max-memory", "NNLAB_MAX_MEMORY", OPT_SIZE_OFF, OFF(max_memory), 0,
      "bytes requests may hold at once (0 = half the container's memory limit or RAM; "
      "off = no limit); beyond: wait 2 s, then 503 + Retry-After"},
 };
@@ -89,8 +89,8 @@ static int set_value(srv_config *cfg, const opt *o, const char *text, char *err,
         memcpy(slot, &v, sizeof v);
         return 0;
     }
-    if (o->offset == offsetof(srv_config, max_memory) && strcmp(text, "off") == 0) {
-        size_t off = SRV_MAX_MEMORY_OFF;
+    if (o->kind == OPT_SIZE_OFF && strcmp(text, "off") == 0) {
+        size_t off = SIZE_MAX;
         memcpy(slot, &off, sizeof off);
         return 0;
     }
@@ -121,10 +121,11 @@ static void format_value(const srv_config *cfg, const opt *o, char *buf, size_t 
     switch (o->kind) {
     case OPT_STR: snprintf(buf, len, "%s", *slot ? slot : "(embedded)"); break;
     case OPT_UINT: { unsigned u; memcpy(&u, slot, sizeof u); snprintf(buf, len, "%u", u); break; }
-    case OPT_SIZE: {
+    case OPT_SIZE:
+    case OPT_SIZE_OFF: {
         size_t s;
         memcpy(&s, slot, sizeof s);
-        if (o->offset == offsetof(srv_config, max_memory) && s == SRV_MAX_MEMORY_OFF) snprintf(buf, len, "off");
+        if (o->kind == OPT_SIZE_OFF && s == SIZE_MAX) snprintf(buf, len, "off");
         else snprintf(buf, len, "%zu", s);
         break;
     }

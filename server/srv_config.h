@@ -5,6 +5,7 @@
 #ifndef SRV_CONFIG_H
 #define SRV_CONFIG_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "srv_api.h"
@@ -13,7 +14,7 @@
 #define NNLABD_VERSION "0.1.0"
 
 /* --max-memory off: the memory budget is switched off. */
-#define SRV_MAX_MEMORY_OFF ((size_t)-1)
+#define SRV_MAX_MEMORY_OFF SIZE_MAX
 #endif
 
 typedef struct srv_config {
