@@ -309,13 +309,41 @@ static void planar_run(const nn_conv_job *j) {
     nn_parallel_for(j->OH, grain, planar_rows, &pl);
 }
 
+/* ---- 3x3 stride 1, few channels, many filters: Winograd (nn_conv_wino_body.h) ---- */
+
+INLINE T256 void wino_put(float *p, __m256 v, int stream) {
+    if (stream) _mm256_stream_ps(p, v);
+    else _mm256_storeu_ps(p, v);
+}
+
+#define WT T256
+#define WV __m256
+#define WL 8
+#define WNV 2 /* 16 filters a group: C * 2 weight vectors fit the 16 registers */
+#define W_LOAD(p) _mm256_load_ps(p)
+#define W_LOADU(p) _mm256_loadu_ps(p)
+#define W_STORE(p, v) _mm256_store_ps(p, v)
+#define W_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define W_BCAST(p) _mm256_broadcast_ss(p)
+#define W_ZERO() _mm256_setzero_ps()
+#define W_ADD(a, b) _mm256_add_ps(a, b)
+#define W_SUB(a, b) _mm256_sub_ps(a, b)
+#define W_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define W_PUT(p, v, stream) wino_put(p, v, stream)
+#define W_ACT(v, act) act_v(v, (act).kind, _mm256_set1_ps((act).negative_slope))
+#define W_CAN_STREAM 1
+#define W_FENCE() _mm_sfence()
+#include "nn_conv_wino_body.h"
+
 size_t nn_conv_avx2_ws_floats(const nn_conv_job *j) {
+    if (nn_conv_wino_applies(j)) return wino_ws_floats(j);
     if (j->N == 1) return nn_conv_planar_ws_floats(j);
     return bcast_ws_floats(j, NULL, NULL);
 }
 
 void nn_conv_avx2_run(const nn_conv_job *j) {
-    if (j->N == 1) planar_run(j);
+    if (nn_conv_wino_applies(j)) wino_run(j);
+    else if (j->N == 1) planar_run(j);
     else bcast_run(j);
 }
 

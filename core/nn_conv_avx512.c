@@ -413,15 +413,43 @@ static T512 void planar_run(const nn_conv_job *j) {
     nn_parallel_for(j->OH, grain, planar_rows, &pl);
 }
 
+/* ---- 3x3 stride 1, few channels, many filters: Winograd (nn_conv_wino_body.h) ---- */
+
+INLINE T512 void wino_put(float *p, __m512 v, int stream) {
+    if (stream) _mm512_stream_ps(p, v);
+    else _mm512_storeu_ps(p, v);
+}
+
+#define WT T512
+#define WV __m512
+#define WL 16
+#define WNV 4
+#define W_LOAD(p) _mm512_load_ps(p)
+#define W_LOADU(p) _mm512_loadu_ps(p)
+#define W_STORE(p, v) _mm512_store_ps(p, v)
+#define W_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define W_BCAST(p) _mm512_set1_ps(*(p))
+#define W_ZERO() _mm512_setzero_ps()
+#define W_ADD(a, b) _mm512_add_ps(a, b)
+#define W_SUB(a, b) _mm512_sub_ps(a, b)
+#define W_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define W_PUT(p, v, stream) wino_put(p, v, stream)
+#define W_ACT(v, act) act_v(v, (act).kind, _mm512_set1_ps((act).negative_slope))
+#define W_CAN_STREAM 1
+#define W_FENCE() _mm_sfence()
+#include "nn_conv_wino_body.h"
+
 /* ---- entry points ---- */
 
 size_t nn_conv_avx512_ws_floats(const nn_conv_job *j) {
+    if (nn_conv_wino_applies(j)) return wino_ws_floats(j);
     if (j->N == 1) return nn_conv_planar_ws_floats(j);
     return bcast_ws_floats(j, NULL, NULL);
 }
 
 void nn_conv_avx512_run(const nn_conv_job *j) {
-    if (j->N == 1) planar_run(j);
+    if (nn_conv_wino_applies(j)) wino_run(j);
+    else if (j->N == 1) planar_run(j);
     else bcast_run(j);
 }
 

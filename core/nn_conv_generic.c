@@ -4,7 +4,27 @@
 #include "nn_conv_impl.h"
 #include "nn_parallel.h"
 
-size_t nn_conv_generic_ws_floats(const nn_conv_job *j) {
+/* 3x3 stride 1, few channels, many filters: Winograd (nn_conv_wino_body.h), lane = filter */
+#define WT
+#define WV float
+#define WL 1
+#define WNV 16
+#define W_LOAD(p) (*(p))
+#define W_LOADU(p) (*(p))
+#define W_STORE(p, v) (*(p) = (v))
+#define W_STOREU(p, v) (*(p) = (v))
+#define W_BCAST(p) (*(p))
+#define W_ZERO() 0.0f
+#define W_ADD(a, b) ((a) + (b))
+#define W_SUB(a, b) ((a) - (b))
+#define W_FMA(a, b, c) fmaf(a, b, c)
+#define W_PUT(p, v, stream) ((void)(stream), *(p) = (v))
+#define W_ACT(v, act) nn_conv_act1(v, act)
+#define W_CAN_STREAM 0
+#define W_FENCE() ((void)0)
+#include "nn_conv_wino_body.h"
+
+static size_t direct_ws_floats(const nn_conv_job *j) {
     /* packed weights + one accumulator row of N per thread; sizes were overflow-checked by
      * nn_conv_output_size except the thread multiple, checked here. */
     size_t K = j->KH * j->KW * j->C, wk = K * j->N, acc;
@@ -60,7 +80,15 @@ static void rows(void *ctx, size_t begin, size_t end, size_t worker) {
     }
 }
 
+size_t nn_conv_generic_ws_floats(const nn_conv_job *j) {
+    return nn_conv_wino_applies(j) ? wino_ws_floats(j) : direct_ws_floats(j);
+}
+
 void nn_conv_generic_run(const nn_conv_job *j) {
+    if (nn_conv_wino_applies(j)) {
+        wino_run(j);
+        return;
+    }
     const size_t N = j->N, K = j->KH * j->KW * j->C;
     float *wt = j->ws;
     for (size_t n = 0; n < N; n++)

@@ -54,6 +54,12 @@ CONV_CASES = [
     (5, 30, 1, 1, 1, 1, 1, 2, 0, 1, "identity", True),
     (2, 2, 3, 4, 3, 3, 3, 3, 1, 1, "tanh", True),
     (5, 19, 3, 96, 3, 3, 1, 1, 1, 1, "leaky_relu", True),
+    # 3x3 stride 1, C <= 4, N a multiple of 64: the Winograd path (odd sizes, every padding)
+    (1, 1, 3, 64, 3, 3, 1, 1, 1, 1, "relu", True),
+    (8, 7, 1, 64, 3, 3, 1, 1, 0, 0, "sigmoid", True),
+    (10, 9, 4, 128, 3, 3, 1, 1, 2, 2, "tanh", False),
+    (7, 6, 2, 64, 3, 3, 1, 1, 1, 0, "leaky_relu", True),
+    (15, 13, 3, 192, 3, 3, 1, 1, 0, 1, "identity", True),
 ]
 
 

@@ -123,6 +123,42 @@ Test(conv, avx2_fast_path_matches_pytorch) {
     run_fixtures(1);
 }
 
+/* The Winograd shapes (3x3, stride 1, C <= 4, N a multiple of 64) against the naive double-accumulated
+ * loop: the transforms round differently from the direct sum but stay inside the same bound. */
+static void winograd_vs_naive(uint64_t seed, int trials) {
+    nn_rng r;
+    nn_rng_seed(&r, seed);
+    static const size_t counts[] = {64, 128, 192};
+    double worst = 0;
+    for (int t = 0; t < trials; t++) {
+        size_t H = nn_rng_range(&r, 1, 40), W = nn_rng_range(&r, 1, 40);
+        size_t C = nn_rng_range(&r, 1, 4), N = counts[nn_rng_range(&r, 0, 2)];
+        nn_conv_params p = params(1, 1, nn_rng_range(&r, 0, 2), nn_rng_range(&r, 0, 2),
+                                  (nn_act_kind)nn_rng_range(&r, 0, 4));
+        p.act.negative_slope = 0.1f;
+        size_t OH, OW;
+        if (nn_conv_output_size(H, W, C, N, 3, 3, &p, &OH, &OW, NULL) != NN_OK) { t--; continue; }
+        float *x = rand_array(&r, H * W * C), *k = rand_array(&r, N * 9 * C), *b = rand_array(&r, N);
+        float *y1 = malloc(OH * OW * N * sizeof *y1), *y2 = malloc(OH * OW * N * sizeof *y2);
+        cr_assert(y1 && y2);
+        nn_error err;
+        cr_assert_eq(nn_conv2d_naive(y1, x, k, b, H, W, C, N, 3, 3, &p, &err), NN_OK, "%s", err.message);
+        cr_assert_eq(nn_conv2d_forward(y2, x, k, b, H, W, C, N, 3, 3, &p, NULL, &err), NN_OK, "%s", err.message);
+        double e = max_err(y2, y1, OH * OW * N);
+        worst = fmax(worst, e);
+        cr_assert_leq(e, 1e-5, "trial %d: %zux%zux%zu n%zu p%zux%zu %s: err %g", t, H, W, C, N, p.pad_h, p.pad_w,
+                      nn_act_name(p.act.kind), e);
+        free(x), free(k), free(b), free(y1), free(y2);
+    }
+    cr_log_info("winograd: worst error %g over %d shapes", worst, trials);
+}
+
+Test(conv, winograd_matches_naive_random_shapes) { winograd_vs_naive(31, 200); }
+Test(conv, winograd_generic_matches_naive_random_shapes) {
+    setenv("NNLAB_SIMD", "generic", 1);
+    winograd_vs_naive(32, 100);
+}
+
 Test(conv, fast_matches_naive_random_shapes) { fast_vs_naive(12345, 300); }
 Test(conv, avx2_matches_naive_random_shapes) {
     setenv("NNLAB_SIMD", "avx2", 1);

@@ -11,6 +11,7 @@
 
 #include "nn_conv.h"
 #include "nn_conv_impl.h"
+#include "nn_conv_wino.h"
 #include "nn_rng.h"
 
 static const char *const impl_names[] = {"generic", "avx2", "avx512"};
@@ -119,4 +120,35 @@ Test(conv_bits, fused_activations_same_bits) {
         free(k);
     }
     free(x);
+}
+
+/* The Winograd path (nn_conv_wino.h: 3x3, stride 1, C <= 4, N a multiple of 64) on its own:
+ * every channel count, odd and even output sizes (half tiles), every padding, one to three
+ * filter groups, all activations, and one output past 8 MB so the streaming stores run too. */
+Test(conv_bits, winograd_path_same_bits, .timeout = 120) {
+    nn_rng r;
+    nn_rng_seed(&r, 20261130);
+    static const size_t counts[] = {64, 128, 192};
+    for (int t = 0; t < 120; t++) {
+        int big = t == 0;
+        size_t C = nn_rng_range(&r, 1, 4), N = big ? 64 : counts[nn_rng_range(&r, 0, 2)];
+        size_t H = big ? 200 : nn_rng_range(&r, 1, 19), W = big ? 180 : nn_rng_range(&r, 1, 23);
+        nn_conv_params p = {1, 1, nn_rng_range(&r, 0, 2), nn_rng_range(&r, 0, 2), {(nn_act_kind)(t % 5), 0.01f}};
+        size_t OH, OW;
+        if (nn_conv_output_size(H, W, C, N, 3, 3, &p, &OH, &OW, NULL) != NN_OK) { t--; continue; }
+        nn_conv_job j = {.C = C, .N = N, .KH = 3, .KW = 3, .sh = 1, .sw = 1};
+        cr_assert(nn_conv_wino_applies(&j), "C=%zu N=%zu should take the Winograd path", C, N);
+        float scale = (float)nn_rng_range(&r, 1, 4) * 0.5f;
+        float *x = rand_array(&r, H * W * C, scale), *k = rand_array(&r, N * 9 * C, 1.0f);
+        float *b = nn_rng_range(&r, 0, 2) ? rand_array(&r, N, 1.0f) : NULL;
+        size_t ny = OH * OW * N;
+        float *out[3];
+        run_all(out, ny, x, k, b, H, W, C, N, 3, 3, &p);
+        char what[160];
+        snprintf(what, sizeof what, "trial %d: %zux%zux%zu n%zu p%zux%zu %s", t, H, W, C, N, p.pad_h, p.pad_w,
+                 nn_act_name(p.act.kind));
+        expect_same(out, ny, what);
+        free(x), free(k), free(b);
+        for (int i = 0; i < 3; i++) free(out[i]);
+    }
 }

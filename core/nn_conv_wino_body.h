@@ -1,0 +1,183 @@
+/* nn_conv_wino_body.h — the Winograd F(2x2, 3x3) kernel (nn_conv_wino.h), written once over a
+ * small vector interface so that the generic, AVX2 and AVX-512 paths run the same operations
+ * in the same order on every lane. Included by exactly one file per path, which defines first:
+ *   WT                  target attribute of the path's functions (may be empty)
+ *   WV, WL, WNV         vector type, lanes per vector, vectors per filter group (WL * WNV
+ *                       divides NN_WINO_GROUP and is a multiple of 16)
+ *   W_LOAD(p) W_LOADU(p) W_STOREU(p, v) W_STORE(p, v) W_BCAST(p) W_ZERO()
+ *   W_ADD(a, b) W_SUB(a, b) W_FMA(a, b, c) = a * b + c rounded once
+ *   W_PUT(p, v, stream)  store a vector (stream: aligned, non-temporal)
+ *   W_ACT(v, act)       the activation, lane by lane as nn_conv_act1
+ *   W_CAN_STREAM, W_FENCE()  non-temporal stores available / their fence
+ * and then calls wino_ws_floats / wino_run. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "nn_conv_wino.h"
+#include "nn_parallel.h"
+
+#define WGW ((size_t)(WL * WNV)) /* filters per group */
+
+typedef struct wino_plan {
+    const nn_conv_job *j;
+    nn_wino_layout lay;
+    const float *U, *bias; /* [NB][16][C][WGW], [NB * WGW] */
+    float *scratch;        /* per thread: lay.per_thread floats */
+    int stream;
+} wino_plan;
+
+/* The 4 input rows of row pair ty, zero-padded, then D = B^T d down the columns. */
+static WT void wino_in_rows(const wino_plan *pl, size_t ty, float *P) {
+    const nn_conv_job *j = pl->j;
+    const size_t C = j->C, L = pl->lay.L, W = j->W;
+    for (size_t k = 0; k < 4; k++) {
+        float *row = P + k * L;
+        ptrdiff_t iy = (ptrdiff_t)(2 * ty + k) - (ptrdiff_t)j->ph;
+        if (iy < 0 || iy >= (ptrdiff_t)j->H) {
+            memset(row, 0, L * sizeof *row);
+            continue;
+        }
+        const size_t lo = j->pw * C, hi = lo + W * C; /* hi <= L by the layout */
+        memset(row, 0, lo * sizeof *row);
+        memcpy(row + lo, j->x + (size_t)iy * W * C, W * C * sizeof *row);
+        memset(row + hi, 0, (L - hi) * sizeof *row);
+    }
+    float *p0 = P, *p1 = P + L, *p2 = P + 2 * L, *p3 = P + 3 * L;
+    for (size_t i = 0; i < L; i += WL) { /* L is a multiple of 16 */
+        WV a = W_LOADU(p0 + i), b = W_LOADU(p1 + i), c = W_LOADU(p2 + i), d = W_LOADU(p3 + i);
+        W_STOREU(p0 + i, W_SUB(a, c));
+        W_STOREU(p1 + i, W_ADD(b, c));
+        W_STOREU(p2 + i, W_SUB(c, b));
+        W_STOREU(p3 + i, W_SUB(b, d));
+    }
+}
+
+/* V = D B along the row for tiles t0 .. t0+TILES-1: V[xi = 4r + s][2*t*C + c]. */
+static WT void wino_in_tiles(const wino_plan *pl, const float *P, size_t t0, float *V) {
+    const size_t C = pl->j->C, L = pl->lay.L, n = 2 * NN_WINO_TILES * C;
+    for (size_t r = 0; r < 4; r++) {
+        const float *d = P + r * L + 2 * t0 * C; /* reads stay inside the row: layout slack */
+        float *v = V + r * 4 * NN_WINO_VGS;
+        for (size_t q = 0; q < n; q += WL) {
+            WV e0 = W_LOADU(d + q), e1 = W_LOADU(d + q + C), e2 = W_LOADU(d + q + 2 * C),
+               e3 = W_LOADU(d + q + 3 * C);
+            W_STOREU(v + q, W_SUB(e0, e2));
+            W_STOREU(v + NN_WINO_VGS + q, W_ADD(e1, e2));
+            W_STOREU(v + 2 * NN_WINO_VGS + q, W_SUB(e2, e1));
+            W_STOREU(v + 3 * NN_WINO_VGS + q, W_SUB(e1, e3));
+        }
+    }
+}
+
+/* M[xi][t][group lanes] for nt tiles of one filter group; CC = C as a constant so the weights
+ * of one xi stay in registers across the tiles. */
+static inline __attribute__((always_inline)) WT void wino_mult(const float *U, const float *bias, const float *V,
+                                                             float *M, size_t mxs, size_t nt, const int CC) {
+    for (int xi = 0; xi < 16; xi++) {
+        WV u[NN_WINO_MAX_C][WNV], init[WNV];
+#pragma GCC unroll 4
+        for (int c = 0; c < CC; c++)
+#pragma GCC unroll 16
+            for (int v = 0; v < WNV; v++) u[c][v] = W_LOAD(U + ((size_t)xi * (size_t)CC + (size_t)c) * WGW + (size_t)v * WL);
+#pragma GCC unroll 16
+        for (int v = 0; v < WNV; v++) init[v] = xi == 5 ? W_LOAD(bias + (size_t)v * WL) : W_ZERO();
+        const float *vx = V + (size_t)xi * NN_WINO_VGS;
+        float *m = M + (size_t)xi * mxs;
+        for (size_t t = 0; t < nt; t++) {
+            WV acc[WNV];
+#pragma GCC unroll 16
+            for (int v = 0; v < WNV; v++) acc[v] = init[v];
+#pragma GCC unroll 4
+            for (int c = 0; c < CC; c++) {
+                WV b = W_BCAST(vx + 2 * t * (size_t)CC + (size_t)c);
+#pragma GCC unroll 16
+                for (int v = 0; v < WNV; v++) acc[v] = W_FMA(b, u[c][v], acc[v]);
+            }
+#pragma GCC unroll 16
+            for (int v = 0; v < WNV; v++) W_STORE(m + t * WGW + (size_t)v * WL, acc[v]);
+        }
+    }
+}
+
+static WT void wino_mult_c(const float *U, const float *bias, const float *V, float *M, size_t mxs, size_t nt,
+                           size_t C) {
+    switch (C) {
+    case 1: wino_mult(U, bias, V, M, mxs, nt, 1); break;
+    case 2: wino_mult(U, bias, V, M, mxs, nt, 2); break;
+    case 3: wino_mult(U, bias, V, M, mxs, nt, 3); break;
+    default: wino_mult(U, bias, V, M, mxs, nt, 4); break;
+    }
+}
+
+/* Y = A^T M A for one tile of one filter group, activation, store. y: output pixel (oy, ox),
+ * first filter of the group; rows / cols: 1 or 2 outputs (the last tile of an odd size). */
+static WT void wino_out(const wino_plan *pl, const float *M, float *y, int rows, int cols) {
+    const nn_conv_job *j = pl->j;
+    const size_t mxs = pl->lay.mxs, N = j->N, row = j->OW * N;
+    for (size_t v = 0; v < WNV; v++) {
+        WV m[16];
+#pragma GCC unroll 16
+        for (size_t k = 0; k < 16; k++) m[k] = W_LOAD(M + k * mxs + v * WL);
+        WV a[4], b[4];
+#pragma GCC unroll 4
+        for (size_t r = 0; r < 4; r++) {
+            a[r] = W_ADD(W_ADD(m[4 * r], m[4 * r + 1]), m[4 * r + 2]);
+            b[r] = W_SUB(W_SUB(m[4 * r + 1], m[4 * r + 2]), m[4 * r + 3]);
+        }
+        float *p = y + v * WL;
+        W_PUT(p, W_ACT(W_ADD(W_ADD(a[0], a[1]), a[2]), j->act), pl->stream);
+        if (cols) W_PUT(p + N, W_ACT(W_ADD(W_ADD(b[0], b[1]), b[2]), j->act), pl->stream);
+        if (rows) {
+            W_PUT(p + row, W_ACT(W_SUB(W_SUB(a[1], a[2]), a[3]), j->act), pl->stream);
+            if (cols) W_PUT(p + row + N, W_ACT(W_SUB(W_SUB(b[1], b[2]), b[3]), j->act), pl->stream);
+        }
+    }
+}
+
+static WT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
+    const wino_plan *pl = ctx;
+    const nn_conv_job *j = pl->j;
+    const nn_wino_layout *lay = &pl->lay;
+    const size_t C = j->C, N = j->N, OW = j->OW;
+    float *P = pl->scratch + worker * lay->per_thread;
+    float *V = P + 4 * lay->L;
+    float *M = V + 16 * NN_WINO_VGS;
+    for (size_t ty = begin; ty < end; ty++) {
+        wino_in_rows(pl, ty, P);
+        const size_t oy = 2 * ty;
+        const int rows = oy + 1 < j->OH;
+        for (size_t t0 = 0; t0 < lay->ntx; t0 += NN_WINO_TILES) {
+            const size_t nt = lay->ntx - t0 < NN_WINO_TILES ? lay->ntx - t0 : NN_WINO_TILES;
+            wino_in_tiles(pl, P, t0, V);
+            for (size_t b = 0; b < lay->nb; b++) {
+                const size_t n0 = b * WGW;
+                wino_mult_c(pl->U + b * 16 * C * WGW, pl->bias + n0, V, M, lay->mxs, nt, C);
+                for (size_t t = 0; t < nt; t++) {
+                    const size_t ox = 2 * (t0 + t);
+                    wino_out(pl, M + t * WGW, j->y + (oy * OW + ox) * N + n0, rows, ox + 1 < OW);
+                }
+            }
+        }
+    }
+    if (pl->stream) W_FENCE(); /* order the non-temporal stores before the pool's "done" */
+}
+
+static size_t wino_ws_floats(const nn_conv_job *j) {
+    nn_wino_layout lay;
+    return nn_conv_wino_layout(j, WGW, &lay) ? SIZE_MAX : lay.total;
+}
+
+static WT void wino_run(const nn_conv_job *j) {
+    wino_plan pl = {.j = j};
+    nn_conv_wino_layout(j, WGW, &pl.lay); /* sized (and checked) by wino_ws_floats */
+    float *U = j->ws, *bias = U + pl.lay.u_floats;
+    nn_conv_wino_pack(j, &pl.lay, U, bias);
+    pl.U = U;
+    pl.bias = bias;
+    pl.scratch = bias + pl.lay.b_floats;
+    /* whole aligned vectors of an output too big to stay cached: skip the read-for-ownership */
+    pl.stream = W_CAN_STREAM && ((uintptr_t)j->y % (WL * sizeof(float))) == 0 &&
+                (double)j->OH * (double)j->OW * (double)j->N * sizeof(float) > (double)((size_t)8 << 20) &&
+                getenv("NNLAB_NO_STREAM") == NULL;
+    nn_parallel_for(pl.lay.nty, 1, wino_rows, &pl);
+}
