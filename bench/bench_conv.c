@@ -3,7 +3,8 @@
  * Cases (op / shape strings shared with bench/torch_bench.py):
  *   conv        256x256x3 k3x3 n1 relu        one 3x3 kernel + ReLU
  *   conv_layer  256x256x3 k3x3 n16 sigmoid    16 filters + sigmoid
- *   conv_layer  224x224x3 k3x3 n64 pad1       64 filters, padding 1
+ *   conv_layer  224x224x3 k3x3 n64 pad1       64 filters, padding 1 (the Winograd path: its
+ *                                             "gflops" count the direct convolution's flops)
  *   peak_fma    avx512 1 thread / 2 threads   independent FMA chains, no memory traffic
  *   memset_floor                              writing the 64-filter layer's 12.8 MB output once
  * Output and workspace buffers are allocated once and reused, as a model would. */
