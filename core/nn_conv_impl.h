@@ -23,6 +23,7 @@ typedef struct nn_conv_job {
 
 
 /* ---- bit-identical results on every path ----
+ * (Jobs that nn_conv_wino_applies() admits follow the Winograd order in nn_conv_wino.h instead.)
  * Each output is accumulated in the same order on all paths, one fused multiply-add per term,
  * starting from the bias; kernel rows in the vertical padding are skipped, taps in the
  * horizontal padding are fused in with a zero input:

@@ -129,6 +129,7 @@ static void winograd_vs_naive(uint64_t seed, int trials) {
     nn_rng r;
     nn_rng_seed(&r, seed);
     static const size_t counts[] = {64, 128, 192};
+    nn_workspace ws = {0}; /* every other trial reuses it: grown and shrunk shapes */
     double worst = 0;
     for (int t = 0; t < trials; t++) {
         size_t H = nn_rng_range(&r, 1, 40), W = nn_rng_range(&r, 1, 40);
@@ -143,13 +144,15 @@ static void winograd_vs_naive(uint64_t seed, int trials) {
         cr_assert(y1 && y2);
         nn_error err;
         cr_assert_eq(nn_conv2d_naive(y1, x, k, b, H, W, C, N, 3, 3, &p, &err), NN_OK, "%s", err.message);
-        cr_assert_eq(nn_conv2d_forward(y2, x, k, b, H, W, C, N, 3, 3, &p, NULL, &err), NN_OK, "%s", err.message);
+        cr_assert_eq(nn_conv2d_forward(y2, x, k, b, H, W, C, N, 3, 3, &p, t % 2 ? &ws : NULL, &err), NN_OK, "%s",
+                     err.message);
         double e = max_err(y2, y1, OH * OW * N);
         worst = fmax(worst, e);
         cr_assert_leq(e, 1e-5, "trial %d: %zux%zux%zu n%zu p%zux%zu %s: err %g", t, H, W, C, N, p.pad_h, p.pad_w,
                       nn_act_name(p.act.kind), e);
         free(x), free(k), free(b), free(y1), free(y2);
     }
+    nn_workspace_free(&ws);
     cr_log_info("winograd: worst error %g over %d shapes", worst, trials);
 }
 
@@ -345,11 +348,12 @@ Test(conv, workspace_grows_and_is_reused) {
     cr_assert_eq(ws.size, 0);
 }
 
-/* An output above 8 MB, 64-byte aligned, takes the streaming-store path of the fast kernel. */
-static void large_output(void) {
+/* An output above 8 MB, 64-byte aligned, takes the streaming-store path of the fast kernel:
+ * of the Winograd path with C = 3, of the direct kernel with C = 5 (outside Winograd's rule). */
+static void large_output(size_t C) {
     nn_rng r;
     nn_rng_seed(&r, 3);
-    size_t H = 224, W = 224, C = 3, N = 64;
+    size_t H = 224, W = 224, N = 64;
     nn_conv_params p = params(1, 1, 1, 1, NN_ACT_LEAKY_RELU);
     float *x = rand_array(&r, H * W * C), *k = rand_array(&r, N * 9 * C), *b = rand_array(&r, N);
     float *y1 = malloc(H * W * N * sizeof *y1), *y2 = aligned_alloc(64, H * W * N * sizeof *y2);
@@ -360,8 +364,12 @@ static void large_output(void) {
     free(x), free(k), free(b), free(y1), free(y2);
 }
 
-Test(conv, large_output_streaming_path, .timeout = 60) { large_output(); }
+Test(conv, large_output_streaming_path, .timeout = 60) {
+    large_output(3);
+    large_output(5);
+}
 Test(conv, avx2_large_output_streaming_path, .timeout = 60) {
     setenv("NNLAB_SIMD", "avx2", 1);
-    large_output();
+    large_output(3);
+    large_output(5);
 }
