@@ -1,7 +1,8 @@
 /* nn_conv_avx2.c — the AVX2 + FMA convolution kernels, for x86-64 CPUs without AVX-512 (chosen
  * at run time by nn_conv.c). The same two algorithms as nn_conv_avx512.c with 8-wide vectors
  * and 16 registers: output channels in blocks of 16 (two vectors) with a 6-pixel tile, or one
- * vector with a 12-pixel tile; the N = 1 planar kernel covers 32 output pixels per step. */
+ * vector with a 12-pixel tile; the N = 1 planar kernel covers 32 output pixels per step; and
+ * the shared Winograd body (nn_conv_wino_body.h) with groups of 16 filters (two vectors). */
 #include "nn_conv_impl.h"
 
 #ifdef NN_CONV_HAVE_X86

@@ -13,6 +13,9 @@
  * planes, one per (channel, row, stride phase), so 16 consecutive output columns read 16
  * consecutive floats; each tap is one broadcast weight and four FMAs on 64 output pixels.
  *
+ * 3x3 stride-1 layers with C <= 4 and whole groups of 64 filters: Winograd F(2x2, 3x3), the body
+ * shared with the other paths (nn_conv_wino_body.h), 16 lanes x 4 vectors per filter group.
+ *
  * Rows of the output are split across the threads of nn_parallel. */
 #include "nn_conv_impl.h"
 

@@ -1,6 +1,7 @@
 /* nn_conv_generic.c — the portable fast path (any CPU): weights repacked to [KH*KW*C, N] so the
  * innermost loop runs over output channels with unit stride, one fmaf per term (see rows),
- * rows in the vertical padding skipped, output rows split across threads. */
+ * rows in the vertical padding skipped, output rows split across threads. Layers that
+ * nn_conv_wino_applies() admits run the shared Winograd body instead, one filter per lane. */
 #include "nn_conv_impl.h"
 #include "nn_parallel.h"
 
