@@ -149,7 +149,6 @@ typedef void (*tile_fn)(const tile_args *);
 static tile_fn const tile_fns[2][3] = {{NULL, tile_nv1, tile_nv2}, {NULL, tile_nv1_l9, tile_nv2_l9}};
 
 #define BLOCK 16
-#define STREAM_BYTES ((size_t)8 << 20)
 
 typedef struct bcast_plan {
     const nn_conv_job *j;
@@ -222,8 +221,7 @@ static void bcast_run(const nn_conv_job *j) {
     bcast_ws_floats(j, &wfloats, &bfloats);
     const size_t K = j->KH * j->KW * j->C, N = j->N;
     bcast_plan pl = {.j = j, .K = K, .nblocks = (N + BLOCK - 1) / BLOCK};
-    pl.stream = getenv("NNLAB_NO_STREAM") == NULL && N % 8 == 0 && ((uintptr_t)j->y & 31) == 0 &&
-                (double)j->OH * (double)j->OW * (double)N * sizeof(float) > (double)STREAM_BYTES;
+    pl.stream = nn_conv_streams(j, 8);
     float *w = j->ws;
     pl.wpack = w;
     for (size_t b = 0; b < pl.nblocks; b++) {

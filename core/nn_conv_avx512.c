@@ -213,10 +213,6 @@ typedef struct bcast_plan {
     int stream;
 } bcast_plan;
 
-/* Outputs larger than this bypass the cache (streaming stores): they cannot stay cached anyway,
- * and skipping the read-for-ownership halves the memory traffic of a store-bound layer. */
-#define STREAM_BYTES ((size_t)8 << 20)
-
 static size_t bcast_ws_floats(const nn_conv_job *j, size_t *wfloats, size_t *bfloats) {
     size_t K = j->KH * j->KW * j->C, npad = (j->N + 15) / 16 * 16, w, b, pt, total;
     if (__builtin_mul_overflow(K, npad, &w)) return SIZE_MAX;
@@ -284,8 +280,7 @@ static T512 void bcast_run(const nn_conv_job *j) {
     bcast_ws_floats(j, &wfloats, &bfloats);
     const size_t K = j->KH * j->KW * j->C, N = j->N;
     bcast_plan pl = {.j = j, .K = K, .nblocks = (N + 63) / 64};
-    pl.stream = getenv("NNLAB_NO_STREAM") == NULL && N % 16 == 0 && ((uintptr_t)j->y & 63) == 0 &&
-                (double)j->OH * (double)j->OW * (double)N * sizeof(float) > (double)STREAM_BYTES;
+    pl.stream = nn_conv_streams(j, 16);
     float *w = j->ws;
     pl.wpack = w;
     /* pack: block b (nv vectors) holds k[n0 + lane][t] at [t][lane] */

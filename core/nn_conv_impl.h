@@ -5,6 +5,8 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn_act.h"
@@ -149,6 +151,16 @@ static inline void nn_conv_fill_plane_row(float *dst, const float *src_row, size
     const float *src = src_row + c + (lo * sw + ph - pw) * C;
     for (size_t i = lo; i < hi; i++, src += sw * C) dst[i] = *src;
     memset(dst + hi, 0, (Wq - hi) * sizeof *dst);
+}
+
+/* Whether a SIMD kernel writes this job's output with streaming (non-temporal) stores, in whole
+ * aligned vectors of `lanes` floats. Outputs over 8 MB cannot stay cached anyway, and skipping
+ * the read-for-ownership halves the memory traffic of a store-bound layer. NNLAB_NO_STREAM in
+ * the environment turns it off (for A/B measurements). */
+static inline int nn_conv_streams(const nn_conv_job *j, size_t lanes) {
+    return getenv("NNLAB_NO_STREAM") == NULL && j->N % lanes == 0 &&
+           ((uintptr_t)j->y % (lanes * sizeof(float))) == 0 &&
+           (double)j->OH * (double)j->OW * (double)j->N * sizeof(float) > (double)((size_t)8 << 20);
 }
 
 /* Floats of scratch each kernel needs for a job (shapes and threads filled in). */

@@ -10,9 +10,6 @@
  *   W_ACT(v, act)       the activation, lane by lane as nn_conv_act1
  *   W_CAN_STREAM, W_FENCE()  non-temporal stores available / their fence
  * and then calls wino_ws_floats / wino_run. */
-#include <stdint.h>
-#include <stdlib.h>
-
 #include "nn_conv_wino.h"
 #include "nn_parallel.h"
 
@@ -175,9 +172,6 @@ static WT void wino_run(const nn_conv_job *j) {
     pl.U = U;
     pl.bias = bias;
     pl.scratch = bias + pl.lay.b_floats;
-    /* whole aligned vectors of an output too big to stay cached: skip the read-for-ownership */
-    pl.stream = W_CAN_STREAM && ((uintptr_t)j->y % (WL * sizeof(float))) == 0 &&
-                (double)j->OH * (double)j->OW * (double)j->N * sizeof(float) > (double)((size_t)8 << 20) &&
-                getenv("NNLAB_NO_STREAM") == NULL;
+    pl.stream = W_CAN_STREAM && nn_conv_streams(j, WL);
     nn_parallel_for(pl.lay.nty, 1, wino_rows, &pl);
 }
