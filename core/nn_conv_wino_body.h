@@ -9,7 +9,11 @@
  *   W_PUT(p, v, stream)  store a vector (stream: aligned, non-temporal)
  *   W_ACT(v, act)       the activation, lane by lane as nn_conv_act1
  *   W_CAN_STREAM, W_FENCE()  non-temporal stores available / their fence
- * and then calls wino_ws_floats / wino_run. */
+ *   W_FUSED (optional)  fuse the multiply with the output transform, keeping M in registers
+ *                       (needs 32 vector registers: the AVX-512 path; with AVX2's 16 it spills
+ *                       and measured 1.5x slower)
+ * and then calls wino_ws_floats / wino_run. Both strategies perform the same operations in the
+ * same order on each lane; only the loop order and where M lives differ. */
 #include "nn_conv_wino.h"
 #include "nn_parallel.h"
 
@@ -66,6 +70,7 @@ static WT void wino_in_tiles(const wino_plan *pl, const float *P, size_t t0, flo
     }
 }
 
+#ifndef W_FUSED
 /* M[xi][t][group lanes] for nt tiles of one filter group; CC = C as a constant so the weights
  * of one xi stay in registers across the tiles. */
 static inline __attribute__((always_inline)) WT void wino_mult(const float *U, const float *bias, const float *V,
@@ -131,6 +136,75 @@ static WT void wino_out(const wino_plan *pl, const float *M, float *y, int rows,
     }
 }
 
+#else
+
+/* The multiply and the output transform fused, M never leaves registers: for each vector v of
+ * the group and each row r of the 4x4 tile, the 4 products of that row are summed over the
+ * channels, reduced to a_r, b_r, and folded into the 4 outputs (the same operations, in the
+ * same order, as wino_mult + wino_out). */
+static inline __attribute__((always_inline)) WT void wino_fused(const wino_plan *pl, const float *U,
+                                                              const float *bias, const float *V, float *y,
+                                                              size_t nt, int rows, int lastcols, const int CC) {
+    const nn_conv_job *j = pl->j;
+    const size_t N = j->N, row = j->OW * N;
+    for (size_t v = 0; v < WNV; v++) {
+        WV y00[NN_WINO_TILES], y01[NN_WINO_TILES], y10[NN_WINO_TILES], y11[NN_WINO_TILES];
+#pragma GCC unroll 4
+        for (size_t t = 0; t < NN_WINO_TILES; t++) y00[t] = y01[t] = y10[t] = y11[t] = W_ZERO(); /* -Wmaybe-uninitialized */
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            WV u[4][NN_WINO_MAX_C];
+#pragma GCC unroll 4
+            for (int s = 0; s < 4; s++)
+#pragma GCC unroll 4
+                for (int c = 0; c < CC; c++)
+                    u[s][c] = W_LOAD(U + ((size_t)(4 * r + s) * (size_t)CC + (size_t)c) * WGW + v * WL);
+#pragma GCC unroll 4
+            for (size_t t = 0; t < NN_WINO_TILES; t++) {
+                if (t >= nt) break;
+                WV m[4];
+#pragma GCC unroll 4
+                for (int s = 0; s < 4; s++) {
+                    m[s] = 4 * r + s == 5 ? W_LOAD(bias + v * WL) : W_ZERO();
+                    const float *vx = V + (size_t)(4 * r + s) * NN_WINO_VGS + 2 * t * (size_t)CC;
+#pragma GCC unroll 4
+                    for (int c = 0; c < CC; c++) m[s] = W_FMA(W_BCAST(vx + c), u[s][c], m[s]);
+                }
+                WV a = W_ADD(W_ADD(m[0], m[1]), m[2]), b = W_SUB(W_SUB(m[1], m[2]), m[3]);
+                if (r == 0) y00[t] = a, y01[t] = b;
+                else if (r == 1) y00[t] = W_ADD(y00[t], a), y01[t] = W_ADD(y01[t], b), y10[t] = a, y11[t] = b;
+                else if (r == 2)
+                    y00[t] = W_ADD(y00[t], a), y01[t] = W_ADD(y01[t], b), y10[t] = W_SUB(y10[t], a),
+                    y11[t] = W_SUB(y11[t], b);
+                else y10[t] = W_SUB(y10[t], a), y11[t] = W_SUB(y11[t], b);
+            }
+        }
+#pragma GCC unroll 4
+        for (size_t t = 0; t < NN_WINO_TILES; t++) {
+            if (t >= nt) break;
+            const int cols = t + 1 < nt || lastcols;
+            float *p = y + 2 * t * N + v * WL;
+            W_PUT(p, W_ACT(y00[t], j->act), pl->stream);
+            if (cols) W_PUT(p + N, W_ACT(y01[t], j->act), pl->stream);
+            if (rows) {
+                W_PUT(p + row, W_ACT(y10[t], j->act), pl->stream);
+                if (cols) W_PUT(p + row + N, W_ACT(y11[t], j->act), pl->stream);
+            }
+        }
+    }
+}
+
+static WT void wino_fused_c(const wino_plan *pl, const float *U, const float *bias, const float *V, float *y,
+                            size_t nt, int rows, int lastcols, size_t C) {
+    switch (C) {
+    case 1: wino_fused(pl, U, bias, V, y, nt, rows, lastcols, 1); break;
+    case 2: wino_fused(pl, U, bias, V, y, nt, rows, lastcols, 2); break;
+    case 3: wino_fused(pl, U, bias, V, y, nt, rows, lastcols, 3); break;
+    default: wino_fused(pl, U, bias, V, y, nt, rows, lastcols, 4); break;
+    }
+}
+#endif /* W_FUSED */
+
 static WT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     const wino_plan *pl = ctx;
     const nn_conv_job *j = pl->j;
@@ -138,7 +212,8 @@ static WT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     const size_t C = j->C, N = j->N, OW = j->OW;
     float *P = pl->scratch + worker * lay->per_thread;
     float *V = P + 4 * lay->L;
-    float *M = V + 16 * NN_WINO_VGS;
+    float *M = V + 16 * NN_WINO_VGS; /* unused by W_FUSED */
+    (void)M;
     for (size_t ty = begin; ty < end; ty++) {
         wino_in_rows(pl, ty, P);
         const size_t oy = 2 * ty;
@@ -148,11 +223,14 @@ static WT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
             wino_in_tiles(pl, P, t0, V);
             for (size_t b = 0; b < lay->nb; b++) {
                 const size_t n0 = b * WGW;
-                wino_mult_c(pl->U + b * 16 * C * WGW, pl->bias + n0, V, M, lay->mxs, nt, C);
-                for (size_t t = 0; t < nt; t++) {
-                    const size_t ox = 2 * (t0 + t);
-                    wino_out(pl, M + t * WGW, j->y + (oy * OW + ox) * N + n0, rows, ox + 1 < OW);
-                }
+                const float *U = pl->U + b * 16 * C * WGW;
+                float *y = j->y + (oy * OW + 2 * t0) * N + n0;
+#ifdef W_FUSED
+                wino_fused_c(pl, U, pl->bias + n0, V, y, nt, rows, 2 * (t0 + nt) - 1 < OW, C);
+#else
+                wino_mult_c(U, pl->bias + n0, V, M, lay->mxs, nt, C);
+                for (size_t t = 0; t < nt; t++) wino_out(pl, M + t * WGW, y + 2 * t * N, rows, 2 * (t0 + t) + 1 < OW);
+#endif
             }
         }
     }
