@@ -1,9 +1,10 @@
 /* nn_parallel.c — persistent worker pool behind nn_parallel_for; see nn_parallel.h.
  *
  * One job at a time. A caller that wins `busy` writes the job, then publishes it by storing a
- * new generation in `job_word`. The range is cut into pieces handed out through `next_piece`,
- * and the caller works too, so it never waits for a worker that has not started: a worker
- * must first *join* the job (a CAS that bumps the active count in `job_word`, only while the
+ * new generation in `job_word`. The range is cut into pieces, each claimed by one thread
+ * (`claimed`): every thread has a home block of pieces, the same on every call, and then takes
+ * over what is left of the others' (run_pieces). The caller works too, so it never waits for
+ * a worker that has not started: a worker must first *join* the job (a CAS that bumps the active count in `job_word`, only while the
  * job is open). When every piece is done the caller closes the job and waits only for the
  * workers that joined — they have nothing left to take, so that wait is short. This matters on
  * a shared machine, where a worker can be descheduled for a whole time slice.
@@ -47,12 +48,25 @@ static _Atomic uint64_t job_word = CLOSED; /* generation 0, closed: no job yet *
 static nn_parallel_fn job_fn;
 static void *job_ctx;
 static size_t job_n, job_pieces, job_threads;
-static atomic_size_t next_piece, pieces_done;
+static atomic_size_t pieces_done;
 
+static atomic_uchar claimed[MAX_THREADS * PIECES_PER_THREAD]; /* piece i taken */
+
+static int claim(size_t i) {
+    return !atomic_load_explicit(&claimed[i], memory_order_relaxed) &&
+           !atomic_exchange_explicit(&claimed[i], 1, memory_order_relaxed);
+}
+
+/* Thread `me` first runs its own block [lo, hi) of pieces (the same block on every call, so
+ * data a previous call left in this core's cache is found there again), then takes what is
+ * left of the others' going down from lo - 1 (wrapping around): the far end of the previous
+ * block, so a late or descheduled thread loses its last pieces, not its first. */
 static void run_pieces(size_t me) {
-    for (;;) {
-        size_t i = atomic_fetch_add_explicit(&next_piece, 1, memory_order_relaxed);
-        if (i >= job_pieces) break;
+    const size_t P = job_pieces, T = job_threads;
+    const size_t lo = P * me / T, hi = P * (me + 1) / T;
+    for (size_t k = 0; k < P; k++) {
+        size_t i = k < hi - lo ? lo + k : (lo + P - 1 - (k - (hi - lo))) % P; /* lo-1, lo-2, ... */
+        if (!claim(i)) continue;
         job_fn(job_ctx, job_n * i / job_pieces, job_n * (i + 1) / job_pieces, me);
         atomic_fetch_add_explicit(&pieces_done, 1, memory_order_release);
     }
@@ -150,7 +164,7 @@ void nn_parallel_for(size_t n, size_t grain, nn_parallel_fn fn, void *ctx) {
     job_n = n;
     job_pieces = pieces;
     job_threads = threads < pieces ? threads : pieces;
-    atomic_store_explicit(&next_piece, 0, memory_order_relaxed);
+    for (size_t i = 0; i < pieces; i++) atomic_store_explicit(&claimed[i], 0, memory_order_relaxed);
     atomic_store_explicit(&pieces_done, 0, memory_order_relaxed);
     uint64_t next_gen = (atomic_load_explicit(&job_word, memory_order_relaxed) >> 32) + 1;
     pthread_mutex_lock(&wake_mu);

@@ -18,9 +18,12 @@
 typedef void (*nn_parallel_fn)(void *ctx, size_t begin, size_t end, size_t worker);
 
 /* Run fn over [0, n), cut into contiguous pieces of at least `grain` indices (grain 0 counts
- * as 1; at most 4 pieces per thread) that the threads take in turn, so one thread may run fn
- * several times, always on disjoint ranges, and every index is covered exactly once. Returns
- * when all pieces are done. The calling thread works too (as worker 0). n == 0 does nothing. */
+ * as 1; at most 4 pieces per thread), so one thread may run fn several times, always on
+ * disjoint ranges, and every index is covered exactly once. Each thread first runs its own
+ * block of pieces (thread t of T: the t-th T-th of the range, the same on every call with the
+ * same n, grain and threads, so data it left in its core's cache is found there again), then
+ * takes over pieces the others have not started. Returns when all pieces are done. The
+ * calling thread works too (as worker 0). n == 0 does nothing. */
 void nn_parallel_for(size_t n, size_t grain, nn_parallel_fn fn, void *ctx);
 
 /* Threads a parallel loop may use (>= 1; the calling thread included). */

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nn_parallel.h"
@@ -105,4 +106,40 @@ Test(parallel, forked_child_runs_serially, .timeout = 30) {
     int status = 0;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A worker that stalls (here: sleeps in its first piece, as a descheduled thread would) loses
+ * the rest of its home block to the caller, which takes it over from the far end instead of
+ * waiting. */
+typedef struct stall_ctx {
+    atomic_int ran_by[8]; /* worker + 1 that ran piece i */
+    atomic_int stalled;
+} stall_ctx;
+
+static void stall_piece(void *ctx, size_t begin, size_t end, size_t worker) {
+    stall_ctx *s = ctx;
+    if (worker != 0 && !atomic_exchange(&s->stalled, 1)) sleep(1);
+    /* the caller's first piece waits (up to 5 s) for the worker to be inside its stall, so
+     * the caller cannot simply finish everything before the worker arrives */
+    for (int ms = 0; worker == 0 && begin == 0 && !atomic_load(&s->stalled) && ms < 5000; ms++) {
+        struct timespec t = {0, 1000000};
+        nanosleep(&t, NULL);
+    }
+    for (size_t i = begin; i < end; i++) atomic_store(&s->ran_by[i], (int)worker + 1);
+}
+
+Test(parallel, stalled_worker_pieces_are_taken_over, .timeout = 30) {
+    if (nn_parallel_threads() < 2) cr_skip_test("one core: nothing to take over");
+    nn_parallel_set_threads(2);
+    stall_ctx s = {0};
+    nn_parallel_for(8, 1, stall_piece, &s); /* 8 pieces: home blocks 0-3 (caller) and 4-7 */
+    cr_assert_eq(atomic_load(&s.stalled), 1, "the worker joined and stalled");
+    int caller_took = 0;
+    for (int i = 0; i < 8; i++) {
+        cr_assert_neq(atomic_load(&s.ran_by[i]), 0, "piece %d ran", i);
+        if (i < 4) cr_assert_eq(atomic_load(&s.ran_by[i]), 1, "the caller's own piece %d is not taken from it", i);
+        else caller_took += atomic_load(&s.ran_by[i]) == 1;
+    }
+    cr_assert_geq(caller_took, 3, "the caller took over the stalled worker's pieces (took %d of 4)", caller_took);
+    nn_parallel_set_threads(0);
 }
