@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline double bench_now_ms(void) {
@@ -69,6 +70,44 @@ static inline void bench_report_stats(const char *op, const char *shape, bench_s
     else
         printf("\"gflops\": null}\n");
     fflush(stdout);
+}
+
+/* ---- comparison benchmarks (bench/compare.py) ---- */
+
+/* One case: measure() times it and prints its one JSON line. */
+typedef struct bench_case {
+    void (*measure)(const struct bench_case *c);
+    void *ctx;
+    const char *op, *shape;
+} bench_case;
+
+/* Without arguments: measure every case once, in order. With --serve (bench/compare.py, which
+ * pairs each case with PyTorch's a fraction of a second apart): print {"cases": ["op|shape",
+ * ...]}, then measure the case whose index each line of stdin holds, until end of input. */
+static inline int bench_main(const bench_case *cases, size_t n, int argc, char **argv) {
+    if (argc < 2) {
+        for (size_t i = 0; i < n; i++) cases[i].measure(&cases[i]);
+        return 0;
+    }
+    if (argc != 2 || strcmp(argv[1], "--serve") != 0) {
+        fprintf(stderr, "usage: %s [--serve]\n", argv[0]);
+        return 2;
+    }
+    printf("{\"cases\": [");
+    for (size_t i = 0; i < n; i++) printf("%s\"%s|%s\"", i ? ", " : "", cases[i].op, cases[i].shape);
+    printf("]}\n");
+    fflush(stdout);
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {
+        char *end;
+        unsigned long i = strtoul(line, &end, 10);
+        if (end == line || i >= n) {
+            fprintf(stderr, "%s: no case %s", argv[0], line);
+            return 2;
+        }
+        cases[i].measure(&cases[i]);
+    }
+    return 0;
 }
 
 #endif

@@ -6,7 +6,8 @@
  *   conv_layer  224x224x3 k3x3 n64 pad1       64 filters, padding 1 (the Winograd path: its
  *                                             "gflops" count the direct convolution's flops)
  *   peak_fma    avx512 1 thread / 2 threads   independent FMA chains, no memory traffic
- *   memset_floor                              writing the 64-filter layer's 12.8 MB output once
+ *   memset_floor                              writing the 64-filter layer's 12.8 MB output once,
+ *                                             with every thread (memset of each one's part)
  * Output and workspace buffers are allocated once and reused, as a model would. */
 #include <pthread.h>
 #include <stdint.h>
@@ -94,32 +95,51 @@ static double peak_gflops(int threads) {
 
 /* The floor for a store-bound layer: writing its output once (memset of a reused buffer). */
 typedef struct fill_case { float *p; size_t n; } fill_case;
+static void fill_part_lines(void *ctx, size_t begin, size_t end, size_t worker) {
+    (void)worker;
+    fill_case *f = ctx; /* [begin, end) in 64-byte lines */
+    memset(f->p + 16 * begin, 0, (end - begin) * 16 * sizeof(float));
+}
+/* With every thread, as the kernels write: one core alone writes ~20 GB/s here, two ~38. */
 static void run_fill(void *ctx) {
-    fill_case *f = ctx;
-    memset(f->p, 0, f->n * sizeof(float));
+    fill_case *f = ctx; /* n is a multiple of 16 */
+    nn_parallel_for(f->n / 16, 4096, fill_part_lines, f);
 }
 
-int main(void) {
+static void measure_peak(const bench_case *c) {
+    printf("{\"op\": \"%s\", \"shape\": \"%s\", \"impl\": \"nnlab\", \"ms_median\": null, \"gflops\": %.1f}\n",
+           c->op, c->shape, peak_gflops(*(const int *)c->ctx));
+    fflush(stdout);
+}
+
+static void measure_fill(const bench_case *c) {
+    bench_report(c->op, c->shape, bench_median_ms(run_fill, c->ctx, 5), 0);
+}
+
+static void measure_conv(const bench_case *c) {
+    conv_case *cc = c->ctx;
+    bench_report_stats(c->op, c->shape, bench_run(run_conv, cc, 20), cc->flops);
+}
+
+int main(int argc, char **argv) {
     nn_rng r;
     nn_rng_seed(&r, 1);
+    bench_case cases[8];
+    size_t n = 0;
+    int one = 1, all = (int)nn_parallel_threads();
+    char peak2[32];
+    snprintf(peak2, sizeof peak2, "avx512 %d threads", all);
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) {
-        double p1 = peak_gflops(1), p2 = peak_gflops((int)nn_parallel_threads());
-        printf("{\"op\": \"peak_fma\", \"shape\": \"avx512 1 thread\", \"impl\": \"nnlab\", \"ms_median\": null, "
-               "\"gflops\": %.1f}\n", p1);
-        printf("{\"op\": \"peak_fma\", \"shape\": \"avx512 %zu threads\", \"impl\": \"nnlab\", \"ms_median\": null, "
-               "\"gflops\": %.1f}\n", nn_parallel_threads(), p2);
-        fflush(stdout);
+        cases[n++] = (bench_case){measure_peak, &one, "peak_fma", "avx512 1 thread"};
+        cases[n++] = (bench_case){measure_peak, &all, "peak_fma", peak2};
     }
 #endif
-    {
-        fill_case f = {aligned_alloc(64, (size_t)224 * 224 * 64 * sizeof(float)), (size_t)224 * 224 * 64};
-        if (!f.p) abort();
-        bench_report("memset_floor", "224x224x64 output (12.8 MB)", bench_median_ms(run_fill, &f, 5), 0);
-        free(f.p);
-    }
-    conv_case cases[] = {
+    fill_case f = {aligned_alloc(64, (size_t)224 * 224 * 64 * sizeof(float)), (size_t)224 * 224 * 64};
+    if (!f.p) abort();
+    cases[n++] = (bench_case){measure_fill, &f, "memset_floor", "224x224x64 output (12.8 MB)"};
+    conv_case convs[] = {
         {.op = "conv", .shape = "256x256x3 k3x3 n1 relu", .H = 256, .W = 256, .C = 3, .N = 1, .K = 3,
          .pad = 0, .act = NN_ACT_RELU},
         {.op = "conv_layer", .shape = "256x256x3 k3x3 n16 sigmoid", .H = 256, .W = 256, .C = 3, .N = 16,
@@ -127,8 +147,8 @@ int main(void) {
         {.op = "conv_layer", .shape = "224x224x3 k3x3 n64 pad1", .H = 224, .W = 224, .C = 3, .N = 64, .K = 3,
          .pad = 1, .act = NN_ACT_IDENTITY},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        conv_case *c = &cases[i];
+    for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+        conv_case *c = &convs[i];
         nn_conv_params p = {1, 1, c->pad, c->pad, {c->act, 0.01f}};
         size_t OH, OW;
         if (nn_conv_output_size(c->H, c->W, c->C, c->N, c->K, c->K, &p, &OH, &OW, NULL)) abort();
@@ -136,10 +156,16 @@ int main(void) {
         c->k = filled(&r, c->N * c->K * c->K * c->C);
         c->b = filled(&r, c->N);
         c->y = aligned_alloc(64, (OH * OW * c->N * sizeof(float) + 63) / 64 * 64);
+        if (!c->y) abort();
         c->flops = nn_conv_flops(OH, OW, c->N, c->K, c->K, c->C);
-        bench_report_stats(c->op, c->shape, bench_run(run_conv, c, 20), c->flops);
+        cases[n++] = (bench_case){measure_conv, c, c->op, c->shape};
+    }
+    int rc = bench_main(cases, n, argc, argv);
+    for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+        conv_case *c = &convs[i];
         free(c->x), free(c->k), free(c->b), free(c->y);
         nn_workspace_free(&c->ws);
     }
-    return 0;
+    free(f.p);
+    return rc;
 }

@@ -44,14 +44,21 @@ static float *random_image(size_t n, uint64_t seed) {
     return x;
 }
 
-int main(void) {
+static void measure(const bench_case *c) {
+    bench_report_stats(c->op, c->shape, bench_run(c->op[0] == 'm' ? run_maxpool : run_gap, c->ctx, 5), 0);
+}
+
+static void measure_cnn(const bench_case *c) {
+    cnn_ctx *cc = c->ctx;
+    bench_report_stats(c->op, c->shape, bench_run(run_cnn, cc, 5), cc->m->flops);
+}
+
+int main(int argc, char **argv) {
     size_t H = 254, W = 254, C = 16;
     float *x = random_image(H * W * C, 1);
     float *y = malloc(H * W * C * sizeof *y);
     if (!y) return 1;
     pool_ctx pc = {y, x, H, W, C, {NN_POOL_MAX, 2, 2, 2, 2}};
-    bench_report_stats("maxpool", "254x254x16 k2 s2", bench_run(run_maxpool, &pc, 5), 0);
-    bench_report_stats("global_avgpool", "254x254x16", bench_run(run_gap, &pc, 5), 0);
 
     nn_layer_spec specs[NN_CNN_DEFAULT_LAYERS];
     size_t n = nn_cnn_default_spec(specs);
@@ -63,10 +70,15 @@ int main(void) {
     }
     float *img = random_image(224 * 224 * 3, 2);
     cnn_ctx cc = {&m, img};
-    bench_report_stats("cnn_forward", "224x224x3 default", bench_run(run_cnn, &cc, 5), m.flops);
+    const bench_case cases[] = {
+        {measure, &pc, "maxpool", "254x254x16 k2 s2"},
+        {measure, &pc, "global_avgpool", "254x254x16"},
+        {measure_cnn, &cc, "cnn_forward", "224x224x3 default"},
+    };
+    int rc = bench_main(cases, sizeof cases / sizeof cases[0], argc, argv);
     nn_cnn_free(&m);
     free(img);
     free(x);
     free(y);
-    return 0;
+    return rc;
 }

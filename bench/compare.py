@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""compare.py ROUNDS BENCH_BINARY... — nnlab against PyTorch, interleaved, for `make bench`.
+"""compare.py ROUNDS BENCH_BINARY... — nnlab against PyTorch, paired, for `make bench`.
 
-The machine is shared: its speed drifts by 20-30 % over minutes. Running every nnlab case and
-then every PyTorch case would compare two different machines. So this runs ROUNDS rounds, each
-round the nnlab binaries then bench/torch_bench.py (seconds apart), prints every line with its
-"round", and ends with one summary line per case:
+The machine is shared: its speed drifts by 20-30 % within seconds to minutes. Timing every
+nnlab case and then every PyTorch case would compare two different machines. So the nnlab
+binaries and bench/torch_bench.py are started once, in --serve mode, and asked for one case at a
+time: each round measures every case on both sides back to back (each side ~0.3 s of calls;
+the order alternates between rounds so neither side is always first). Every line is printed
+with its "round", and the run ends with one summary line per case:
 
   {"op", "shape", "impl": "ratio", "nnlab_ms", "torch_ms", "ratio", "round_ratios", "rounds",
    "nnlab_ms_min", "torch_ms_min"}
@@ -22,9 +24,29 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run_lines(cmd):
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+class Server:
+    """A benchmark process in --serve mode: measures the case whose index it is sent."""
+
+    def __init__(self, cmd):
+        self.cmd = cmd
+        self.proc = subprocess.Popen(cmd + ["--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self.cases = json.loads(self.read())["cases"]
+
+    def read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            sys.exit(f"compare.py: {' '.join(self.cmd)} exited ({self.proc.wait()})")
+        return line
+
+    def measure(self, i):
+        self.proc.stdin.write(f"{i}\n")
+        self.proc.stdin.flush()
+        return json.loads(self.read())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def have_torch():
@@ -38,21 +60,28 @@ def main():
     if not torch:
         print(json.dumps({"note": "python3-torch not installed: PyTorch comparison skipped "
                                   "(apt-get install python3-torch)"}), flush=True)
-    ms = {}  # (op, shape) -> {"nnlab": [per round], "torch": [per round]}
+    ms = {}  # (op, shape) -> {"nnlab": [per round], "torch": [per round], ...}
+    nnlab = [Server([b]) for b in binaries]
+    pytorch = Server([sys.executable, os.path.join(HERE, "torch_bench.py")]) if torch else None
+    torch_index = {key: i for i, key in enumerate(pytorch.cases)} if pytorch else {}
     for r in range(1, rounds + 1):
-        cmds = [[b] for b in binaries]
-        if torch:
-            cmds.append([sys.executable, os.path.join(HERE, "torch_bench.py")])
-        for cmd in cmds:
-            for line in run_lines(cmd):
-                line["round"] = r
-                print(json.dumps(line), flush=True)
-                if line.get("ms_median") is not None and line.get("impl") in ("nnlab", "torch"):
-                    side = ms.setdefault((line["op"], line["shape"]),
-                                         {"nnlab": [], "torch": [], "nnlab_min": [], "torch_min": []})
-                    side[line["impl"]].append(line["ms_median"])
-                    if line.get("ms_min") is not None:
-                        side[line["impl"] + "_min"].append(line["ms_min"])
+        for server in nnlab:
+            for i, key in enumerate(server.cases):
+                sides = [(server, i)]
+                if key in torch_index:
+                    sides.append((pytorch, torch_index[key]))
+                for srv, k in (sides if r % 2 else sides[::-1]):
+                    line = srv.measure(k)
+                    line["round"] = r
+                    print(json.dumps(line), flush=True)
+                    if line.get("ms_median") is not None and line.get("impl") in ("nnlab", "torch"):
+                        side = ms.setdefault((line["op"], line["shape"]),
+                                             {"nnlab": [], "torch": [], "nnlab_min": [], "torch_min": []})
+                        side[line["impl"]].append(line["ms_median"])
+                        if line.get("ms_min") is not None:
+                            side[line["impl"] + "_min"].append(line["ms_min"])
+    for srv in nnlab + ([pytorch] if pytorch else []):
+        srv.close()
     for (op, shape), side in ms.items():
         a, b = side["nnlab"], side["torch"]
         if not a or len(a) != len(b):

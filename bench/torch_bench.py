@@ -7,16 +7,18 @@ Each case runs in PyTorch's best CPU configuration that we found: torch.set_num_
 machine's cores), torch.no_grad(), inputs and weights prepared once, in-place / out= variants for
 the element-wise and reduction steps (F.conv2d and the pools have no out= form), and both memory
 formats (channels_last and contiguous NCHW) tried: the faster is reported, named in "config".
-Median of many runs after a warm-up."""
+Median of many runs after a warm-up. With --serve, bench/compare.py asks for one case at a time
+(its index on stdin) to pair it with nnlab's."""
 import json
 import statistics
+import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
 THREADS = 2
-MIN_RUNS, MAX_RUNS, MIN_SECONDS, WARMUP = 20, 400, 0.5, 10
+MIN_RUNS, MAX_RUNS, MIN_SECONDS, WARMUP = 20, 200, 0.3, 10  # nnlab's bench_run: 200 or 0.3 s
 
 
 def median_ms(fn):
@@ -139,9 +141,19 @@ def main():
         ]
         make, flops = cnn_case()
         cases.append(("cnn_forward", "224x224x3 default", make, flops))
-        for op, shape, make_fn, flops in cases:
+
+        def measure(case):
+            op, shape, make_fn, flops = case
             ms, ms_min, fmt = best(make_fn)
             report(op, shape, ms, ms_min, flops, f"{fmt}, {THREADS} threads, no_grad, torch {torch.__version__}")
+
+        if sys.argv[1:] == ["--serve"]:  # bench/compare.py: case indices on stdin, one per line
+            print(json.dumps({"cases": [f"{op}|{shape}" for op, shape, _, _ in cases]}), flush=True)
+            for line in sys.stdin:
+                measure(cases[int(line)])
+        else:
+            for case in cases:
+                measure(case)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 # Benchmarks: every bench/bench_*.c is a program printing one JSON line per case.
-# `make bench` runs the ones with a PyTorch counterpart (bench_conv, bench_net) interleaved with
-# bench/torch_bench.py for BENCH_ROUNDS rounds (bench/compare.py: the machine's speed drifts over
-# minutes, so each round pairs the two sides seconds apart) and ends with one "ratio" line per
-# case; the others (bench_rnn) run once.
+# `make bench` runs the ones with a PyTorch counterpart (bench_conv, bench_net) paired with
+# bench/torch_bench.py for BENCH_ROUNDS rounds (bench/compare.py: the machine's speed drifts
+# within seconds, so every case is measured on both sides back to back, ~0.3 s each) and ends
+# with one "ratio" line per case; the others (bench_rnn) run once.
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 BENCH_CMP := $(BUILD)/bench/bench_conv $(BUILD)/bench/bench_net
-BENCH_ROUNDS ?= 5
+BENCH_ROUNDS ?= 9
 
 $(BUILD)/bench/%: bench/%.c $(LIBNN)
 	@mkdir -p $(dir $@)
