@@ -101,7 +101,7 @@ static inline int bench_main(const bench_case *cases, size_t n, int argc, char *
     while (fgets(line, sizeof line, stdin)) {
         char *end;
         unsigned long i = strtoul(line, &end, 10);
-        if (end == line || i >= n) {
+        if (end == line || (*end != '\n' && *end != '\0') || line[0] < '0' || line[0] > '9' || i >= n) {
             fprintf(stderr, "%s: no case %s", argv[0], line);
             return 2;
         }

@@ -4,9 +4,10 @@
 The machine is shared: its speed drifts by 20-30 % within seconds to minutes. Timing every
 nnlab case and then every PyTorch case would compare two different machines. So the nnlab
 binaries and bench/torch_bench.py are started once, in --serve mode, and asked for one case at a
-time: each round measures every case on both sides back to back (each side ~0.3 s of calls;
-the order alternates between rounds so neither side is always first). Every line is printed
-with its "round", and the run ends with one summary line per case:
+time: each round measures every case on both sides back to back (nnlab ~0.3 s of calls,
+PyTorch ~0.3 s per memory format; the order alternates between rounds so neither side is
+always first). Every line is printed with its "round", and the run ends with one summary line
+per case:
 
   {"op", "shape", "impl": "ratio", "nnlab_ms", "torch_ms", "ratio", "round_ratios", "rounds",
    "nnlab_ms_min", "torch_ms_min"}
@@ -34,15 +35,24 @@ class Server:
         self.cases = json.loads(self.read())["cases"]
 
     def read(self):
-        line = self.proc.stdout.readline()
-        if not line:
-            sys.exit(f"compare.py: {' '.join(self.cmd)} exited ({self.proc.wait()})")
-        return line
+        """The next JSON line the server prints (other lines are skipped)."""
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                sys.exit(f"compare.py: {' '.join(self.cmd)} exited ({self.proc.wait()})")
+            if line.startswith("{"):
+                return line
 
     def measure(self, i):
-        self.proc.stdin.write(f"{i}\n")
-        self.proc.stdin.flush()
-        return json.loads(self.read())
+        try:
+            self.proc.stdin.write(f"{i}\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            sys.exit(f"compare.py: {' '.join(self.cmd)} exited ({self.proc.wait()})")
+        line = json.loads(self.read())
+        if f"{line.get('op')}|{line.get('shape')}" != self.cases[i]:
+            sys.exit(f"compare.py: asked {' '.join(self.cmd)} for {self.cases[i]!r}, got {line!r}")
+        return line
 
     def close(self):
         self.proc.stdin.close()

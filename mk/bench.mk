@@ -1,7 +1,7 @@
 # Benchmarks: every bench/bench_*.c is a program printing one JSON line per case.
 # `make bench` runs the ones with a PyTorch counterpart (bench_conv, bench_net) paired with
 # bench/torch_bench.py for BENCH_ROUNDS rounds (bench/compare.py: the machine's speed drifts
-# within seconds, so every case is measured on both sides back to back, ~0.3 s each) and ends
+# within seconds, so every case is measured on both sides back to back, ~0.3-0.6 s each) and ends
 # with one "ratio" line per case; the others (bench_rnn) run once.
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)

@@ -108,23 +108,32 @@ Test(parallel, forked_child_runs_serially, .timeout = 30) {
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-/* A worker that stalls (here: sleeps in its first piece, as a descheduled thread would) loses
- * the rest of its home block to the caller, which takes it over from the far end instead of
- * waiting. */
+/* A worker that stalls in its first piece (as a descheduled thread would) loses the rest of
+ * its home block to the caller, which takes it over from the far end instead of waiting. */
 typedef struct stall_ctx {
     atomic_int ran_by[8]; /* worker + 1 that ran piece i */
     atomic_int stalled;
 } stall_ctx;
 
-static void stall_piece(void *ctx, size_t begin, size_t end, size_t worker) {
-    stall_ctx *s = ctx;
-    if (worker != 0 && !atomic_exchange(&s->stalled, 1)) sleep(1);
-    /* the caller's first piece waits (up to 5 s) for the worker to be inside its stall, so
-     * the caller cannot simply finish everything before the worker arrives */
-    for (int ms = 0; worker == 0 && begin == 0 && !atomic_load(&s->stalled) && ms < 5000; ms++) {
+/* Sleep 1 ms at a time, up to 5 s, until done(s) holds. */
+static void wait_for(stall_ctx *s, int (*done)(stall_ctx *)) {
+    for (int ms = 0; !done(s) && ms < 5000; ms++) {
         struct timespec t = {0, 1000000};
         nanosleep(&t, NULL);
     }
+}
+static int worker_stalled(stall_ctx *s) { return atomic_load(&s->stalled); }
+static int rest_of_block_ran(stall_ctx *s) {
+    return atomic_load(&s->ran_by[5]) && atomic_load(&s->ran_by[6]) && atomic_load(&s->ran_by[7]);
+}
+
+static void stall_piece(void *ctx, size_t begin, size_t end, size_t worker) {
+    stall_ctx *s = ctx;
+    /* the worker stays in its first piece until pieces 5-7 have run: only the caller can run
+     * them meanwhile. The caller's first piece waits for that stall, so it cannot simply
+     * finish everything before the worker arrives. */
+    if (worker != 0 && !atomic_exchange(&s->stalled, 1)) wait_for(s, rest_of_block_ran);
+    if (worker == 0 && begin == 0) wait_for(s, worker_stalled);
     for (size_t i = begin; i < end; i++) atomic_store(&s->ran_by[i], (int)worker + 1);
 }
 
@@ -141,5 +150,6 @@ Test(parallel, stalled_worker_pieces_are_taken_over, .timeout = 30) {
         else caller_took += atomic_load(&s.ran_by[i]) == 1;
     }
     cr_assert_geq(caller_took, 3, "the caller took over the stalled worker's pieces (took %d of 4)", caller_took);
+    for (int i = 5; i < 8; i++) cr_assert_eq(atomic_load(&s.ran_by[i]), 1, "piece %d was taken over", i);
     nn_parallel_set_threads(0);
 }
