@@ -44,8 +44,12 @@ static float *random_image(size_t n, uint64_t seed) {
     return x;
 }
 
-static void measure(const bench_case *c) {
-    bench_report_stats(c->op, c->shape, bench_run(c->op[0] == 'm' ? run_maxpool : run_gap, c->ctx, 5), 0);
+static void measure_maxpool(const bench_case *c) {
+    bench_report_stats(c->op, c->shape, bench_run(run_maxpool, c->ctx, 5), 0);
+}
+
+static void measure_gap(const bench_case *c) {
+    bench_report_stats(c->op, c->shape, bench_run(run_gap, c->ctx, 5), 0);
 }
 
 static void measure_cnn(const bench_case *c) {
@@ -71,8 +75,8 @@ int main(int argc, char **argv) {
     float *img = random_image(224 * 224 * 3, 2);
     cnn_ctx cc = {&m, img};
     const bench_case cases[] = {
-        {measure, &pc, "maxpool", "254x254x16 k2 s2"},
-        {measure, &pc, "global_avgpool", "254x254x16"},
+        {measure_maxpool, &pc, "maxpool", "254x254x16 k2 s2"},
+        {measure_gap, &pc, "global_avgpool", "254x254x16"},
         {measure_cnn, &cc, "cnn_forward", "224x224x3 default"},
     };
     int rc = bench_main(cases, sizeof cases / sizeof cases[0], argc, argv);
