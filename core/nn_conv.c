@@ -206,5 +206,6 @@ nn_code nn_conv2d_forward(float *y, const float *x, const float *k, const float 
     default: nn_conv_generic_run(&j); break;
     }
     nn_workspace_free(&local);
+    if (nn_cancelled()) return nn_fail(err, NN_CANCELLED, "cancelled", "the convolution was cancelled");
     return NN_OK;
 }

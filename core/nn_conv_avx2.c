@@ -185,7 +185,14 @@ static T256 void bcast_rows(void *ctx, size_t begin, size_t end, size_t worker) 
             int P = tile_pix[nv];
             tile_args t = {.rows = rows, .L = L, .w = wblk + ky0 * L * nv * 8, .bias = pl->bias + n0,
                            .N = N, .last = nb - (nv - 1) * 8, .stream = pl->stream, .act = j->act};
-            for (size_t ox = 0; ox < j->OW; ox += (size_t)P) {
+            /* the cancel flag: once per row of a block of filters, and every `every` tiles */
+            if (nn_cancelled()) goto out;
+            const size_t tile_work = (size_t)P * nb * K, every = NN_CANCEL_EVERY / tile_work + 1;
+            for (size_t ox = 0, tiles = 0; ox < j->OW; ox += (size_t)P) {
+                if (__builtin_expect(++tiles == every, 0)) {
+                    tiles = 0;
+                    if (nn_cancelled()) goto out;
+                }
                 size_t start = ox, npix = (size_t)P;
                 if (ox + (size_t)P > j->OW) {
                     if (j->OW >= (size_t)P) start = j->OW - (size_t)P;
@@ -213,6 +220,7 @@ static T256 void bcast_rows(void *ctx, size_t begin, size_t end, size_t worker) 
             wblk += K * nv * 8;
         }
     }
+out:
     if (pl->stream) _mm_sfence();
 }
 
@@ -253,11 +261,14 @@ static void planar_fill(void *ctx, size_t begin, size_t end, size_t worker) {
     (void)worker;
     const planar_plan *pl = ctx;
     const nn_conv_job *j = pl->j;
-    for (size_t iy = begin; iy < end; iy++)
+    const size_t phases = nn_conv_planar_phases(j);
+    for (size_t iy = begin; iy < end; iy++) {
+        if (nn_cancelled()) return; /* a row is C * phases * Wq floats */
         for (size_t c = 0; c < j->C; c++)
-            for (size_t ph = 0; ph < j->sw; ph++)
-                nn_conv_fill_plane_row(pl->planes + ((c * j->H + iy) * j->sw + ph) * pl->Wq,
+            for (size_t ph = 0; ph < phases; ph++)
+                nn_conv_fill_plane_row(pl->planes + ((c * j->H + iy) * phases + ph) * pl->Wq,
                                        j->x + iy * j->W * j->C, j->C, c, j->sw, ph, j->pw, j->W, pl->Wq);
+    }
 }
 
 static T256 void planar_rows(void *ctx, size_t begin, size_t end, size_t worker) {
@@ -265,19 +276,22 @@ static T256 void planar_rows(void *ctx, size_t begin, size_t end, size_t worker)
     const planar_plan *pl = ctx;
     const nn_conv_job *j = pl->j;
     const size_t C = j->C, KW = j->KW, sw = j->sw, Wq = pl->Wq, OW = j->OW;
+    const size_t phases = nn_conv_planar_phases(j);
     const __m256 bias = _mm256_set1_ps(j->bias ? j->bias[0] : 0.0f);
     const __m256 slope = _mm256_set1_ps(j->act.negative_slope);
+    size_t meter = 0;
     for (size_t oy = begin; oy < end; oy++) {
         ptrdiff_t iy0;
         size_t ky0, ky1;
         nn_conv_kernel_rows(j, oy, &iy0, &ky0, &ky1);
         float *yrow = j->y + oy * OW;
         for (size_t ox = 0; ox < OW; ox += 32) {
+            if (nn_cancel_tick(&meter, 32 * ((ky1 - ky0) * KW * C + 1))) return;
             __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
             for (size_t ky = ky0; ky < ky1; ky++) {
                 size_t iy = (size_t)(iy0 + (ptrdiff_t)ky);
                 for (size_t c = 0; c < C; c++) {
-                    const float *plane = pl->planes + ((c * j->H + iy) * sw) * Wq + ox;
+                    const float *plane = pl->planes + ((c * j->H + iy) * phases) * Wq + ox;
                     const float *kw = j->k + ky * KW * C + c;
                     for (size_t kx = 0; kx < KW; kx++) {
                         const float *src = plane + (kx % sw) * Wq + kx / sw;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nn_act.h"
+#include "nn_cancel.h"
 #include "nn_status.h"
 
 typedef struct nn_conv_job {
@@ -125,8 +126,13 @@ static inline void nn_conv_gather_patch(const nn_conv_job *j, float *patch, size
     }
 }
 
-/* The planar (N = 1) kernels: row length of one zero-padded plane, with slack for whole
- * vectors past the last output column. */
+/* The planar (N = 1) kernels deinterleave each input row into one plane per stride phase
+ * (input column i*sw + phase): only the phases a kernel column can reach, min(sw, KW), so a
+ * stride far wider than the kernel costs no scratch for columns no output reads. */
+static inline size_t nn_conv_planar_phases(const nn_conv_job *j) { return j->sw < j->KW ? j->sw : j->KW; }
+
+/* Row length of one zero-padded plane, with slack for whole vectors past the last output
+ * column. */
 static inline size_t nn_conv_planar_wq(const nn_conv_job *j) {
     size_t wp = j->W + 2 * j->pw;
     return (wp + j->sw - 1) / j->sw + j->KW + 64 + 15;
@@ -134,7 +140,7 @@ static inline size_t nn_conv_planar_wq(const nn_conv_job *j) {
 
 static inline size_t nn_conv_planar_ws_floats(const nn_conv_job *j) {
     size_t f;
-    size_t dims[4] = {j->C, j->H, j->sw, nn_conv_planar_wq(j)};
+    size_t dims[4] = {j->C, j->H, nn_conv_planar_phases(j), nn_conv_planar_wq(j)};
     if (nn_size_prod(dims, 4, &f)) return SIZE_MAX;
     return f;
 }
