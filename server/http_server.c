@@ -25,6 +25,7 @@
 
 #include "http_assets.h"
 #include "http_train.h"
+#include "http_watch.h"
 #include "srv_budget.h"
 #include "srv_metrics.h"
 
@@ -62,6 +63,7 @@ struct http_req {
     size_t refused_mb;       /* refused for memory (MB it needed): body read, dropped, then 503 */
     http_train *train;
     http_req *prev, *next;   /* in the server's list of running trainings */
+    atomic_int cancel;       /* set by the watcher while srv_handle_json computes */
 };
 
 struct http_server {
@@ -72,6 +74,7 @@ struct http_server {
     atomic_long inflight;    /* requests between first callback and completion */
     pthread_mutex_t mu;      /* guards the training list */
     http_req *trainings;
+    http_watch *watch;       /* cancels JSON requests whose client left, or on stop */
 };
 
 /* Same shape as the error lines of srv_train_run. */
@@ -332,6 +335,7 @@ static enum MHD_Result serve_healthz(http_server *s, struct MHD_Connection *c, h
         cJSON_AddNumberToObject(lim, "max_length", (double)l->max_length);
         cJSON_AddNumberToObject(lim, "max_hidden", (double)l->max_hidden);
         cJSON_AddNumberToObject(lim, "max_trainings", (double)l->max_trainings);
+        cJSON_AddNumberToObject(lim, "max_train_seconds", l->max_train_seconds);
         cJSON_AddNumberToObject(lim, "max_connections", (double)s->cfg.max_connections);
         cJSON_AddNumberToObject(lim, "timeout_s", (double)s->cfg.timeout_s);
         cJSON_AddNumberToObject(lim, "max_memory_bytes", (double)srv_budget_total());
@@ -410,7 +414,7 @@ static enum MHD_Result serve_train(http_server *s, struct MHD_Connection *c, htt
     free(r->body); /* the job holds its own copies */
     r->body = NULL;
     r->len = r->cap = 0;
-    srv_budget_release(&r->mem); /* trainings are bounded by --max-trainings instead */
+    srv_budget_release(&r->mem); /* the job reserved the run's own memory */
     if (!job) {
         http_train_release();
         return send_srv(c, r, &err, NULL);
@@ -593,10 +597,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         srv_response sr;
         memset(&sr, 0, sizeof sr);
         srv_budget_set_current(&r->mem); /* the handler's tensors are counted too */
-        srv_handle_json(&s->cfg.lim, r->endpoint, ctype, r->body ? r->body : "", r->len, &sr);
+        http_watch_item watched;
+        http_watch_add(s->watch, &watched, r->fd, &r->cancel);
+        srv_handle_json(&s->cfg.lim, r->endpoint, ctype, r->body ? r->body : "", r->len,
+                        &r->cancel, &sr);
+        http_watch_remove(s->watch, &watched);
         srv_budget_set_current(NULL);
         free(r->body); /* parsed and answered: only the response stays until it is sent */
         r->body = NULL;
+        if (atomic_load(&r->cancel) == HTTP_WATCH_GONE) { /* no one to answer: close */
+            r->client_gone = 1;
+            srv_response_free(&sr);
+            return MHD_NO;
+        }
+        if (atomic_load(&r->cancel) == HTTP_WATCH_STOPPING && sr.status == 503) {
+            srv_response_free(&sr);
+            return send_error(c, r, 503, "busy", NULL, NULL, "server is shutting down");
+        }
         srv_budget_shrink(&r->mem, srv_budget_add(SRV_BUDGET_BASE, sr.len));
         return send_srv(c, r, &sr, NULL);
     }
@@ -676,6 +693,7 @@ http_server *http_server_start(const srv_config *cfg, char *err, size_t errlen) 
     atomic_init(&s->stopping, 0);
     atomic_init(&s->inflight, 0);
     pthread_mutex_init(&s->mu, NULL);
+    s->watch = http_watch_new(peer_closed); /* NULL: requests are not watched */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
@@ -690,6 +708,7 @@ http_server *http_server_start(const srv_config *cfg, char *err, size_t errlen) 
     if (!s->d) {
         snprintf(err, errlen, "cannot listen on %s:%u (in use? bad address?)", cfg->host,
                  cfg->port);
+        http_watch_free(s->watch);
         pthread_mutex_destroy(&s->mu);
         free(s);
         return NULL;
@@ -705,6 +724,7 @@ void http_server_stop(http_server *s, int grace_ms) {
     if (!s) return;
     MHD_socket lfd = MHD_quiesce_daemon(s->d); /* no new connections from here on */
     atomic_store(&s->stopping, 1);
+    http_watch_stop(s->watch); /* requests computing stop within milliseconds */
     pthread_mutex_lock(&s->mu);
     for (http_req *r = s->trainings; r; r = r->next) http_train_abort(r->train, SHUTDOWN_LINE);
     pthread_mutex_unlock(&s->mu);
@@ -718,6 +738,7 @@ void http_server_stop(http_server *s, int grace_ms) {
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->d);
+    http_watch_free(s->watch);
     if (lfd != MHD_INVALID_SOCKET) close(lfd);
     pthread_mutex_destroy(&s->mu);
     free(s);

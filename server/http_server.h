@@ -8,7 +8,9 @@
  * Per request: the body is read in chunks into a buffer capped at lim.max_body_bytes (413 as
  * soon as the cap is passed, or before reading at all when Content-Length says so), routed
  * (404 / 405 with Allow), handed to srv_handle_json() or a training thread (http_train.h), and
- * the answer written back; one log line per request goes to stderr and the metrics. */
+ * the answer written back; one log line per request goes to stderr and the metrics. While
+ * srv_handle_json computes, a watcher (http_watch.h) cancels it when its client hangs up (the
+ * connection is closed) or the server stops (503). */
 #ifndef HTTP_SERVER_H
 #define HTTP_SERVER_H
 
@@ -22,8 +24,9 @@ http_server *http_server_start(const srv_config *cfg, char *err, size_t errlen);
 /* The TCP port actually bound (useful with port 0). */
 unsigned http_server_port(const http_server *s);
 
-/* Graceful stop: stop accepting, end every open training stream with an {"type":"error"} line,
- * wait (at most grace_ms) for responses in flight, then stop and free everything. */
+/* Graceful stop: stop accepting, cancel the requests computing (503 "server is shutting
+ * down"), end every open training stream with an {"type":"error"} line, wait (at most
+ * grace_ms) for responses in flight, then stop and free everything. */
 void http_server_stop(http_server *s, int grace_ms);
 
 #endif

@@ -10,6 +10,7 @@
 #include "srv_json.h"
 #include "srv_render.h"
 #include "srv_tensor.h"
+#include "srv_workspace.h"
 
 #define MAX_FILTERS 4096
 #define MAX_KERNEL_SIDE 1024
@@ -176,13 +177,20 @@ int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
         goto done;
     }
     double flops = nn_conv_flops(OH, OW, N, KH, KW, C);
-    if (flops > lim->max_work_flops) {
-        srv_fail(e, 413, kfield, "this convolution needs %.3g flops; the limit is %.3g", flops, lim->max_work_flops);
+    size_t ws_bytes;
+    if (nn_conv_workspace_size(H, W, C, N, KH, KW, &p, &ws_bytes, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
+    /* Filling the scratch (zero-padded planes of a wide stride or padding) is work too. */
+    double work = flops + (double)ws_bytes / sizeof(float);
+    if (work > lim->max_work_flops) {
+        srv_fail(e, 413, kfield, "this convolution needs %.3g flops (and %.3g floats of scratch to fill); the limit is %.3g",
+                 flops, (double)ws_bytes / sizeof(float), lim->max_work_flops);
         goto done;
     }
     size_t shape[3] = {OH, OW, N};
     if (srv_tensor_alloc(&y, shape, 3, lim->max_tensor_elems, "output", e)) goto done;
-    if (nn_conv2d_forward(y.data, x.data, k.data, bias, H, W, C, N, KH, KW, &p, srv_thread_workspace(), &ne) != NN_OK) {
+    nn_workspace *ws = srv_workspace_get(ws_bytes, kfield, e);
+    if (!ws) goto done;
+    if (nn_conv2d_forward(y.data, x.data, k.data, bias, H, W, C, N, KH, KW, &p, ws, &ne) != NN_OK) {
         srv_fail_nn(e, &ne, NULL);
         goto done;
     }

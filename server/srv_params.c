@@ -1,9 +1,4 @@
-/* srv_params.c — parameters shared by several endpoints: activations, init schemes, the
- * per-thread convolution workspace and the clock. */
-#include <pthread.h>
-#include <stdlib.h>
-#include <time.h>
-
+/* srv_params.c — parameters shared by several endpoints: activations and init schemes. */
 #include "srv_endpoints.h"
 #include "srv_json.h"
 
@@ -41,36 +36,4 @@ int srv_parse_init(const cJSON *obj, const char *base, nn_init_kind def, nn_init
         return srv_fail(e, 400, p, "unknown init '%.40s' (he, xavier, uniform)", name);
     }
     return 0;
-}
-
-/* The workspace lives behind a pthread key so its destructor frees it when a connection thread
- * ends (a bare _Thread_local would leak one buffer per thread). */
-static pthread_key_t ws_key;
-static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
-static int ws_key_ok;
-
-static void ws_destroy(void *p) {
-    nn_workspace *ws = p;
-    nn_workspace_free(ws);
-    free(ws);
-}
-
-static void ws_init(void) { ws_key_ok = pthread_key_create(&ws_key, ws_destroy) == 0; }
-
-nn_workspace *srv_thread_workspace(void) {
-    pthread_once(&ws_once, ws_init);
-    if (!ws_key_ok) return NULL;
-    nn_workspace *ws = pthread_getspecific(ws_key);
-    if (!ws) {
-        ws = calloc(1, sizeof *ws);
-        if (!ws) return NULL;
-        if (pthread_setspecific(ws_key, ws)) { free(ws); return NULL; }
-    }
-    return ws;
-}
-
-double srv_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

@@ -1,4 +1,6 @@
-/* srv_pool.c — POST /pool: windowed or global max / average pooling. */
+/* srv_pool.c — POST /pool: windowed or global max / average pooling. Its work (one operation
+ * per window element of every output value) is within max_work_flops or the request gets 413
+ * before any of it is done. */
 #include <string.h>
 
 #include "nn_pool.h"
@@ -7,6 +9,12 @@
 #include "srv_json.h"
 #include "srv_render.h"
 #include "srv_tensor.h"
+
+static int check_work(double work, const srv_limits *lim, const char *field, srv_err *e) {
+    if (work <= lim->max_work_flops) return 0;
+    return srv_fail(e, 413, field, "this pooling needs %.3g operations (output values x window); the limit is %.3g",
+                    work, lim->max_work_flops);
+}
 
 int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     static const char *const keys[] = {"input", "image", "grayscale", "resize", "function", "size",
@@ -47,12 +55,14 @@ int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     if (srv_request_input(req, lim, &x, e)) goto done;
     size_t H = x.shape[0], W = x.shape[1], C = x.shape[2];
     if (global) {
+        if (check_work(nn_global_pool_work(H, W, C), lim, "input", e)) goto done;
         size_t shape[1] = {C};
         if (srv_tensor_alloc(&y, shape, 1, lim->max_tensor_elems, "output", e)) goto done;
         if (nn_global_pool_forward(y.data, x.data, H, W, C, p.kind, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     } else {
         size_t OH, OW;
         if (nn_pool_output_size(H, W, C, &p, &OH, &OW, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
+        if (check_work(nn_pool_work(OH, OW, C, &p), lim, "size", e)) goto done;
         size_t shape[3] = {OH, OW, C};
         if (srv_tensor_alloc(&y, shape, 3, lim->max_tensor_elems, "output", e)) goto done;
         if (nn_pool2d_forward(y.data, x.data, H, W, C, &p, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
