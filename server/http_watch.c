@@ -72,8 +72,8 @@ void http_watch_add(http_watch *w, http_watch_item *it, int fd, atomic_int *flag
     atomic_store(flag, w->stopping ? HTTP_WATCH_STOPPING : 0);
     it->next = w->items;
     if (w->items) w->items->prev = it;
+    else pthread_cond_signal(&w->cv); /* only an idle watcher sleeps without a deadline */
     w->items = it;
-    pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
 
