@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn_mlp.h"
+#include "srv_budget.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_tensor.h"
@@ -120,6 +121,11 @@ int srv_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
         srv_fail(e, 413, "hidden_size", "this MLP needs %.3g flops; the limit is %.3g", flops, lim->max_work_flops);
         goto done;
     }
+    /* the model's one block, and with return_weights the JSON text of every weight */
+    size_t per_param = ret_w ? SRV_BUDGET_PER_ELEMENT : sizeof(float);
+    if (srv_budget_need(srv_budget_add(srv_budget_mul(n_params, per_param), srv_budget_mul(n_acts, sizeof(float))),
+                        "hidden_size", e))
+        goto done;
     if (nn_mlp_create(&m, &cfg, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     const cJSON *wv = srv_json_get(req, "weights");
     if (wv) {

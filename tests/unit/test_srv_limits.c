@@ -6,7 +6,7 @@
  * - a cancel flag set while a request computes ends it with a 503 within milliseconds;
  * - a convolution's scratch is reserved in the memory budget (413 when it alone exceeds the
  *   whole budget: once a 1 GB allocation the budget never saw) and is not kept by the thread
- *   after its request; a CNN's scratch is counted too;
+ *   after its request; a CNN's scratch and an MLP's model are counted too;
  * - a training's memory (3.2 GB for 100 000 samples of length 1000 and a test set as large) is
  *   reserved for its lifetime, 413 beyond the whole budget;
  * - a training estimated over max_train_seconds is refused with the estimate and the limit,
@@ -200,6 +200,26 @@ Test(limits, a_cnns_scratch_counts_too, .timeout = 30) {
                        "\"size\": [1, 64], \"stride\": [1, 64], \"padding\": [0, 1048576]}, {\"type\": \"global_pool\"}]}";
     srv_response r = handle(&lim, "cnn", body, NULL);
     expect_error(&r, 413, "architecture", "budget");
+    srv_response_free(&r);
+    srv_budget_set_current(NULL);
+    srv_budget_release(&acct);
+}
+
+Test(limits, an_mlps_model_counts_in_the_memory_budget, .timeout = 30) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_budget_init(32 * MB);
+    srv_account acct = {0};
+    srv_budget_set_current(&acct);
+    /* 12 M weights (48 MB) from a 70-byte request */
+    const char *body = "{\"input\": [1], \"hidden_layers\": 1, \"hidden_size\": 4000, \"output_size\": 3000}";
+    srv_response r = handle(&lim, "mlp", body, NULL);
+    expect_error(&r, 413, "hidden_size", "budget");
+    srv_response_free(&r);
+    srv_budget_init(100 * MB);
+    r = handle(&lim, "mlp", body, NULL);
+    cr_assert_eq(r.status, 200, "%.200s", r.body);
+    cr_assert_geq(acct.held, 48 * MB, "the model was reserved: %zu", acct.held);
     srv_response_free(&r);
     srv_budget_set_current(NULL);
     srv_budget_release(&acct);
