@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn_conv_impl.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
 
 nn_code nn_workspace_reserve(nn_workspace *ws, size_t bytes, nn_error *err) {
@@ -106,43 +107,6 @@ nn_code nn_conv2d_naive(float *y, const float *x, const float *k, const float *b
     return NN_OK;
 }
 
-static int impl_in_use = -1;
-
-static int detect_impl(int want) {
-    int v = NN_CONV_IMPL_GENERIC;
-#ifdef NN_CONV_HAVE_X86
-    __builtin_cpu_init();
-    int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                 __builtin_cpu_supports("fma");
-    int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (want == NN_CONV_IMPL_AUTO) {
-        const char *force = getenv("NNLAB_SIMD"); /* "generic" | "avx2" | unset: the best available */
-        want = !force                   ? NN_CONV_IMPL_AVX512
-               : !strcmp(force, "generic") ? NN_CONV_IMPL_GENERIC
-               : !strcmp(force, "avx2")    ? NN_CONV_IMPL_AVX2
-                                           : NN_CONV_IMPL_AVX512;
-    }
-    if (want >= NN_CONV_IMPL_AVX512 && has512) v = NN_CONV_IMPL_AVX512;
-    else if (want >= NN_CONV_IMPL_AVX2 && has2) v = NN_CONV_IMPL_AVX2;
-#else
-    (void)want;
-#endif
-    return v;
-}
-
-int nn_conv_set_impl(int impl) {
-    impl_in_use = detect_impl(impl);
-    return impl_in_use;
-}
-
-static int pick_impl(void) {
-    int v = impl_in_use;
-    if (v >= 0) return v;
-    v = detect_impl(NN_CONV_IMPL_AUTO);
-    impl_in_use = v; /* benign race: every thread computes the same value */
-    return v;
-}
-
 static nn_code prepare(nn_conv_job *j, float *y, const float *x, const float *k, const float *bias,
                        size_t H, size_t W, size_t C, size_t N, size_t KH, size_t KW,
                        const nn_conv_params *p, size_t *floats, nn_error *err) {
@@ -154,10 +118,10 @@ static nn_code prepare(nn_conv_job *j, float *y, const float *x, const float *k,
                        .sw = p->stride_w, .ph = p->pad_h, .pw = p->pad_w, .act = p->act,
                        .threads = nn_parallel_threads()};
     size_t f;
-    switch (pick_impl()) {
-#ifdef NN_CONV_HAVE_X86
-    case NN_CONV_IMPL_AVX512: f = nn_conv_avx512_ws_floats(j); break;
-    case NN_CONV_IMPL_AVX2: f = nn_conv_avx2_ws_floats(j); break;
+    switch (nn_cpu_simd()) {
+#ifdef NN_CPU_X86
+    case NN_SIMD_AVX512: f = nn_conv_avx512_ws_floats(j); break;
+    case NN_SIMD_AVX2: f = nn_conv_avx2_ws_floats(j); break;
 #endif
     default: f = nn_conv_generic_ws_floats(j); break;
     }
@@ -198,10 +162,10 @@ nn_code nn_conv2d_forward(float *y, const float *x, const float *k, const float 
         if (rc) return rc;
         j.ws = w->data;
     }
-    switch (pick_impl()) {
-#ifdef NN_CONV_HAVE_X86
-    case NN_CONV_IMPL_AVX512: nn_conv_avx512_run(&j); break;
-    case NN_CONV_IMPL_AVX2: nn_conv_avx2_run(&j); break;
+    switch (nn_cpu_simd()) {
+#ifdef NN_CPU_X86
+    case NN_SIMD_AVX512: nn_conv_avx512_run(&j); break;
+    case NN_SIMD_AVX2: nn_conv_avx2_run(&j); break;
 #endif
     default: nn_conv_generic_run(&j); break;
     }

@@ -5,7 +5,7 @@
  * the shared Winograd body (nn_conv_wino_body.h) with groups of 16 filters (two vectors). */
 #include "nn_conv_impl.h"
 
-#ifdef NN_CONV_HAVE_X86
+#ifdef NN_CPU_X86
 
 #include <immintrin.h>
 #include <stdint.h>

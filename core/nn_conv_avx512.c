@@ -19,7 +19,7 @@
  * Rows of the output are split across the threads of nn_parallel. */
 #include "nn_conv_impl.h"
 
-#ifdef NN_CONV_HAVE_X86
+#ifdef NN_CPU_X86
 
 #include <immintrin.h>
 #include <stdint.h>

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nn_act.h"
+#include "nn_cpu.h"
 #include "nn_status.h"
 
 typedef struct nn_conv_job {
@@ -80,12 +81,6 @@ static inline float nn_conv_act1(float v, nn_activation act) {
     }
     return v;
 }
-
-/* Which kernel nn_conv2d_forward runs. nn_conv_set_impl forces one (tests compare them);
- * NN_CONV_IMPL_AUTO goes back to the NNLAB_SIMD / CPU choice. Returns the kernel now in use
- * (a forced one the CPU lacks falls back to the best it has below it). Not thread-safe. */
-enum { NN_CONV_IMPL_AUTO = -1, NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512 };
-int nn_conv_set_impl(int impl);
 
 /* ---- helpers shared by the SIMD kernels (plain C) ---- */
 
@@ -167,8 +162,7 @@ static inline int nn_conv_streams(const nn_conv_job *j, size_t lanes) {
 size_t nn_conv_generic_ws_floats(const nn_conv_job *j);
 void nn_conv_generic_run(const nn_conv_job *j);
 
-#if defined(__x86_64__) || defined(__i386__)
-#define NN_CONV_HAVE_X86 1
+#ifdef NN_CPU_X86
 size_t nn_conv_avx512_ws_floats(const nn_conv_job *j);
 void nn_conv_avx512_run(const nn_conv_job *j);
 size_t nn_conv_avx2_ws_floats(const nn_conv_job *j);

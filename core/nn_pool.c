@@ -10,19 +10,18 @@
 #include "nn_pool.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "nn_cpu.h"
 #include "nn_parallel.h"
-#include "nn_pool_impl.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define NN_POOL_SSE 1
 #endif
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(NN_CPU_X86) && defined(__x86_64__)
 #include <immintrin.h>
 #define NN_POOL_AVX512 1
 #define T512 __attribute__((target("avx512f,avx512vl")))
@@ -31,38 +30,12 @@
 /* Below this many input floats touched, threading costs more than it saves. */
 #define PAR_MIN_WORK ((size_t)1 << 15)
 
-/* AVX-512 when the CPU has it, unless NNLAB_SIMD says "generic" or "avx2" (the SSE kernels).
- * Every path sums in the same order, so all give the same bits. */
-#ifdef NN_POOL_AVX512
-static atomic_int avx512_state = -1; /* -1: not decided yet; every thread computes the same */
-
-static int cpu_has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-}
-#endif
-
+/* AVX-512 at that SIMD level (nn_cpu); below it the SSE kernels. Every path sums in the same
+ * order, so all give the same bits. */
 static int use_avx512(void) {
 #ifdef NN_POOL_AVX512
-    int r = atomic_load_explicit(&avx512_state, memory_order_relaxed);
-    if (r < 0) {
-        const char *force = getenv("NNLAB_SIMD");
-        r = cpu_has_avx512() && !(force && (!strcmp(force, "generic") || !strcmp(force, "avx2")));
-        atomic_store_explicit(&avx512_state, r, memory_order_relaxed);
-    }
-    return r;
+    return nn_cpu_simd() >= NN_SIMD_AVX512;
 #else
-    return 0;
-#endif
-}
-
-int nn_pool_set_avx512(int on) {
-#ifdef NN_POOL_AVX512
-    int r = on && cpu_has_avx512();
-    atomic_store_explicit(&avx512_state, r, memory_order_relaxed);
-    return r;
-#else
-    (void)on;
     return 0;
 #endif
 }

@@ -11,6 +11,7 @@
 
 #include "nn_conv.h"
 #include "nn_conv_impl.h"
+#include "nn_cpu.h"
 #include "nn_conv_wino.h"
 #include "nn_rng.h"
 
@@ -20,9 +21,9 @@ static const char *const impl_names[] = {"generic", "avx2", "avx512"};
 static int run_all(float *out[3], size_t ny, const float *x, const float *k, const float *b, size_t H,
                    size_t W, size_t C, size_t N, size_t KH, size_t KW, const nn_conv_params *p) {
     int ran = 0;
-    for (int i = NN_CONV_IMPL_GENERIC; i <= NN_CONV_IMPL_AVX512; i++) {
+    for (int i = NN_SIMD_GENERIC; i <= NN_SIMD_AVX512; i++) {
         out[i] = NULL;
-        if (nn_conv_set_impl(i) != i) continue;
+        if ((int)nn_cpu_set_simd(i) != i) continue;
         /* 64-byte aligned, as a model's buffers are: big outputs then take the streaming stores */
         out[i] = aligned_alloc(64, ((ny ? ny : 1) * sizeof(float) + 63) / 64 * 64);
         cr_assert_not_null(out[i]);
@@ -31,7 +32,7 @@ static int run_all(float *out[3], size_t ny, const float *x, const float *k, con
                      err.message);
         ran++;
     }
-    nn_conv_set_impl(NN_CONV_IMPL_AUTO);
+    nn_cpu_set_simd(NN_SIMD_AUTO);
     return ran;
 }
 
@@ -43,11 +44,11 @@ static ptrdiff_t first_diff(const float *a, const float *b, size_t n) {
 }
 
 static void expect_same(float *out[3], size_t ny, const char *what) {
-    for (int i = NN_CONV_IMPL_AVX2; i <= NN_CONV_IMPL_AVX512; i++) {
+    for (int i = NN_SIMD_AVX2; i <= NN_SIMD_AVX512; i++) {
         if (!out[i]) continue;
-        ptrdiff_t d = first_diff(out[i], out[NN_CONV_IMPL_GENERIC], ny);
+        ptrdiff_t d = first_diff(out[i], out[NN_SIMD_GENERIC], ny);
         cr_assert_eq(d, -1, "%s: %s and generic differ at %td: %a vs %a", what, impl_names[i], d,
-                     d < 0 ? 0.0 : (double)out[i][d], d < 0 ? 0.0 : (double)out[NN_CONV_IMPL_GENERIC][d]);
+                     d < 0 ? 0.0 : (double)out[i][d], d < 0 ? 0.0 : (double)out[NN_SIMD_GENERIC][d]);
     }
 }
 
