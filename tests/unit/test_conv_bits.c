@@ -1,7 +1,7 @@
 /* test_conv_bits.c — the AVX-512, AVX2 and portable convolution kernels give bit-identical
  * outputs (the HTTP contract: the same request gives the same bytes on any machine): random
- * shapes through every path this CPU has, compared with memcmp, and the fused activations on a
- * sweep of pre-activation values. */
+ * shapes through every path this CPU has (forced with nn_cpu_set_simd), compared with memcmp,
+ * the fused activations on a sweep of pre-activation values, and the dispatch table itself. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "nn_conv.h"
-#include "nn_conv_impl.h"
+#include "nn_conv_dispatch.h"
 #include "nn_cpu.h"
 #include "nn_conv_wino.h"
 #include "nn_rng.h"
@@ -154,4 +154,26 @@ Test(conv_bits, winograd_path_same_bits, .timeout = 120) {
         free(x), free(k), free(b);
         for (int i = 0; i < 3; i++) free(out[i]);
     }
+}
+
+/* The operation is chosen from the shapes alone (the same on every path), and every SIMD table
+ * the CPU has fills every forward slot with its own kernel. */
+Test(conv_bits, dispatch_chooses_once_and_tables_are_complete) {
+    nn_conv_job j = {.C = 3, .N = 64, .KH = 3, .KW = 3, .sh = 1, .sw = 1};
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_WINOGRAD);
+    j.N = 48;
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_BROADCAST, "48 filters: not whole Winograd groups");
+    j.N = 64, j.C = 5;
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_BROADCAST, "5 channels: too many for Winograd");
+    j.C = 3, j.sw = 2;
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_BROADCAST, "stride 2");
+    j.N = 1;
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_PLANAR);
+    for (int level = NN_SIMD_GENERIC; level <= (int)nn_cpu_simd_max(); level++)
+        for (int op = NN_CONV_FWD_WINOGRAD; op <= NN_CONV_FWD_BROADCAST; op++) {
+            const nn_conv_kernel *k = nn_conv_kernel_at((nn_simd)level, (nn_conv_op)op);
+            cr_assert(k && k->run && k->ws_floats, "level %d op %d has no kernel", level, op);
+            if (level > NN_SIMD_GENERIC) /* its own, not the fallback of the level below */
+                cr_assert_neq(k, nn_conv_kernel_at((nn_simd)(level - 1), (nn_conv_op)op), "level %d op %d", level, op);
+        }
 }
