@@ -128,68 +128,53 @@ static inline __m128 max_nan(__m128 m, __m128 v) {
     return _mm_or_ps(_mm_and_ps(isn, v), _mm_andnot_ps(isn, _mm_max_ps(v, m)));
 }
 
-/* One output pixel, every channel. */
-static void window_sse(float *yo, const float *xw, size_t W, size_t C, const nn_pool_params *p) {
-    size_t kh = p->size_h, kw = p->size_w, rowstep = W * C;
+/* The three steps of a window for one kind: max starts from the window's first value, the
+ * average from 0 and scales at the end, as window_scalar does. */
+#define SSE_INLINE static inline __attribute__((always_inline))
+SSE_INLINE __m128 sse_init(const float *q, int is_max) { return is_max ? _mm_loadu_ps(q) : _mm_setzero_ps(); }
+SSE_INLINE __m128 sse_step(__m128 a, __m128 v, int is_max) { return is_max ? max_nan(a, v) : _mm_add_ps(a, v); }
+SSE_INLINE __m128 sse_done(__m128 a, __m128 inv, int is_max) { return is_max ? a : _mm_mul_ps(a, inv); }
+
+/* One output pixel, every channel, for one kind (a constant after inlining): channels in runs
+ * of 16, then of 4, then the scalar tail. */
+SSE_INLINE void window_sse_kind(float *yo, const float *xw, size_t W, size_t C, const nn_pool_params *p,
+                                const int is_max) {
+    const size_t kh = p->size_h, kw = p->size_w, rowstep = W * C;
+    const __m128 inv = _mm_set1_ps(1.0f / (float)(kh * kw));
     size_t c = 0;
-    if (p->kind == NN_POOL_MAX) {
-        for (; c + 16 <= C; c += 16) {
-            const float *b = xw + c;
-            __m128 m0 = _mm_loadu_ps(b), m1 = _mm_loadu_ps(b + 4), m2 = _mm_loadu_ps(b + 8),
-                   m3 = _mm_loadu_ps(b + 12);
-            for (size_t ky = 0; ky < kh; ky++) {
-                const float *r = b + ky * rowstep;
-                for (size_t kx = 0; kx < kw; kx++, r += C) {
-                    m0 = max_nan(m0, _mm_loadu_ps(r));
-                    m1 = max_nan(m1, _mm_loadu_ps(r + 4));
-                    m2 = max_nan(m2, _mm_loadu_ps(r + 8));
-                    m3 = max_nan(m3, _mm_loadu_ps(r + 12));
-                }
+    for (; c + 16 <= C; c += 16) {
+        const float *b = xw + c;
+        __m128 a0 = sse_init(b, is_max), a1 = sse_init(b + 4, is_max), a2 = sse_init(b + 8, is_max),
+               a3 = sse_init(b + 12, is_max);
+        for (size_t ky = 0; ky < kh; ky++) {
+            const float *r = b + ky * rowstep;
+            for (size_t kx = 0; kx < kw; kx++, r += C) {
+                a0 = sse_step(a0, _mm_loadu_ps(r), is_max);
+                a1 = sse_step(a1, _mm_loadu_ps(r + 4), is_max);
+                a2 = sse_step(a2, _mm_loadu_ps(r + 8), is_max);
+                a3 = sse_step(a3, _mm_loadu_ps(r + 12), is_max);
             }
-            _mm_storeu_ps(yo + c, m0);
-            _mm_storeu_ps(yo + c + 4, m1);
-            _mm_storeu_ps(yo + c + 8, m2);
-            _mm_storeu_ps(yo + c + 12, m3);
         }
-        for (; c + 4 <= C; c += 4) {
-            const float *b = xw + c;
-            __m128 m0 = _mm_loadu_ps(b);
-            for (size_t ky = 0; ky < kh; ky++) {
-                const float *r = b + ky * rowstep;
-                for (size_t kx = 0; kx < kw; kx++, r += C) m0 = max_nan(m0, _mm_loadu_ps(r));
-            }
-            _mm_storeu_ps(yo + c, m0);
+        _mm_storeu_ps(yo + c, sse_done(a0, inv, is_max));
+        _mm_storeu_ps(yo + c + 4, sse_done(a1, inv, is_max));
+        _mm_storeu_ps(yo + c + 8, sse_done(a2, inv, is_max));
+        _mm_storeu_ps(yo + c + 12, sse_done(a3, inv, is_max));
+    }
+    for (; c + 4 <= C; c += 4) {
+        const float *b = xw + c;
+        __m128 a0 = sse_init(b, is_max);
+        for (size_t ky = 0; ky < kh; ky++) {
+            const float *r = b + ky * rowstep;
+            for (size_t kx = 0; kx < kw; kx++, r += C) a0 = sse_step(a0, _mm_loadu_ps(r), is_max);
         }
-    } else {
-        __m128 inv = _mm_set1_ps(1.0f / (float)(kh * kw));
-        for (; c + 16 <= C; c += 16) {
-            const float *b = xw + c;
-            __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-            for (size_t ky = 0; ky < kh; ky++) {
-                const float *r = b + ky * rowstep;
-                for (size_t kx = 0; kx < kw; kx++, r += C) {
-                    s0 = _mm_add_ps(s0, _mm_loadu_ps(r));
-                    s1 = _mm_add_ps(s1, _mm_loadu_ps(r + 4));
-                    s2 = _mm_add_ps(s2, _mm_loadu_ps(r + 8));
-                    s3 = _mm_add_ps(s3, _mm_loadu_ps(r + 12));
-                }
-            }
-            _mm_storeu_ps(yo + c, _mm_mul_ps(s0, inv));
-            _mm_storeu_ps(yo + c + 4, _mm_mul_ps(s1, inv));
-            _mm_storeu_ps(yo + c + 8, _mm_mul_ps(s2, inv));
-            _mm_storeu_ps(yo + c + 12, _mm_mul_ps(s3, inv));
-        }
-        for (; c + 4 <= C; c += 4) {
-            const float *b = xw + c;
-            __m128 s0 = _mm_setzero_ps();
-            for (size_t ky = 0; ky < kh; ky++) {
-                const float *r = b + ky * rowstep;
-                for (size_t kx = 0; kx < kw; kx++, r += C) s0 = _mm_add_ps(s0, _mm_loadu_ps(r));
-            }
-            _mm_storeu_ps(yo + c, _mm_mul_ps(s0, inv));
-        }
+        _mm_storeu_ps(yo + c, sse_done(a0, inv, is_max));
     }
     if (c < C) window_scalar(yo, xw, W, C, c, C - c, p);
+}
+
+static void window_sse(float *yo, const float *xw, size_t W, size_t C, const nn_pool_params *p) {
+    if (p->kind == NN_POOL_MAX) window_sse_kind(yo, xw, W, C, p, 1);
+    else window_sse_kind(yo, xw, W, C, p, 0);
 }
 #endif
 
