@@ -1,5 +1,5 @@
 /* test_rnn_fast.c — the fast training kernels (nn_rnn_fast.h) against the general reference
- * cells (nn_rnn.h, nn_lstm.h, nn_gru.h) on random weights and shapes — including the
+ * cells (nn_elman.h, nn_lstm.h, nn_gru.h) on random weights and shapes — including the
  * assignment's I = 2, H = 6, which runs a separately compiled constant-size instance — and the
  * vectorizable exp / sigmoid / tanh (nn_rnn_math.h) against libm. */
 #include <criterion/criterion.h>
@@ -12,7 +12,7 @@
 #include "nn_gru.h"
 #include "nn_lstm.h"
 #include "nn_rng.h"
-#include "nn_rnn.h"
+#include "nn_elman.h"
 #include "nn_rnn_fast.h"
 #include "nn_rnn_math.h"
 
@@ -112,8 +112,8 @@ static void compare(int cell, size_t T, size_t I, size_t H, uint64_t seed) {
     double *dwi1 = zeros(GH * I), *dwh1 = zeros(GH * H), *dbi1 = zeros(GH), *dbh1 = zeros(GH);
     double *dwi2 = zeros(GH * I), *dwh2 = zeros(GH * H), *dbi2 = zeros(GH), *dbh2 = zeros(GH);
     if (cell == 0) {
-        nn_rnn_forward(h1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
-        nn_rnn_backward(NULL, NULL, dwi1, dwh1, dbi1, dbh1, dh, h1, x, NULL, w_ih, w_hh, T, I, H,
+        nn_elman_forward(h1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
+        nn_elman_backward(NULL, NULL, dwi1, dwh1, dbi1, dbh1, dh, h1, x, NULL, w_ih, w_hh, T, I, H,
                         scratch);
         nn_rnn_fast_forward(h2, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
         nn_rnn_fast_backward(dwi2, dwh2, dbi2, dbh2, dh_last, h2, x, w_hhT, T, I, H, scratch);

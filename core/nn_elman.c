@@ -1,10 +1,10 @@
-/* nn_rnn.c — Elman RNN cell forward and BPTT; see nn_rnn.h. */
-#include "nn_rnn.h"
+/* nn_elman.c — Elman RNN cell forward and BPTT; see nn_elman.h. */
+#include "nn_elman.h"
 
 #include <math.h>
 #include <string.h>
 
-void nn_rnn_forward(double *h, const double *x, const double *h0, const double *w_ih,
+void nn_elman_forward(double *h, const double *x, const double *h0, const double *w_ih,
                     const double *w_hh, const double *b_ih, const double *b_hh, size_t T, size_t I,
                     size_t H) {
     for (size_t t = 0; t < T; t++) {
@@ -25,7 +25,7 @@ void nn_rnn_forward(double *h, const double *x, const double *h0, const double *
     }
 }
 
-void nn_rnn_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih,
+void nn_elman_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih,
                      double *db_hh, const double *dh, const double *h, const double *x,
                      const double *h0, const double *w_ih, const double *w_hh, size_t T, size_t I,
                      size_t H, double *scratch) {
