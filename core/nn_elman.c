@@ -4,9 +4,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "nn_rnn_affine.h"
+
 void nn_elman_forward(double *h, const double *x, const double *h0, const double *w_ih,
-                    const double *w_hh, const double *b_ih, const double *b_hh, size_t T, size_t I,
-                    size_t H) {
+                      const double *w_hh, const double *b_ih, const double *b_hh, size_t T, size_t I,
+                      size_t H) {
     for (size_t t = 0; t < T; t++) {
         const double *xt = x + t * I;
         const double *hp = t ? h + (t - 1) * H : h0;
@@ -26,9 +28,9 @@ void nn_elman_forward(double *h, const double *x, const double *h0, const double
 }
 
 void nn_elman_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih,
-                     double *db_hh, const double *dh, const double *h, const double *x,
-                     const double *h0, const double *w_ih, const double *w_hh, size_t T, size_t I,
-                     size_t H, double *scratch) {
+                       double *db_hh, const double *dh, const double *h, const double *x,
+                       const double *h0, const double *w_ih, const double *w_hh, size_t T, size_t I,
+                       size_t H, double *scratch) {
     double *dnext = scratch;    /* [H] gradient flowing into h_{t} from step t+1 */
     double *da = scratch + H;   /* [H] gradient w.r.t. the pre-activation */
     memset(dnext, 0, H * sizeof *dnext);
@@ -43,28 +45,4 @@ void nn_elman_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, do
     }
     if (dh0)
         for (size_t k = 0; k < H; k++) dh0[k] += dnext[k];
-}
-
-void nn_rnn_affine_backward(double *dxt, double *dhp, double *dw_ih, double *dw_hh, double *db_ih,
-                            double *db_hh, const double *da, const double *xt, const double *hp,
-                            const double *w_ih, const double *w_hh, size_t G, size_t I,
-                            size_t H) {
-    for (size_t j = 0; j < G; j++) {
-        db_ih[j] += da[j];
-        db_hh[j] += da[j];
-        double *gwi = dw_ih + j * I;
-        for (size_t k = 0; k < I; k++) gwi[k] += da[j] * xt[k];
-        if (hp) {
-            double *gwh = dw_hh + j * H;
-            for (size_t k = 0; k < H; k++) gwh[k] += da[j] * hp[k];
-        }
-    }
-    if (dxt)
-        for (size_t j = 0; j < G; j++)
-            for (size_t k = 0; k < I; k++) dxt[k] += w_ih[j * I + k] * da[j];
-    memset(dhp, 0, H * sizeof *dhp);
-    for (size_t j = 0; j < G; j++) {
-        const double *wh = w_hh + j * H;
-        for (size_t k = 0; k < H; k++) dhp[k] += wh[k] * da[j];
-    }
 }

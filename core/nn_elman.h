@@ -9,46 +9,29 @@
 
 /* h0 may be NULL (zeros). */
 void nn_elman_forward(double *h,          /* [T, H] out: every hidden state */
-                    const double *x,    /* [T, I] */
-                    const double *h0,   /* [H] or NULL */
-                    const double *w_ih, /* [H, I] */
-                    const double *w_hh, /* [H, H] */
-                    const double *b_ih, /* [H] */
-                    const double *b_hh, /* [H] */
-                    size_t T, size_t I, size_t H);
+                      const double *x,    /* [T, I] */
+                      const double *h0,   /* [H] or NULL */
+                      const double *w_ih, /* [H, I] */
+                      const double *w_hh, /* [H, H] */
+                      const double *b_ih, /* [H] */
+                      const double *b_hh, /* [H] */
+                      size_t T, size_t I, size_t H);
 
 /* dh is the gradient of the loss w.r.t. every h_t (as the forward produced them). dx and dh0
  * may be NULL (not wanted); h0 as in the forward. scratch: [2H]. */
 void nn_elman_backward(double *dx,          /* [T, I] adds, or NULL */
-                     double *dh0,         /* [H] adds, or NULL */
-                     double *dw_ih,       /* [H, I] adds */
-                     double *dw_hh,       /* [H, H] adds */
-                     double *db_ih,       /* [H] adds */
-                     double *db_hh,       /* [H] adds */
-                     const double *dh,    /* [T, H] */
-                     const double *h,     /* [T, H] from the forward */
-                     const double *x,     /* [T, I] */
-                     const double *h0,    /* [H] or NULL */
-                     const double *w_ih,  /* [H, I] */
-                     const double *w_hh,  /* [H, H] */
-                     size_t T, size_t I, size_t H,
-                     double *scratch);    /* [2H] */
-
-/* One step's backward through the affine part a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh that
- * every cell shares (G = H rows for Elman, 4H for LSTM's stacked gates): given da = dL/da, adds
- * into the weight and bias gradients and dxt, and WRITES dhp = W_hh^T da (the gradient flowing
- * into h_{t-1}). hp NULL means a zero previous state (no dW_hh contribution). */
-void nn_rnn_affine_backward(double *dxt,         /* [I] adds, or NULL */
-                            double *dhp,         /* [H] written */
-                            double *dw_ih,       /* [G, I] adds */
-                            double *dw_hh,       /* [G, H] adds */
-                            double *db_ih,       /* [G] adds */
-                            double *db_hh,       /* [G] adds */
-                            const double *da,    /* [G] */
-                            const double *xt,    /* [I] */
-                            const double *hp,    /* [H] or NULL */
-                            const double *w_ih,  /* [G, I] */
-                            const double *w_hh,  /* [G, H] */
-                            size_t G, size_t I, size_t H);
+                       double *dh0,         /* [H] adds, or NULL */
+                       double *dw_ih,       /* [H, I] adds */
+                       double *dw_hh,       /* [H, H] adds */
+                       double *db_ih,       /* [H] adds */
+                       double *db_hh,       /* [H] adds */
+                       const double *dh,    /* [T, H] */
+                       const double *h,     /* [T, H] from the forward */
+                       const double *x,     /* [T, I] */
+                       const double *h0,    /* [H] or NULL */
+                       const double *w_ih,  /* [H, I] */
+                       const double *w_hh,  /* [H, H] */
+                       size_t T, size_t I, size_t H,
+                       double *scratch);    /* [2H] */
 
 #endif
