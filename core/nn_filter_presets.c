@@ -1,4 +1,4 @@
-/* nn_filter_presets.c — preset 3x3 kernels; see nn_filter_presets.h. */
+/* nn_filter_presets.c — preset 3x3 filters; see nn_filter_presets.h. */
 #include "nn_filter_presets.h"
 
 #include <ctype.h>

@@ -1,8 +1,9 @@
-/* nn_filter_presets.h — preset 2-D kernels (sobel_x, sobel_y, laplacian, gaussian, sharpen, box,
- * identity), replicated over the input channels to make one kernel volume for nn_conv.
+/* nn_filter_presets.h — preset 2-D filters (sobel_x, sobel_y, laplacian, gaussian, sharpen, box,
+ * identity), replicated over the input channels to make one filter volume for nn_conv (the
+ * HTTP API calls it the "kernel").
  *
- * Every preset is 3x3 (NN_FILTER_PRESET_SIZE). Replication means the same 2-D kernel is applied
- * to each channel and the results are summed (that is what a [KH, KW, C] kernel does), e.g.
+ * Every preset is 3x3 (NN_FILTER_PRESET_SIZE). Replication means the same 2-D filter is applied
+ * to each channel and the results are summed (that is what a [KH, KW, C] filter does), e.g.
  * sobel_x on an RGB image is the x-gradient of R + G + B. The 2-D values (cross-correlation, as
  * nn_conv applies them):
  *   sobel_x   [-1 0 1; -2 0 2; -1 0 1]       sobel_y  [-1 -2 -1; 0 0 0; 1 2 1]
