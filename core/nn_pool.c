@@ -237,12 +237,20 @@ static void pool_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     }
 }
 
+/* Validate a windowed pooling call with its buffers; OH, OW set on success. */
+static nn_code check_call(const float *y, const float *x, size_t H, size_t W, size_t C, const nn_pool_params *p,
+                          size_t *OH, size_t *OW, nn_error *err) {
+    nn_code c = nn_pool_output_size(H, W, C, p, OH, OW, err);
+    if (c) return c;
+    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
+    return NN_OK;
+}
+
 nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C,
                           const nn_pool_params *p, nn_error *err) {
     size_t OH, OW;
-    nn_code c = nn_pool_output_size(H, W, C, p, &OH, &OW, err);
+    nn_code c = check_call(y, x, H, W, C, p, &OH, &OW, err);
     if (c) return c;
-    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
     pool_job j = {y, x, W, C, OW, *p};
     /* Work per output row, in input floats read. */
     size_t row_work = OW * C * p->size_h * p->size_w;
@@ -258,9 +266,8 @@ nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C
 nn_code nn_pool2d_naive(float *y, const float *x, size_t H, size_t W, size_t C,
                         const nn_pool_params *p, nn_error *err) {
     size_t OH, OW;
-    nn_code c = nn_pool_output_size(H, W, C, p, &OH, &OW, err);
+    nn_code c = check_call(y, x, H, W, C, p, &OH, &OW, err);
     if (c) return c;
-    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
     for (size_t oy = 0; oy < OH; oy++)
         for (size_t ox = 0; ox < OW; ox++)
             for (size_t ch = 0; ch < C; ch++) {
