@@ -8,7 +8,7 @@
 #include "nn_rnn_math.h"
 
 /* Each kernel body is written once (an always-inline *_impl) and instantiated four times: plain
- * (SSE2 on x86-64) and AVX2, picked at run time, each generic and with the assignment's sizes
+ * (SSE2 on x86-64) and AVX2, picked by the SIMD level (nn_cpu.h), each generic and with the assignment's sizes
  * (I = 2, H = 6) as constants so those loops unroll completely. No FMA and no reassociation:
  * every element goes through the same IEEE operations in the same order in all four, so they
  * give bit-identical results on any machine. */
