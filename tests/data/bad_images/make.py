@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the known-bad image set (issue 7): crafted PNG/JPEG files that must each get a clean
+"""Generate the known-bad image set: crafted PNG/JPEG files that must each get a clean
 4xx JSON error from POST /conv, quickly, even under AddressSanitizer.
 
 Only the standard library (zlib, struct) is used, so the files are reproducible anywhere:
