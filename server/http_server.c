@@ -26,7 +26,7 @@
 #include "http_assets.h"
 #include "http_train.h"
 #include "srv_budget.h"
-#include "srv_metrics.h"
+#include "http_metrics.h"
 
 /* How often a waiting reader checks whether its client is still there (ms). */
 #define POLL_MS 100
@@ -66,7 +66,7 @@ struct http_req {
 
 struct http_server {
     struct MHD_Daemon *d;
-    srv_config cfg;
+    http_config cfg;
     unsigned port;
     atomic_int stopping;
     atomic_long inflight;    /* requests between first callback and completion */
@@ -350,7 +350,7 @@ static enum MHD_Result serve_healthz(http_server *s, struct MHD_Connection *c, h
 
 static enum MHD_Result serve_metrics(struct MHD_Connection *c, http_req *r) {
     size_t len = 0;
-    char *text = srv_metrics_render(&len);
+    char *text = http_metrics_render(&len);
     if (!text) return send_error(c, r, 503, "busy", NULL, NULL, "out of memory");
     return send_body(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, 0, NULL);
 }
@@ -479,7 +479,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (ci) r->fd = ci->connect_fd;
-        srv_metrics_inflight(+1);
+        http_metrics_inflight(+1);
         atomic_fetch_add(&s->inflight, 1);
         if (atomic_load(&s->stopping))
             return send_error(c, r, 503, "busy", NULL, NULL, "server is shutting down");
@@ -643,8 +643,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     char st[8] = "-";
     if (status) snprintf(st, sizeof st, "%d", status);
     fprintf(stderr, "%s %s %s %zu %.1fms%s\n", r->method, r->path, st, r->bytes, sec * 1e3, note);
-    srv_metrics_request(r->path, status, sec);
-    srv_metrics_inflight(-1);
+    http_metrics_request(r->path, status, sec);
+    http_metrics_inflight(-1);
     atomic_fetch_sub(&s->inflight, 1);
     srv_budget_release(&r->mem);
     free(r->body);
@@ -653,7 +653,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 
 /* ---------------------------------------------------------------------------- start / stop */
 
-http_server *http_server_start(const srv_config *cfg, char *err, size_t errlen) {
+http_server *http_server_start(const http_config *cfg, char *err, size_t errlen) {
     struct addrinfo hints, *ai = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;

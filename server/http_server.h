@@ -12,12 +12,12 @@
 #ifndef HTTP_SERVER_H
 #define HTTP_SERVER_H
 
-#include "srv_config.h"
+#include "http_config.h"
 
 typedef struct http_server http_server;
 
 /* Bind and start serving. Returns NULL with a message in err on failure. cfg is copied. */
-http_server *http_server_start(const srv_config *cfg, char *err, size_t errlen);
+http_server *http_server_start(const http_config *cfg, char *err, size_t errlen);
 
 /* The TCP port actually bound (useful with port 0). */
 unsigned http_server_port(const http_server *s);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "srv_metrics.h"
+#include "http_metrics.h"
 
 /* The producer waits while this much is unread (a slow client throttles its own run). */
 #define HIGH_WATER ((size_t)4 << 20)
@@ -34,13 +34,13 @@ int http_train_acquire(size_t max) {
     do {
         if (cur < 0 || (size_t)cur >= max) return 0;
     } while (!atomic_compare_exchange_weak(&g_slots, &cur, cur + 1));
-    srv_metrics_trainings(+1);
+    http_metrics_trainings(+1);
     return 1;
 }
 
 void http_train_release(void) {
     atomic_fetch_sub(&g_slots, 1);
-    srv_metrics_trainings(-1);
+    http_metrics_trainings(-1);
 }
 
 long http_train_active(void) { return atomic_load(&g_slots); }

@@ -13,7 +13,7 @@
 #include "http_server.h"
 #include "nn_parallel.h"
 #include "srv_budget.h"
-#include "srv_config.h"
+#include "http_config.h"
 
 int main(int argc, char **argv) {
     /* Block the stop signals before any thread exists (the compute pool's, MHD's: they all
@@ -26,16 +26,16 @@ int main(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    srv_config cfg;
+    http_config cfg;
     char err[512] = "";
-    int rc = srv_config_load(&cfg, argc, argv, stdout, err, sizeof err);
+    int rc = http_config_load(&cfg, argc, argv, stdout, err, sizeof err);
     if (rc > 0) return 0;
     if (rc < 0) {
         fprintf(stderr, "nnlabd: %s\n", err);
         return 2;
     }
     nn_parallel_set_threads(cfg.threads);
-    srv_budget_init(cfg.max_memory == SRV_MAX_MEMORY_OFF ? 0 /* unlimited */
+    srv_budget_init(cfg.max_memory == HTTP_MAX_MEMORY_OFF ? 0 /* unlimited */
                     : cfg.max_memory                   ? cfg.max_memory
                                                        : srv_budget_auto());
 

@@ -1,5 +1,5 @@
-/* srv_config.c — flags and NNLAB_* environment variables (see srv_config.h). */
-#include "srv_config.h"
+/* http_config.c — flags and NNLAB_* environment variables (see http_config.h). */
+#include "http_config.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,14 +15,14 @@ typedef struct opt {
     const char *flag;  /* without the leading "--" */
     const char *env;
     opt_kind kind;
-    size_t offset;     /* into srv_config */
+    size_t offset;     /* into http_config */
     size_t size;       /* buffer size for OPT_STR */
     const char *help;
 } opt;
 
-#define OFF(m) offsetof(srv_config, m)
+#define OFF(m) offsetof(http_config, m)
 static const opt OPTS[] = {
-    {"host", "NNLAB_HOST", OPT_STR, OFF(host), sizeof(((srv_config *)0)->host),
+    {"host", "NNLAB_HOST", OPT_STR, OFF(host), sizeof(((http_config *)0)->host),
      "address to listen on"},
     {"port", "NNLAB_PORT", OPT_UINT, OFF(port), 0, "TCP port (0 = any free port, printed)"},
     {"threads", "NNLAB_THREADS", OPT_UINT, OFF(threads), 0,
@@ -31,7 +31,7 @@ static const opt OPTS[] = {
      "concurrent connections (one thread each)"},
     {"timeout", "NNLAB_TIMEOUT", OPT_UINT, OFF(timeout_s), 0,
      "seconds of inactivity before a connection is closed"},
-    {"web-root", "NNLAB_WEB_ROOT", OPT_STR, OFF(web_root), sizeof(((srv_config *)0)->web_root),
+    {"web-root", "NNLAB_WEB_ROOT", OPT_STR, OFF(web_root), sizeof(((http_config *)0)->web_root),
      "serve the page from this directory instead of the embedded copy"},
     {"max-body", "NNLAB_MAX_BODY", OPT_SIZE, OFF(lim.max_body_bytes), 0,
      "request body bytes (larger: 413)"},
@@ -57,7 +57,7 @@ static const opt OPTS[] = {
 #undef OFF
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
-static void defaults(srv_config *cfg) {
+static void defaults(http_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
     cfg->port = 8080;
@@ -68,7 +68,7 @@ static void defaults(srv_config *cfg) {
 }
 
 /* Parse `text` into the option's slot. Integers must be plain decimal digits. */
-static int set_value(srv_config *cfg, const opt *o, const char *text, char *err, size_t errlen) {
+static int set_value(http_config *cfg, const opt *o, const char *text, char *err, size_t errlen) {
     char *slot = (char *)cfg + o->offset;
     if (o->kind == OPT_STR) {
         if (strlen(text) >= o->size) {
@@ -116,7 +116,7 @@ static int set_value(srv_config *cfg, const opt *o, const char *text, char *err,
     return 0;
 }
 
-static void format_value(const srv_config *cfg, const opt *o, char *buf, size_t len) {
+static void format_value(const http_config *cfg, const opt *o, char *buf, size_t len) {
     const char *slot = (const char *)cfg + o->offset;
     switch (o->kind) {
     case OPT_STR: snprintf(buf, len, "%s", *slot ? slot : "(embedded)"); break;
@@ -133,8 +133,8 @@ static void format_value(const srv_config *cfg, const opt *o, char *buf, size_t 
     }
 }
 
-void srv_config_usage(FILE *out) {
-    srv_config def;
+void http_config_usage(FILE *out) {
+    http_config def;
     defaults(&def);
     fprintf(out,
             "nnlabd %s — the nnlab HTTP/JSON daemon\n\n"
@@ -158,7 +158,7 @@ static const opt *find_flag(const char *name, size_t len) {
     return NULL;
 }
 
-int srv_config_load(srv_config *cfg, int argc, char **argv, FILE *out, char *err, size_t errlen) {
+int http_config_load(http_config *cfg, int argc, char **argv, FILE *out, char *err, size_t errlen) {
     defaults(cfg);
     for (size_t i = 0; i < NOPTS; i++) {
         const char *e = getenv(OPTS[i].env);
@@ -173,7 +173,7 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, FILE *out, char *err
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            srv_config_usage(out);
+            http_config_usage(out);
             return 1;
         }
         if (strcmp(a, "--version") == 0) {

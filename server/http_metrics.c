@@ -1,5 +1,5 @@
-/* srv_metrics.c — Prometheus counters (see srv_metrics.h). */
-#include "srv_metrics.h"
+/* http_metrics.c — Prometheus counters (see http_metrics.h). */
+#include "http_metrics.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -43,7 +43,7 @@ static size_t status_index(int status) {
     return NSTATUS - 1;
 }
 
-void srv_metrics_request(const char *path, int status, double seconds) {
+void http_metrics_request(const char *path, int status, double seconds) {
     size_t p = path_index(path ? path : "");
     atomic_fetch_add_explicit(&g_requests[p][status_index(status)], 1, memory_order_relaxed);
     size_t b = 0;
@@ -54,9 +54,9 @@ void srv_metrics_request(const char *path, int status, double seconds) {
                               memory_order_relaxed);
 }
 
-void srv_metrics_inflight(int delta) { atomic_fetch_add(&g_inflight, delta); }
-void srv_metrics_trainings(int delta) { atomic_fetch_add(&g_trainings, delta); }
-long srv_metrics_trainings_now(void) { return atomic_load(&g_trainings); }
+void http_metrics_inflight(int delta) { atomic_fetch_add(&g_inflight, delta); }
+void http_metrics_trainings(int delta) { atomic_fetch_add(&g_trainings, delta); }
+long http_metrics_trainings_now(void) { return atomic_load(&g_trainings); }
 
 typedef struct sbuf {
     char *p;
@@ -84,7 +84,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
     }
 }
 
-char *srv_metrics_render(size_t *len) {
+char *http_metrics_render(size_t *len) {
     sbuf b = {malloc(16384), 0, 16384, 0};
     if (!b.p) return NULL;
     sb_printf(&b, "# HELP nnlab_http_requests_total HTTP requests by path and status.\n"

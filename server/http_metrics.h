@@ -1,23 +1,23 @@
-/* srv_metrics.h — the daemon's Prometheus counters (GET /metrics).
+/* http_metrics.h — the daemon's Prometheus counters (GET /metrics).
  *
  * Lock-free (atomics only), so recording never blocks a request. Paths are folded into a fixed
  * set of labels (the API's endpoints, "static" for page files, "other") so a client cannot grow
  * the label set; statuses likewise ("other" for codes outside the list). */
-#ifndef SRV_METRICS_H
-#define SRV_METRICS_H
+#ifndef HTTP_METRICS_H
+#define HTTP_METRICS_H
 
 #include <stddef.h>
 
 /* Record one finished request: its path, HTTP status, and wall time in seconds. */
-void srv_metrics_request(const char *path, int status, double seconds);
+void http_metrics_request(const char *path, int status, double seconds);
 
 /* In-flight requests and active trainings gauges (+1 / -1). */
-void srv_metrics_inflight(int delta);
-void srv_metrics_trainings(int delta);
-long srv_metrics_trainings_now(void);
+void http_metrics_inflight(int delta);
+void http_metrics_trainings(int delta);
+long http_metrics_trainings_now(void);
 
 /* Render the exposition text (text/plain; version=0.0.4). Returns a malloc'd NUL-terminated
  * string (caller frees) and its length in *len, or NULL when out of memory. */
-char *srv_metrics_render(size_t *len);
+char *http_metrics_render(size_t *len);
 
 #endif
