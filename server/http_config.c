@@ -29,8 +29,17 @@ static const opt OPTS[] = {
      "compute threads per request (0 = all cores)"},
     {"max-connections", "NNLAB_MAX_CONNECTIONS", OPT_UINT, OFF(max_connections), 0,
      "concurrent connections (one thread each)"},
+    {"max-connections-per-ip", "NNLAB_MAX_CONNECTIONS_PER_IP", OPT_UINT, OFF(max_conns_per_ip), 0,
+     "connections per client address (IPv6: per /64; 0 = no limit); beyond: the address's "
+     "oldest connection still waiting for its request is closed"},
+    {"reserve-connections", "NNLAB_RESERVE_CONNECTIONS", OPT_UINT, OFF(reserve_conns), 0,
+     "connections kept free for new clients (at most a quarter of --max-connections): past "
+     "the rest, each new one closes the oldest connection still waiting for its request"},
     {"timeout", "NNLAB_TIMEOUT", OPT_UINT, OFF(timeout_s), 0,
      "seconds of inactivity before a connection is closed"},
+    {"request-timeout", "NNLAB_REQUEST_TIMEOUT", OPT_UINT, OFF(request_timeout_s), 0,
+     "seconds for a whole request (headers and body) to arrive, from the connection's start or "
+     "its previous answer; beyond: 408 and close"},
     {"web-root", "NNLAB_WEB_ROOT", OPT_STR, OFF(web_root), sizeof(((http_config *)0)->web_root),
      "serve the page from this directory instead of the embedded copy"},
     {"max-body", "NNLAB_MAX_BODY", OPT_SIZE, OFF(lim.max_body_bytes), 0,
@@ -63,7 +72,10 @@ static void defaults(http_config *cfg) {
     cfg->port = 8080;
     cfg->threads = 0;
     cfg->max_connections = 256;
+    cfg->max_conns_per_ip = 128;
+    cfg->reserve_conns = 16;
     cfg->timeout_s = 60;
+    cfg->request_timeout_s = 30;
     srv_limits_default(&cfg->lim);
 }
 
@@ -141,15 +153,15 @@ void http_config_usage(FILE *out) {
             "usage: nnlabd [--flag value | --flag=value]...\n\n"
             "Each flag may also be set by its environment variable (the flag wins).\n\n",
             NNLABD_VERSION);
-    fprintf(out, "  %-20s %-24s %-12s %s\n", "flag", "variable", "default", "meaning");
+    fprintf(out, "  %-25s %-29s %-9s %s\n", "flag", "variable", "default", "meaning");
     for (size_t i = 0; i < NOPTS; i++) {
         char v[64], f[40];
         format_value(&def, &OPTS[i], v, sizeof v);
         snprintf(f, sizeof f, "--%s", OPTS[i].flag);
-        fprintf(out, "  %-20s %-24s %-12s %s\n", f, OPTS[i].env, v, OPTS[i].help);
+        fprintf(out, "  %-25s %-29s %-9s %s\n", f, OPTS[i].env, v, OPTS[i].help);
     }
-    fprintf(out, "  %-20s %-24s %-12s %s\n", "--help", "", "", "print this text");
-    fprintf(out, "  %-20s %-24s %-12s %s\n", "--version", "", "", "print the version");
+    fprintf(out, "  %-25s %-29s %-9s %s\n", "--help", "", "", "print this text");
+    fprintf(out, "  %-25s %-29s %-9s %s\n", "--version", "", "", "print the version");
 }
 
 static const opt *find_flag(const char *name, size_t len) {
@@ -205,10 +217,10 @@ int http_config_load(http_config *cfg, int argc, char **argv, FILE *out, char *e
         snprintf(err, errlen, "--port must be <= 65535");
         return -1;
     }
-    if (cfg->max_connections == 0 || cfg->timeout_s == 0 || cfg->lim.max_body_bytes == 0 ||
-        cfg->lim.max_trainings == 0) {
-        snprintf(err, errlen, "--max-connections, --timeout, --max-body and --max-trainings "
-                              "must be >= 1");
+    if (cfg->max_connections == 0 || cfg->timeout_s == 0 || cfg->request_timeout_s == 0 ||
+        cfg->lim.max_body_bytes == 0 || cfg->lim.max_trainings == 0) {
+        snprintf(err, errlen, "--max-connections, --timeout, --request-timeout, --max-body and "
+                              "--max-trainings must be >= 1");
         return -1;
     }
     return 0;

@@ -17,12 +17,22 @@
 /* --max-memory off: the memory budget is switched off. */
 #define HTTP_MAX_MEMORY_OFF SIZE_MAX
 
+/* A request head (request line and headers) over this many bytes gets 431 with the JSON error.
+ * libmicrohttpd keeps the head in a per-connection buffer of HTTP_CONNECTION_MEMORY bytes (its
+ * MHD_OPTION_CONNECTION_MEMORY_LIMIT); a head that does not even fit there is answered by the
+ * library itself (431, or 414 for the request line), with its own HTML body. */
+#define HTTP_MAX_HEADER_BYTES ((size_t)32 << 10)
+#define HTTP_CONNECTION_MEMORY ((size_t)64 << 10)
+
 typedef struct http_config {
     char host[256];          /* address to bind (numeric or a name), default 127.0.0.1 */
     unsigned port;           /* TCP port; 0 picks a free one (printed on stdout) */
     unsigned threads;        /* compute threads per request (0 = all cores) */
     unsigned max_connections;
-    unsigned timeout_s;      /* inactivity timeout of a connection, seconds */
+    unsigned max_conns_per_ip;   /* per client address (IPv6: /64); 0 = no limit (http_guard.h) */
+    unsigned reserve_conns;      /* kept free for new clients; at most max_connections / 4 */
+    unsigned timeout_s;          /* inactivity timeout of a connection, seconds */
+    unsigned request_timeout_s;  /* total time for a request (headers and body) to arrive */
     char web_root[1024];     /* "" = serve the embedded web/ files; else serve from this dir */
     size_t max_memory;       /* bytes JSON requests may hold at once (srv_budget.h); 0 = auto,
                                 HTTP_MAX_MEMORY_OFF ("off") = no limit */

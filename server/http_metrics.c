@@ -14,7 +14,8 @@ static const char *const PATHS[] = {
     "/train/rnn", "/train/lstm", "/train/gru", "static", "other",
 };
 #define NPATHS (sizeof PATHS / sizeof PATHS[0])
-static const int STATUSES[] = {200, 400, 404, 405, 413, 415, 500, 503, 0 /* other */};
+static const int STATUSES[] = {200, 400, 404, 405, 408, 413, 415, 431, 500, 501, 503,
+                               0 /* other */};
 #define NSTATUS (sizeof STATUSES / sizeof STATUSES[0])
 /* Latency buckets (seconds), Prometheus-style cumulative upper bounds. */
 static const double BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
@@ -26,6 +27,9 @@ static atomic_ulong g_hist[NPATHS][NBUCKETS + 1]; /* last = +Inf */
 static atomic_ullong g_sum_us[NPATHS];
 static atomic_long g_inflight;
 static atomic_long g_trainings;
+static atomic_long g_connections;
+static atomic_ulong g_dropped[HTTP_DROP_COUNT];
+static const char *const DROP_NAMES[HTTP_DROP_COUNT] = {"deadline", "evicted", "refused"};
 
 static size_t path_index(const char *path) {
     for (size_t i = 0; i + 2 < NPATHS; i++)
@@ -57,6 +61,10 @@ void http_metrics_request(const char *path, int status, double seconds) {
 void http_metrics_inflight(int delta) { atomic_fetch_add(&g_inflight, delta); }
 void http_metrics_trainings(int delta) { atomic_fetch_add(&g_trainings, delta); }
 long http_metrics_trainings_now(void) { return atomic_load(&g_trainings); }
+void http_metrics_connections(int delta) { atomic_fetch_add(&g_connections, delta); }
+void http_metrics_dropped(http_drop why) {
+    if ((unsigned)why < HTTP_DROP_COUNT) atomic_fetch_add(&g_dropped[why], 1);
+}
 
 typedef struct sbuf {
     char *p;
@@ -129,6 +137,16 @@ char *http_metrics_render(size_t *len) {
                   "# TYPE nnlab_trainings_active gauge\n"
                   "nnlab_trainings_active %ld\n",
               atomic_load(&g_inflight), atomic_load(&g_trainings));
+    sb_printf(&b, "# HELP nnlab_http_connections_open Client connections open now.\n"
+                  "# TYPE nnlab_http_connections_open gauge\n"
+                  "nnlab_http_connections_open %ld\n"
+                  "# HELP nnlab_http_connections_dropped_total Connections the server closed or "
+                  "refused: deadline (--request-timeout), evicted (room needed), refused.\n"
+                  "# TYPE nnlab_http_connections_dropped_total counter\n",
+              atomic_load(&g_connections));
+    for (int i = 0; i < HTTP_DROP_COUNT; i++)
+        sb_printf(&b, "nnlab_http_connections_dropped_total{reason=\"%s\"} %lu\n", DROP_NAMES[i],
+                  atomic_load(&g_dropped[i]));
     sb_printf(&b, "# HELP nnlab_memory_budget_bytes Memory requests may reserve at once (--max-memory).\n"
                   "# TYPE nnlab_memory_budget_bytes gauge\n"
                   "nnlab_memory_budget_bytes %zu\n"

@@ -39,7 +39,6 @@ int main(int argc, char **argv) {
                     : cfg.max_memory                   ? cfg.max_memory
                                                        : srv_budget_auto());
 
-
     http_server *srv = http_server_start(&cfg, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "nnlabd: %s\n", err);
@@ -53,9 +52,13 @@ int main(int argc, char **argv) {
     char mem[48] = "no memory limit";
     if (srv_budget_total() > 0)
         snprintf(mem, sizeof mem, "%.0f MB for requests", (double)srv_budget_total() / 1e6);
-    fprintf(stderr, "nnlabd %s: listening on %s:%u (max %u connections, %zu trainings, %s)\n",
-            NNLABD_VERSION, host, http_server_port(srv), cfg.max_connections,
-            cfg.lim.max_trainings, mem);
+    char per_ip[32] = "any";
+    if (cfg.max_conns_per_ip) snprintf(per_ip, sizeof per_ip, "%u", cfg.max_conns_per_ip);
+    fprintf(stderr,
+            "nnlabd %s: listening on %s:%u (max %u connections, %s per address, %u kept free; "
+            "requests must arrive within %u s; %zu trainings; %s)\n",
+            NNLABD_VERSION, host, http_server_port(srv), cfg.max_connections, per_ip,
+            http_server_reserve(srv), cfg.request_timeout_s, cfg.lim.max_trainings, mem);
 
     int sig = 0;
     while (sigwait(&stop, &sig) != 0) {
