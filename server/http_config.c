@@ -75,7 +75,7 @@ static void defaults(http_config *cfg) {
     cfg->max_conns_per_ip = 128;
     cfg->reserve_conns = 16;
     cfg->timeout_s = 60;
-    cfg->request_timeout_s = 30;
+    cfg->request_timeout_s = 60;
     srv_limits_default(&cfg->lim);
 }
 

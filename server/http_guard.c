@@ -14,6 +14,8 @@
 /* How often the watchdog looks (ms): the slack of a deadline, half the time a hang-up of a
  * watched request takes to be noticed. */
 #define TICK_MS 100
+/* The pause of the accepting thread while many closed connections are still ending (ns). */
+#define THROTTLE_NS 2000000L
 
 /* A client address as limits see it: IPv4 (or IPv4-mapped IPv6) whole, IPv6 by its /64 (one
  * host usually owns a whole /64, and picking new addresses in it costs nothing). */
@@ -40,7 +42,8 @@ struct http_guard {
     pthread_mutex_t mu;
     pthread_cond_t cv;   /* wakes the watchdog to stop */
     http_conn *head;
-    unsigned live;       /* connections in the table not closed by the guard */
+    unsigned count;      /* connections in the table (libmicrohttpd's count) */
+    unsigned live;       /* of those, the ones not closed by the guard */
     int stop;
     pthread_t thread;
 };
@@ -117,7 +120,15 @@ enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, sockle
         http_conn *victim = oldest_waiting(g, NULL);
         if (victim) drop(g, victim, HTTP_DROP_EVICTED);
     }
+    /* Closed connections count against libmicrohttpd's limit until their threads have ended
+     * and this (the accepting) thread has cleaned them up. A burst of arrivals would otherwise
+     * outrun them and meet that hard limit: let them go first. */
+    int throttle = g->reserve > 0 && g->count - g->live > g->reserve / 2;
     pthread_mutex_unlock(&g->mu);
+    if (throttle) {
+        struct timespec ts = {0, THROTTLE_NS};
+        nanosleep(&ts, NULL);
+    }
     return ok;
 }
 
@@ -136,6 +147,7 @@ static void conn_started(http_guard *g, struct MHD_Connection *c, void **socket_
     hc->next = g->head;
     if (g->head) g->head->prev = hc;
     g->head = hc;
+    g->count++;
     g->live++;
     pthread_mutex_unlock(&g->mu);
     http_metrics_connections(+1);
@@ -147,6 +159,7 @@ static void conn_closed(http_guard *g, http_conn *hc) {
     else g->head = hc->next;
     if (hc->next) hc->next->prev = hc->prev;
     if (!hc->killed) g->live--;
+    g->count--;
     pthread_mutex_unlock(&g->mu);
     http_metrics_connections(-1);
     free(hc);
@@ -215,7 +228,7 @@ static void watch_tick(http_conn *hc) {
     http_peer p = http_socket_peer(hc->fd);
     size_t sent = (size_t)hc->probe;
     if (p == HTTP_PEER_EOF && sent < HTTP_STATUS_PREFIX_LEN) {
-        ssize_t n = send(hc->fd, HTTP_STATUS_PREFIX + sent, HTTP_STATUS_PREFIX_LEN - sent,
+        ssize_t n = send(hc->fd, &HTTP_STATUS_PREFIX[sent], HTTP_STATUS_PREFIX_LEN - sent,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) hc->probe += (int)n;
         else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)

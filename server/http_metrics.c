@@ -92,24 +92,25 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
     }
 }
 
-char *http_metrics_render(size_t *len) {
-    sbuf b = {malloc(16384), 0, 16384, 0};
-    if (!b.p) return NULL;
-    sb_printf(&b, "# HELP nnlab_http_requests_total HTTP requests by path and status.\n"
-                  "# TYPE nnlab_http_requests_total counter\n");
+static void render_requests(sbuf *b) {
+    sb_printf(b, "# HELP nnlab_http_requests_total HTTP requests by path and status.\n"
+                 "# TYPE nnlab_http_requests_total counter\n");
     for (size_t p = 0; p < NPATHS; p++)
         for (size_t s = 0; s < NSTATUS; s++) {
             unsigned long n = atomic_load_explicit(&g_requests[p][s], memory_order_relaxed);
             if (n == 0) continue;
             if (STATUSES[s])
-                sb_printf(&b, "nnlab_http_requests_total{path=\"%s\",status=\"%d\"} %lu\n",
+                sb_printf(b, "nnlab_http_requests_total{path=\"%s\",status=\"%d\"} %lu\n",
                           PATHS[p], STATUSES[s], n);
             else
-                sb_printf(&b, "nnlab_http_requests_total{path=\"%s\",status=\"other\"} %lu\n",
+                sb_printf(b, "nnlab_http_requests_total{path=\"%s\",status=\"other\"} %lu\n",
                           PATHS[p], n);
         }
-    sb_printf(&b, "# HELP nnlab_http_request_duration_seconds Time from request to response end.\n"
-                  "# TYPE nnlab_http_request_duration_seconds histogram\n");
+}
+
+static void render_durations(sbuf *b) {
+    sb_printf(b, "# HELP nnlab_http_request_duration_seconds Time from request to response end.\n"
+                 "# TYPE nnlab_http_request_duration_seconds histogram\n");
     for (size_t p = 0; p < NPATHS; p++) {
         unsigned long counts[NBUCKETS + 1], total = 0;
         for (size_t i = 0; i <= NBUCKETS; i++) {
@@ -120,46 +121,57 @@ char *http_metrics_render(size_t *len) {
         unsigned long cum = 0;
         for (size_t i = 0; i < NBUCKETS; i++) {
             cum += counts[i];
-            sb_printf(&b, "nnlab_http_request_duration_seconds_bucket{path=\"%s\",le=\"%g\"} %lu\n",
+            sb_printf(b, "nnlab_http_request_duration_seconds_bucket{path=\"%s\",le=\"%g\"} %lu\n",
                       PATHS[p], BUCKETS[i], cum);
         }
-        sb_printf(&b, "nnlab_http_request_duration_seconds_bucket{path=\"%s\",le=\"+Inf\"} %lu\n",
+        sb_printf(b, "nnlab_http_request_duration_seconds_bucket{path=\"%s\",le=\"+Inf\"} %lu\n",
                   PATHS[p], total);
-        sb_printf(&b, "nnlab_http_request_duration_seconds_sum{path=\"%s\"} %.6f\n", PATHS[p],
+        sb_printf(b, "nnlab_http_request_duration_seconds_sum{path=\"%s\"} %.6f\n", PATHS[p],
                   (double)atomic_load(&g_sum_us[p]) / 1e6);
-        sb_printf(&b, "nnlab_http_request_duration_seconds_count{path=\"%s\"} %lu\n", PATHS[p],
+        sb_printf(b, "nnlab_http_request_duration_seconds_count{path=\"%s\"} %lu\n", PATHS[p],
                   total);
     }
-    sb_printf(&b, "# HELP nnlab_http_requests_in_flight Requests being processed.\n"
-                  "# TYPE nnlab_http_requests_in_flight gauge\n"
-                  "nnlab_http_requests_in_flight %ld\n"
-                  "# HELP nnlab_trainings_active Trainings running now.\n"
-                  "# TYPE nnlab_trainings_active gauge\n"
-                  "nnlab_trainings_active %ld\n",
+}
+
+static void render_gauges(sbuf *b) {
+    sb_printf(b, "# HELP nnlab_http_requests_in_flight Requests being processed.\n"
+                 "# TYPE nnlab_http_requests_in_flight gauge\n"
+                 "nnlab_http_requests_in_flight %ld\n"
+                 "# HELP nnlab_trainings_active Trainings running now.\n"
+                 "# TYPE nnlab_trainings_active gauge\n"
+                 "nnlab_trainings_active %ld\n",
               atomic_load(&g_inflight), atomic_load(&g_trainings));
-    sb_printf(&b, "# HELP nnlab_http_connections_open Client connections open now.\n"
-                  "# TYPE nnlab_http_connections_open gauge\n"
-                  "nnlab_http_connections_open %ld\n"
-                  "# HELP nnlab_http_connections_dropped_total Connections the server closed or "
-                  "refused: deadline (--request-timeout), evicted (room needed), refused.\n"
-                  "# TYPE nnlab_http_connections_dropped_total counter\n",
+    sb_printf(b, "# HELP nnlab_http_connections_open Client connections open now.\n"
+                 "# TYPE nnlab_http_connections_open gauge\n"
+                 "nnlab_http_connections_open %ld\n"
+                 "# HELP nnlab_http_connections_dropped_total Connections the server closed or "
+                 "refused: deadline (--request-timeout), evicted (room needed), refused.\n"
+                 "# TYPE nnlab_http_connections_dropped_total counter\n",
               atomic_load(&g_connections));
     for (int i = 0; i < HTTP_DROP_COUNT; i++)
-        sb_printf(&b, "nnlab_http_connections_dropped_total{reason=\"%s\"} %lu\n", DROP_NAMES[i],
+        sb_printf(b, "nnlab_http_connections_dropped_total{reason=\"%s\"} %lu\n", DROP_NAMES[i],
                   atomic_load(&g_dropped[i]));
-    sb_printf(&b, "# HELP nnlab_memory_budget_bytes Memory requests may reserve at once (--max-memory).\n"
-                  "# TYPE nnlab_memory_budget_bytes gauge\n"
-                  "nnlab_memory_budget_bytes %zu\n"
-                  "# HELP nnlab_memory_reserved_bytes Memory reserved by the requests in flight.\n"
-                  "# TYPE nnlab_memory_reserved_bytes gauge\n"
-                  "nnlab_memory_reserved_bytes %zu\n"
-                  "# HELP nnlab_memory_waiting Requests waiting for memory now.\n"
-                  "# TYPE nnlab_memory_waiting gauge\n"
-                  "nnlab_memory_waiting %zu\n"
-                  "# HELP nnlab_memory_refused_total Requests refused (503) for lack of memory.\n"
-                  "# TYPE nnlab_memory_refused_total counter\n"
-                  "nnlab_memory_refused_total %lu\n",
+    sb_printf(b, "# HELP nnlab_memory_budget_bytes Memory requests may reserve at once (--max-memory).\n"
+                 "# TYPE nnlab_memory_budget_bytes gauge\n"
+                 "nnlab_memory_budget_bytes %zu\n"
+                 "# HELP nnlab_memory_reserved_bytes Memory reserved by the requests in flight.\n"
+                 "# TYPE nnlab_memory_reserved_bytes gauge\n"
+                 "nnlab_memory_reserved_bytes %zu\n"
+                 "# HELP nnlab_memory_waiting Requests waiting for memory now.\n"
+                 "# TYPE nnlab_memory_waiting gauge\n"
+                 "nnlab_memory_waiting %zu\n"
+                 "# HELP nnlab_memory_refused_total Requests refused (503) for lack of memory.\n"
+                 "# TYPE nnlab_memory_refused_total counter\n"
+                 "nnlab_memory_refused_total %lu\n",
               srv_budget_total(), srv_budget_used(), srv_budget_waiting(), srv_budget_refused());
+}
+
+char *http_metrics_render(size_t *len) {
+    sbuf b = {malloc(16384), 0, 16384, 0};
+    if (!b.p) return NULL;
+    render_requests(&b);
+    render_durations(&b);
+    render_gauges(&b);
     if (b.oom) {
         free(b.p);
         return NULL;

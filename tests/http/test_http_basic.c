@@ -44,7 +44,7 @@ Test(basic, healthz_reports_status_version_and_limits) {
     cr_assert_eq(cJSON_GetObjectItem(lim, "max_connections")->valuedouble, 256);
     cr_assert_eq(cJSON_GetObjectItem(lim, "max_connections_per_ip")->valuedouble, 128);
     cr_assert_eq(cJSON_GetObjectItem(lim, "reserve_connections")->valuedouble, 16);
-    cr_assert_eq(cJSON_GetObjectItem(lim, "request_timeout_s")->valuedouble, 30);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "request_timeout_s")->valuedouble, 60);
     cr_assert_eq(cJSON_GetObjectItem(lim, "max_header_bytes")->valuedouble, 32768);
     cr_assert_geq(cJSON_GetObjectItem(j, "open_connections")->valuedouble, 1);
     cJSON_Delete(j);
