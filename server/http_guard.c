@@ -132,16 +132,12 @@ enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, sockle
     return ok;
 }
 
-static void conn_started(http_guard *g, struct MHD_Connection *c, void **socket_context) {
+http_conn *http_guard_track(http_guard *g, int fd, const struct sockaddr *addr) {
     http_conn *hc = calloc(1, sizeof *hc);
-    *socket_context = hc;
-    if (!hc) return;
-    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    const union MHD_ConnectionInfo *ad =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!hc) return NULL;
     hc->g = g;
-    hc->fd = fd ? fd->connect_fd : -1;
-    key_of(ad ? ad->client_addr : NULL, &hc->key);
+    hc->fd = fd;
+    key_of(addr, &hc->key);
     hc->since = now_s();
     pthread_mutex_lock(&g->mu);
     hc->next = g->head;
@@ -151,9 +147,12 @@ static void conn_started(http_guard *g, struct MHD_Connection *c, void **socket_
     g->live++;
     pthread_mutex_unlock(&g->mu);
     http_metrics_connections(+1);
+    return hc;
 }
 
-static void conn_closed(http_guard *g, http_conn *hc) {
+void http_guard_untrack(http_conn *hc) {
+    if (!hc) return;
+    http_guard *g = hc->g;
     pthread_mutex_lock(&g->mu);
     if (hc->prev) hc->prev->next = hc->next;
     else g->head = hc->next;
@@ -168,9 +167,14 @@ static void conn_closed(http_guard *g, http_conn *hc) {
 void http_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                        enum MHD_ConnectionNotificationCode code) {
     http_guard *g = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) conn_started(g, c, socket_context);
-    else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
-        conn_closed(g, *socket_context);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context = http_guard_track(g, fd ? fd->connect_fd : -1, ad ? ad->client_addr : NULL);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        http_guard_untrack(*socket_context);
         *socket_context = NULL;
     }
 }

@@ -60,6 +60,12 @@ enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, sockle
 void http_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                        enum MHD_ConnectionNotificationCode code);
 
+/* What http_guard_notify does: start / stop tracking a connection whose socket is fd (its
+ * client address addr may be NULL). track returns NULL when out of memory. untrack must come
+ * before fd is closed; hc may be NULL. */
+http_conn *http_guard_track(http_guard *g, int fd, const struct sockaddr *addr);
+void http_guard_untrack(http_conn *hc);
+
 /* The guard's record of a connection (NULL if untracked). */
 http_conn *http_guard_conn(struct MHD_Connection *c);
 
