@@ -18,26 +18,10 @@
 #include <unistd.h>
 
 #include "http_guard.h"
+#include "loopback.h"
 
 static void tcp_pair(int *client, int *server) {
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    cr_assert(bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0);
-    cr_assert(getsockname(l, (struct sockaddr *)&a, &al) == 0);
-    *client = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(connect(*client, (struct sockaddr *)&a, sizeof a) == 0);
-    *server = accept(l, NULL, NULL);
-    cr_assert(*server >= 0);
-    close(l);
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    cr_assert_eq(lb_tcp_pair(client, server), 0, "a loopback connection");
 }
 
 static struct sockaddr_storage v4(const char *ip) {
@@ -70,7 +54,7 @@ static conn open_from(http_guard *g, const struct sockaddr *addr) {
     tcp_pair(&c.client, &c.server);
     c.hc = http_guard_track(g, c.server, addr);
     cr_assert(c.hc);
-    sleep_ms(2); /* distinct start times: "oldest" is well defined */
+    lb_sleep_ms(2); /* distinct start times: "oldest" is well defined */
     return c;
 }
 
@@ -164,9 +148,9 @@ Test(guard, a_waiting_connection_is_closed_at_its_deadline_a_busy_one_is_not) {
     struct sockaddr_storage a = v4("10.0.0.1");
     conn w = open_from(g, SA(a)), b = open_from(g, SA(a));
     http_conn_busy(b.hc);
-    sleep_ms(600);
+    lb_sleep_ms(600);
     cr_assert(!shut_by_guard(&w) && !http_conn_timed_out(w.hc), "not yet");
-    sleep_ms(700); /* 1 s deadline, checked every 100 ms */
+    lb_sleep_ms(700); /* 1 s deadline, checked every 100 ms */
     cr_assert(shut_by_guard(&w) && http_conn_timed_out(w.hc));
     cr_assert(!shut_by_guard(&b) && !http_conn_timed_out(b.hc));
     close_conn(&w);
@@ -185,11 +169,11 @@ Test(guard, a_watched_request_is_probed_after_a_fin_and_cancelled_once_its_clien
     http_conn_busy(gone.hc);
     http_conn_watch(half.hc, &cancel_half);
     http_conn_watch(gone.hc, &cancel_gone);
-    sleep_ms(250);
+    lb_sleep_ms(250);
     cr_assert_eq(atomic_load(&cancel_half) + atomic_load(&cancel_gone), 0, "no FIN, no probe");
     shutdown(half.client, SHUT_WR);
     close(gone.client);
-    sleep_ms(400); /* a tick sends the probe, a later one sees the reset */
+    lb_sleep_ms(400); /* a tick sends the probe, a later one sees the reset */
     cr_assert_eq(atomic_load(&cancel_half), 0, "a half-close is not a hang-up");
     cr_assert_eq(atomic_load(&cancel_gone), 1, "a close is");
     char got[16] = "";

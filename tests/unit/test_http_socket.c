@@ -12,28 +12,15 @@
 #include <unistd.h>
 
 #include "http_socket.h"
+#include "loopback.h"
 
 /* A connected pair: *client and *server ends of one loopback TCP connection. */
 static void tcp_pair(int *client, int *server) {
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    cr_assert(bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0);
-    cr_assert(getsockname(l, (struct sockaddr *)&a, &al) == 0);
-    *client = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(connect(*client, (struct sockaddr *)&a, sizeof a) == 0);
-    *server = accept(l, NULL, NULL);
-    cr_assert(*server >= 0);
-    close(l);
+    cr_assert_eq(lb_tcp_pair(client, server), 0, "a loopback connection");
 }
 
-static void settle(void) { /* let loopback segments (FIN, RST) arrive */
-    struct timespec ts = {0, 20 * 1000000L};
-    nanosleep(&ts, NULL);
-}
+/* Let loopback segments (FIN, RST) arrive. */
+static void settle(void) { lb_sleep_ms(20); }
 
 static size_t read_all(int fd, char *buf, size_t cap) {
     size_t n = 0;
