@@ -224,7 +224,7 @@ void http_train_cancel(http_train *t) {
 
 void http_train_abort(http_train *t, const char *line) {
     pthread_mutex_lock(&t->mu);
-    if (!t->aborted && !t->finished) {
+    if (!t->aborted && !t->ran) { /* a run that returned has its last line queued already */
         atomic_store(&t->cancel, 1);
         t->aborted = 1;
         (void)append_locked(t, line, strlen(line));
