@@ -64,3 +64,15 @@ bench-http: $(NNLABD)
 	@tests/http/bench_http.sh $(NNLABD) $(or $(BENCH_SECONDS),10)
 
 BENCH_TARGETS += bench-http
+
+# /conv on the 256x256 sample PNG with 16 filters (a 254x254x16 answer), JSON against .npy
+# ("output_format": "npy"), end to end over HTTP in the same run (bench/http_formats.c, libcurl).
+$(BUILD)/bench/http_formats: bench/http_formats.c bench/bench.h $(LIBSRV) $(LIBNN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ibench $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSRV) $(LIBNN) -lcurl -lm
+
+.PHONY: bench-http-formats
+bench-http-formats: $(BUILD)/bench/http_formats $(NNLABD)
+	@$(BUILD)/bench/http_formats $(NNLABD) $(or $(BENCH_FORMAT_ROUNDS),40)
+
+BENCH_TARGETS += bench-http-formats
