@@ -147,6 +147,7 @@ size_t srv_base64_encode_into(char *dst, const unsigned char *a, size_t na, cons
         if (m == 3) o += encode_groups(dst + o, mid, 3);
         else return o + encode_tail(dst + o, mid, m);
     }
+    if (used_b == nb) return o; /* (b may be NULL: no pointer arithmetic on it) */
     size_t gb = (nb - used_b) / 3 * 3;
     o += encode_groups(dst + o, b + used_b, gb);
     return o + encode_tail(dst + o, b + used_b + gb, nb - used_b - gb);

@@ -4,8 +4,8 @@
     python3 tests/fuzz/make_corpus.py
 
 Seeds are small valid requests of each endpoint (so the fuzzer starts deep inside the
-validators), a few invalid ones, and for the image harness every file of tests/data/bad_images
-plus small valid PNG/JPEG files. Standard library only; the output is deterministic."""
+validators), a few invalid ones, for the image harness every file of tests/data/bad_images
+plus small valid PNG/JPEG files, and for the npy harness the .npy files of tests/fixtures/npy. Standard library only; the output is deterministic."""
 import base64
 import hashlib
 import json
@@ -154,6 +154,12 @@ def main():
     put("image", b"\x01\x02\x02" + badimg.png(4, 4, ctype=0, channels=1))
     put("image", b"\x00\x02\x02" + badimg.png(3, 3, ctype=4, channels=2))
     put("image", b"\x03\x02\x02" + badimg.jpeg(16, 16, ncomp=1))
+    # npy: the small .npy files NumPy wrote for the reader's tests (tests/fixtures/npy)
+    npy = os.path.join(ROOT, "tests", "fixtures", "npy")
+    for f in sorted(os.listdir(npy)):
+        if f.endswith(".npy") and os.path.getsize(os.path.join(npy, f)) <= 4096:
+            with open(os.path.join(npy, f), "rb") as fh:
+                put("npy", fh.read())
     print("corpora written to", os.path.join(HERE, "corpus"))
 
 
