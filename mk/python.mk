@@ -5,7 +5,7 @@
 PYTEST_PY ?= /usr/bin/python3
 
 .PHONY: test-python
-test-python: $(NNLABD)
+test-python: $(NNLABD) ## run the Python client's pytest suite (clients/python/tests) against a daemon it starts
 	@PYTHONDONTWRITEBYTECODE=1 NNLABD_BIN=$(NNLABD) $(PYTEST_PY) -m pytest -q -p no:cacheprovider \
 	  clients/python/tests
 

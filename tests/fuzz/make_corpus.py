@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the committed seed corpora of the fuzz harnesses: tests/fuzz/corpus/<name>/ (issue 7).
+"""Write the committed seed corpora of the fuzz harnesses: tests/fuzz/corpus/<name>/.
 
     python3 tests/fuzz/make_corpus.py
 

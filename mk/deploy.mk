@@ -1,4 +1,5 @@
-# Deployment (docker/): lint and check what can be checked without a Docker engine or a cluster.
+# Deployment (docker/, docs/deployment.md): lint and check what can be checked without a Docker
+# engine or a cluster.
 #
 #   make deploy-lint   yamllint, a Dockerfile linter (dockerfile-utils, from npm), shellcheck,
 #                      the static cross-checks of tests/deploy/check_deploy.py and their
@@ -23,7 +24,7 @@ $(DOCKERFILE_UTILS):
 	cd $(DEPLOY_NPM) && npm install --no-save --no-audit --no-fund --loglevel=error --prefix . \
 	  dockerfile-utils@$(DOCKERFILE_UTILS_VERSION) >/dev/null
 
-deploy-lint: $(DOCKERFILE_UTILS) $(NNLABD)
+deploy-lint: $(DOCKERFILE_UTILS) $(NNLABD) ## lint and cross-check docker/ (yamllint, dockerfile-utils, shellcheck, nginx -t)
 	@mkdir -p $(DEPLOY_OUT)
 	@echo "== yamllint docker/"
 	yamllint --strict -c tests/deploy/yamllint.yaml docker/compose.yaml docker/k8s/
@@ -43,13 +44,13 @@ deploy-lint: $(DOCKERFILE_UTILS) $(NNLABD)
 	  echo "== docker compose config"; docker compose -f docker/compose.yaml config -q; \
 	else echo "== docker compose plugin absent: compose rendered by check_deploy.py into $(DEPLOY_OUT)"; fi
 
-deploy-test: $(NNLABD)
+deploy-test: $(NNLABD) ## run the daemon as the image does, behind the real nginx.conf
 	$(DEPLOY_PY) tests/deploy/entrypoint_test.py --nnlabd $(NNLABD)
 
-docker-build:
+docker-build: ## docker build the image (needs a Docker engine; not in make test)
 	docker build -f docker/Dockerfile -t $(DOCKER_IMAGE) .
 
-docker-up:
+docker-up: ## docker compose up: replicas behind nginx (needs a Docker engine)
 	docker compose -f docker/compose.yaml up -d --build
 
 TEST_TARGETS += deploy-lint deploy-test

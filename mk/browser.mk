@@ -1,4 +1,5 @@
-# Browser tests of the web page (tests/browser, Playwright via playwright-core + Debian's chromium).
+# Browser tests of the web page (tests/browser, Playwright via playwright-core + Debian's
+# chromium; docs/page.md).
 # `make test-browser`: installs the npm test dependency if missing (npm ci, from the committed
 # lockfile), starts the freshly built nnlabd on a free loopback port, runs the suite with node's
 # built-in test runner, stops the daemon. Screenshots land in $(BUILD)/screenshots/.
@@ -7,7 +8,7 @@ BROWSER_TESTS := $(wildcard $(BROWSER_DIR)/*.test.mjs)
 SCREENSHOT_DIR := $(abspath $(BUILD))/screenshots
 
 .PHONY: test-browser
-test-browser: $(NNLABD)
+test-browser: $(NNLABD) ## run the Playwright tests of the page (tests/browser/) in headless Chromium
 	@set -e; \
 	if [ ! -d $(BROWSER_DIR)/node_modules/playwright-core ]; then \
 	  (cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error); fi; \
