@@ -144,7 +144,7 @@ deps-run: ## install what `make run` needs (deps DEPS=run)
 deps-test: ## install what `make test` needs (deps DEPS=test)
 	@$(MAKE) --no-print-directory deps DEPS=test
 
-fixtures: ## regenerate tests/fixtures/*.json with PyTorch (needs python3-torch)
+fixtures: ## regenerate tests/fixtures/ with PyTorch and NumPy (needs python3-torch)
 	/usr/bin/python3 tests/reference/generate.py tests/fixtures
 
 clean: ## remove build/
