@@ -31,4 +31,14 @@ bench-http: $(NNLABD) ## wrk against the release daemon: /conv and /mlp, BENCH_S
 rnn-table: $(RNN_TABLE) ## print the recurrent nets' results table (seeds 1-5) and its CPU time
 	@$(RNN_TABLE)
 
-BENCH_TARGETS += bench-compare bench-nnlab bench-http
+# /conv on the 256x256 sample PNG with 16 filters (a 254x254x16 answer), JSON against .npy
+# ("output_format": "npy"), end to end over HTTP in the same run (bench/http_formats.c, libcurl).
+$(BUILD)/bench/http_formats: bench/http_formats.c bench/bench.h $(LIBSRV) $(LIBNN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ibench $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSRV) $(LIBNN) -lcurl -lm
+
+.PHONY: bench-http-formats
+bench-http-formats: $(BUILD)/bench/http_formats $(NNLABD) ## /conv JSON vs .npy answer over HTTP, BENCH_FORMAT_ROUNDS (40) paired rounds
+	@$(BUILD)/bench/http_formats $(NNLABD) $(or $(BENCH_FORMAT_ROUNDS),40)
+
+BENCH_TARGETS += bench-compare bench-nnlab bench-http bench-http-formats
