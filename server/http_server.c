@@ -27,6 +27,7 @@
 #include "http_train.h"
 #include "srv_budget.h"
 #include "srv_metrics.h"
+#include "srv_vocab.h"
 
 /* How often a waiting reader checks whether its client is still there (ms). */
 #define POLL_MS 100
@@ -337,6 +338,8 @@ static enum MHD_Result serve_healthz(http_server *s, struct MHD_Connection *c, h
         cJSON_AddNumberToObject(lim, "max_memory_bytes", (double)srv_budget_total());
         cJSON_AddItemToObject(o, "limits", lim);
         lim = NULL;
+        cJSON *types = srv_vocab_layer_types();
+        if (types) cJSON_AddItemToObject(o, "layer_types", types);
         cJSON_AddNumberToObject(o, "active_trainings", (double)http_train_active());
         cJSON_AddNumberToObject(o, "memory_reserved_bytes", (double)srv_budget_used());
     }
