@@ -98,6 +98,7 @@ export function createImagePicker(host, { name, side = 256 } = {}) {
     if (f) {
       c.upload.checked = true;
       c.info.textContent = `${f.name}: ${formatBytes(f.size)}`;
+      c.info.dataset.bytes = String(f.size);
     }
     syncFile();
   });

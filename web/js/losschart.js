@@ -96,6 +96,7 @@ export function createLossChart(host, { title = 'Loss', xLabel = 'epoch', yLabel
     ctx.fillStyle = '#1b1f24';
     ctx.fillText(text, x, ty);
     ctx.restore();
+    plot.dataset.baselineLabel = text;   // what was drawn, for tests
   }
 
   function showCursor(u) {

@@ -32,7 +32,7 @@ export function initMlp() {
       const onPick = req.return_weights ? (j) => ex.show(j) : undefined;
       out.replaceChildren(
         el('div', { class: 'shapes' }, 'Layers: ',
-          el('strong', { id: 'mlp-layers', text: (res.layers || []).map((s) => s.join('×')).join('  ·  ') })),
+          el('strong', { id: 'mlp-shapes', text: (res.layers || []).map((s) => s.join('×')).join('  ·  ') })),
         barChart(input, { caption: `input x (${n} values)`, top: 0 }),
         barChart(res.logits, { caption: `output without softmax (logits, ${res.logits.length})`, onPick }),
         barChart(res.softmax, { caption: 'output with softmax (probabilities, sum 1)', onPick }));
