@@ -42,6 +42,7 @@ test('every control is labelled, groups have legends, and axe-core finds no seri
     return groups.filter((r) => !r.closest('fieldset')?.querySelector('legend')).map((r) => r.name);
   });
   assert.deepEqual(loose, [], 'radio and checkbox groups in fieldsets with legends');
+  assert.deepEqual(await smallTargets(page), [], 'every control at least 24 × 24 px');
   assert.deepEqual(await axeViolations(page), []);
   await page.close();
 });

@@ -99,7 +99,9 @@ function explainParams(img, res, r, act, output) {
 function renderOne(out, img, res, r) {
   const o = res.output;
   const N = o.shape[2];
-  const side = N === 1 ? 256 : N <= 4 ? 200 : 150;
+  // Maps as large as lets up to four kernel cards (kernel column ~70 px + margins) fit a row.
+  const cols = Math.min(N, 4);
+  const side = Math.max(120, Math.min(256, Math.floor(((out.clientWidth || 900) - cols * 100) / cols)));
   const inputFig = imageFigure(img.pixels, { caption: `input ${shapeWHC(img.pixels.shape)}`, side: 256 });
   const { scale, min, max } = kernelScale(res.kernels);
   const p = { ...explainParams(img, res, r, r.act, o), inputFig, outputFigs: [] };

@@ -3,7 +3,7 @@
 // the multiply-and-sum with the numbers, adds the bias, applies the activation, and sets the
 // result beside the value the server returned. The page's inputs are the exact float32 values
 // the server used (the image it sent, the kernels the server returned).
-import { createStepper } from './stepper.js';
+import { explainPanel, verdict, num, paren } from './explain.js';
 import { markCells } from './maps.js';
 import { writeActivation, activate, ACT_NAMES } from './activation.js';
 import { el, fmt } from './util.js';
@@ -11,19 +11,6 @@ import { el, fmt } from './util.js';
 const LIST_MAX = 7;      // window tables up to 7 x 7
 const TERMS_MAX = 25;    // products written out per channel before "..."
 const CHANNELS_MAX = 3;  // channels shown in full
-
-export const num = (v) => fmt(v, 4);
-export const paren = (v) => (v < 0 ? `(${num(v)})` : num(v));
-
-// The closing line: the page's number beside the server's.
-export function verdict(page, server, scale = 1) {
-  const diff = Math.abs(page - server);
-  const ok = diff <= 2e-6 * Math.max(1, Math.abs(scale));
-  return el('p', { class: `verdict ${ok ? 'ok' : 'bad'}`, 'data-diff': String(diff) },
-    'The server returned ', el('strong', { class: 'server-value', 'data-value': String(server), text: fmt(server, 7) }),
-    ok ? (diff ? ` ✓ the same, up to ${fmt(diff, 1)} (the server rounds to 32-bit floats)` : ' ✓ exactly the same')
-      : ` — but the sum written out gives ${fmt(page, 7)}: they differ by ${fmt(diff, 2)}. This should not happen; please report it.`);
-}
 
 // One channel's window: a table of "input × weight" cells (padding cells marked).
 function windowTable(cells, KH, KW, c) {
@@ -102,21 +89,18 @@ function explainOne(body, p, n, x, y) {
 }
 
 // host: where the explainer goes. p: {input, kernels, output, stride: [sh, sw], padding:
-// [ph, pw], bias (number or [N]), activation, slope, inputFig, outputFigs: [figure per map]}.
-// Returns {show(n, x, y)} for the map figures' clicks.
+// [ph, pw], bias (number or [N]), activation, slope, inputFig, outputFigs: [figure per map]}
+// (the caller may change p before show: the four-activation figure does). Returns {show(n, x, y)}.
 export function explainConv(host, p) {
   const [OH, OW, N] = p.output.shape;
-  const box = el('section', { class: 'explain', 'aria-label': 'How is this number made? (convolution)' },
-    el('h3', { text: 'How is this number made?' }),
-    el('p', { class: 'note', text: 'Click a pixel of an output map, or step the window across with the buttons.' }));
-  const body = el('div', { class: 'explain-body', 'aria-live': 'polite' });
-  const stepper = createStepper(box, { W: OW, H: OH, maps: N, onChange: show });
-  box.append(body);
-  host.append(box);
-  function show(n, x, y) {
-    const w = explainOne(body, p, n, x, y);
-    markCells(p.inputFig, { x: w.top[1], y: w.top[0], w: w.KW, h: w.KH });
-    p.outputFigs.forEach((f, i) => f && markCells(f, i === n ? { x, y, w: 1, h: 1 } : null));
-  }
-  return { show: (n, x, y) => stepper.set(n, x, y), stepper };
+  const panel = explainPanel(host, {
+    what: 'convolution', hint: 'Click a pixel of an output map, or step the window across with the buttons.',
+    step: { W: OW, H: OH, maps: N },
+    onChange(n, x, y) {
+      const w = explainOne(panel.body, p, n, x, y);
+      markCells(p.inputFig, { x: w.top[1], y: w.top[0], w: w.KW, h: w.KH });
+      p.outputFigs.forEach((f, i) => f && markCells(f, i === n ? { x, y, w: 1, h: 1 } : null));
+    },
+  });
+  return { show: panel.set };
 }

@@ -1,9 +1,8 @@
 // "How is this number made?" for one output unit of the MLP: the last hidden layer's values
 // (computed here from the weights the server returned, layer by layer), each times its weight
 // into the unit, the sum, the bias -> the logit the server returned; then the softmax.
-import { createStepper } from './stepper.js';
+import { explainPanel, verdict, num, paren } from './explain.js';
 import { activate } from './activation.js';
-import { verdict, num, paren } from './explain_conv.js';
 import { el, fmt } from './util.js';
 
 const TERMS_MAX = 25;
@@ -55,14 +54,11 @@ function explainUnit(body, p, j) {
 
 // p: {x, weights: [{weight: {shape, data}, bias}], act, slope, logits, softmax}.
 export function explainMlp(host, p) {
-  const nout = p.logits.length;
   p.h = lastHidden(p.x, p.weights, p.act, p.slope);
-  const box = el('section', { class: 'explain', 'aria-label': 'How is this number made? (MLP)' },
-    el('h3', { text: 'How is this number made?' }),
-    el('p', { class: 'note', text: 'Click a bar of the output, or step through the units.' }));
-  const body = el('div', { class: 'explain-body', 'aria-live': 'polite' });
-  const stepper = createStepper(box, { W: nout, H: 1, onChange: (c, j) => explainUnit(body, p, j) });
-  box.append(body);
-  host.append(box);
-  return { show: (j) => stepper.set(0, j, 0) };
+  const panel = explainPanel(host, {
+    what: 'MLP', hint: 'Click a bar of the output, or step through the units.',
+    step: { W: p.logits.length, H: 1 },
+    onChange: (c, j) => explainUnit(panel.body, p, j),
+  });
+  return { show: (j) => panel.set(0, j, 0) };
 }

@@ -1,8 +1,7 @@
 // "How is this number made?" for pooling: the window of the chosen pooled value, its numbers,
 // the maximum (marked) or the average written out, and the server's value beside it.
-import { createStepper } from './stepper.js';
+import { explainPanel, verdict, num, paren } from './explain.js';
 import { markCells } from './maps.js';
-import { verdict, num, paren } from './explain_conv.js';
 import { el, fill, fmt } from './util.js';
 
 const LIST_MAX = 12;
@@ -57,28 +56,24 @@ function explainOne(body, p, c, x, y) {
 // [sh, sw], inputFigs, outputFigs (one per channel)}.
 export function explainPool(host, p) {
   const [OH, OW, C] = p.output.shape;
-  const box = el('section', { class: 'explain', 'aria-label': 'How is this number made? (pooling)' },
-    el('h3', { text: 'How is this number made?' }),
-    el('p', { class: 'note', text: 'Click a pooled value, or step the window across with the buttons.' }));
-  const body = el('div', { class: 'explain-body', 'aria-live': 'polite' });
-  const stepper = createStepper(box, { W: OW, H: OH, maps: C, mapLabel: 'Channel', onChange(c, x, y) {
-    const r = explainOne(body, p, c, x, y);
-    p.inputFigs.forEach((f, i) => f && markCells(f, i === c ? r : null));
-    p.outputFigs.forEach((f, i) => f && markCells(f, i === c ? { x, y, w: 1, h: 1 } : null));
-  } });
-  box.append(body);
-  host.append(box);
-  return { show: (c, x, y) => stepper.set(c, x, y) };
+  const panel = explainPanel(host, {
+    what: 'pooling', hint: 'Click a pooled value, or step the window across with the buttons.',
+    step: { W: OW, H: OH, maps: C, mapLabel: 'Channel' },
+    onChange(c, x, y) {
+      const r = explainOne(panel.body, p, c, x, y);
+      p.inputFigs.forEach((f, i) => f && markCells(f, i === c ? r : null));
+      p.outputFigs.forEach((f, i) => f && markCells(f, i === c ? { x, y, w: 1, h: 1 } : null));
+    },
+  });
+  return { show: panel.set };
 }
 
 // Global pooling of channel c, written out (no window: the whole map).
 export function explainGlobal(host, { input, output, fn }) {
   const [H, W, C] = input.shape;
-  const body = el('div', { class: 'explain-body', 'aria-live': 'polite' });
-  host.append(el('section', { class: 'explain', 'aria-label': 'How is this number made? (pooling)' },
-    el('h3', { text: 'How is this number made?' }), el('p', { class: 'note', text: 'Click a bar (one per channel).' }), body));
-  return {
-    show(c) {
+  const panel = explainPanel(host, {
+    what: 'global pooling', hint: 'Click a bar (one per channel).', step: null,
+    onChange(c) {
       let s = 0, best = -Infinity, at = 0;
       for (let i = 0; i < H * W; i++) {
         const v = input.data[i * C + c];
@@ -89,9 +84,10 @@ export function explainGlobal(host, { input, output, fn }) {
       const text = fn === 'max'
         ? `the largest of the ${H * W} values of channel ${c} is ${num(best)}, at x ${at % W}, y ${Math.floor(at / W)}`
         : `the ${H * W} values of channel ${c} add up to ${num(s)}; ${num(s)} / ${H * W} = ${num(value)}`;
-      body.replaceChildren(el('ol', { class: 'sum-steps' }, el('li', { text })),
+      fill(panel.body, el('ol', { class: 'sum-steps' }, el('li', { text })),
         el('p', { class: 'page-value', 'data-value': String(value) }, `channel ${c}: ${fmt(value, 7)}`),
         verdict(value, output.data[c], Math.abs(value) + 1));
     },
-  };
+  });
+  return { show: panel.set };
 }

@@ -59,5 +59,9 @@ export function studentMessage(err, { label, limits = {} } = {}) {
     return `The server is busy (${limits.max_trainings ? `at most ${limits.max_trainings} trainings at once` : 'too many requests'}).${wait}`;
   }
   if (err.status >= 500) return `The server failed (${err.status}): ${err.message}. This is a bug in nnlab; please report it.`;
+  // A field inside the CNN's architecture ("architecture[2].size") is named as the student
+  // wrote it: layer 3's "size".
+  const inArch = /^architecture\[(\d+)\](?:\.(\w+))?/.exec(err.field || '');
+  if (inArch) label = inArch[2] ? `Layer ${Number(inArch[1]) + 1}'s “${inArch[2]}”` : `Layer ${Number(inArch[1]) + 1}`;
   return reword(err, { label: label || err.field || 'This value', limits, error: err });
 }
