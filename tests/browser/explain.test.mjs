@@ -2,7 +2,8 @@
 // window, its padding cells, the kernel and the written sum must give the server's own number.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, run } from './harness.mjs';
+import { join } from 'node:path';
+import { setup, run, SCREENSHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -59,7 +60,7 @@ test('convolution: the window with its padding cells, the kernel, the written su
   const marker = await page.locator('#conv-out .pair figure .marker').evaluate((m) => [m.style.left, m.style.top, m.style.width].map(parseFloat));
   const want = [-1 / 256, -1 / 256, 3 / 256].map((v) => v * 100);
   marker.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-3, `marker ${marker} at ${want}`));
-  await page.locator('#conv .explain').screenshot({ path: `${process.env.SCREENSHOT_DIR || '/tmp'}/explain-padding.png` });
+  await page.locator('#conv .explain').screenshot({ path: join(SCREENSHOTS, 'explain-padding.png') });
 
   // The step control walks the window: each position's explanation still equals the server.
   for (let i = 1; i <= 3; i++) {

@@ -3,7 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { setup, run, errors, unexpected, canvasColours, parseShape } from './harness.mjs';
+import { join } from 'node:path';
+import { setup, run, errors, unexpected, canvasColours, parseShape, sectionShot, SCREENSHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -238,6 +239,7 @@ test('6. the assignment\'s figures: four activations on one scale, kernels besid
   assert.ok(await canvasColours(page.locator('#conv canvas.actplot')) > 5, 'the functions are plotted');
   assert.deepEqual(await page.locator('#conv .actfig .legend li').allTextContents(),
     [' ReLU (solid)', ' sigmoid (dashed)', ' tanh (dotted)', ' leaky ReLU (dash-dot)']);
+  await sectionShot(page, 'conv', 'conv-compare-1280');
 
   // Six filters: each kernel is beside its own map, not in a block above the maps.
   await page.selectOption('#conv-form select[name=activation]', 'relu');
@@ -276,7 +278,7 @@ test('6. the assignment\'s figures: four activations on one scale, kernels besid
     assert.ok(Math.abs(vals[0] + vals[1] - y) < 2e-3, `example ${k}: ${vals} sum to ${y}`);
     assert.equal(await ex.nth(k).locator('.pred').count(), 2, 'a prediction per model');
   }
-  await page.locator('#train-predictions').screenshot({ path: `${process.env.SCREENSHOT_DIR || '/tmp'}/train-predictions.png` });
+  await page.locator('#train-predictions').screenshot({ path: join(SCREENSHOTS, 'train-predictions.png') });
   assert.deepEqual(page.errors, []);
   await page.close();
 });
