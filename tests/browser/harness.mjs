@@ -1,7 +1,7 @@
 // Shared setup for the browser tests: the daemon under test, headless Chromium, console capture,
 // and helpers the test files share (run a section, axe-core, screenshots).
 //
-// NNLAB_URL points at a running nnlabd (mk/web.mk starts one on a free port). Without it, the
+// NNLAB_URL points at a running nnlabd (mk/browser.mk starts one on a free port). Without it, the
 // harness starts ../../build/nnlabd itself on a free port and stops it at the end.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';

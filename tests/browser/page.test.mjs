@@ -132,7 +132,10 @@ test('training streams live curves, then the final table; stop cancels', async (
   await page.waitForTimeout(100);
   assert.equal(Number(await page.getAttribute('#train .chart', 'data-points')), points);
   await page.check('#train-form input[name=log]');
+  await page.waitForTimeout(100);
   await sectionShot(page, 'train');
+  await page.locator('#train .losschart').screenshot({ path: join(SCREENSHOTS, 'train-chart.png') });
+  await page.locator('#train-predictions').screenshot({ path: join(SCREENSHOTS, 'train-predictions-3.png') });
 
   // A long run, stopped by the button: every run reports "stopped" and the form is usable again.
   await set('samples', 50000); await set('epochs', 500); await set('report_every', 5000);

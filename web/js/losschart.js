@@ -88,7 +88,11 @@ export function createLossChart(host, { title = 'Loss', xLabel = 'epoch', yLabel
     ctx.font = `600 ${px}px system-ui, sans-serif`;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'bottom';
-    const x = left + width - 6 * dpr, ty = y - 4 * dpr > top + px ? y - 4 * dpr : y + px + 4 * dpr;
+    // Above the line, unless most curves end above it (then below, out of their way).
+    const ends = visibleSeries().map(({ s }) => s.points[s.points.length - 1]).filter(Boolean);
+    const above = ends.filter(([, v]) => v > baseline.value).length;
+    const below = above * 2 <= ends.length ? y - 4 * dpr < top + px : y + px + 4 * dpr <= top + height;
+    const x = left + width - 6 * dpr, ty = below ? y + px + 4 * dpr : y - 4 * dpr;
     ctx.lineWidth = 4 * dpr;
     ctx.lineJoin = 'round';
     ctx.strokeStyle = 'rgba(255,255,255,0.9)';
