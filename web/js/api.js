@@ -1,5 +1,5 @@
-// The JSON API client (../shared/API.md): POST a request, get the JSON back or an ApiError
-// carrying the contract's error object {status, code, message, field}.
+// The JSON API client (the contract: server/openapi.json): POST a request, get the JSON back or
+// an ApiError carrying the contract's error object {status, code, message, field}.
 
 export class ApiError extends Error {
   constructor(status, body, text, retryAfter) {
