@@ -78,7 +78,7 @@ Test(basic, healthz_lists_the_layer_types_cnn_accepts) {
                      "0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5",
                      arch[0], arch[1], arch[2], arch[3]);
             cr_assert_eq(th_post_json(&srv, "/cnn", body, &r), 0);
-            cr_assert_eq(r.status, 200, "/cnn with type \"%s\": %d %.*s", name->valuestring, r.status,
+            cr_assert_eq(r.status, 200, "/cnn with type \"%s\": %ld %.*s", name->valuestring, (long)r.status,
                          (int)r.len, r.body);
             th_resp_free(&r);
             total++;
