@@ -1,12 +1,12 @@
-/* bench_train_estimate.c — the training cost model (nn_train_estimate_seconds, which the
+/* bench_train_estimate.c — the training cost model (nn_rnn_train_estimate_seconds, which the
  * daemon compares with --max-train-seconds) against whole runs on this machine: one JSON line
  * per case with the estimate, the CPU time of the fastest of three runs, and their ratio. A ratio far from 1
- * means the model's constants (core/nn_train.c) need recalibrating for this machine. */
+ * means the model's constants (core/nn_rnn_train.c) need recalibrating for this machine. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bench.h"
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 
 typedef struct tcase {
     const char *name;
@@ -33,21 +33,21 @@ static double cpu_s(void) {
 }
 
 static void run(void *ctx) {
-    const nn_train_config *c = ctx;
-    nn_train_result r;
+    const nn_rnn_train_config *c = ctx;
+    nn_rnn_train_result r;
     nn_error e;
-    if (nn_train_run(c, NULL, NULL, &r, &e) != NN_OK) {
+    if (nn_rnn_train_run(c, NULL, NULL, &r, &e) != NN_OK) {
         fprintf(stderr, "bench_train_estimate: %s\n", e.message);
         exit(1);
     }
-    nn_train_result_free(&r);
+    nn_rnn_train_result_free(&r);
 }
 
 int main(void) {
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         const tcase *t = &CASES[i];
-        nn_train_config c;
-        nn_train_config_default(&c);
+        nn_rnn_train_config c;
+        nn_rnn_train_config_default(&c);
         c.model = t->model;
         c.hidden = t->hidden;
         c.samples = t->samples;
@@ -56,7 +56,7 @@ int main(void) {
         c.max_length = t->max_len;
         c.epochs = t->epochs;
         c.batch_size = t->batch;
-        double est = nn_train_estimate_seconds(&c), best = 1e30;
+        double est = nn_rnn_train_estimate_seconds(&c), best = 1e30;
         for (int rep = 0; rep < 3; rep++) {
             double t0 = cpu_s();
             run(&c);

@@ -8,7 +8,7 @@
  * The loops that check: convolution (every kernel, its scratch fill included), windowed and
  * global pooling, the CNN between and inside layers, the recurrent cells' forward and
  * backward passes through time, each training sample and each test-set sample
- * (nn_train_run). nn_parallel_for carries the caller's binding to the pool's workers for the
+ * (nn_rnn_train_run). nn_parallel_for carries the caller's binding to the pool's workers for the
  * duration of its job, and starts no new piece once the flag is set.
  *
  * The binding is per thread, so the library's signatures do not change and code that never

@@ -15,6 +15,10 @@
  * nn_cnn_create returns) or generated from one seed: one nn_rng seeded with `seed` draws, layer by
  * layer in order, each generated conv bank [N, KH, KW, C] with the layer's init (bias zero unless
  * given) and each generated MLP as nn_mlp_init_params_rng does. Same seed -> same bits anywhere.
+ * Layers with a NumPy init (numpy_rand, numpy_randn) draw instead from one MT19937 seeded as
+ * np.random.seed(seed) (seed <= 2^32 - 1, else NN_INVALID "seed"), layer by layer in order: a
+ * conv layer's N calls rand/randn(KH, KW, C), then an MLP's rand/randn(in, hidden), ...,
+ * (hidden, out) with zero biases; the other layers' nn_rng stream is not affected by them.
  *
  * Errors name the layer and its field, e.g. field "architecture[2].size", message
  * "architecture[2] (pool): window 5x5 is larger than its 3x3x32 input". Field strings are static. */
@@ -76,6 +80,10 @@ typedef struct nn_layer_spec {
 nn_code nn_layer_type_parse(const char *name, nn_layer_type *out, const char *field,
                             nn_error *err);
 const char *nn_layer_type_name(nn_layer_type type);
+/* The i-th accepted spelling (lower case; each type's canonical name, the one
+ * nn_layer_type_name returns, comes before its aliases) and its type; NULL past the end. The
+ * daemon lists these in GET /healthz so that clients use the parser's own list. */
+const char *nn_layer_type_alias(size_t i, nn_layer_type *type);
 
 /* Fill specs[0..NN_CNN_DEFAULT_LAYERS) with the API's default architecture:
  *   conv 16 3x3 stride 2 pad 0 ReLU (he) -> max-pool 2/2 -> conv 32 3x3 stride 1 pad 1 ReLU (he)

@@ -27,8 +27,8 @@ static void layer_data_free(layer_data *d) {
     }
 }
 
-static int parse_conv(const cJSON *o, const char *lp, const srv_limits *lim, nn_layer_spec *s,
-                      layer_data *d, srv_err *e) {
+static int parse_conv(const cJSON *o, const char *lp, const srv_limits *lim, nn_init_kind def_init,
+                      nn_layer_spec *s, layer_data *d, srv_err *e) {
     static const char *const keys[] = {"type", "filters", "size", "stride", "padding", "activation",
                                        "negative_slope", "init", "kernels", "bias", NULL};
     if (srv_json_only_keys(o, lp, keys, e)) return -1;
@@ -39,7 +39,7 @@ static int parse_conv(const cJSON *o, const char *lp, const srv_limits *lim, nn_
     if (srv_json_pair_opt(o, "stride", lp, 1, 1 << 20, 1, stride, e)) return -1;
     if (srv_json_pair_opt(o, "padding", lp, 0, 1 << 20, 0, pad, e)) return -1;
     if (srv_parse_activation(o, lp, NN_ACT_RELU, &s->conv.act, e)) return -1;
-    if (srv_parse_init(o, lp, NN_INIT_HE, &s->init, e)) return -1;
+    if (srv_parse_init(o, lp, def_init, &s->init, e)) return -1;
     s->filters = (size_t)n;
     s->size_h = (size_t)size[0];
     s->size_w = (size_t)size[1];
@@ -105,8 +105,8 @@ static int parse_pool(const cJSON *o, const char *lp, int global, nn_layer_spec 
     return 0;
 }
 
-static int parse_mlp_layer(const cJSON *o, const char *lp, const srv_limits *lim, nn_layer_spec *s,
-                           layer_data *d, srv_err *e) {
+static int parse_mlp_layer(const cJSON *o, const char *lp, const srv_limits *lim, nn_init_kind def_init,
+                           nn_layer_spec *s, layer_data *d, srv_err *e) {
     static const char *const keys[] = {"type", "hidden_layers", "hidden_size", "activation",
                                        "negative_slope", "output_size", "init", "weights", NULL};
     if (srv_json_only_keys(o, lp, keys, e)) return -1;
@@ -115,7 +115,7 @@ static int parse_mlp_layer(const cJSON *o, const char *lp, const srv_limits *lim
     if (srv_json_int_opt(o, "hidden_layers", lp, 0, NN_MLP_MAX_HIDDEN, 1, &hl, e)) return -1;
     if (srv_json_int_opt(o, "output_size", lp, 1, (long long)NN_MLP_MAX_WIDTH, 1000, &os, e)) return -1;
     if (srv_parse_activation(o, lp, NN_ACT_TANH, &s->mlp.act, e)) return -1;
-    if (srv_parse_init(o, lp, NN_INIT_UNIFORM, &s->mlp_init, e)) return -1;
+    if (srv_parse_init(o, lp, def_init, &s->mlp_init, e)) return -1;
     s->mlp.hidden_layers = (size_t)hl;
     s->mlp.output_size = (size_t)os;
     const cJSON *hs = srv_json_get(o, "hidden_size");
@@ -154,16 +154,34 @@ static int parse_mlp_layer(const cJSON *o, const char *lp, const srv_limits *lim
     return 0;
 }
 
+/* With "outputs": the layer's output tensor, and a conv layer's kernels [N, KH, KW, C] and
+ * bias [N], so a client can draw and check every layer from one request. */
+static void put_layer_tensors(srv_buf *out, const nn_cnn_layer *L) {
+    srv_buf_puts(out, ",\"output\":");
+    srv_buf_tensor(out, L->output, L->out_shape, L->out_ndim);
+    if (L->type != NN_LAYER_CONV) return;
+    size_t ks[4] = {L->spec.filters, L->spec.size_h, L->spec.size_w, L->in_shape[2]};
+    srv_buf_puts(out, ",\"kernels\":");
+    srv_buf_tensor(out, L->kernels, ks, 4);
+    srv_buf_puts(out, ",\"bias\":");
+    srv_buf_floats(out, L->bias, L->spec.filters);
+}
+
 int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     static const char *const keys[] = {"image", "input", "grayscale", "resize", "architecture",
-                                       "softmax", "seed", "render", NULL};
+                                       "softmax", "seed", "init", "render", "outputs", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
     double t0 = srv_now_ms();
-    int softmax, render;
+    int softmax, render, outputs;
     unsigned long long seed;
     if (srv_json_bool_opt(req, "softmax", "", 1, &softmax, e)) return -1;
     if (srv_json_bool_opt(req, "render", "", 0, &render, e)) return -1;
+    if (srv_json_bool_opt(req, "outputs", "", 0, &outputs, e)) return -1;
     if (srv_json_seed_opt(req, "seed", "", 0, &seed, e)) return -1;
+    /* A top-level "init" is every generated layer's default (a layer's own "init" wins). */
+    nn_init_kind conv_init, mlp_init;
+    if (srv_parse_init(req, "", NN_INIT_HE, &conv_init, e)) return -1;
+    if (srv_parse_init(req, "", NN_INIT_UNIFORM, &mlp_init, e)) return -1;
 
     nn_layer_spec specs[NN_CNN_MAX_LAYERS];
     layer_data data[NN_CNN_MAX_LAYERS];
@@ -180,6 +198,11 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     const cJSON *arch = srv_json_get(req, "architecture");
     if (!arch) {
         n = nn_cnn_default_spec(specs);
+        if (srv_json_get(req, "init"))
+            for (size_t i = 0; i < n; i++) {
+                specs[i].init = conv_init;
+                specs[i].mlp_init = mlp_init;
+            }
     } else {
         if (!cJSON_IsArray(arch)) return srv_fail(e, 400, "architecture", "architecture must be a list of layers");
         size_t count = (size_t)cJSON_GetArraySize(arch);
@@ -201,10 +224,10 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
             specs[n].type = lt;
             int r = 0;
             switch (lt) {
-            case NN_LAYER_CONV: r = parse_conv(c, lp, lim, &specs[n], &data[n], e); break;
+            case NN_LAYER_CONV: r = parse_conv(c, lp, lim, conv_init, &specs[n], &data[n], e); break;
             case NN_LAYER_POOL: r = parse_pool(c, lp, 0, &specs[n], e); break;
             case NN_LAYER_GLOBAL_POOL: r = parse_pool(c, lp, 1, &specs[n], e); break;
-            case NN_LAYER_MLP: r = parse_mlp_layer(c, lp, lim, &specs[n], &data[n], e); break;
+            case NN_LAYER_MLP: r = parse_mlp_layer(c, lp, lim, mlp_init, &specs[n], &data[n], e); break;
             }
             if (r) { n++; goto done; }
         }
@@ -223,10 +246,13 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
                  info.num_params, info.num_acts, lim->max_tensor_elems);
         goto done;
     }
-    /* the model's one block, its convolution scratch, and with render the PNG maps of its
-     * activations */
-    size_t need = srv_budget_add(srv_budget_add(info.bytes, info.ws_bytes), srv_budget_mul(info.num_acts, render ? 4 : 0));
-    if (srv_budget_need(need, "architecture", e)) goto done;
+    /* the model's one block, its convolution scratch, with render the PNG maps of its
+     * activations, with outputs every activation and parameter as JSON text (at most ~16 bytes
+     * a number) */
+    size_t per_act = (render ? 4 : 0) + (outputs ? 16 : 0);
+    size_t need = srv_budget_add(srv_budget_add(info.bytes, info.ws_bytes), srv_budget_mul(info.num_acts, per_act));
+    if (srv_budget_need(srv_budget_add(need, srv_budget_mul(info.num_params, outputs ? 16 : 0)), "architecture", e))
+        goto done;
     if (nn_cnn_create(&m, specs, n, H, W, C, seed, softmax, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (nn_cnn_forward(&m, x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (srv_check_finite(m.logits, m.num_outputs, "input", e)) goto done;
@@ -247,6 +273,7 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
         srv_buf_sizes(out, L->out_shape, L->out_ndim);
         srv_buf_puts(out, ",\"flops\":");
         srv_buf_double(out, L->flops);
+        if (outputs) put_layer_tensors(out, L);
         if (render && L->out_ndim == 3) {
             srv_buf_putc(out, ',');
             if (srv_render_maps(out, L->output, L->out_shape[0], L->out_shape[1], L->out_shape[2])) {

@@ -48,10 +48,13 @@ void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *co
         return;
     }
     srv_buf b = {0};
-    const atomic_int *outer = nn_cancel_bind(cancel);
-    int rc = fn(lim, req, &b, &e);
-    nn_cancel_bind(outer);
-    srv_workspace_trim();
+    int rc = srv_take_output_format(req, &b.npy, &e);
+    if (rc == 0) {
+        const atomic_int *outer = nn_cancel_bind(cancel);
+        rc = fn(lim, req, &b, &e);
+        nn_cancel_bind(outer);
+        srv_workspace_trim();
+    }
     cJSON_Delete(req);
     if (rc == 0 && b.oom) rc = srv_fail(&e, 503, NULL, "out of memory building the response");
     if (rc) {

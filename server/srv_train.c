@@ -2,7 +2,7 @@
  *
  * srv_train_prepare validates everything, admits the run (work per step, estimated time,
  * memory reserved for the job's lifetime) and copies what the run needs (the request body can
- * be freed right after); srv_train_run runs nn_train_run with the cancel flag bound (checked
+ * be freed right after); srv_train_run runs nn_rnn_train_run with the cancel flag bound (checked
  * inside every pass through time) and a progress callback that ends a run past its time limit,
  * formats progress lines (every report_every steps and at least every 5 s), watches for
  * divergence (a non-finite loss ends the run with an error line "diverged at step N"), and
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "nn_cancel.h"
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 #include "srv_api.h"
 #include "srv_budget.h"
 #include "srv_buf.h"
@@ -24,7 +24,7 @@
 #define PROGRESS_MAX_GAP_MS 5000.0
 
 struct srv_train_job {
-    nn_train_config cfg;
+    nn_rnn_train_config cfg;
     int stream;
     size_t report_every;
     /* owned copies behind cfg's pointers */
@@ -32,7 +32,7 @@ struct srv_train_job {
     size_t *data_len, *test_len;
     double *init[NN_RNN_NPARAMS];
     /* admission */
-    double est_seconds;   /* nn_train_estimate_seconds */
+    double est_seconds;   /* nn_rnn_train_estimate_seconds */
     double max_seconds;   /* the limit, enforced on the run's own CPU time too */
     size_t mem_bytes;     /* reserved in mem for the job's lifetime */
     srv_account mem;
@@ -75,17 +75,31 @@ double srv_train_estimate_seconds(const srv_train_job *job) { return job ? job->
 
 size_t srv_train_memory_bytes(const srv_train_job *job) { return job ? job->mem_bytes : 0; }
 
-/* A data set [{"x": [[value, marker], ...], "y": target}, ...] into back-to-back arrays. */
-static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim, double **xs,
-                         size_t **lens, double **ys, size_t *count, srv_err *e) {
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-        return srv_fail(e, 400, path, "%s must be a non-empty list of {\"x\": [[value, marker], ...], \"y\": sum}", path);
-    size_t n = (size_t)cJSON_GetArraySize(v);
-    if (n > lim->max_samples)
-        return srv_fail(e, 413, path, "%s has %zu samples; the limit is %zu", path, n, lim->max_samples);
-    /* First pass: lengths. */
-    size_t total = 0, i = 0;
+/* One sample's x given as a tensor [T, 2] ({"shape", "data"} or {"npy"}) into a malloc'd *t. */
+static int tensor_steps(const cJSON *x, const char *xp, const srv_limits *lim, double **t, size_t *len,
+                        srv_err *e) {
+    size_t shape[SRV_TENSOR_MAX_DIMS], nd, n;
+    size_t max = lim->max_length < ((size_t)1 << 40) ? 2 * lim->max_length : lim->max_length;
+    if (srv_tensor_parse_f64(x, xp, max, shape, &nd, &n, t, e)) return -1;
+    if (nd != 2 || shape[1] != 2) {
+        free(*t);
+        *t = NULL;
+        return srv_fail(e, 400, xp, "%s must be [T, 2]: a value and a marker per step", xp);
+    }
+    *len = shape[0];
+    return 0;
+}
+
+/* A data set [{"x": [[value, marker], ...], "y": target}, ...] into back-to-back arrays; an x may
+ * also be a tensor [T, 2] (tmp[i] holds those, read in the first pass). */
+static int read_dataset(const cJSON *v, const char *path, const srv_limits *lim, double **tmp,
+                        double **xs, size_t **lens, double **ys, srv_err *e) {
+    size_t n = (size_t)cJSON_GetArraySize(v), total = 0, i = 0;
     char ip[96], xp[120], yp[120];
+    *lens = malloc(n * sizeof **lens);
+    *ys = malloc(n * sizeof **ys);
+    if (!*lens || !*ys) return srv_fail(e, 503, path, "out of memory for %s", path);
+    /* First pass: lengths. */
     for (const cJSON *c = v->child; c; c = c->next, i++) {
         srv_path_index(ip, sizeof ip, path, i);
         srv_path_key(xp, sizeof xp, ip, "x");
@@ -93,17 +107,21 @@ static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim
         if (!cJSON_IsObject(c)) return srv_fail(e, 400, ip, "%s must be {\"x\": [[value, marker], ...], \"y\": sum}", ip);
         if (srv_json_only_keys(c, ip, keys, e)) return -1;
         const cJSON *x = srv_json_get(c, "x");
-        if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) == 0)
-            return srv_fail(e, 400, xp, "%s must be a non-empty list of [value, marker] pairs", xp);
-        size_t len = (size_t)cJSON_GetArraySize(x);
+        size_t len = 0;
+        if (cJSON_IsObject(x)) {
+            if (tensor_steps(x, xp, lim, &tmp[i], &len, e)) return -1;
+        } else if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) == 0) {
+            return srv_fail(e, 400, xp, "%s must be a non-empty list of [value, marker] pairs (or a tensor [T, 2])", xp);
+        } else {
+            len = (size_t)cJSON_GetArraySize(x);
+        }
         if (len > lim->max_length)
             return srv_fail(e, 413, xp, "%s has %zu steps; the limit is %zu", xp, len, lim->max_length);
+        (*lens)[i] = len;
         total += len;
     }
     *xs = malloc(total * 2 * sizeof **xs);
-    *lens = malloc(n * sizeof **lens);
-    *ys = malloc(n * sizeof **ys);
-    if (!*xs || !*lens || !*ys) return srv_fail(e, 503, path, "out of memory for %s", path);
+    if (!*xs) return srv_fail(e, 503, path, "out of memory for %s", path);
     size_t off = 0;
     i = 0;
     for (const cJSON *c = v->child; c; c = c->next, i++) {
@@ -111,8 +129,12 @@ static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim
         srv_path_key(xp, sizeof xp, ip, "x");
         srv_path_key(yp, sizeof yp, ip, "y");
         const cJSON *x = srv_json_get(c, "x"), *y = srv_json_get(c, "y");
+        if (tmp[i]) {
+            memcpy(*xs + 2 * off, tmp[i], 2 * (*lens)[i] * sizeof **xs);
+            off += (*lens)[i];
+        }
         size_t t = 0;
-        for (const cJSON *s = x->child; s; s = s->next, t++) {
+        for (const cJSON *s = tmp[i] ? NULL : x->child; s; s = s->next, t++) {
             char sp[140];
             srv_path_index(sp, sizeof sp, xp, t);
             if (!cJSON_IsArray(s) || cJSON_GetArraySize(s) != 2)
@@ -124,12 +146,26 @@ static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim
             }
             off++;
         }
-        (*lens)[i] = t;
         if (!y) return srv_fail(e, 400, yp, "%s is missing", yp);
         if (srv_json_num(y, yp, &(*ys)[i], e)) return -1;
     }
-    *count = n;
     return 0;
+}
+
+static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim, double **xs,
+                         size_t **lens, double **ys, size_t *count, srv_err *e) {
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return srv_fail(e, 400, path, "%s must be a non-empty list of {\"x\": [[value, marker], ...], \"y\": sum}", path);
+    size_t n = (size_t)cJSON_GetArraySize(v);
+    if (n > lim->max_samples)
+        return srv_fail(e, 413, path, "%s has %zu samples; the limit is %zu", path, n, lim->max_samples);
+    double **tmp = calloc(n, sizeof *tmp);
+    if (!tmp) return srv_fail(e, 503, path, "out of memory for %s", path);
+    int rc = read_dataset(v, path, lim, tmp, xs, lens, ys, e);
+    for (size_t i = 0; i < n; i++) free(tmp[i]);
+    free(tmp);
+    if (rc == 0) *count = n;
+    return rc;
 }
 
 static int parse_init(const cJSON *v, srv_train_job *j, const srv_limits *lim, srv_err *e) {
@@ -174,7 +210,7 @@ static size_t longest(const size_t *len, size_t n) {
  * per time step ~ 2*G*H*(I + H); backward ~ 2x forward. The whole run must be estimated within
  * max_train_seconds. */
 static int check_work(srv_train_job *j, const srv_limits *lim, srv_err *e) {
-    const nn_train_config *c = &j->cfg;
+    const nn_rnn_train_config *c = &j->cfg;
     double G = (double)nn_rnn_kind_gates(c->model), H = (double)c->hidden;
     double fwd = 2.0 * G * H * (NN_ADDING_FEATURES + H) + 2.0 * H;
     size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
@@ -187,7 +223,7 @@ static int check_work(srv_train_job *j, const srv_limits *lim, srv_err *e) {
     if (eval > lim->max_work_flops)
         return srv_fail(e, 413, c->test_x ? "test_dataset" : "test_samples",
                         "evaluating the test set would need %.3g flops; the limit is %.3g", eval, lim->max_work_flops);
-    j->est_seconds = nn_train_estimate_seconds(c);
+    j->est_seconds = nn_rnn_train_estimate_seconds(c);
     j->max_seconds = lim->max_train_seconds;
     if (j->est_seconds > lim->max_train_seconds)
         return srv_fail(e, 413, "epochs",
@@ -197,11 +233,11 @@ static int check_work(srv_train_job *j, const srv_limits *lim, srv_err *e) {
     return 0;
 }
 
-/* The run's memory, reserved for the job's lifetime: what nn_train_run allocates, our copies of
- * given data sets, and the done line (weights as text). */
+/* The run's memory, reserved for the job's lifetime: what nn_rnn_train_run allocates, our copies of
+ * given data sets, and the done line (weights, predictions and examples as text). */
 static int reserve_memory(srv_train_job *j, srv_err *e) {
-    const nn_train_config *c = &j->cfg;
-    size_t bytes = nn_train_memory_bytes(c), copy = 0;
+    const nn_rnn_train_config *c = &j->cfg;
+    size_t bytes = nn_rnn_train_memory_bytes(c), copy = 0;
     for (int s = 0; s < 2; s++) {
         const size_t *len = s ? c->test_len : c->data_len;
         size_t count = s ? c->test_count : c->data_count;
@@ -210,10 +246,12 @@ static int reserve_memory(srv_train_job *j, srv_err *e) {
         bytes = srv_budget_add(bytes, copy);
         copy = 0;
     }
-    size_t params = 0;
+    /* the done line's numbers as text (~32 bytes each): the weights, the kept predictions and
+     * the examples' steps */
+    size_t numbers = 2 * NN_RNN_TRAIN_PREDICTIONS + 2 * NN_RNN_TRAIN_EXAMPLES * c->max_length;
     for (int p = 0; p < NN_RNN_NPARAMS; p++)
-        params += nn_rnn_param_shape(c->model, NN_ADDING_FEATURES, c->hidden, p, (size_t[2]){0}, NULL);
-    bytes = srv_budget_add(bytes, srv_budget_mul(params, 32));
+        numbers += nn_rnn_param_shape(c->model, NN_ADDING_FEATURES, c->hidden, p, (size_t[2]){0}, NULL);
+    bytes = srv_budget_add(bytes, srv_budget_mul(numbers, 32));
     j->mem_bytes = bytes;
     return srv_budget_claim(&j->mem, bytes, c->data_x ? "dataset" : "samples", e);
 }
@@ -223,7 +261,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
                                        "hidden_size", "learning_rate", "clip", "batch_size", "seed",
                                        "report_every", "stream", "dataset", "test_dataset", "init", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
-    nn_train_config *c = &j->cfg;
+    nn_rnn_train_config *c = &j->cfg;
     long long v;
     /* Each size: 400 below its domain, 413 above the configured limit. */
     struct { const char *key; size_t *dst; long long lo; size_t max; } sizes[] = {
@@ -235,7 +273,11 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
         {"hidden_size", &c->hidden, 1, lim->max_hidden},
     };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        if (srv_json_int_opt(req, sizes[i].key, "", sizes[i].lo, (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        /* Read any integer, then name the real range (the configured limit, not 2^53). */
+        if (srv_json_int_opt(req, sizes[i].key, "", -(1LL << 53), (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        if (v < sizes[i].lo)
+            return srv_fail(e, 400, sizes[i].key, "%s must be between %lld and %zu (got %lld)", sizes[i].key,
+                            sizes[i].lo, sizes[i].max, v);
         if ((unsigned long long)v > sizes[i].max)
             return srv_fail(e, 413, sizes[i].key, "%s is %lld; this server's limit is %zu", sizes[i].key, v, sizes[i].max);
         *sizes[i].dst = (size_t)v;
@@ -274,7 +316,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
     if (init && parse_init(init, j, lim, e)) return -1;
     nn_error ne;
     nn_error_clear(&ne);
-    if (nn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
+    if (nn_rnn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
     if (check_work(j, lim, e)) return -1;
     return reserve_memory(j, e);
 }
@@ -315,9 +357,10 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
         srv_error(err, 503, "busy", NULL, "out of memory");
         return NULL;
     }
-    nn_train_config_default(&j->cfg);
+    nn_rnn_train_config_default(&j->cfg);
     j->cfg.model = kind;
-    int rc = prepare(j, lim, req, &e);
+    int rc = srv_take_output_format(req, &j->line.npy, &e);
+    if (rc == 0) rc = prepare(j, lim, req, &e);
     cJSON_Delete(req);
     if (rc) {
         srv_train_free(j);
@@ -363,7 +406,7 @@ static int over_time(srv_train_job *j) {
     return thread_cpu_s() - j->cpu0 > j->max_seconds;
 }
 
-static int on_progress(void *ctx, const nn_train_event *ev) {
+static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
     if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
     if (j->stopped) return 1;
@@ -372,7 +415,7 @@ static int on_progress(void *ctx, const nn_train_event *ev) {
         return 1;
     }
     srv_buf *b = &j->line;
-    if (ev->kind == NN_TRAIN_STEP) {
+    if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;
         if (!isfinite(ev->loss)) {
             j->diverged_step = ev->step;
@@ -412,7 +455,7 @@ static int on_progress(void *ctx, const nn_train_event *ev) {
 }
 
 static void put_start(srv_buf *b, const srv_train_job *j) {
-    const nn_train_config *c = &j->cfg;
+    const nn_rnn_train_config *c = &j->cfg;
     size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
     size_t B = c->batch_size < n ? c->batch_size : n;
     srv_buf_puts(b, "{\"type\":\"start\",\"model\":");
@@ -429,7 +472,38 @@ static void put_start(srv_buf *b, const srv_train_job *j) {
                    (c->init[0] || c->init[1] || c->init[2] || c->init[3] || c->init[4] || c->init[5]) ? "true" : "false");
 }
 
-static void put_done(srv_buf *b, const srv_train_job *j, const nn_train_result *r) {
+/* The first test samples' targets and the trained net's predictions, and the first few whole
+ * (so a client can draw predictions against targets and show what a sequence looks like). */
+static void put_predictions(srv_buf *b, const nn_rnn_train_result *r) {
+    srv_buf_puts(b, ",\"test_predictions\":[");
+    for (size_t i = 0; i < r->pred_count; i++) {
+        srv_buf_puts(b, i ? ",{\"y\":" : "{\"y\":");
+        srv_buf_double(b, r->pred_y[i]);
+        srv_buf_puts(b, ",\"pred\":");
+        srv_buf_double(b, r->pred[i]);
+        srv_buf_putc(b, '}');
+    }
+    srv_buf_puts(b, "],\"examples\":[");
+    const double *x = r->example_x;
+    for (size_t i = 0; i < r->example_count; i++) {
+        srv_buf_puts(b, i ? ",{\"x\":[" : "{\"x\":[");
+        for (size_t t = 0; t < r->example_len[i]; t++, x += 2) {
+            srv_buf_puts(b, t ? ",[" : "[");
+            srv_buf_double(b, x[0]);
+            srv_buf_putc(b, ',');
+            srv_buf_double(b, x[1]);
+            srv_buf_putc(b, ']');
+        }
+        srv_buf_puts(b, "],\"y\":");
+        srv_buf_double(b, r->pred_y[i]);
+        srv_buf_puts(b, ",\"pred\":");
+        srv_buf_double(b, r->pred[i]);
+        srv_buf_putc(b, '}');
+    }
+    srv_buf_putc(b, ']');
+}
+
+static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_result *r) {
     srv_buf_puts(b, "{\"type\":\"done\",\"model\":");
     srv_buf_str(b, nn_rnn_kind_name(r->model));
     srv_buf_printf(b, ",\"epochs\":%zu,\"steps\":%zu,\"train_loss\":", r->epochs, r->steps);
@@ -442,6 +516,7 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_train_result *
     srv_buf_double(b, r->baseline_train);
     srv_buf_puts(b, ",\"test_accuracy\":");
     srv_buf_double(b, r->test_accuracy);
+    put_predictions(b, r);
     srv_buf_puts(b, ",\"weights\":{");
     for (int p = 0; p < NN_RNN_NPARAMS; p++) {
         if (p) srv_buf_putc(b, ',');
@@ -498,11 +573,11 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
         send_line(j);
         if (j->stopped) return 503;
     }
-    nn_train_result res;
+    nn_rnn_train_result res;
     nn_error ne;
     nn_error_clear(&ne);
     const atomic_int *outer = nn_cancel_bind(cancel);
-    nn_code rc = nn_train_run(&j->cfg, on_progress, j, &res, &ne);
+    nn_code rc = nn_rnn_train_run(&j->cfg, on_progress, j, &res, &ne);
     nn_cancel_bind(outer);
     /* The core may catch a non-finite loss itself, before reporting the step. */
     if (rc == NN_INVALID && !j->diverged_step && ne.field && strcmp(ne.field, "learning_rate") == 0 &&
@@ -512,7 +587,7 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     if (rc == NN_OK) {
         srv_buf *b = &j->line;
         put_done(b, j, &res);
-        nn_train_result_free(&res);
+        nn_rnn_train_result_free(&res);
         if (j->stream) {
             send_line(j);
         } else {

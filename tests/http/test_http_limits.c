@@ -1,19 +1,10 @@
-/* test_http_limits.c — every request's work, memory and time are bounded before they are
- * spent, and a request's work stops when its client leaves or the server stops (issue 13), on
- * the real daemon:
- * - the ~60-byte /pool (a 1x1 image resized to 1024^2, window 512, stride 1) that ran for
- *   minutes is a 413 at once;
- * - a /pool computing is cancelled when its client hangs up (the in-flight gauge drops within
- *   0.5 s), and SIGTERM mid-request answers it 503 and exits within 5 s;
- * - a convolution's scratch counts in the memory budget (413 when it alone exceeds it) and a
- *   keep-alive connection does not keep 600 MB of it after its answer;
- * - a training's memory is reserved (413 beyond the budget), a training estimated over
- *   --max-train-seconds is refused with the estimate and the limit (flag, variable, /healthz,
- *   --help), and the largest LSTM step the limits allow is cancelled within 0.5 s of a
- *   hang-up. */
+/* test_http_limits.c — slow and greedy clients against the real daemon's connection guard: many
+ * connections trickling a byte now and then do not lock anyone out (health checks and small
+ * requests still answer promptly), a request has a total deadline to arrive, and one client
+ * address cannot take the connections of another. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,243 +13,255 @@
 
 #include "http_support.h"
 
-/* The pooling of issue 13: 2e11 operations. */
-static const char HUGE_POOL[] = "{\"input\": [[[1]]], \"resize\": [1024, 1024], \"size\": 512, \"stride\": 1}";
+#define IMG3 "[[[0.1],[0.2],[0.3]],[[0.4],[0.5],[0.6]],[[0.7],[0.8],[0.9]]]"
+static const char SMALL_CONV[] = "{\"input\":" IMG3 ",\"kernel\":\"box\",\"padding\":1}";
 
-static void expect_error(const th_resp *r, long status, const char *field, const char *words) {
-    cr_assert_eq(r->status, status, "want %ld, got %ld: %.300s", status, r->status, r->body);
-    cJSON *j = th_json(r);
-    cJSON *e = cJSON_GetObjectItem(j, "error");
-    cr_assert_not_null(e, "%s", r->body);
-    if (field) cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")), field, "%s", r->body);
-    if (words) cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")), words), "%s", r->body);
-    cJSON_Delete(j);
+/* 1 when the server closed fd (EOF or reset), without consuming anything else. */
+static int closed_by_server(int fd) {
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-/* Wait until the gauge reads want (or the deadline); returns the last value seen. */
-static double wait_metric(const th_server *s, const char *name, double want, double seconds) {
-    double end = th_now() + seconds, v = -1;
-    do {
-        v = th_metric(s, name);
-        if (v == want) break;
-        th_sleep(0.01);
-    } while (th_now() < end);
-    return v;
-}
-
-/* Wait (up to 5 s) for the gauge to read want after an event at t0: the seconds it took, or
- * the test fails saying `what` went on. */
-static double settles(const th_server *s, const char *gauge, double want, const char *what) {
+/* Seconds until the server closes fd (at most limit; returns limit when it did not). */
+static double time_to_close(int fd, double limit) {
     double t0 = th_now();
-    double v = wait_metric(s, gauge, want, 5 * th_slow());
-    cr_assert_eq(v, want, "%s went on (%s %g)", what, gauge, v);
-    return th_now() - t0;
+    while (th_now() - t0 < limit) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 20) > 0 && closed_by_server(fd)) return th_now() - t0;
+        if (p.revents & POLLIN) { /* an answer: read it and go on waiting for the close */
+            char buf[4096];
+            if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) return th_now() - t0;
+        }
+    }
+    return limit;
 }
 
-/* POST body to path on a raw connection (kept open); returns the socket. */
-static int post_raw(const th_server *s, const char *path, const char *body, int keep_alive) {
-    int fd = th_connect(s->port);
-    char head[320];
+/* ---------------------------------------------------------------- slow clients */
+
+typedef struct trickle {
+    int fd[512];
+    size_t sent[512];
+    int n, reopened;
+} trickle;
+
+static const char TRICKLED[] = "POST /conv HTTP/1.1\r\nHost: x\r\nX-Slow: "
+                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+static void trickle_open(trickle *t, int port, int n) {
+    t->n = n;
+    for (int i = 0; i < n; i++) {
+        t->fd[i] = th_connect(port);
+        t->sent[i] = 0;
+    }
+}
+
+/* One header byte on connection i; a connection the server closed is opened again (as an
+ * attacker would). */
+static void trickle_byte(trickle *t, int port, int i) {
+    if (closed_by_server(t->fd[i]) ||
+        send(t->fd[i], TRICKLED + t->sent[i] % (sizeof TRICKLED - 1), 1,
+             MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+        close(t->fd[i]);
+        t->fd[i] = th_connect(port);
+        t->sent[i] = 0;
+        t->reopened++;
+        return;
+    }
+    t->sent[i]++;
+}
+
+static void trickle_close(trickle *t) {
+    for (int i = 0; i < t->n; i++) close(t->fd[i]);
+}
+
+/* For `seconds`: every connection trickles a byte every 2 s, and every 200 ms a /healthz or a
+ * small /conv on a new connection must answer 200 promptly. */
+static void trickle_and_probe(const th_server *s, trickle *t, double seconds) {
+    double t0 = th_now(), next_probe = t0, worst = 0;
+    int probes = 0, turn = 0;
+    while (th_now() - t0 < seconds) {
+        double per_byte = 2.0 / t->n; /* round robin: each connection every 2 s */
+        trickle_byte(t, s->port, turn % t->n);
+        turn++;
+        if (th_now() >= next_probe) {
+            th_resp r;
+            int rc = probes % 2 ? th_post_json(s, "/conv", SMALL_CONV, &r)
+                                : th_request(s, "GET", "/healthz", NULL, NULL, 0, &r);
+            cr_assert_eq(rc, 0, "probe %d (%s) failed at t=%.1f s: curl error %d", probes,
+                         probes % 2 ? "/conv" : "/healthz", th_now() - t0, rc);
+            cr_assert_eq(r.status, 200, "probe %d: %ld %.200s", probes, r.status, r.body);
+            if (r.seconds > worst) worst = r.seconds;
+            th_resp_free(&r);
+            probes++;
+            next_probe += 0.2;
+        }
+        th_sleep(per_byte);
+    }
+    fprintf(stderr, "limits: %d trickling connections (%d reopened): %d probes, slowest %.0f ms\n",
+            t->n, t->reopened, probes, worst * 1e3);
+    cr_assert_lt(worst, 1.0 * th_slow(), "slowest probe %.2f s", worst);
+}
+
+/* The defaults: 300 connections from one address (the tests' and the probes' both). */
+Test(limits, three_hundred_trickling_connections_do_not_lock_others_out, .timeout = 120) {
+    th_server s;
+    th_start(&s, NULL);
+    static trickle t;
+    trickle_open(&t, s.port, 300);
+    trickle_and_probe(&s, &t, 8);
+    double evicted = th_metric(&s, "nnlab_http_connections_dropped_total{reason=\"evicted\"}");
+    double open = th_metric(&s, "nnlab_http_connections_open");
+    trickle_close(&t);
+    fprintf(stderr, "limits: %.0f evicted, %.0f open at the end\n", evicted, open);
+    cr_assert_gt(evicted, 0, "the oldest waiting connections made room");
+    cr_assert_leq(open, 256, "at most --max-connections open");
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* Without a per-address limit, the reserve alone keeps room for newcomers. */
+Test(limits, the_reserve_keeps_room_without_a_per_address_limit, .timeout = 120) {
+    const char *args[] = {"--max-connections-per-ip", "0", "--max-connections", "64", NULL};
+    th_server s;
+    th_start(&s, args);
+    static trickle t;
+    trickle_open(&t, s.port, 100);
+    trickle_and_probe(&s, &t, 6);
+    cr_assert_gt(th_metric(&s, "nnlab_http_connections_dropped_total{reason=\"evicted\"}"), 0);
+    trickle_close(&t);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* ---------------------------------------------------------------- the request deadline */
+
+/* A byte every 0.3 s keeps libmicrohttpd's inactivity timer (60 s) from ever firing; the total
+ * deadline (2 s) closes the connection anyway: silently while the head is incomplete, with a
+ * 408 in JSON once the body is being sent. An idle keep-alive connection is closed at its
+ * deadline too. */
+Test(limits, a_request_must_arrive_within_its_deadline, .timeout = 60) {
+    const char *args[] = {"--request-timeout", "2", NULL};
+    th_server s;
+    th_start(&s, args);
+    static const char *const phases[] = {"head", "body"};
+    for (int k = 0; k < 2; k++) {
+        int fd = th_connect(s.port);
+        const char *head = "POST /conv HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           "Content-Length: 1000\r\n\r\n";
+        if (k == 1) th_send(fd, head, strlen(head));
+        double t0 = th_now();
+        char got[8192] = "";
+        size_t n = 0;
+        for (size_t i = 0; th_now() - t0 < 10; i++) {
+            if (closed_by_server(fd) && recv(fd, got + n, sizeof got - 1 - n, MSG_DONTWAIT) <= 0)
+                break;
+            ssize_t k2 = recv(fd, got + n, sizeof got - 1 - n, MSG_DONTWAIT);
+            if (k2 > 0) n += (size_t)k2;
+            got[n] = '\0';
+            if (send(fd, k ? " " : head + i % 20, 1, MSG_NOSIGNAL) != 1) break;
+            th_sleep(0.3);
+        }
+        double t = th_now() - t0;
+        fprintf(stderr, "limits: trickled %s closed after %.2f s: %.60s\n", phases[k], t, got);
+        cr_assert(t > 1.5 && t < 2 + 1.5 * th_slow(), "%s: closed after %.2f s (deadline 2 s)",
+                  phases[k], t);
+        if (k == 1) {
+            cr_assert(strstr(got, "HTTP/1.1 408") && strstr(got, "\"status\":408"),
+                      "a 408 with the JSON error: %s", got);
+        }
+        close(fd);
+    }
+    int fd = th_connect(s.port); /* keep-alive: an answer, then nothing */
+    const char *get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    th_send(fd, get, strlen(get));
+    double t = time_to_close(fd, 10);
+    cr_assert(t > 1.5 && t < 2 + 1.5 * th_slow(), "idle keep-alive closed after %.2f s", t);
+    close(fd);
+    cr_assert_eq(th_metric(&s, "nnlab_http_connections_dropped_total{reason=\"deadline\"}"), 3);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* ---------------------------------------------------------------- per client address */
+
+static const char NON_STREAMED_LONG[] =
+    "{\"samples\": 20000, \"test_samples\": 100, \"epochs\": 200, \"stream\": false, \"seed\": 3}";
+
+static int start_busy(int port) {
+    int fd = th_connect(port);
+    char head[256];
     int n = snprintf(head, sizeof head,
-                     "POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n%s\r\n", path, strlen(body),
-                     keep_alive ? "" : "Connection: close\r\n");
+                     "POST /train/gru HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n", strlen(NON_STREAMED_LONG));
     th_send(fd, head, (size_t)n);
-    th_send(fd, body, strlen(body));
+    th_send(fd, NON_STREAMED_LONG, strlen(NON_STREAMED_LONG));
     return fd;
 }
 
-Test(limits, pooling_work_is_refused_at_once, .timeout = 60) {
-    th_server s;
-    th_start(&s, NULL);
-    th_resp r;
-    cr_assert_eq(th_post_json(&s, "/pool", HUGE_POOL, &r), 0);
-    expect_error(&r, 413, "size", "operations");
-    cr_assert_lt(r.seconds, 1.0 * th_slow(), "answered in %.3f s", r.seconds);
-    fprintf(stderr, "limits: the %zu-byte /pool answered 413 in %.1f ms\n", strlen(HUGE_POOL), r.seconds * 1e3);
-    th_resp_free(&r);
-    cr_assert_eq(th_stop(&s), 0);
-}
-
-Test(limits, a_hang_up_cancels_the_computation, .timeout = 60) {
-    static const char *const args[] = {"--max-work", "1e13", NULL}; /* allowed: minutes of work */
-    th_server s;
-    th_start(&s, args);
-    int fd = post_raw(&s, "/pool", HUGE_POOL, 0);
-    /* computing: our request and the /metrics one are in flight */
-    cr_assert_eq(wait_metric(&s, "nnlab_http_requests_in_flight", 2, 5 * th_slow()), 2);
-    th_sleep(0.2);
+/* GET path from another loopback address (the test's own address is at its limit). */
+static char *get_from(int port, const char *src, const char *path) {
+    int fd = th_connect_from(port, src);
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                     path);
+    th_send(fd, req, (size_t)n);
+    char *got = th_recv(fd, 2 * th_slow());
     close(fd);
-    double took = settles(&s, "nnlab_http_requests_in_flight", 1, "the computation");
-    cr_assert_lt(took, 0.5 * th_slow(), "it stopped %.3f s after the hang-up", took);
-    fprintf(stderr, "limits: /pool stopped %.0f ms after its client hung up\n", took * 1e3);
-    cr_assert_eq(th_stop(&s), 0);
+    return got;
 }
 
-Test(limits, sigterm_mid_request_answers_and_exits_within_5_s, .timeout = 120) {
-    static const char *const args[] = {"--max-work", "1e13", NULL};
-    th_server s;
-    th_start(&s, args);
-    int fd = post_raw(&s, "/pool", HUGE_POOL, 0);
-    cr_assert_eq(wait_metric(&s, "nnlab_http_requests_in_flight", 2, 5 * th_slow()), 2);
-    th_sleep(0.2);
-    double t0 = th_now();
-    int code = th_stop(&s);
-    double took = th_now() - t0;
-    char *ans = th_recv(fd, 1.0);
-    close(fd);
-    cr_assert_eq(code, 0, "exit code after SIGTERM");
-    cr_assert_lt(took, 5.0 * (th_slow() > 1 ? 2 : 1), "SIGTERM took %.2f s to end the daemon", took);
-    cr_assert(strncmp(ans, "HTTP/1.1 503", 12) == 0 && strstr(ans, "shutting down"), "%.300s", ans);
-    fprintf(stderr, "limits: SIGTERM mid-/pool: answered 503, exited in %.2f s\n", took);
-    free(ans);
-}
-
-/* 64x64x3, one 1x64 filter, stride 64, padding [0, 400000]: 12 501 outputs, 621 MB of
- * zero-padded planes (64 stride phases of 12 644 columns per row and channel). */
-static char *wide_conv(void) {
-    size_t n = 64 * 64 * 3;
-    char *b = malloc(2 * n + 256), *p = b;
-    p += sprintf(p, "{\"input\": {\"shape\": [64, 64, 3], \"data\": [");
-    for (size_t i = 0; i < n; i++) p += sprintf(p, i ? ",1" : "1");
-    sprintf(p, "]}, \"filters\": {\"count\": 1, \"size\": [1, 64]}, \"stride\": 64, \"padding\": [0, 400000]}");
-    return b;
-}
-
-static long rss_kb(pid_t pid) {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f);
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0) kb = atol(line + 6);
-    fclose(f);
-    return kb;
-}
-
-/* Read one whole response (headers and Content-Length bytes) from a kept-open socket. */
-static char *read_response(int fd, double seconds) {
-    size_t cap = 1 << 20, len = 0;
-    char *buf = calloc(1, cap);
-    double end = th_now() + seconds;
-    while (th_now() < end && len + 1 < cap) {
-        char *hend = strstr(buf, "\r\n\r\n"), *cl = strstr(buf, "Content-Length: ");
-        if (hend && cl && len >= (size_t)(hend + 4 - buf) + (size_t)atol(cl + 16)) break;
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 50) <= 0) continue;
-        ssize_t k = recv(fd, buf + len, cap - 1 - len, 0);
-        if (k <= 0) break;
-        len += (size_t)k;
+static double metric_from(int port, const char *name) {
+    char *got = get_from(port, "127.0.0.3", "/metrics");
+    double v = -1;
+    size_t nl = strlen(name);
+    for (const char *p = got; p && *p;) {
+        const char *e = strchr(p, '\n');
+        if (strncmp(p, name, nl) == 0 && p[nl] == ' ') v = atof(p + nl + 1);
+        p = e ? e + 1 : NULL;
     }
-    return buf;
+    free(got);
+    return v;
 }
 
-Test(limits, a_convolutions_scratch_is_counted_and_not_kept, .timeout = 120) {
-    char *body = wide_conv();
-    /* alone over a 256 MB budget: 413 at once (no 503 + Retry-After to retry forever) */
-    static const char *const small[] = {"--max-memory", "256000000", NULL};
-    th_server s;
-    th_start(&s, small);
-    th_resp r;
-    cr_assert_eq(th_post_json(&s, "/conv", body, &r), 0);
-    expect_error(&r, 413, "filters", "budget");
-    cr_assert_eq(r.retry_after[0], '\0', "no Retry-After on a 413");
-    cr_assert_lt(r.seconds, 1.0 * th_slow());
-    th_resp_free(&r);
-    cr_assert_eq(th_stop(&s), 0);
-    /* within the default budget it runs; the connection stays open and must not keep it */
-    th_start(&s, NULL);
-    int fd = post_raw(&s, "/conv", "{\"input\": [[1, 2], [3, 4]], \"kernel\": [[1]]}", 1);
-    free(read_response(fd, 10 * th_slow()));
-    long before = rss_kb(s.pid);
-    char head[160];
-    int n = snprintf(head, sizeof head, "POST /conv HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n", strlen(body));
-    th_send(fd, head, (size_t)n);
-    th_send(fd, body, strlen(body));
-    char *ans = read_response(fd, 60 * th_slow());
-    cr_assert(strncmp(ans, "HTTP/1.1 200", 12) == 0 && strstr(ans, "\"output\""), "%.300s", ans);
-    free(ans);
-    th_sleep(0.2);
-    long after = rss_kb(s.pid);
-    fprintf(stderr, "limits: RSS %ld MB before, %ld MB after a 621 MB scratch, connection open\n",
-            before / 1000, after / 1000);
-    cr_assert_lt(after - before, 100000, "the thread kept %ld kB after its request", after - before);
-    close(fd);
-    cr_assert_eq(th_stop(&s), 0);
-    free(body);
-}
-
-Test(limits, a_trainings_memory_is_reserved, .timeout = 60) {
-    static const char *const args[] = {"--max-memory", "1000000000", NULL};
+Test(limits, one_address_cannot_take_the_connections_of_another, .timeout = 120) {
+    const char *args[] = {"--max-connections-per-ip", "3", "--max-trainings", "3", NULL};
     th_server s;
     th_start(&s, args);
-    th_resp r;
-    cr_assert_eq(th_post_json(&s, "/train/rnn",
-                              "{\"samples\": 100000, \"test_samples\": 100000, \"min_length\": 1000, "
-                              "\"max_length\": 1000, \"epochs\": 1}", &r), 0);
-    expect_error(&r, 413, "samples", "budget");
-    cr_assert_lt(r.seconds, 1.0 * th_slow());
-    th_resp_free(&r);
-    cr_assert_eq(th_metric(&s, "nnlab_memory_reserved_bytes"), 0);
-    cr_assert_eq(th_stop(&s), 0);
-}
+    int a[4];
+    for (int i = 0; i < 3; i++) { /* waiting (idle) connections, oldest first */
+        a[i] = th_connect(s.port);
+        th_sleep(0.05);
+    }
+    int b = th_connect_from(s.port, "127.0.0.2"); /* another client, mid-request */
+    const char *head = "POST /conv HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    th_send(b, head, strlen(head));
+    th_sleep(0.1);
+    a[3] = th_connect(s.port); /* the fourth from 127.0.0.1: its oldest waiting one goes */
+    cr_assert_lt(time_to_close(a[0], 2 * th_slow()), 2 * th_slow(), "the oldest was closed");
+    th_sleep(0.2);
+    for (int i = 1; i < 4; i++) cr_assert(!closed_by_server(a[i]), "connection %d is open", i);
+    char rest[128];
+    int n = snprintf(rest, sizeof rest, "Content-Length: %zu\r\n\r\n%s", strlen(SMALL_CONV),
+                     SMALL_CONV);
+    th_send(b, rest, (size_t)n);
+    char *got = th_recv(b, 2 * th_slow());
+    cr_assert(strncmp(got, "HTTP/1.1 200", 12) == 0, "the other address is served: %.200s", got);
+    free(got);
+    for (int i = 0; i < 4; i++) close(a[i]);
+    close(b);
+    th_sleep(0.2);
 
-Test(limits, a_training_estimated_over_the_limit_is_refused, .timeout = 60) {
-    setenv("NNLAB_MAX_TRAIN_SECONDS", "5", 1); /* the variable; the flag wins over it */
-    th_server s;
-    th_start(&s, NULL);
-    unsetenv("NNLAB_MAX_TRAIN_SECONDS");
-    th_resp r;
-    cr_assert_eq(th_request(&s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
-    cJSON *h = th_json(&r);
-    const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(h, "limits"), "max_train_seconds");
-    cr_assert(cJSON_IsNumber(m) && m->valuedouble == 5, "healthz limits.max_train_seconds");
-    cJSON_Delete(h);
-    th_resp_free(&r);
-    cr_assert_eq(th_post_json(&s, "/train/lstm",
-                              "{\"hidden_size\": 64, \"samples\": 5000, \"min_length\": 10, "
-                              "\"max_length\": 100, \"epochs\": 20}", &r), 0);
-    expect_error(&r, 413, "epochs", "estimated at");
-    cr_assert(strstr(r.body, "the limit is 5 s"), "%s", r.body);
-    th_resp_free(&r);
-    cr_assert_eq(th_stop(&s), 0);
-    /* --help documents the flag, its variable and its default */
-    char cmd[512];
-    const char *bin = getenv("NNLABD_BIN");
-    snprintf(cmd, sizeof cmd, "%s --help", bin && *bin ? bin : "build/nnlabd");
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    char help[16384];
-    size_t n = fread(help, 1, sizeof help - 1, p);
-    help[n] = '\0';
-    pclose(p);
-    const char *line = strstr(help, "--max-train-seconds");
-    cr_assert(line && strstr(line, "NNLAB_MAX_TRAIN_SECONDS") && strstr(line, "180"), "%s", help);
-}
-
-/* The largest step the limits allow: LSTM, hidden 256, 12 samples of length 1000 in one
- * batch (1.9e10 flops, ~1.6 s on one core). */
-static const char BIG_STEP[] = "{\"hidden_size\": 256, \"min_length\": 1000, \"max_length\": 1000, "
-                               "\"samples\": 12, \"batch_size\": 12, \"test_samples\": 1, \"epochs\": 1}";
-
-static int hang_up_at_start(void *ctx, const char *line, size_t len, double t) {
-    (void)ctx;
-    (void)len;
-    (void)t;
-    cr_assert(strstr(line, "\"start\""), "%s", line);
-    th_sleep(0.3); /* inside the first step */
-    return 1;
-}
-
-Test(limits, the_largest_lstm_step_is_cancelled_within_half_a_second, .timeout = 120) {
-    th_server s;
-    th_start(&s, NULL);
-    long st = th_stream(&s, "/train/lstm", BIG_STEP, hang_up_at_start, NULL);
-    cr_assert_eq(st, 200);
-    double took = settles(&s, "nnlab_trainings_active", 0, "the run");
-    cr_assert_lt(took, 0.5 * th_slow(), "the step stopped %.3f s after the hang-up", took);
-    fprintf(stderr, "limits: the largest LSTM step stopped %.0f ms after the hang-up\n", took * 1e3);
+    /* All of an address's connections busy: a new one from it is refused, others are not. */
+    for (int i = 0; i < 3; i++) a[i] = start_busy(s.port);
+    double t0 = th_now();
+    while (metric_from(s.port, "nnlab_trainings_active") != 3 && th_now() - t0 < 10 * th_slow())
+        th_sleep(0.02);
+    int extra = th_connect(s.port);
+    cr_assert_lt(time_to_close(extra, 2 * th_slow()), 2 * th_slow(), "refused");
+    close(extra);
+    cr_assert_eq(metric_from(s.port, "nnlab_http_connections_dropped_total{reason=\"refused\"}"),
+                 1);
+    got = get_from(s.port, "127.0.0.2", "/healthz");
+    cr_assert(strncmp(got, "HTTP/1.1 200", 12) == 0, "another address is served: %.200s", got);
+    free(got);
+    for (int i = 0; i < 3; i++) close(a[i]);
     cr_assert_eq(th_stop(&s), 0);
 }

@@ -18,11 +18,10 @@
 #include "nn_cancel.h"
 #include "nn_cnn.h"
 #include "nn_conv.h"
-#include "nn_conv_impl.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
 #include "nn_pool.h"
-#include "nn_pool_impl.h"
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 
 #define CANCEL_S 0.3 /* the bound asserted: the loops look every ~1 ms of work */
 
@@ -131,8 +130,8 @@ Test(cancel, windowed_pooling_stops_within_milliseconds, .timeout = 60) {
     float *x = filled(H * W * C), *y = malloc(OH * OW * C * sizeof *y);
     const char *paths[] = {"avx512", "sse"};
     for (int k = 0; k < 2; k++) {
-        if (k == 0 && !nn_pool_set_avx512(1)) continue;
-        if (k == 1) nn_pool_set_avx512(0);
+        if (k == 0 && nn_cpu_set_simd(NN_SIMD_AVX512) != NN_SIMD_AVX512) continue;
+        if (k == 1) nn_cpu_set_simd(NN_SIMD_GENERIC);
         atomic_int flag = 0;
         setter s;
         nn_cancel_bind(&flag);
@@ -145,7 +144,7 @@ Test(cancel, windowed_pooling_stops_within_milliseconds, .timeout = 60) {
         cr_assert_str_eq(err.field, "cancelled");
         cr_assert_lt(lat, CANCEL_S, "%s: stopped %.3f s after the flag", paths[k], lat);
     }
-    nn_pool_set_avx512(1);
+    nn_cpu_set_simd(NN_SIMD_AUTO);
     /* global pooling: an already-set flag stops it before it reads the map */
     atomic_int set = 1;
     nn_cancel_bind(&set);
@@ -201,8 +200,8 @@ Test(cancel, every_kernel_looks_at_the_flag_itself) {
         size_t C = cases[c].C, N = cases[c].N, K = cases[c].K, OH = H - K + 1, OW = W - K + 1;
         nn_conv_params p = {1, 1, 0, 0, {NN_ACT_IDENTITY, 0.01f}};
         float *x = filled(H * W * C), *k = filled(N * K * K * C), *y = malloc(OH * OW * N * sizeof *y);
-        for (int impl = NN_CONV_IMPL_GENERIC; impl <= NN_CONV_IMPL_AVX512; impl++) {
-            if (nn_conv_set_impl(impl) != impl) continue;
+        for (int impl = NN_SIMD_GENERIC; impl <= NN_SIMD_AVX512; impl++) {
+            if ((int)nn_cpu_set_simd(impl) != impl) continue;
             for (size_t i = 0; i < OH * OW * N; i++) y[i] = -1e30f;
             nn_cancel_bind(&flag);
             nn_code rc = nn_conv2d_forward(y, x, k, NULL, H, W, C, N, K, K, &p, NULL, NULL);
@@ -217,7 +216,7 @@ Test(cancel, every_kernel_looks_at_the_flag_itself) {
         free(k);
         free(y);
     }
-    nn_conv_set_impl(NN_CONV_IMPL_AUTO);
+    nn_cpu_set_simd(NN_SIMD_AUTO);
     nn_parallel_set_threads(0);
 }
 
@@ -242,8 +241,8 @@ Test(cancel, a_cnn_stops_between_and_inside_layers) {
 /* ---- training ---- */
 
 Test(cancel, the_largest_lstm_step_stops_inside_backprop_through_time, .timeout = 60) {
-    nn_train_config cfg;
-    nn_train_config_default(&cfg);
+    nn_rnn_train_config cfg;
+    nn_rnn_train_config_default(&cfg);
     cfg.model = NN_RNN_LSTM;
     cfg.hidden = 256;
     cfg.min_length = cfg.max_length = 1000;
@@ -255,12 +254,12 @@ Test(cancel, the_largest_lstm_step_stops_inside_backprop_through_time, .timeout 
     setter s;
     nn_cancel_bind(&flag);
     start_setter(&s, &flag, 0.2);
-    nn_train_result res;
+    nn_rnn_train_result res;
     nn_error err;
-    nn_code rc = nn_train_run(&cfg, NULL, NULL, &res, &err);
+    nn_code rc = nn_rnn_train_run(&cfg, NULL, NULL, &res, &err);
     double lat = latency(&s);
     nn_cancel_bind(NULL);
     cr_assert_eq(rc, NN_CANCELLED, "%s", nn_code_name(rc));
     cr_assert_lt(lat, CANCEL_S, "stopped %.3f s after the flag (the step takes ~1.6 s)", lat);
-    nn_train_result_free(&res);
+    nn_rnn_train_result_free(&res);
 }
