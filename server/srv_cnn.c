@@ -237,8 +237,9 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     nn_cnn_info info;
     if (nn_cnn_validate(specs, n, H, W, C, &info, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (info.work > lim->max_work_flops) {
-        srv_fail(e, 413, "architecture", "this network needs %.3g flops (pooling: 1 per window element; %.3g with its convolutions' scratch); the limit is %.3g",
-                 info.flops, info.work, lim->max_work_flops);
+        srv_fail(e, 413, "architecture", "this network needs %.3g flops; the limit is %.3g (%.3g of arithmetic, pooling "
+                 "counting 1 per window element, and the floats of scratch its convolutions fill)",
+                 info.work, lim->max_work_flops, info.flops);
         goto done;
     }
     if (info.num_params > lim->max_tensor_elems || info.num_acts > lim->max_tensor_elems) {

@@ -202,8 +202,8 @@ int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     /* Filling the scratch (zero-padded planes of a wide stride or padding) is work too. */
     double work = flops + (double)ws_bytes / sizeof(float);
     if (work > lim->max_work_flops) {
-        srv_fail(e, 413, kfield, "this convolution needs %.3g flops (and %.3g floats of scratch to fill); the limit is %.3g",
-                 flops, (double)ws_bytes / sizeof(float), lim->max_work_flops);
+        srv_fail(e, 413, kfield, "this convolution needs %.3g flops; the limit is %.3g (%.3g of arithmetic and %.3g floats of "
+                 "scratch to fill)", work, lim->max_work_flops, flops, (double)ws_bytes / sizeof(float));
         goto done;
     }
     size_t shape[3] = {OH, OW, N};

@@ -12,8 +12,8 @@
 
 static int check_work(double work, const srv_limits *lim, const char *field, srv_err *e) {
     if (work <= lim->max_work_flops) return 0;
-    return srv_fail(e, 413, field, "this pooling needs %.3g operations (output values x window); the limit is %.3g",
-                    work, lim->max_work_flops);
+    return srv_fail(e, 413, field, "this pooling needs %.3g flops; the limit is %.3g (one per window element of every "
+                    "output value)", work, lim->max_work_flops);
 }
 
 int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {

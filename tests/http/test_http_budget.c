@@ -62,7 +62,7 @@ Test(budget, pooling_work_is_refused_at_once, .timeout = 60) {
     th_start(&s, NULL);
     th_resp r;
     cr_assert_eq(th_post_json(&s, "/pool", HUGE_POOL, &r), 0);
-    expect_error(&r, 413, "size", "operations");
+    expect_error(&r, 413, "size", "window element");
     cr_assert_lt(r.seconds, 1.0 * th_slow(), "answered in %.3f s", r.seconds);
     fprintf(stderr, "budget: the %zu-byte /pool answered 413 in %.1f ms\n", strlen(HUGE_POOL), r.seconds * 1e3);
     th_resp_free(&r);

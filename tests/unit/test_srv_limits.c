@@ -60,7 +60,7 @@ Test(limits, pooling_work_is_counted_before_any_is_done, .timeout = 10) {
     double t0 = now_s();
     srv_response r = handle(&lim, "pool", body, NULL);
     double took = now_s() - t0;
-    expect_error(&r, 413, "size", "operations");
+    expect_error(&r, 413, "size", "window element");
     cr_assert_lt(took, 1.0, "answered in %.3f s", took);
     srv_response_free(&r);
     /* each at its exact work and one below: global pooling 1 per input value (4x3x1 = 12), a
@@ -76,7 +76,7 @@ Test(limits, pooling_work_is_counted_before_any_is_done, .timeout = 10) {
         srv_response_free(&r);
         lim.max_work_flops = at[i].work - 1;
         r = handle(&lim, "pool", at[i].body, NULL);
-        expect_error(&r, 413, at[i].field, "operations");
+        expect_error(&r, 413, at[i].field, "window element");
         srv_response_free(&r);
     }
 }
