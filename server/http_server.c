@@ -220,6 +220,8 @@ static const struct {
     {"/mlp", "mlp", ROUTE_JSON},          {"/cnn", "cnn", ROUTE_JSON},
     {"/train/rnn", "rnn", ROUTE_TRAIN},   {"/train/lstm", "lstm", ROUTE_TRAIN},
     {"/train/gru", "gru", ROUTE_TRAIN},
+    {"/check/conv", "check/conv", ROUTE_JSON}, {"/check/pool", "check/pool", ROUTE_JSON},
+    {"/check/mlp", "check/mlp", ROUTE_JSON},
 };
 
 /* A page file path is safe to map onto --web-root: no "..", no hidden files, no backslashes. */
