@@ -17,8 +17,7 @@ const char *const srv_check_keys[] = {"answer", "tolerance", NULL};
 typedef struct check_cmp {
     double atol;       /* the absolute tolerance used */
     size_t bad;        /* elements out of tolerance */
-    size_t worst;      /* flat index of the element furthest out of (or closest to) tolerance */
-    double worst_ratio;
+    size_t worst;      /* flat index of the (first) element with the largest |got - expected| */
     double max_abs, max_rel;
 } check_cmp;
 
@@ -124,15 +123,13 @@ static int out_of_tolerance(double ref, double got, double atol, double rtol) {
 static void compare(const srv_check *chk, const float *ref, const float *got, size_t n, check_cmp *r) {
     memset(r, 0, sizeof *r);
     r->atol = atol_for(chk, ref, n);
-    r->worst_ratio = -1;
     for (size_t i = 0; i < n; i++) {
         double x = ref[i], d = fabs((double)got[i] - x), tol = r->atol + chk->rtol * fabs(x);
-        double ratio = d / fmax(tol, DBL_MIN), rel = d / fmax(fabs(x), fmax(r->atol, FLT_MIN));
+        double rel = d / fmax(fabs(x), fmax(r->atol, FLT_MIN));
         r->bad += d > tol;
-        if (d > r->max_abs) r->max_abs = d;
         if (rel > r->max_rel) r->max_rel = rel;
-        if (ratio > r->worst_ratio) {
-            r->worst_ratio = ratio;
+        if (d > r->max_abs) {
+            r->max_abs = d;
             r->worst = i;
         }
     }

@@ -20,7 +20,9 @@
  *   3. the response: {"pass", "tolerance", "max_abs_error", "max_rel_error", "mismatches",
  *      "elements", "worst": {"index", "expected", "got"}, "expected_shape", "got_shape",
  *      "diagnosis": [{"code", "message"}], "mistakes_tried": [codes], "mismatch_map", "flops",
- *      "elapsed_ms"}. The error fields and "worst" are null when the shapes differ;
+ *      "elapsed_ms"}. "worst" is the element with the largest |got - expected| (the first of
+ *      equals), by its index in the expected shape. The error fields and "worst" are null when
+ *      the shapes differ;
  *      "mismatch_map" (only for a failing answer of the right shape) counts the wrong elements
  *      per position of the expected's first two dimensions ([OH, OW] for an [OH, OW, N]
  *      output; [n] holding 0 or 1 for a vector).
