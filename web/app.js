@@ -5,12 +5,14 @@ import { initPool } from './js/pool.js';
 import { initMlp } from './js/mlp.js';
 import { initCnn } from './js/cnn.js';
 import { initTrain } from './js/train.js';
+import { initCheck } from './js/check.js';
 
 initConv();
 initPool();
 initMlp();
 initCnn();
 initTrain();
+initCheck();
 addErrorSlots(document);
 
 const health = document.getElementById('health');

@@ -1,5 +1,6 @@
 // Convolution section: image + kernel(s) -> POST /conv -> input, kernels, every output map.
 import { post, clearErrors, showError } from './api.js';
+import { rememberRequest } from './check.js';
 import { createImagePicker } from './image.js';
 import { imageFigure, renderKernels, renderChannels } from './maps.js';
 import { $, $$, el, fmt, shapeWHC, parseMatrix, intValue } from './util.js';
@@ -50,6 +51,7 @@ export function initConv() {
       req.activation = f.activation.value;
       if (f.activation.value === 'leaky_relu') req.negative_slope = Number(f.slope.value);
       const res = await post('conv', req);
+      rememberRequest('conv', req);
       convState.output = res.output;
       render(out, img.pixels, res);
     } catch (e) {

@@ -1,5 +1,6 @@
 // MLP section: a seeded random input vector -> POST /mlp -> logits and softmax as bar charts.
 import { post, clearErrors, showError } from './api.js';
+import { rememberRequest } from './check.js';
 import { barChart } from './bars.js';
 import { $, el, rng, intValue } from './util.js';
 
@@ -24,6 +25,7 @@ export function initMlp() {
         activation: f.activation.value, output_size: intValue(f.outsize), seed: intValue(f.seed),
       };
       const res = await post('mlp', req);
+      rememberRequest('mlp', req);
       out.replaceChildren(
         el('div', { class: 'shapes' }, 'Layers: ',
           el('strong', { id: 'mlp-layers', text: [...(res.layers || []).map((s) => (Array.isArray(s) ? s.join('×') : JSON.stringify(s)))].join('  ·  ') })),

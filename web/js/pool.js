@@ -1,5 +1,6 @@
 // Pooling section: an input map (random, typed, or the convolution's output) -> POST /pool.
 import { post, clearErrors, showError } from './api.js';
+import { rememberRequest } from './check.js';
 import { renderChannels, channelScale } from './maps.js';
 import { barChart } from './bars.js';
 import { convState } from './conv.js';
@@ -49,6 +50,7 @@ export function initPool() {
       if (f.global.checked) req.size = 'global';
       else { req.size = intValue(f.size); req.stride = intValue(f.stride); }
       const res = await post('pool', req);
+      rememberRequest('pool', req);
       render(out, input, res.output, req);
     } catch (e) {
       showError(section, e);
