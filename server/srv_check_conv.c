@@ -1,11 +1,11 @@
 /* srv_check_conv.c — POST /check/conv: a student's convolution against /conv's, and the classic
  * mistakes that reproduce it (srv_check.h).
  *
- * The reference is computed before its activation (z), then activated (y): the activation
- * mistakes and pixels left in 0–255 are then elementwise functions of z, free of any
- * convolution (255·x ⋆ k + b = 255·(z − b) + b). The plain window sum is the same for every
- * kernel, so it costs one one-map convolution. Every other mistake is one convolution with
- * changed kernels, input or parameters. */
+ * The reference y is computed exactly as /conv computes it (the same bits). The activation
+ * mistakes and pixels left in 0–255 are elementwise functions of the output before its
+ * activation, z, computed once when the first of them needs it (255·x ⋆ k + b = 255·(z − b) + b).
+ * The plain window sum is the same for every kernel, so it costs one one-map convolution. Every
+ * other mistake is one convolution with changed kernels, input or parameters. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +16,7 @@
 
 typedef struct conv_check {
     srv_conv_op op;
-    srv_tensor z;                /* [OH, OW, N] the reference before its activation */
+    srv_tensor z;                /* [OH, OW, N] the reference before its activation (lazily) */
     srv_tensor y;                /* [OH, OW, N] the reference */
     const srv_limits *lim;
     const srv_tensor *answer;
@@ -130,10 +130,20 @@ done:
     return rc;
 }
 
+/* z, the reference before its activation, computed on first use. */
+static int preactivation(conv_check *cc, srv_err *e) {
+    if (cc->z.data) return 0;
+    size_t shape[3] = {cc->op.OH, cc->op.OW, cc->op.k.shape[0]};
+    if (srv_tensor_alloc(&cc->z, shape, 3, cc->lim->max_tensor_elems, "output", e)) return -1;
+    nn_conv_params p = cc->op.p;
+    p.act.kind = NN_ACT_IDENTITY;
+    return conv_op_into(cc, cc->z.data, &p, e);
+}
+
 /* activation_missing (arg NN_ACT_IDENTITY) and wrong_activation (arg: the activation used). */
 static int act_fill(void *ctx, const srv_check_cand *c, float *out, srv_err *e) {
-    (void)e;
-    const conv_check *cc = ctx;
+    conv_check *cc = ctx;
+    if (preactivation(cc, e)) return -1;
     nn_activation a = {(nn_act_kind)c->arg, cc->op.p.act.negative_slope};
     nn_act_forward(out, cc->z.data, cc->z.n, a);
     return 0;
@@ -142,8 +152,8 @@ static int act_fill(void *ctx, const srv_check_cand *c, float *out, srv_err *e) 
 /* not_normalised: pixels 0-255, i.e. 255 times every sum: act(255 (z - b) + b). */
 static int raw_pixels_fill(void *ctx, const srv_check_cand *c, float *out, srv_err *e) {
     (void)c;
-    (void)e;
-    const conv_check *cc = ctx;
+    conv_check *cc = ctx;
+    if (preactivation(cc, e)) return -1;
     size_t N = cc->op.k.shape[0];
     for (size_t i = 0; i < cc->z.n; i++) {
         float b = cc->op.bias[i % N];
@@ -310,18 +320,21 @@ static void add_layout_mistakes(srv_check *chk, const srv_conv_op *op, const siz
 
 /* ---- the endpoint ----------------------------------------------------------------------------- */
 
-/* z = the reference before its activation, y = after it (as /conv computes it). */
+/* y = the reference, as /conv computes it (the same code path, the same bits). */
 static int reference(conv_check *cc, srv_err *e) {
     size_t shape[3] = {cc->op.OH, cc->op.OW, cc->op.k.shape[0]};
-    size_t lim = cc->lim->max_tensor_elems;
-    if (srv_tensor_alloc(&cc->z, shape, 3, lim, "output", e)) return -1;
-    if (srv_tensor_alloc(&cc->y, shape, 3, lim, "output", e)) return -1;
-    nn_conv_params p = cc->op.p;
-    p.act.kind = NN_ACT_IDENTITY;
-    if (conv_op_into(cc, cc->z.data, &p, e)) return -1;
-    if (srv_check_finite(cc->z.data, cc->z.n, "input", e)) return -1;
-    nn_act_forward(cc->y.data, cc->z.data, cc->z.n, cc->op.p.act);
-    return 0;
+    if (srv_tensor_alloc(&cc->y, shape, 3, cc->lim->max_tensor_elems, "output", e)) return -1;
+    if (conv_op_into(cc, cc->y.data, &cc->op.p, e)) return -1;
+    return srv_check_finite(cc->y.data, cc->y.n, "input", e);
+}
+
+/* The pre-activation that the activation and pixel-range mistakes share is one more pass. */
+static void count_preactivation(srv_check *chk, double flops) {
+    for (size_t i = 0; i < chk->ncand; i++)
+        if (chk->cand[i].fill == act_fill || chk->cand[i].fill == raw_pixels_fill) {
+            chk->flops += flops;
+            return;
+        }
 }
 
 int srv_check_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
@@ -339,6 +352,7 @@ int srv_check_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_er
     add_activation_mistakes(&chk, &cc.op, y);
     add_shape_mistakes(&chk, &cc.op, y);
     add_layout_mistakes(&chk, &cc.op, y);
+    count_preactivation(&chk, cc.op.flops);
     if (srv_check_afford(&chk, lim, cc.op.kfield, e)) goto done;
     if (reference(&cc, e)) goto done;
     rc = srv_check_finish(&chk, &cc, cc.y.data, cc.y.shape, 3, lim, out, e);

@@ -585,29 +585,61 @@ Test(check_conv, mismatch_map_counts_channels_and_tolerance_can_be_given) {
     free_problem(&p);
 }
 
-/* The worst element's expected value is /conv's own output, to the bit. */
-Test(check_conv, expected_is_the_conv_endpoints_output) {
-    const char *op = "\"input\": [[0.1, 0.7, 0.3, 0.9], [0.5, 0.2, 0.8, 0.4], [0.6, 0.1, 0.3, 0.2]], "
-                     "\"kernel\": \"sobel_y\", \"padding\": 1, \"activation\": \"tanh\"";
-    char body[1024];
-    snprintf(body, sizeof body, "{%s}", op);
+/* The reference is /conv's own output, to the bit: /conv's answer sent back has no error at all
+ * (a layer big enough for the vectorised kernels, whose sigmoid rounds differently from the
+ * scalar one), and the worst element's expected value is /conv's. */
+static cJSON *tensor_f(const float *v, const size_t *shape, size_t nd) {
+    size_t n = 1;
+    for (size_t i = 0; i < nd; i++) n *= shape[i];
+    double *d = malloc(n * sizeof *d);
+    for (size_t i = 0; i < n; i++) d[i] = v[i];
+    cJSON *t = tensor(d, shape, nd);
+    free(d);
+    return t;
+}
+
+Test(check_conv, the_reference_is_the_conv_endpoints_output) {
+    double *x = rnd_array(40 * 37 * 3, 0, 1);
+    size_t xs[3] = {40, 37, 3};
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddItemToObject(req, "input", tensor(x, xs, 3));
+    cJSON *fl = cJSON_AddObjectToObject(req, "filters");
+    cJSON_AddNumberToObject(fl, "count", 16);
+    cJSON_AddNumberToObject(fl, "size", 3);
+    cJSON_AddStringToObject(fl, "init", "numpy_randn");
+    cJSON_AddNumberToObject(req, "seed", 42);
+    cJSON_AddStringToObject(req, "activation", "sigmoid");
+    char *body = cJSON_PrintUnformatted(req);
     srv_limits lim;
     srv_limits_default(&lim);
     srv_response r = call_lim(&lim, "conv", body);
     cr_assert_eq(r.status, 200);
     cJSON *conv = cJSON_Parse(r.body);
     srv_response_free(&r);
-    const cJSON *y = cJSON_GetObjectItem(cJSON_GetObjectItem(conv, "output"), "data");
-    snprintf(body, sizeof body, "{%s, \"answer\": [[9,9,9,9],[9,9,9,9],[9,9,9,9]]}", op);
-    r = call_lim(&lim, "check/conv", body);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    cJSON *res = cJSON_Parse(r.body);
-    srv_response_free(&r);
-    const cJSON *w = cJSON_GetObjectItem(res, "worst"), *idx = cJSON_GetObjectItem(w, "index");
-    int i = (int)(cJSON_GetArrayItem(idx, 0)->valuedouble * 4 + cJSON_GetArrayItem(idx, 1)->valuedouble);
-    cr_assert_eq((float)cJSON_GetObjectItem(w, "expected")->valuedouble, (float)cJSON_GetArrayItem(y, i)->valuedouble);
-    cJSON_Delete(conv);
+    const cJSON *out = cJSON_GetObjectItem(conv, "output"), *d = cJSON_GetObjectItem(out, "data");
+    size_t n = (size_t)cJSON_GetArraySize(d), shape[3] = {38, 35, 16};
+    float *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) y[i] = (float)cJSON_GetArrayItem(d, (int)i)->valuedouble;
+    cJSON_AddItemToObject(req, "answer", tensor_f(y, shape, 3));
+    cJSON *res = check_ok("check/conv", cJSON_Duplicate(req, 1));
+    cr_assert(is_true(res, "pass"));
+    cr_assert_eq(cJSON_GetObjectItem(res, "max_abs_error")->valuedouble, 0, "%s", cJSON_PrintUnformatted(res));
     cJSON_Delete(res);
+    /* One element off: the worst element's expected value is /conv's. */
+    y[1234] += 0.5f;
+    cJSON_ReplaceItemInObject(req, "answer", tensor_f(y, shape, 3));
+    res = check_ok("check/conv", req);
+    const cJSON *w = cJSON_GetObjectItem(res, "worst");
+    const cJSON *idx = cJSON_GetObjectItem(w, "index");
+    size_t i = ((size_t)cJSON_GetArrayItem(idx, 0)->valuedouble * 35 + (size_t)cJSON_GetArrayItem(idx, 1)->valuedouble) * 16 +
+               (size_t)cJSON_GetArrayItem(idx, 2)->valuedouble;
+    cr_assert_eq(i, 1234);
+    cr_assert_eq((float)cJSON_GetObjectItem(w, "expected")->valuedouble, (float)cJSON_GetArrayItem(d, 1234)->valuedouble);
+    cJSON_Delete(res);
+    cJSON_Delete(conv);
+    free(y);
+    free(body);
+    free(x);
 }
 
 /* ---- work budget and bad requests -------------------------------------------------------------- */
