@@ -1,13 +1,14 @@
 // The "check my answer" boxes (web/js/check.js) in headless Chromium against the real daemon:
 // a pasted JSON answer, a chosen .npy file and a dropped one are graded against the section's
 // last run; the diagnosis names the mistake and a map shows where the answer differs; errors are
-// shown on the box; every control has a label.
+// shown on the box; every control has a label, and axe-core finds nothing serious with a verdict
+// on screen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setup, canvasColours, SCREENSHOTS } from './harness.mjs';
+import { setup, canvasColours, axeViolations, SCREENSHOTS } from './harness.mjs';
 
 let env;
 let dir;
@@ -76,6 +77,7 @@ test('pooling: a typed map, the average instead of the max, then the right answe
   assert.deepEqual(v.codes, ['avg_instead_of_max']);
   assert.ok(await canvasColours(box.locator('canvas.check-map')) >= 1, 'the map is drawn');
   assert.match(await box.locator('canvas.check-map').getAttribute('aria-label'), /4 of 4 positions/);
+  assert.deepEqual(await axeViolations(page), [], 'axe-core on the page with an open box and its verdict');
   box = await check(page, 'pool', { json: '{"shape": [2, 2, 1], "data": [6, 5, 2, 9]}' });
   v = await verdict(box);
   assert.match(v.text, /^Correct: all 4 values/);
@@ -97,7 +99,7 @@ test('convolution: the run\'s own output as a .npy passes, transposed it is name
   const [H, W, N] = out.shape;
   const right = join(dir, 'right.npy');
   writeFileSync(right, npy64(out.shape, out.data));
-  let box = await check(page, 'conv', { file: right });
+  const box = await check(page, 'conv', { file: right });
   let v = await verdict(box);
   assert.match(v.text, new RegExp(`^Correct: all ${H * W * N} values`));
   assert.match(await box.locator('.check-file').textContent(), /right\.npy/);
