@@ -55,7 +55,8 @@ void srv_error(srv_response *r, int status, const char *code, const char *field,
 #endif
     ;
 
-/* POST /conv, /pool, /mlp, /cnn. endpoint is "conv", "pool", "mlp" or "cnn"; content_type is
+/* POST /conv, /pool, /mlp, /cnn, /check/{conv,pool,mlp}. endpoint is "conv", "pool", "mlp",
+ * "cnn", "check/conv", "check/pool" or "check/mlp" (srv_check.h); content_type is
  * the request's header or NULL; body need not be NUL-terminated. Always fills out.
  * cancel (may be NULL) is bound to the computation (core/nn_cancel.h): once another thread sets
  * it — the client went away, the server is stopping — the work stops within milliseconds and

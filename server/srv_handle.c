@@ -4,6 +4,7 @@
 
 #include "nn_cancel.h"
 #include "srv_api.h"
+#include "srv_check.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_workspace.h"
@@ -16,6 +17,9 @@ static endpoint_fn find(const char *name) {
     if (strcmp(name, "pool") == 0) return srv_pool;
     if (strcmp(name, "mlp") == 0) return srv_mlp;
     if (strcmp(name, "cnn") == 0) return srv_cnn;
+    if (strcmp(name, "check/conv") == 0) return srv_check_conv;
+    if (strcmp(name, "check/pool") == 0) return srv_check_pool;
+    if (strcmp(name, "check/mlp") == 0) return srv_check_mlp;
     return NULL;
 }
 

@@ -20,6 +20,10 @@ static void ws_destroy(void *p) {
 
 static void ws_init(void) { ws_key_ok = pthread_key_create(&ws_key, ws_destroy) == 0; }
 
+/* What the current request has reserved for scratch so far: a request that convolves several
+ * times (/check) reserves its largest scratch once. Reset by srv_workspace_trim. */
+static _Thread_local size_t claimed;
+
 static nn_workspace *thread_workspace(int create) {
     pthread_once(&ws_once, ws_init);
     if (!ws_key_ok) return NULL;
@@ -34,7 +38,10 @@ static nn_workspace *thread_workspace(int create) {
 
 nn_workspace *srv_workspace_get(size_t bytes, const char *field, srv_err *e) {
     /* Counted whether or not the kept pages already cover it: the request holds them now. */
-    if (srv_budget_need(bytes, field, e)) return NULL;
+    if (bytes > claimed) {
+        if (srv_budget_need(bytes - claimed, field, e)) return NULL;
+        claimed = bytes;
+    }
     nn_workspace *ws = thread_workspace(1);
     nn_error ne;
     nn_error_clear(&ne);
@@ -50,6 +57,7 @@ nn_workspace *srv_workspace_get(size_t bytes, const char *field, srv_err *e) {
 }
 
 void srv_workspace_trim(void) {
+    claimed = 0;
     nn_workspace *ws = thread_workspace(0);
     if (ws && ws->size > SRV_WORKSPACE_KEEP) nn_workspace_free(ws);
 }

@@ -19,11 +19,13 @@
 /* Kept between requests (the everyday /conv needs well under 1 MiB). */
 #define SRV_WORKSPACE_KEEP ((size_t)1 << 20)
 
-/* This thread's scratch holding at least `bytes`, reserved for the current request first.
- * NULL with the error in e (413 / 503 naming `field`). */
+/* This thread's scratch holding at least `bytes`, reserved for the current request first (a
+ * request that asks several times reserves the largest once). NULL with the error in e (413 /
+ * 503 naming `field`). */
 nn_workspace *srv_workspace_get(size_t bytes, const char *field, srv_err *e);
 
-/* Free this thread's scratch if it holds more than SRV_WORKSPACE_KEEP (end of a request). */
+/* End of a request: its scratch reservation is over; free this thread's scratch if it holds
+ * more than SRV_WORKSPACE_KEEP. */
 void srv_workspace_trim(void);
 
 /* Bytes this thread's scratch holds now (for tests). */
