@@ -104,9 +104,10 @@ test-unit: $(UNIT_BIN) ## run every Criterion suite in tests/unit/
 
 # The convolution and pooling kernels pick AVX-512 at run time; this reruns the pool and CNN
 # suites on the portable kernels, so both paths stay tested on a machine that has AVX-512.
-test-net-generic: $(BUILD)/tests/test_pool $(BUILD)/tests/test_cnn ## rerun the pool and CNN suites with NNLAB_SIMD=generic
+test-net-generic: $(BUILD)/tests/test_pool $(BUILD)/tests/test_pool_sep $(BUILD)/tests/test_cnn ## rerun the pool and CNN suites with NNLAB_SIMD=generic
 	@echo "== pool and cnn suites with NNLAB_SIMD=generic"
 	@NNLAB_SIMD=generic $(BUILD)/tests/test_pool --jobs 2 --short-filename
+	@NNLAB_SIMD=generic $(BUILD)/tests/test_pool_sep --jobs 2 --short-filename
 	@NNLAB_SIMD=generic $(BUILD)/tests/test_cnn --jobs 2 --short-filename
 
 TEST_TARGETS += test-net-generic

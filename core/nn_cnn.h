@@ -101,7 +101,8 @@ typedef struct nn_cnn_info {
     size_t ws_bytes;                        /* conv scratch nn_cnn_forward grows (the largest
                                                conv layer's, nn_conv_workspace_size) */
     double flops;                           /* one forward pass: convs and MLPs 2 per mul-add,
-                                               pools 1 per window element (nn_pool_work) */
+                                               pools their work (nn_pool_work,
+                                               nn_global_pool_work) */
     double work;                            /* flops plus the floats of scratch each conv
                                                layer fills (a work budget's measure) */
 } nn_cnn_info;

@@ -1,8 +1,9 @@
 /* nn_pool.c — windowed and global pooling, channels-last; see nn_pool.h.
  *
- * The fast kernels keep channels innermost: each output pixel reduces its window with vectors
- * across C (AVX-512, 16 channels a vector with a masked tail, when the CPU has it; SSE otherwise),
- * so every load is contiguous.
+ * Windowed pooling has two kernels: the separable one (nn_pool_sep.h) and the direct ones here,
+ * and the work count (nn_pool_work) that picks the cheaper. The direct kernels keep channels
+ * innermost: each output pixel reduces its window with vectors across C (AVX-512, 16 channels a
+ * vector with a masked tail, when the CPU has it; SSE otherwise), so every load is contiguous.
  * Max pooling reproduces PyTorch's NaN rule `if (v > m || isnan(v)) m = v` exactly, vectorised as
  * m = isnan(v) ? v : maxps(v, m) (maxps returns its second operand when either is NaN, so a NaN
  * already in m stays). Work is split over output rows (windowed) or a FIXED number of pixel
@@ -17,6 +18,7 @@
 #include "nn_cancel.h"
 #include "nn_cpu.h"
 #include "nn_parallel.h"
+#include "nn_pool_sep.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -92,12 +94,75 @@ nn_code nn_pool_output_size(size_t H, size_t W, size_t C, const nn_pool_params *
     return NN_OK;
 }
 
+/* ---- the cost of a windowed pooling ------------------------------------------------------ */
+
+/* Weights of the counted operations in work-budget units, per kind (max, average): 1 unit is
+ * 0.02 ns, the CPU time of a convolution flop on the reference machine (its slower kernels;
+ * 2e10 units, the default --max-work, are 0.4 CPU-seconds). Fitted to the CPU times of both
+ * kernels on 237 shapes (1 to 128 channels, windows 1 to 2048, strides 1 to 8) at the portable
+ * SIMD level, the slowest; docs/reliability.md#pooling-work gives the method and the fit. */
+static const double W_DIRECT[2][7] = {
+    /* vector float, scalar float, block step, window row, output pixel, input float, output float */
+    {4.1, 145.0, 15.0, 26.0, 5.6, 8.5, 3.9},  /* max: a scalar compare chain is slow (NaN test) */
+    {1.7, 16.0, 6.4, 26.0, 100.0, 7.2, 3.8},  /* average */
+};
+static const double W_SEP[2][6] = {
+    /* vector float, scalar float, call, pixel split, input float, output float */
+    {6.8, 120.0, 94.0, 20.0, 9.0, 22.0},
+    {4.2, 48.0, 100.0, 37.0, 4.2, 32.0},
+};
+/* A global pooling: per input value (0.8 ns for one channel, the slowest). */
+#define W_GLOBAL 50.0
+
+/* The floats a pooling reads (the input's rows and columns its windows cover) and writes:
+ * memory traffic, the same for both kernels. */
+static void traffic(size_t OH, size_t OW, size_t C, const nn_pool_params *p, double *in,
+                    double *out) {
+    double rows = p->stride_h >= p->size_h ? (double)OH * (double)p->size_h
+                                            : (double)(OH - 1) * (double)p->stride_h + (double)p->size_h;
+    double cols = p->stride_w >= p->size_w ? (double)OW * (double)p->size_w
+                                            : (double)(OW - 1) * (double)p->stride_w + (double)p->size_w;
+    *in = rows * cols * (double)C;
+    *out = (double)OH * (double)OW * (double)C;
+}
+
+/* The direct kernels, counted at the portable level: per output pixel, channels in blocks of
+ * 16 and of 4 (a step per window element each) and the rest one at a time, window row by row. */
+static double direct_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p) {
+    const double *w = W_DIRECT[p->kind == NN_POOL_AVG];
+    double px = (double)OH * (double)OW, elems = px * (double)p->size_h * (double)p->size_w;
+    double blocks = (double)(C / 16 + (C % 16) / 4), in, out;
+    traffic(OH, OW, C, p, &in, &out);
+    return w[0] * elems * (double)(C - C % 4) + w[1] * elems * (double)(C % 4) + w[2] * elems * blocks +
+           w[3] * px * (double)p->size_h * (blocks + (double)(C % 4)) + w[4] * px + w[5] * in + w[6] * out;
+}
+
+static double separable_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p) {
+    if (C > NN_POOL_SEP_MAX_C) return HUGE_VAL;
+    const double *w = W_SEP[p->kind == NN_POOL_AVG];
+    nn_pool_sep_ops o = nn_pool_sep_count(OH, OW, C, p);
+    double in, out;
+    traffic(OH, OW, C, p, &in, &out);
+    return w[0] * o.vector + w[1] * o.scalar + w[2] * o.calls + w[3] * o.split + w[4] * in + w[5] * out;
+}
+
+double nn_pool_kernel_work(nn_pool_kernel kernel, size_t OH, size_t OW, size_t C,
+                           const nn_pool_params *p) {
+    return kernel == NN_POOL_KERNEL_SEPARABLE ? separable_work(OH, OW, C, p)
+                                              : direct_work(OH, OW, C, p);
+}
+
+nn_pool_kernel nn_pool_kernel_for(size_t OH, size_t OW, size_t C, const nn_pool_params *p) {
+    return separable_work(OH, OW, C, p) < direct_work(OH, OW, C, p) ? NN_POOL_KERNEL_SEPARABLE
+                                                                      : NN_POOL_KERNEL_DIRECT;
+}
+
 double nn_pool_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p) {
-    return (double)OH * (double)OW * (double)C * (double)p->size_h * (double)p->size_w;
+    return nn_pool_kernel_work(nn_pool_kernel_for(OH, OW, C, p), OH, OW, C, p);
 }
 
 double nn_global_pool_work(size_t H, size_t W, size_t C) {
-    return (double)H * (double)W * (double)C;
+    return W_GLOBAL * (double)H * (double)W * (double)C;
 }
 
 /* Output pixels between two looks at the cancel flag: about NN_CANCEL_EVERY operations (the
@@ -276,11 +341,32 @@ static nn_code check_call(const float *y, const float *x, size_t H, size_t W, si
     return NN_OK;
 }
 
-nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C,
-                          const nn_pool_params *p, nn_error *err) {
-    size_t OH, OW;
-    nn_code c = check_call(y, x, H, W, C, p, &OH, &OW, err);
-    if (c) return c;
+/* The separable kernel over column tiles [begin, end). */
+typedef struct sep_job {
+    float *y;
+    const float *x;
+    size_t W, C, OH, OW;
+    nn_pool_params p;
+    nn_pool_sep_plan plan;
+} sep_job;
+
+static void sep_tiles(void *ctx, size_t begin, size_t end, size_t worker) {
+    (void)worker;
+    const sep_job *j = ctx;
+    (void)nn_pool_sep_tiles(j->y, j->x, j->W, j->C, j->OH, j->OW, &j->p, &j->plan, begin, end);
+}
+
+static void run_separable(float *y, const float *x, size_t W, size_t C, size_t OH, size_t OW,
+                          const nn_pool_params *p) {
+    sep_job j = {y, x, W, C, OH, OW, *p, nn_pool_sep_plan_for(OW, C, p)};
+    if (separable_work(OH, OW, C, p) < (double)PAR_MIN_WORK || nn_parallel_threads() < 2)
+        sep_tiles(&j, 0, j.plan.tiles, 0);
+    else
+        nn_parallel_for(j.plan.tiles, 1, sep_tiles, &j);
+}
+
+static void run_direct(float *y, const float *x, size_t W, size_t C, size_t OH, size_t OW,
+                       const nn_pool_params *p) {
     pool_job j = {y, x, W, C, OW, *p};
     /* Work per output row, in input floats read. */
     size_t row_work = OW * C * p->size_h * p->size_w;
@@ -290,7 +376,26 @@ nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C
         size_t grain = PAR_MIN_WORK / (row_work ? row_work : 1);
         nn_parallel_for(OH, grain ? grain : 1, pool_rows, &j);
     }
+}
+
+nn_code nn_pool2d_forward_kernel(float *y, const float *x, size_t H, size_t W, size_t C,
+                                 const nn_pool_params *p, nn_pool_kernel kernel, nn_error *err) {
+    size_t OH, OW;
+    nn_code c = check_call(y, x, H, W, C, p, &OH, &OW, err);
+    if (c) return c;
+    if (kernel == NN_POOL_KERNEL_SEPARABLE && C <= NN_POOL_SEP_MAX_C)
+        run_separable(y, x, W, C, OH, OW, p);
+    else
+        run_direct(y, x, W, C, OH, OW, p);
     return nn_cancelled() ? cancelled(err) : NN_OK;
+}
+
+nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C,
+                          const nn_pool_params *p, nn_error *err) {
+    size_t OH, OW;
+    nn_code c = check_call(y, x, H, W, C, p, &OH, &OW, err);
+    if (c) return c;
+    return nn_pool2d_forward_kernel(y, x, H, W, C, p, nn_pool_kernel_for(OH, OW, C, p), err);
 }
 
 nn_code nn_pool2d_naive(float *y, const float *x, size_t H, size_t W, size_t C,

@@ -12,9 +12,10 @@
  * (in fixed pixel chunks, then the chunks in order), so it neither overflows nor loses small
  * values next to big ones, however large the map.
  *
- * Caller owns every buffer; nothing allocates. Big inputs are split over the cores with
- * nn_parallel_for. The fast kernels use AVX-512 at that SIMD level (nn_cpu.h; below it, e.g.
- * NNLAB_SIMD=generic or avx2, the SSE kernels); every path and every thread count gives the
+ * Caller owns every buffer; nothing allocates on the heap (the separable kernel keeps 80 KiB
+ * of scratch on its threads' stacks). Big inputs are split over the cores with nn_parallel_for.
+ * The fast kernels use AVX-512 at that SIMD level (nn_cpu.h; below it, e.g. NNLAB_SIMD=generic,
+ * the SSE kernels, and AVX2 for the separable one); every path and every thread count gives the
  * same bits. */
 #ifndef NN_POOL_H
 #define NN_POOL_H
@@ -42,17 +43,43 @@ const char *nn_pool_name(nn_pool_kind kind);
 nn_code nn_pool_output_size(size_t H, size_t W, size_t C, const nn_pool_params *p, size_t *OH,
                             size_t *OW, nn_error *err);
 
-/* The work of a windowed pooling, for a work budget: one operation (a compare or an add) per
- * window element of every output value, OH * OW * C * size_h * size_w. */
+/* The kernels a windowed pooling may run. */
+typedef enum nn_pool_kernel {
+    NN_POOL_KERNEL_DIRECT,    /* each output reduces its whole window, SIMD across channels */
+    NN_POOL_KERNEL_SEPARABLE, /* each input row reduced along x once, then the rows combined,
+                               * SIMD across outputs and channels (nn_pool_sep.h); at most
+                               * NN_POOL_SEP_MAX_C (4096) channels */
+} nn_pool_kernel;
+
+/* The cost of running `kernel` for an OH x OW x C output, in work-budget units (one is the
+ * time of a convolution flop, 0.02 ns on the reference machine): the operations the kernel
+ * does, counted from the shape exactly as it does them (floats combined in runs of 4 and one
+ * at a time, loop steps and calls, pixels split into stride phases, floats read and written),
+ * each weighted by its measured time (nn_pool.c). HUGE_VAL for a kernel that cannot run this
+ * shape. */
+double nn_pool_kernel_work(nn_pool_kernel kernel, size_t OH, size_t OW, size_t C,
+                           const nn_pool_params *p);
+/* The kernel nn_pool2d_forward runs: the one of least cost (a choice made from the shape alone,
+ * so every SIMD level and thread count runs the same kernel and gives the same bits). */
+nn_pool_kernel nn_pool_kernel_for(size_t OH, size_t OW, size_t C, const nn_pool_params *p);
+/* The work of a windowed pooling, for a work budget: the cost of the kernel that runs. */
 double nn_pool_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p);
-/* The work of a global pooling: one operation per input value, H * W * C. */
+/* The work of a global pooling, in the same units: 50 per input value (its measured time). */
 double nn_global_pool_work(size_t H, size_t W, size_t C);
 
-/* Fast windowed pooling (SIMD over channels, both cores for big inputs). Cancellable
- * (nn_cancel.h): NN_CANCELLED, field "cancelled", y unspecified.
- * y: [OH, OW, C] written;  x: [H, W, C]. Same validation as nn_pool_output_size. */
+/* Fast windowed pooling (the kernel of nn_pool_kernel_for, both cores for big inputs).
+ * Cancellable (nn_cancel.h): NN_CANCELLED, field "cancelled", y unspecified.
+ * y: [OH, OW, C] written;  x: [H, W, C]. Same validation as nn_pool_output_size. Max pooling
+ * gives the naive loop's bits on either kernel; the average is within the rounding described in
+ * nn_pool_sep.h (a different summation order per kernel, each the same on every SIMD level and
+ * thread count). */
 nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C,
                           const nn_pool_params *p, nn_error *err);
+
+/* nn_pool2d_forward with a given kernel (tests, benchmarks); the separable one above
+ * NN_POOL_SEP_MAX_C channels runs the direct one. */
+nn_code nn_pool2d_forward_kernel(float *y, const float *x, size_t H, size_t W, size_t C,
+                                 const nn_pool_params *p, nn_pool_kernel kernel, nn_error *err);
 
 /* The naive loop nest, the reference for nn_pool2d_forward; same contract. */
 nn_code nn_pool2d_naive(float *y, const float *x, size_t H, size_t W, size_t C,

@@ -19,7 +19,8 @@ typedef struct srv_limits {
     size_t max_tensor_elems;   /* 16 M elements in any input or output tensor */
     double max_work_flops;     /* arithmetic budget of one request, else 413: convolution and
                                   MLP flops (2 per multiply-add) plus the floats of scratch a
-                                  convolution fills, pooling 1 per window element; a training
+                                  convolution fills, pooling its kernel's operations by their time
+                                  (nn_pool_work); a training
                                   step and a test-set evaluation each */
     size_t max_samples;        /* training: samples and test_samples each */
     size_t max_epochs;

@@ -57,9 +57,11 @@ static void add_function_mistake(srv_check *chk, const srv_pool_op *op) {
                       "Your answer is the largest value of each window; average pooling keeps their mean.");
 }
 
-/* A comparison or an addition per window element. */
-static double window_flops(const size_t y[3], const nn_pool_params *p) {
-    return (double)y[0] * (double)y[1] * (double)y[2] * (double)p->size_h * (double)p->size_w;
+/* The work of the same pooling with stride 1 (its output y). */
+static double stride1_flops(const size_t y[3], const nn_pool_params *p) {
+    nn_pool_params p1 = *p;
+    p1.stride_h = p1.stride_w = 1;
+    return nn_pool_work(y[0], y[1], y[2], &p1);
 }
 
 static size_t ceil_size(size_t n, size_t k, size_t s) { return (n - k + s - 1) / s + 1; }
@@ -69,7 +71,7 @@ static void add_window_mistakes(srv_check *chk, const srv_pool_op *op) {
     const size_t *y = op->out_shape, *x = op->x.shape;
     size_t s[3] = {x[0] - p->size_h + 1, x[1] - p->size_w + 1, x[2]};
     if (p->stride_h > 1 || p->stride_w > 1)
-        srv_check_add(chk, "stride_ignored", params_fill, ALT_STRIDE1, window_flops(s, p),
+        srv_check_add(chk, "stride_ignored", params_fill, ALT_STRIDE1, stride1_flops(s, p),
                       s, 3, "Your answer moves the window one pixel at a time: with stride (%zu, %zu) it moves "
                       "that many pixels, which gives %zu x %zu outputs, not %zu x %zu.",
                       p->stride_h, p->stride_w, y[0], y[1], s[0], s[1]);

@@ -238,7 +238,7 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     if (nn_cnn_validate(specs, n, H, W, C, &info, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (info.work > lim->max_work_flops) {
         srv_fail(e, 413, "architecture", "this network needs %.3g flops; the limit is %.3g (%.3g of arithmetic, pooling "
-                 "counting 1 per window element, and the floats of scratch its convolutions fill)",
+                 "counted by its time, and the floats of scratch its convolutions fill)",
                  info.work, lim->max_work_flops, info.flops);
         goto done;
     }

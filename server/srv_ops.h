@@ -43,7 +43,7 @@ typedef struct srv_pool_op {
     srv_tensor x;        /* [H, W, C] */
     size_t out_shape[3]; /* [OH, OW, C], or [C] for global pooling */
     size_t out_ndim;     /* 3, or 1 */
-    double flops;        /* one pass: a comparison or addition per window element */
+    double flops;        /* one pass: nn_pool_work / nn_global_pool_work */
 } srv_pool_op;
 
 int srv_pool_parse(const srv_limits *lim, const cJSON *req, const char *const *extra_keys,

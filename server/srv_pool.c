@@ -1,6 +1,6 @@
-/* srv_pool.c — POST /pool: windowed or global max / average pooling. Its work (one operation
- * per window element of every output value) is within max_work_flops or the request gets 413
- * before any of it is done. */
+/* srv_pool.c — POST /pool: windowed or global max / average pooling. Its work (nn_pool_work:
+ * the operations of the kernel that will run, weighted by their time, in convolution flops) is
+ * within max_work_flops or the request gets 413 before any of it is done. */
 #include <string.h>
 
 #include "nn_pool.h"
@@ -92,8 +92,8 @@ int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     int rc = -1;
     size_t C = op.x.shape[2];
     if (op.flops > lim->max_work_flops) {
-        srv_fail(e, 413, op.global ? "input" : "size", "this pooling needs %.3g flops; the limit is %.3g (one per "
-                 "window element of every output value)", op.flops, lim->max_work_flops);
+        srv_fail(e, 413, op.global ? "input" : "size", "this pooling needs %.3g flops; the limit is %.3g (its "
+                 "operations counted by their time, as many convolution flops)", op.flops, lim->max_work_flops);
         goto done;
     }
     if (srv_tensor_alloc(&y, op.out_shape, op.out_ndim, lim->max_tensor_elems, "output", e)) goto done;

@@ -1,8 +1,8 @@
 /* test_http_budget.c — every request's work, memory and time are bounded before they are
  * spent, and a request's work stops when its client leaves or the server stops (issue 13), on
  * the real daemon:
- * - the ~60-byte /pool (a 1x1 image resized to 1024^2, window 512, stride 1) that ran for
- *   minutes is a 413 at once;
+ * - a ~70-byte /pool over the work budget (a 1x1 image resized to 4096^2, window 2048, stride
+ *   1: 3.5e11 flops, 8 CPU-seconds) is a 413 at once;
  * - a /pool computing is cancelled when its client hangs up (the in-flight gauge drops within
  *   0.5 s), and SIGTERM mid-request answers it 503 and exits within 5 s;
  * - a convolution's scratch counts in the memory budget (413 when it alone exceeds it) and a
@@ -22,8 +22,9 @@
 
 #include "http_support.h"
 
-/* The pooling of issue 13: 2e11 operations. */
-static const char HUGE_POOL[] = "{\"input\": [[[1]]], \"resize\": [1024, 1024], \"size\": 512, \"stride\": 1}";
+/* The largest pooling (the largest image side, the window that costs most): 3.5e11 flops of
+ * work, 18 times the default budget; allowed (--max-work 1e13), 8 CPU-seconds. */
+static const char HUGE_POOL[] = "{\"input\": [[[1]]], \"resize\": [4096, 4096], \"size\": 2048, \"stride\": 1}";
 
 static void expect_error(const th_resp *r, long status, const char *field, const char *words) {
     cr_assert_eq(r->status, status, "want %ld, got %ld: %.300s", status, r->status, r->body);
@@ -69,7 +70,7 @@ Test(budget, pooling_work_is_refused_at_once, .timeout = 60) {
     th_start(&s, NULL);
     th_resp r;
     cr_assert_eq(th_post_json(&s, "/pool", HUGE_POOL, &r), 0);
-    expect_error(&r, 413, "size", "window element");
+    expect_error(&r, 413, "size", "operations counted by their time");
     cr_assert_lt(r.seconds, 1.0 * th_slow(), "answered in %.3f s", r.seconds);
     fprintf(stderr, "budget: the %zu-byte /pool answered 413 in %.1f ms\n", strlen(HUGE_POOL), r.seconds * 1e3);
     th_resp_free(&r);
@@ -77,7 +78,7 @@ Test(budget, pooling_work_is_refused_at_once, .timeout = 60) {
 }
 
 Test(budget, a_hang_up_cancels_the_computation, .timeout = 60) {
-    static const char *const args[] = {"--max-work", "1e13", NULL}; /* allowed: minutes of work */
+    static const char *const args[] = {"--max-work", "1e13", NULL}; /* allowed: seconds of work */
     th_server s;
     th_start(&s, args);
     int fd = post_raw(&s, "/pool", HUGE_POOL, 0);

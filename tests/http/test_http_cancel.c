@@ -161,14 +161,19 @@ Test(cancel, half_close_then_close_cancels_the_run, .timeout = 120) {
     cr_assert_eq(th_stop(&s), 0);
 }
 
-/* A /pool of ~1 s (a 1x1 input resized to 256x256, 64x64 windows). */
+/* Computations over the default work budget (the daemon is given 1e12): a /pool of ~0.6
+ * CPU-seconds with a small answer (32 x 2049 outputs: 2048 rows of 2048-wide windows, the
+ * separable kernel's heaviest kind of horizontal pass), and one of ~8 CPU-seconds. */
+static const char *const BIG_WORK[] = {"--max-work", "1e12", NULL};
 static const char HEAVY_POOL[] =
-    "{\"input\": [[[0.5]]], \"resize\": [256, 256], \"function\": \"max\", \"size\": 64, "
-    "\"stride\": 1}";
+    "{\"input\": [[[0.5]]], \"resize\": [2048, 4096], \"function\": \"max\", \"size\": [64, 2048], "
+    "\"stride\": [64, 1]}";
+static const char HEAVIER_POOL[] =
+    "{\"input\": [[[0.5]]], \"resize\": [4096, 4096], \"size\": 2048, \"stride\": 1}";
 
 Test(cancel, half_closed_client_gets_a_computed_answer, .timeout = 120) {
     th_server s;
-    th_start(&s, NULL);
+    th_start(&s, BIG_WORK);
     double t0 = th_now();
     th_raw a;
     half_closed_answer(&s, "/pool", HEAVY_POOL, &a);
@@ -176,7 +181,8 @@ Test(cancel, half_closed_client_gets_a_computed_answer, .timeout = 120) {
     cJSON *j = cJSON_ParseWithLength(a.body, a.len);
     cr_assert(j, "JSON body");
     cJSON *shape = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "output"), "shape");
-    cr_assert_eq(cJSON_GetArrayItem(shape, 0)->valuedouble, 193);
+    cr_assert_eq(cJSON_GetArrayItem(shape, 0)->valuedouble, 32);
+    cr_assert_eq(cJSON_GetArrayItem(shape, 1)->valuedouble, 2049);
     cJSON_Delete(j);
     free(a.body);
     cr_assert_eq(th_stop(&s), 0);
@@ -187,8 +193,8 @@ Test(cancel, half_closed_client_gets_a_computed_answer, .timeout = 120) {
  * is set; its log line says client-gone) and writes no answer. */
 Test(cancel, close_during_a_computation_is_noticed, .timeout = 120) {
     th_server s;
-    th_start(&s, NULL);
-    int fd = post(&s, "/pool", HEAVY_POOL);
+    th_start(&s, BIG_WORK);
+    int fd = post(&s, "/pool", HEAVIER_POOL);
     th_sleep(0.2);
     close(fd);
     th_resp r; /* the next request is answered as usual, after the /pool's log line */

@@ -122,37 +122,44 @@ Test(cancel, workers_see_the_callers_flag_and_start_nothing_once_it_is_set) {
 
 /* ---- pooling ---- */
 
+/* Each kernel on a shape it takes seconds over: the direct one on 961^2 x 3 outputs of 64x64
+ * windows (1.1e10 operations), the separable one on 2049^2 outputs of 2048x2048 windows. */
 Test(cancel, windowed_pooling_stops_within_milliseconds, .timeout = 60) {
-    const size_t H = 1024, W = 1024, C = 3;
-    nn_pool_params p = {NN_POOL_MAX, 64, 64, 1, 1}; /* 961^2 * 3 * 4096 = 1.1e10 operations */
-    size_t OH, OW;
-    cr_assert_eq(nn_pool_output_size(H, W, C, &p, &OH, &OW, NULL), NN_OK);
-    float *x = filled(H * W * C), *y = malloc(OH * OW * C * sizeof *y);
+    static const struct {
+        nn_pool_kernel kernel;
+        size_t H, W, C, k;
+    } runs[] = {{NN_POOL_KERNEL_DIRECT, 1024, 1024, 3, 64}, {NN_POOL_KERNEL_SEPARABLE, 4096, 4096, 1, 2048}};
     const char *paths[] = {"avx512", "sse"};
-    for (int k = 0; k < 2; k++) {
-        if (k == 0 && nn_cpu_set_simd(NN_SIMD_AVX512) != NN_SIMD_AVX512) continue;
-        if (k == 1) nn_cpu_set_simd(NN_SIMD_GENERIC);
-        atomic_int flag = 0;
-        setter s;
-        nn_cancel_bind(&flag);
-        start_setter(&s, &flag, 0.05);
-        nn_error err;
-        nn_code rc = nn_pool2d_forward(y, x, H, W, C, &p, &err);
-        double lat = latency(&s);
+    for (size_t r = 0; r < 2; r++) {
+        size_t H = runs[r].H, W = runs[r].W, C = runs[r].C, OH, OW;
+        nn_pool_params p = {NN_POOL_MAX, runs[r].k, runs[r].k, 1, 1};
+        cr_assert_eq(nn_pool_output_size(H, W, C, &p, &OH, &OW, NULL), NN_OK);
+        float *x = filled(H * W * C), *y = malloc(OH * OW * C * sizeof *y);
+        for (int k = 0; k < 2; k++) {
+            if (k == 0 && nn_cpu_set_simd(NN_SIMD_AVX512) != NN_SIMD_AVX512) continue;
+            if (k == 1) nn_cpu_set_simd(NN_SIMD_GENERIC);
+            atomic_int flag = 0;
+            setter s;
+            nn_cancel_bind(&flag);
+            start_setter(&s, &flag, 0.05);
+            nn_error err;
+            nn_code rc = nn_pool2d_forward_kernel(y, x, H, W, C, &p, runs[r].kernel, &err);
+            double lat = latency(&s);
+            nn_cancel_bind(NULL);
+            cr_assert_eq(rc, NN_CANCELLED, "kernel %zu %s: %s", r, paths[k], nn_code_name(rc));
+            cr_assert_str_eq(err.field, "cancelled");
+            cr_assert_lt(lat, CANCEL_S, "kernel %zu %s: stopped %.3f s after the flag", r, paths[k], lat);
+        }
+        nn_cpu_set_simd(NN_SIMD_AUTO);
+        /* global pooling: an already-set flag stops it before it reads the map */
+        atomic_int set = 1;
+        nn_cancel_bind(&set);
+        cr_assert_eq(nn_global_pool_forward(y, x, H, W, C, NN_POOL_AVG, NULL), NN_CANCELLED);
         nn_cancel_bind(NULL);
-        cr_assert_eq(rc, NN_CANCELLED, "%s: %s", paths[k], nn_code_name(rc));
-        cr_assert_str_eq(err.field, "cancelled");
-        cr_assert_lt(lat, CANCEL_S, "%s: stopped %.3f s after the flag", paths[k], lat);
+        cr_assert_eq(nn_global_pool_forward(y, x, H, W, C, NN_POOL_AVG, NULL), NN_OK);
+        free(x);
+        free(y);
     }
-    nn_cpu_set_simd(NN_SIMD_AUTO);
-    /* global pooling: an already-set flag stops it before it reads the map */
-    atomic_int set = 1;
-    nn_cancel_bind(&set);
-    cr_assert_eq(nn_global_pool_forward(y, x, H, W, C, NN_POOL_AVG, NULL), NN_CANCELLED);
-    nn_cancel_bind(NULL);
-    cr_assert_eq(nn_global_pool_forward(y, x, H, W, C, NN_POOL_AVG, NULL), NN_OK);
-    free(x);
-    free(y);
 }
 
 /* ---- convolution ---- */

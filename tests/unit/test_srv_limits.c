@@ -1,8 +1,8 @@
 /* test_srv_limits.c — every request's work, memory and time are bounded before they are spent,
  * and a cancel stops the work (issue 13), through srv_handle_json / srv_train_* (no socket):
- * - pooling counts in the work budget: the ~60-byte /pool that pooled a 1x1 image resized to
- *   1024^2 with a 512 window for minutes is a 413 in milliseconds; /cnn reports and counts
- *   its pool layers' work;
+ * - pooling counts in the work budget: a ~60-byte /pool over the budget (a 1x1 image resized
+ *   to 4096^2, a 2048 window, stride 1) is a 413 before any pooling; the budget's boundary is
+ *   nn_pool_work exactly; /cnn reports and counts its pool layers' work;
  * - a cancel flag set while a request computes ends it with a 503 within milliseconds;
  * - a convolution's scratch is reserved in the memory budget (413 when it alone exceeds the
  *   whole budget: once a 1 GB allocation the budget never saw) and is not kept by the thread
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nn_pool.h"
 #include "srv_api.h"
 #include "srv_budget.h"
 #include "srv_workspace.h"
@@ -53,21 +54,27 @@ static void expect_error(const srv_response *r, int status, const char *field, c
 
 /* ---- pooling work ---- */
 
+/* The largest pooling: a 1x1 image resized to 4096^2 (the largest side), 2049^2 windows of 2048^2,
+ * about 18 times the default budget (3.6e11 flops; 4 CPU-seconds on the portable kernels). */
+static const char HUGE_POOL[] = "{\"input\": [[[1]]], \"resize\": [4096, 4096], \"size\": 2048, \"stride\": 1}";
+
 Test(limits, pooling_work_is_counted_before_any_is_done, .timeout = 10) {
     srv_limits lim;
     srv_limits_default(&lim);
-    const char *body = "{\"input\": [[[1]]], \"resize\": [1024, 1024], \"size\": 512, \"stride\": 1}";
     double t0 = now_s();
-    srv_response r = handle(&lim, "pool", body, NULL);
+    srv_response r = handle(&lim, "pool", HUGE_POOL, NULL);
     double took = now_s() - t0;
-    expect_error(&r, 413, "size", "window element");
+    expect_error(&r, 413, "size", "operations counted by their time");
     cr_assert_lt(took, 1.0, "answered in %.3f s", took);
     srv_response_free(&r);
-    /* each at its exact work and one below: global pooling 1 per input value (4x3x1 = 12), a
-     * 3x3 window on 4x4x1 with stride 1 1 per window element (2x2 outputs x 9 = 36) */
-    static const struct { const char *body, *field; double work; } at[] = {
-        {"{\"input\": [[[1],[2],[3]],[[4],[5],[6]],[[7],[8],[9]],[[1],[2],[3]]], \"size\": \"global\"}", "input", 12},
-        {"{\"input\": [[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]], \"size\": 3, \"stride\": 1}", "size", 36},
+    /* each at its exact work and one below: a global pooling of 4x3x1, a 3x3 max window on
+     * 4x4x1 with stride 1 (2x2 outputs) */
+    nn_pool_params p3 = {NN_POOL_MAX, 3, 3, 1, 1};
+    struct { const char *body, *field; double work; } at[] = {
+        {"{\"input\": [[[1],[2],[3]],[[4],[5],[6]],[[7],[8],[9]],[[1],[2],[3]]], \"size\": \"global\"}", "input",
+         nn_global_pool_work(4, 3, 1)},
+        {"{\"input\": [[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]], \"size\": 3, \"stride\": 1}", "size",
+         nn_pool_work(2, 2, 1, &p3)},
     };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
         lim.max_work_flops = at[i].work;
@@ -76,7 +83,7 @@ Test(limits, pooling_work_is_counted_before_any_is_done, .timeout = 10) {
         srv_response_free(&r);
         lim.max_work_flops = at[i].work - 1;
         r = handle(&lim, "pool", at[i].body, NULL);
-        expect_error(&r, 413, at[i].field, "window element");
+        expect_error(&r, 413, at[i].field, "operations counted by their time");
         srv_response_free(&r);
     }
 }
@@ -90,13 +97,15 @@ Test(limits, cnn_pool_layers_report_and_count_their_work, .timeout = 10) {
     cr_assert_eq(r.status, 200, "%s", r.body);
     cJSON *j = cJSON_Parse(r.body);
     cJSON *layers = cJSON_GetObjectItem(j, "layers");
-    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 0), "flops")->valuedouble, 36.0);
-    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 1), "flops")->valuedouble, 4.0);
-    cr_assert_eq(cJSON_GetObjectItem(j, "flops")->valuedouble, 40.0);
+    nn_pool_params p3 = {NN_POOL_MAX, 3, 3, 1, 1};
+    double w0 = nn_pool_work(2, 2, 1, &p3), w1 = nn_global_pool_work(2, 2, 1);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 0), "flops")->valuedouble, w0);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 1), "flops")->valuedouble, w1);
+    cr_assert_eq(cJSON_GetObjectItem(j, "flops")->valuedouble, w0 + w1);
     cJSON_Delete(j);
     srv_response_free(&r);
-    const char *huge = "{\"input\": [[[1]]], \"resize\": [1024, 1024], \"architecture\": ["
-                       "{\"type\": \"pool\", \"size\": 512, \"stride\": 1}, {\"type\": \"global_pool\"}]}";
+    const char *huge = "{\"input\": [[[1]]], \"resize\": [4096, 4096], \"architecture\": ["
+                       "{\"type\": \"pool\", \"size\": 2048, \"stride\": 1}, {\"type\": \"global_pool\"}]}";
     double t0 = now_s();
     r = handle(&lim, "cnn", huge, NULL);
     expect_error(&r, 413, "architecture", "flops");
@@ -123,13 +132,12 @@ static void *set_later(void *arg) {
 Test(limits, a_cancel_ends_a_request_within_milliseconds, .timeout = 60) {
     srv_limits lim;
     srv_limits_default(&lim);
-    lim.max_work_flops = 1e13; /* the same /pool, allowed: it would run for minutes */
-    const char *body = "{\"input\": [[[1]]], \"resize\": [1024, 1024], \"size\": 512, \"stride\": 1}";
+    lim.max_work_flops = 1e13; /* the same /pool, allowed: it would run for seconds */
     atomic_int flag = 0;
     setter s = {&flag, 0.3, 0};
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, set_later, &s), 0);
-    srv_response r = handle(&lim, "pool", body, &flag);
+    srv_response r = handle(&lim, "pool", HUGE_POOL, &flag);
     double lat = now_s() - s.set_at;
     pthread_join(th, NULL);
     expect_error(&r, 503, NULL, "cancelled");
