@@ -243,6 +243,7 @@ int srv_budget_wait_room(size_t bytes, int wait_ms) {
 
 void srv_budget_shrink(srv_account *a, size_t keep) {
     if (a && a->claimed > keep) a->claimed = keep;
+    if (a && a->prepaid > keep) a->prepaid = keep;
     if (!a || a->held <= keep) return;
     pthread_mutex_lock(&mu);
     set_held(a, keep);
@@ -256,6 +257,10 @@ void srv_budget_set_current(srv_account *a) { current = a; }
 
 int srv_budget_claim(srv_account *a, size_t bytes, const char *field, srv_err *e) {
     if (!a || bytes == 0) return 0;
+    size_t ahead = a->prepaid < bytes ? a->prepaid : bytes; /* reserved already */
+    a->prepaid -= ahead;
+    bytes -= ahead;
+    if (bytes == 0) return 0;
     size_t whole = srv_budget_total(), want = srv_budget_add(a->claimed, bytes);
     if (whole && want > whole)
         return srv_fail(e, 413, field,
@@ -271,4 +276,20 @@ int srv_budget_claim(srv_account *a, size_t bytes, const char *field, srv_err *e
 
 int srv_budget_need(size_t bytes, const char *field, srv_err *e) {
     return srv_budget_claim(current, bytes, field, e);
+}
+
+int srv_budget_prepay(srv_account *a, size_t bytes, const char *field, srv_err *e) {
+    if (!a || bytes == 0) return 0;
+    size_t ahead = a->prepaid;
+    a->prepaid = 0; /* a new prepayment is claimed whole, not drawn from an old one */
+    if (srv_budget_claim(a, bytes, field, e)) {
+        a->prepaid = ahead;
+        return -1;
+    }
+    a->prepaid = srv_budget_add(ahead, bytes);
+    return 0;
+}
+
+int srv_budget_need_ahead(size_t bytes, const char *field, srv_err *e) {
+    return srv_budget_prepay(current, bytes, field, e);
 }

@@ -48,6 +48,7 @@
 typedef struct srv_account {
     size_t held;
     size_t claimed; /* of held, what srv_budget_claim / srv_budget_need reserved */
+    size_t prepaid; /* of claimed, what srv_budget_prepay reserved ahead and claims draw on */
 } srv_account;
 
 /* The default budget: half of the memory this process may use — the smallest limit of its
@@ -94,6 +95,15 @@ int srv_budget_claim(srv_account *a, size_t bytes, const char *field, srv_err *e
 
 /* srv_budget_claim for the current request (no-op without one). */
 int srv_budget_need(size_t bytes, const char *field, srv_err *e);
+
+/* Claim now, as srv_budget_claim does (413 / 503 naming `field`), `bytes` that the request's
+ * later claims will draw on instead of reserving again: a handler that knows before computing
+ * everything it will allocate along the way (e.g. /check's replays) is refused before any work,
+ * not half-way. Later claims beyond it reserve as usual. */
+int srv_budget_prepay(srv_account *a, size_t bytes, const char *field, srv_err *e);
+
+/* srv_budget_prepay for the current request (no-op without one). */
+int srv_budget_need_ahead(size_t bytes, const char *field, srv_err *e);
 
 /* n * per and a + b, saturating at SIZE_MAX. */
 size_t srv_budget_mul(size_t n, size_t per);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "srv_budget.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
 
@@ -159,6 +160,27 @@ static int code_matched(const srv_check *chk, const check_diag *d, const char *c
 
 static int cand_fits(const srv_check *chk, const srv_check_cand *c) {
     return same_shape(c->shape, c->ndim, chk->answer.shape, chk->answer.ndim);
+}
+
+int srv_check_replays(const srv_check *chk, const srv_check_cand *c) { return cand_fits(chk, c); }
+
+int srv_check_reserve(const srv_check *chk, const srv_limits *lim, size_t ref_elems,
+                      const size_t *shape, size_t ndim, size_t extra, const char *field, srv_err *e) {
+    size_t elems = ref_elems, bytes = extra, replays = 0;
+    for (size_t i = 0; i < chk->ncand; i++) {
+        const srv_check_cand *c = &chk->cand[i];
+        if (!cand_fits(chk, c)) continue;
+        if (c->scratch_elems > lim->max_tensor_elems)
+            return srv_fail(e, 413, field, "checking for the mistake %s needs a tensor of %zu elements; "
+                            "the limit is %zu", c->code, c->scratch_elems, lim->max_tensor_elems);
+        bytes = srv_budget_add(bytes, c->scratch);
+        replays++;
+    }
+    if (replays) elems = srv_budget_add(elems, chk->answer.n); /* diagnose's one tensor */
+    if (same_shape(shape, ndim, chk->answer.shape, chk->answer.ndim)) /* write_map's */
+        elems = srv_budget_add(elems, (ndim ? shape[0] : 1) * (ndim >= 2 ? shape[1] : 1));
+    bytes = srv_budget_add(bytes, srv_budget_mul(elems, SRV_BUDGET_PER_ELEMENT));
+    return srv_budget_need_ahead(bytes, field, e);
 }
 
 /* The first candidate with the code of candidate i (among those of the answer's shape when

@@ -5,7 +5,9 @@
  * request (srv_ops.h) plus "answer" and "tolerance", lists the mistakes that could apply to it
  * (candidates: a code, the shape the mistake gives and the work of recomputing it), has the
  * whole work — the reference and every candidate — counted against max_work_flops before
- * anything runs (413 beyond), computes the reference, then hands both to srv_check_finish:
+ * anything runs (413 beyond), and the memory all of it will allocate reserved in the budget
+ * (srv_check_reserve: 413 when it alone exceeds the whole budget, 503 when there is no room
+ * now), computes the reference, then hands both to srv_check_finish:
  *
  *   1. the answer is compared with the reference when their shapes agree once dimensions of
  *      size 1 are dropped ([254, 254] answers [254, 254, 1]); an element is right when
@@ -53,6 +55,8 @@ struct srv_check_cand {
     size_t shape[SRV_TENSOR_MAX_DIMS];
     size_t ndim;
     double flops;              /* the work of fill */
+    size_t scratch;            /* budget bytes fill claims for its own temporaries */
+    size_t scratch_elems;      /* the largest of them, in elements (max_tensor_elems holds) */
     int arg;                   /* a variant for fill (an activation, a padding scheme) */
     srv_check_fill_fn fill;
 };
@@ -86,6 +90,19 @@ srv_check_cand *srv_check_add(srv_check *chk, const char *code, srv_check_fill_f
 
 /* 413 naming `field` when the reference plus every candidate exceeds lim->max_work_flops. */
 int srv_check_afford(const srv_check *chk, const srv_limits *lim, const char *field, srv_err *e);
+
+/* Whether candidate c will be replayed (its shape is the answer's). */
+int srv_check_replays(const srv_check *chk, const srv_check_cand *c);
+
+/* Reserve in the memory budget, before anything is computed, all that the check will allocate
+ * (srv_budget_need_ahead; the allocations then draw on it): the reference [shape] (ref_elems
+ * elements, 0 when it needs no tensor of its own), `extra` bytes (e.g. the largest convolution
+ * scratch of the reference and the replays), the tensor the candidates are replayed into, every
+ * replayed candidate's scratch and the mismatch map. 413 naming `field` when it alone exceeds
+ * the whole budget, or a candidate's temporary exceeds max_tensor_elems; 503 when there is no
+ * room now. */
+int srv_check_reserve(const srv_check *chk, const srv_limits *lim, size_t ref_elems,
+                      const size_t *shape, size_t ndim, size_t extra, const char *field, srv_err *e);
 
 /* Compare, diagnose and write the response (see the top of this file). expected [shape]. */
 int srv_check_finish(srv_check *chk, void *ctx, const float *expected, const size_t *shape,

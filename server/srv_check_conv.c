@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nn_conv.h"
+#include "srv_budget.h"
 #include "srv_check.h"
 #include "srv_endpoints.h"
 #include "srv_ops.h"
@@ -323,6 +324,73 @@ static void add_layout_mistakes(srv_check *chk, const srv_conv_op *op, const siz
                       "every pixel is in [0, 1].");
 }
 
+/* ---- what the replays allocate ----------------------------------------------------------------- */
+
+/* The convolution scratch of x [H, W, C] with N kernels of the op's size under p (0 when p gives
+ * no output: such a candidate was never added). */
+static size_t ws_for(const srv_conv_op *op, size_t H, size_t W, size_t C, size_t N, const nn_conv_params *p) {
+    nn_error ne;
+    nn_error_clear(&ne);
+    size_t bytes = 0;
+    return nn_conv_workspace_size(H, W, C, N, op->k.shape[1], op->k.shape[2], p, &bytes, &ne) == NN_OK ? bytes : 0;
+}
+
+/* What replaying c allocates, as its fill does: its temporaries (*elems in all, *largest the
+ * biggest; the pre-activation z is counted by the caller, once) and the scratch of its
+ * convolution (*ws). */
+static void cand_needs(const srv_conv_op *op, const srv_check_cand *c, size_t *elems, size_t *largest, size_t *ws) {
+    size_t H = op->x.shape[0], W = op->x.shape[1], C = op->x.shape[2];
+    size_t N = op->k.shape[0], KH = op->k.shape[1], KW = op->k.shape[2];
+    size_t t[3] = {0, 0, 0};
+    nn_conv_params p = op->p;
+    *ws = 0;
+    if (c->fill == ones_fill) {
+        t[0] = KH * KW * C;
+        p.act.kind = NN_ACT_IDENTITY;
+        *ws = ws_for(op, H, W, C, 1, &p);
+    } else if (c->fill == flip_fill || c->fill == act_fill || c->fill == raw_pixels_fill) {
+        if (c->fill == flip_fill) t[0] = N * KH * KW * C;
+        *ws = ws_for(op, H, W, C, N, &p);
+    } else if (c->fill == channels_fill) {
+        t[0] = H * W, t[1] = N * KH * KW, t[2] = op->OH * op->OW * N;
+        *ws = ws_for(op, H, W, 1, N, &p);
+    } else if (c->fill == params_fill) {
+        p = alt_params(op, c->arg);
+        *ws = ws_for(op, H, W, C, N, &p);
+    } else if (c->fill == corner_fill) {
+        size_t PH = H + 2 * p.pad_h, PW = W + 2 * p.pad_w;
+        t[0] = srv_budget_mul(srv_budget_mul(PH, PW), C);
+        p.pad_h = p.pad_w = 0;
+        *ws = ws_for(op, PH, PW, C, N, &p);
+    }
+    *elems = srv_budget_add(srv_budget_add(t[0], t[1]), t[2]);
+    *largest = t[0] > t[1] ? (t[0] > t[2] ? t[0] : t[2]) : (t[1] > t[2] ? t[1] : t[2]);
+}
+
+/* Every replayed candidate's scratch, then the reservation (srv_check_reserve): the reference,
+ * and the largest convolution scratch of all (one per thread, grown to the largest). */
+static int reserve(const conv_check *cc, srv_check *chk, srv_err *e) {
+    const srv_conv_op *op = &cc->op;
+    size_t shape[3] = {op->OH, op->OW, op->k.shape[0]}, n = op->OH * op->OW * op->k.shape[0];
+    size_t ws = ws_for(op, op->x.shape[0], op->x.shape[1], op->x.shape[2], op->k.shape[0], &op->p);
+    int z_counted = 0;
+    for (size_t i = 0; i < chk->ncand; i++) {
+        srv_check_cand *c = &chk->cand[i];
+        if (!srv_check_replays(chk, c)) continue;
+        size_t elems, largest, cws;
+        cand_needs(op, c, &elems, &largest, &cws);
+        if ((c->fill == act_fill || c->fill == raw_pixels_fill) && !z_counted) { /* z, once */
+            elems = srv_budget_add(elems, n);
+            largest = largest > n ? largest : n;
+            z_counted = 1;
+        }
+        c->scratch = srv_budget_mul(elems, SRV_BUDGET_PER_ELEMENT);
+        c->scratch_elems = largest;
+        if (cws > ws) ws = cws;
+    }
+    return srv_check_reserve(chk, cc->lim, n, shape, 3, ws, op->kfield, e);
+}
+
 /* ---- the endpoint ----------------------------------------------------------------------------- */
 
 /* y = the reference, as /conv computes it (the same code path, the same bits). */
@@ -359,6 +427,7 @@ int srv_check_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_er
     add_layout_mistakes(&chk, &cc.op, y);
     count_preactivation(&chk, cc.op.flops);
     if (srv_check_afford(&chk, lim, cc.op.kfield, e)) goto done;
+    if (reserve(&cc, &chk, e)) goto done;
     if (reference(&cc, e)) goto done;
     rc = srv_check_finish(&chk, &cc, cc.y.data, cc.y.shape, 3, lim, out, e);
 done:

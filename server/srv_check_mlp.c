@@ -138,6 +138,11 @@ int srv_check_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err
     add_output_mistakes(&chk, &mc, y);
     add_weight_mistakes(&chk, &mc, y);
     if (srv_check_afford(&chk, lim, "hidden_size", e)) goto done;
+    /* the reference is the op's own model; each forward replay copies it */
+    size_t copy = srv_budget_mul(srv_budget_add(m->num_params, m->num_acts), sizeof(float));
+    for (size_t i = 0; i < chk.ncand; i++)
+        if (chk.cand[i].fill == forward_fill) chk.cand[i].scratch = copy;
+    if (srv_check_reserve(&chk, lim, 0, y, 1, 0, "hidden_size", e)) goto done;
     if (nn_mlp_forward(m, mc.op.x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (srv_check_finite(m->logits, y[0], "input", e)) goto done;
     rc = srv_check_finish(&chk, &mc, mc.softmax ? m->probs : m->logits, y, 1, lim, out, e);

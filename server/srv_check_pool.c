@@ -97,6 +97,10 @@ int srv_check_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_er
     add_function_mistake(&chk, &pc.op);
     if (!pc.op.global) add_window_mistakes(&chk, &pc.op);
     if (srv_check_afford(&chk, lim, "size", e)) goto done;
+    /* the fills write straight into the replay tensor: nothing else to reserve */
+    size_t n = 1;
+    for (size_t k = 0; k < pc.op.out_ndim; k++) n *= pc.op.out_shape[k];
+    if (srv_check_reserve(&chk, lim, n, pc.op.out_shape, pc.op.out_ndim, 0, "size", e)) goto done;
     if (srv_tensor_alloc(&pc.y, pc.op.out_shape, pc.op.out_ndim, lim->max_tensor_elems, "output", e)) goto done;
     if (srv_pool_run(&pc.op, &pc.op.p, pc.y.data, e)) goto done;
     if (srv_check_finite(pc.y.data, pc.y.n, "input", e)) goto done;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_body.h"
 #include "http_support.h"
 #include "npy_test.h"
 
@@ -143,4 +144,32 @@ Test(check_http, routes_methods_and_metrics) {
                                 1, 5 * th_slow()), 1);
     cr_assert_eq(th_wait_metric(&srv, "nnlab_http_requests_total{path=\"/check/pool\",status=\"400\"}",
                                 1, 5 * th_slow()), 1);
+}
+
+/* What a check allocates (the reference, the replays its answer's shape allows, their
+ * temporaries) is reserved before anything is computed: over a small --max-memory, 413 naming
+ * the memory; with room, the same request is checked (tcb_channels_check: 6.2 MB in all;
+ * tests/unit/test_srv_limits.c shows that nothing is computed before the refusal). */
+Test(check_http_memory, an_oversized_check_is_413_before_any_work, .timeout = 60) {
+    char *b = tcb_channels_check();
+    static const char *const small[] = {"--max-memory", "5000000", NULL};
+    th_server s;
+    th_start(&s, small);
+    th_resp r;
+    cr_assert_eq(th_post_json(&s, "/check/conv", b, &r), 0);
+    cr_assert_eq(r.status, 413, "%.300s", r.body);
+    cJSON *j = th_json(&r), *e = cJSON_GetObjectItem(j, "error");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")), "filters");
+    cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")), "memory"), "%s", r.body);
+    cJSON_Delete(j);
+    th_resp_free(&r);
+    cr_assert_eq(th_wait_metric(&s, "nnlab_memory_reserved_bytes", 0, 5 * th_slow()), 0, "all given back");
+    cr_assert_eq(th_stop(&s), 0);
+    th_start(&s, NULL);
+    cr_assert_eq(th_post_json(&s, "/check/conv", b, &r), 0);
+    cr_assert_eq(r.status, 200, "%.300s", r.body);
+    cr_assert(strstr(r.body, "\"pass\":false") && strstr(r.body, "channels_not_summed"), "%.300s", r.body);
+    th_resp_free(&r);
+    cr_assert_eq(th_stop(&s), 0);
+    free(b);
 }

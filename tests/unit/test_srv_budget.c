@@ -254,6 +254,32 @@ Test(budget, needing_more_than_the_whole_budget_is_413_at_once) {
     cr_assert_eq(srv_budget_used(), 0);
 }
 
+/* A handler that knows ahead what it will allocate (/check's replays) claims it all before any
+ * work: its later claims draw on that instead of reserving again, and one beyond the whole
+ * budget is refused up front. */
+Test(budget, a_prepaid_claim_covers_later_claims_and_is_refused_up_front) {
+    reset(10 * MB);
+    srv_account mine = {0};
+    srv_budget_set_current(&mine);
+    srv_err e = {0};
+    cr_assert_eq(srv_budget_need_ahead(6 * MB, "answer", &e), 0);
+    cr_assert_eq(mine.held, 6 * MB);
+    cr_assert_eq(srv_budget_need(4 * MB, "output", &e), 0);
+    cr_assert_eq(mine.held, 6 * MB, "drawn on the prepayment, not reserved again");
+    cr_assert_eq(srv_budget_need(3 * MB, "output", &e), 0);
+    cr_assert_eq(mine.held, 7 * MB, "2 MB left of it, 1 MB more reserved");
+    cr_assert_eq(mine.prepaid, 0);
+    cr_assert_eq(srv_budget_need_ahead(4 * MB, "answer", &e), -1, "7 + 4 MB exceed the budget");
+    cr_assert_eq(e.status, 413, "%d %s", e.status, e.message);
+    cr_assert_str_eq(e.field, "answer");
+    cr_assert_eq(mine.held, 7 * MB, "nothing reserved by the refusal");
+    cr_assert_eq(mine.prepaid, 0);
+    srv_budget_set_current(NULL);
+    srv_budget_release(&mine);
+    cr_assert_eq(mine.prepaid, 0);
+    cr_assert_eq(srv_budget_used(), 0);
+}
+
 Test(budget, auto_budget_is_half_of_a_real_limit) {
     size_t a = srv_budget_auto();
     cr_assert_gt(a, 16 * MB, "auto budget %zu", a);

@@ -4,6 +4,8 @@
  *   to 4096^2, a 2048 window, stride 1) is a 413 before any pooling; the budget's boundary is
  *   nn_pool_work exactly; /cnn reports and counts its pool layers' work;
  * - a cancel flag set while a request computes ends it with a 503 within milliseconds;
+ * - a check's memory (reference, replays, their temporaries and scratch) is reserved before any
+ *   of it is computed: over the budget, 413 with nothing computed;
  * - a convolution's scratch is reserved in the memory budget (413 when it alone exceeds the
  *   whole budget: once a 1 GB allocation the budget never saw) and is not kept by the thread
  *   after its request; a CNN's scratch and an MLP's model are counted too;
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check_body.h"
 #include "nn_pool.h"
 #include "srv_api.h"
 #include "srv_budget.h"
@@ -211,6 +214,35 @@ Test(limits, a_cnns_scratch_counts_too, .timeout = 30) {
     srv_response_free(&r);
     srv_budget_set_current(NULL);
     srv_budget_release(&acct);
+}
+
+/* What a check will allocate — its reference, the replays of the mistakes its answer's shape
+ * allows, their temporaries and scratch — is reserved before any of it is computed: over the
+ * whole budget, 413 at once. Shown with the cancel flag already set: had anything been
+ * computed first, the computation would have stopped and answered 503. */
+Test(limits, an_oversized_check_is_refused_before_any_work, .timeout = 30) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_budget_init(5 * MB); /* room for the reference, not for the replays */
+    srv_account acct = {0};
+    srv_budget_set_current(&acct);
+    char *body = tcb_channels_check();
+    atomic_int cancelled = 1;
+    srv_response r = handle(&lim, "check/conv", body, &cancelled);
+    expect_error(&r, 413, "filters", "budget");
+    srv_response_free(&r);
+    srv_budget_release(&acct);
+    /* with room it runs, and its allocations use up exactly what was reserved ahead (the
+     * reservation is what the check allocates, not a guess) */
+    srv_budget_init(64 * MB);
+    r = handle(&lim, "check/conv", body, NULL);
+    cr_assert_eq(r.status, 200, "%.300s", r.body);
+    cr_assert(strstr(r.body, "\"pass\":false"), "%.200s", r.body);
+    cr_assert_eq(acct.prepaid, 0, "%zu bytes reserved ahead were not used", acct.prepaid);
+    srv_response_free(&r);
+    srv_budget_set_current(NULL);
+    srv_budget_release(&acct);
+    free(body);
 }
 
 Test(limits, an_mlps_model_counts_in_the_memory_budget, .timeout = 30) {
