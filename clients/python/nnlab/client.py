@@ -63,7 +63,16 @@ class Client:
         headers = {"Accept": "application/json, application/x-ndjson"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        conn.request(method, self._prefix + path, body=body, headers=headers)
+        try:
+            conn.request(method, self._prefix + path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError) as e:
+            # The daemon may have answered before the whole body was sent (413: over its
+            # --max-body) and closed: its answer is then waiting on the socket, and is what to
+            # report. Without one, the send error stands (a closed kept-alive connection).
+            try:
+                return conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                raise e from None
         return conn.getresponse()
 
     def _request(self, method: str, path: str, fields: Optional[Dict[str, Any]] = None) -> Any:

@@ -27,6 +27,16 @@ def url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def small_body_url() -> Iterator[str]:
+    """A daemon taking bodies of at most 1 MB (or $NNLAB_URL's, whatever its limit)."""
+    try:
+        with daemon.running(args=("--max-body", "1000000")) as u:
+            yield u
+    except RuntimeError as e:
+        pytest.fail(str(e))
+
+
+@pytest.fixture(scope="session")
 def client(url: str) -> Iterator[nnlab.Client]:
     with nnlab.Client(url) as c:
         yield c

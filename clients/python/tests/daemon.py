@@ -11,21 +11,22 @@ import os
 import pathlib
 import subprocess
 import sys
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Sequence
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 @contextlib.contextmanager
-def running(binary: Optional[str] = None) -> Iterator[str]:
-    """Yield the URL of a daemon: $NNLAB_URL, or one started here for the duration."""
+def running(binary: Optional[str] = None, args: Sequence[str] = ()) -> Iterator[str]:
+    """Yield the URL of a daemon: $NNLAB_URL, or one started here for the duration (with the
+    extra command-line args)."""
     if os.environ.get("NNLAB_URL"):
         yield os.environ["NNLAB_URL"]
         return
     path = pathlib.Path(binary or os.environ.get("NNLABD_BIN", ROOT / "build" / "nnlabd"))
     if not path.exists():
         raise RuntimeError(f"{path} is not built (make daemon), and NNLAB_URL is not set")
-    proc = subprocess.Popen([str(path), "--port", "0", "--host", "127.0.0.1"],
+    proc = subprocess.Popen([str(path), "--port", "0", "--host", "127.0.0.1", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline() if proc.stdout else ""
     if not line.startswith("listening on "):

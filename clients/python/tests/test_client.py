@@ -1,6 +1,7 @@
 """The Python client against a real daemon (conftest.py starts one): every method, arrays in
 and out as .npy, images from a path, bytes and arrays, NumPy's own random kernels compared with
-NumPy in this process, the training stream read as it arrives, and the errors."""
+NumPy in this process, the training stream read as it arrives, and the errors (a body over the
+daemon's limit among them)."""
 from __future__ import annotations
 
 import base64
@@ -135,6 +136,21 @@ def test_errors_carry_status_code_message_field(client: nnlab.Client) -> None:
     with pytest.raises(nnlab.Error) as e:
         nnlab.Client("http://127.0.0.1:1").health()
     assert e.value.status == 0 and e.value.code == "connection_error" and "NNLAB_URL" in e.value.message
+
+
+def test_a_body_over_the_limit_is_a_413_not_a_connection_error(small_body_url: str) -> None:
+    """The daemon refuses a body over --max-body as soon as it sees its length, before the
+    client has sent it. Just over, it reads and drops the rest and the 413 is read after the
+    send; far over (past the 64 MiB it drains), it closes, the client's send fails, and the 413
+    it wrote first is read from the socket: a connection error either way before."""
+    with nnlab.Client(small_body_url) as c:
+        limit = c.health()["limits"]["max_body_bytes"]
+        for size in (2 * limit, limit + (100 << 20)):
+            with pytest.raises(nnlab.Error) as e:
+                c.conv(input=[[1.0]], kernel="box", filler="x" * size)
+            assert (e.value.status, e.value.code, e.value.field) == (413, "too_large", "body"), str(e.value)
+            assert f"{limit}" in e.value.message
+        assert c.health()["status"] == "ok"  # and the client goes on, on a new connection
 
 
 def test_train_streams_events_as_they_arrive(client: nnlab.Client) -> None:
