@@ -12,23 +12,17 @@
 #include <unistd.h>
 
 #include "http_support.h"
+#include "http_trickle.h"
 
 #define IMG3 "[[[0.1],[0.2],[0.3]],[[0.4],[0.5],[0.6]],[[0.7],[0.8],[0.9]]]"
 static const char SMALL_CONV[] = "{\"input\":" IMG3 ",\"kernel\":\"box\",\"padding\":1}";
-
-/* 1 when the server closed fd (EOF or reset), without consuming anything else. */
-static int closed_by_server(int fd) {
-    char c;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
 
 /* Seconds until the server closes fd (at most limit; returns limit when it did not). */
 static double time_to_close(int fd, double limit) {
     double t0 = th_now();
     while (th_now() - t0 < limit) {
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 20) > 0 && closed_by_server(fd)) return th_now() - t0;
+        if (poll(&p, 1, 20) > 0 && trickle_closed_by_server(fd)) return th_now() - t0;
         if (p.revents & POLLIN) { /* an answer: read it and go on waiting for the close */
             char buf[4096];
             if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) return th_now() - t0;
@@ -38,42 +32,6 @@ static double time_to_close(int fd, double limit) {
 }
 
 /* ---------------------------------------------------------------- slow clients */
-
-typedef struct trickle {
-    int fd[512];
-    size_t sent[512];
-    int n, reopened;
-} trickle;
-
-static const char TRICKLED[] = "POST /conv HTTP/1.1\r\nHost: x\r\nX-Slow: "
-                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-
-static void trickle_open(trickle *t, int port, int n) {
-    t->n = n;
-    for (int i = 0; i < n; i++) {
-        t->fd[i] = th_connect(port);
-        t->sent[i] = 0;
-    }
-}
-
-/* One header byte on connection i; a connection the server closed is opened again (as an
- * attacker would). */
-static void trickle_byte(trickle *t, int port, int i) {
-    if (closed_by_server(t->fd[i]) ||
-        send(t->fd[i], TRICKLED + t->sent[i] % (sizeof TRICKLED - 1), 1,
-             MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
-        close(t->fd[i]);
-        t->fd[i] = th_connect(port);
-        t->sent[i] = 0;
-        t->reopened++;
-        return;
-    }
-    t->sent[i]++;
-}
-
-static void trickle_close(trickle *t) {
-    for (int i = 0; i < t->n; i++) close(t->fd[i]);
-}
 
 /* For `seconds`: every connection trickles a byte every 2 s, and every 200 ms a /healthz or a
  * small /conv on a new connection must answer 200 promptly. */
@@ -152,7 +110,8 @@ Test(limits, a_request_must_arrive_within_its_deadline, .timeout = 60) {
         char got[8192] = "";
         size_t n = 0;
         for (size_t i = 0; th_now() - t0 < 10; i++) {
-            if (closed_by_server(fd) && recv(fd, got + n, sizeof got - 1 - n, MSG_DONTWAIT) <= 0)
+            if (trickle_closed_by_server(fd) &&
+                recv(fd, got + n, sizeof got - 1 - n, MSG_DONTWAIT) <= 0)
                 break;
             ssize_t k2 = recv(fd, got + n, sizeof got - 1 - n, MSG_DONTWAIT);
             if (k2 > 0) n += (size_t)k2;
@@ -237,7 +196,8 @@ Test(limits, one_address_cannot_take_the_connections_of_another, .timeout = 120)
     a[3] = th_connect(s.port); /* the fourth from 127.0.0.1: its oldest waiting one goes */
     cr_assert_lt(time_to_close(a[0], 2 * th_slow()), 2 * th_slow(), "the oldest was closed");
     th_sleep(0.2);
-    for (int i = 1; i < 4; i++) cr_assert(!closed_by_server(a[i]), "connection %d is open", i);
+    for (int i = 1; i < 4; i++)
+        cr_assert(!trickle_closed_by_server(a[i]), "connection %d is open", i);
     char rest[128];
     int n = snprintf(rest, sizeof rest, "Content-Length: %zu\r\n\r\n%s", strlen(SMALL_CONV),
                      SMALL_CONV);
