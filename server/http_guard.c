@@ -17,8 +17,8 @@
 /* A connection that has waited less than this has not had the time to show that it is slow (a
  * client may connect, then take a moment to send; s). */
 #define GRACE_S 1.0
-/* Past the grace, a connection that received at least this much per second of waiting is
- * sending a request (an upload on a slow link), not trickling one (bytes/s). */
+/* A connection that received at least this much per second of waiting (and at least this much
+ * in all) is sending a request (an upload on a slow link), not trickling one (bytes/s). */
 #define SENDING_BPS 8192.0
 /* How long the accepting thread waits at most, per new connection, for evicted ones to end (s),
  * and how often it looks meanwhile (ns). */
@@ -26,9 +26,8 @@
 #define CLOSING_POLL_NS 1000000L
 
 /* Which waiting connection is closed to make room: the first class that has one, oldest first
- * within a class (see http_guard.h). SKIP: its request bytes wait unread in the socket (the
- * delay is ours, not the client's), never chosen. */
-enum { V_SLOW, V_NEW, V_SENDING, V_SKIP };
+ * within a class (see http_guard.h). */
+enum { V_SLOW, V_NEW, V_SENDING, V_NONE };
 
 /* A client address as limits see it: IPv4 (or IPv4-mapped IPv6) whole, IPv6 by its /64 (one
  * host usually owns a whole /64, and picking new addresses in it costs nothing). */
@@ -115,17 +114,17 @@ static void examine(http_guard *g, http_conn *hc, double now) {
     http_tcp t;
     http_socket_tcp(hc->fd, &t);
     double waited = now - hc->since;
+    /* Sending: at speed, and at least a grace's worth of it (a trickler's first burst is not). */
+    double need = SENDING_BPS * (waited > GRACE_S ? waited : GRACE_S);
     hc->seen = g->search;
-    if (t.unread > 0) hc->cls = V_SKIP;
-    else if (waited < GRACE_S) hc->cls = V_NEW;
-    else if (t.received >= 0 && hc->rx0 >= 0 &&
-             (double)(t.received - hc->rx0) >= SENDING_BPS * waited)
+    if (t.received >= 0 && hc->rx0 >= 0 && (double)(t.received - hc->rx0) >= need)
         hc->cls = V_SENDING;
+    else if (waited < GRACE_S) hc->cls = V_NEW;
     else hc->cls = V_SLOW;
 }
 
 /* The waiting connection to close to make room (of one address when key != NULL), NULL when
- * none may be. The best-ranked candidate is examined (two system calls) until the best-ranked
+ * none is waiting. The best-ranked candidate is examined (a system call) until the best-ranked
  * one has been: since examining only ranks a connection later, that one is the true best, and
  * usually the first examined. */
 static http_conn *pick_victim(http_guard *g, const addr_key *key) {
@@ -133,7 +132,7 @@ static http_conn *pick_victim(http_guard *g, const addr_key *key) {
     g->search++;
     for (;;) {
         http_conn *best = NULL;
-        int best_rank = V_SKIP;
+        int best_rank = V_NONE;
         for (http_conn *hc = g->head; hc; hc = hc->next) {
             if (hc->busy || hc->killed || (key && !key_eq(&hc->key, key))) continue;
             int r = rank(g, hc, now);

@@ -10,20 +10,20 @@
  *     deadline: bytes trickling in do not extend it, unlike libmicrohttpd's inactivity timeout);
  *     when its headers had arrived, the completion callback answers 408 first;
  *   - per address: a new connection from an address (IPv6: its /64) that already has per_ip
- *     open closes one of that address's waiting connections, or is refused when none may be
- *     closed (all busy, or with their requests waiting unread);
+ *     open closes one of that address's waiting connections, or is refused when all are busy;
  *   - reserve: past max_connections - reserve open connections, each new connection closes a
  *     waiting one of any address, so `reserve` slots stay free for newcomers (a health check,
  *     another student) however many connections trickle. The reserve is capped at a quarter of
  *     max_connections; 0 turns it off.
  * Which waiting connection goes is decided by evidence, oldest first within each class:
- *   1. slow: it has waited over a second and received less than 8 KiB per second of waiting
- *      (a trickled head or body, an idle keep-alive connection);
+ *   1. slow: it has waited over a second and is not sending (a trickled head or body, an idle
+ *      keep-alive connection);
  *   2. new: it has waited less than a second (it has not had the time to show it is slow);
- *   3. sending: it has waited over a second but receives at speed (an upload on a slow link);
- *   never one whose request bytes wait unread in its socket: its thread is late, not its client
- *   (closing it would not even free its slot: its request is read and answered anyway).
- * Bytes are the kernel's counts (FIONREAD, TCP_INFO), looked up for the few candidates examined.
+ *   3. sending: it has received at least 8 KiB per second of waiting, and 8 KiB in all (an
+ *      upload on a slow link).
+ * Bytes are the kernel's count (TCP_INFO, read by libmicrohttpd or not), looked up for the few
+ * candidates examined. A request that had fully arrived when its connection was closed is still
+ * answered: Linux delivers the bytes already received after shutdown(SHUT_RD).
  * Closing is shutdown(SHUT_RD) on the socket: its own thread reads end-of-input and
  * libmicrohttpd closes the connection as if the client had left. The socket stays open until
  * libmicrohttpd's "closed" notification, which takes the same lock, so the guard never touches

@@ -3,7 +3,6 @@
 #include "http_socket.h"
 
 #include <errno.h>
-#include <linux/sockios.h>
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received (Linux 4.1) */
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -11,7 +10,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -34,12 +32,9 @@ http_peer http_socket_peer(int fd) {
 enum { TCPS_ESTABLISHED = 1, TCPS_CLOSE_WAIT = 8 };
 
 void http_socket_tcp(int fd, http_tcp *t) {
-    t->unread = -1;
     t->received = -1;
     t->fin_sent = 0;
     if (fd < 0) return;
-    int n = 0;
-    if (ioctl(fd, SIOCINQ, &n) == 0) t->unread = n;
     struct tcp_info ti;
     socklen_t len = sizeof ti;
     memset(&ti, 0, sizeof ti);

@@ -32,8 +32,8 @@ http_peer http_socket_peer(int fd);
 /* What the kernel knows of a connection, for the connection guard (http_guard.h): nothing is
  * read or written. */
 typedef struct http_tcp {
-    long unread;              /* bytes received and not yet read by libmicrohttpd; -1 unknown */
-    long long received;       /* bytes received since the connection opened; -1 unknown */
+    long long received;       /* bytes received since the connection opened (read by
+                               * libmicrohttpd or not); -1 unknown */
     int fin_sent;             /* our side has shut down its sending side (libmicrohttpd is
                                * closing the connection), or the connection is gone */
 } http_tcp;

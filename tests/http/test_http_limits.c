@@ -90,6 +90,54 @@ Test(limits, the_reserve_keeps_room_without_a_per_address_limit, .timeout = 120)
     cr_assert_eq(th_stop(&s), 0);
 }
 
+/* Evidence, not age: an upload arriving at speed (100 KiB/s here, a slow link) is not closed to
+ * make room while other connections of its address trickle, although after a moment it is older
+ * than all of them: a new connection from the address arrives every 100 ms, each closing one
+ * waiting connection, and the closed tricklers reconnect. */
+Test(limits, an_upload_at_speed_outlives_trickling_connections_of_its_address, .timeout = 60) {
+    const char *args[] = {"--max-connections-per-ip", "8", NULL};
+    th_server s;
+    th_start(&s, args);
+    static trickle t;
+    trickle_open(&t, s.port, 7); /* the address's 8 connections: 7 tricklers and the upload */
+    for (int k = 0; k < 15; k++) {
+        for (int i = 0; i < t.n; i++) trickle_byte(&t, s.port, i);
+        th_sleep(0.1);
+    }
+    enum { PAD = 256 * 1024, PIECE = 5 * 1024 };
+    size_t len = strlen(SMALL_CONV) + PAD;
+    int up = th_connect(s.port);
+    char head[256];
+    int n = snprintf(head, sizeof head, "POST /conv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", len);
+    th_send(up, head, (size_t)n);
+    th_send(up, SMALL_CONV, strlen(SMALL_CONV) - 1); /* the closing brace goes last */
+    static char spaces[PIECE];
+    memset(spaces, ' ', sizeof spaces);
+    double t0 = th_now(), next_new = t0;
+    for (size_t sent = 0; sent < PAD; sent += PIECE) {
+        th_send(up, spaces, sent + PIECE <= PAD ? PIECE : PAD - sent);
+        for (int i = 0; i < t.n; i++) trickle_byte(&t, s.port, i);
+        if (th_now() >= next_new && t.n < TRICKLE_MAX) {
+            t.fd[t.n] = th_connect(s.port);
+            t.sent[t.n++] = 0;
+            next_new += 0.1;
+        }
+        th_sleep(0.05);
+    }
+    th_send(up, "}", 1);
+    char *got = th_recv(up, 10 * th_slow());
+    double evicted = th_metric(&s, "nnlab_http_connections_dropped_total{reason=\"evicted\"}");
+    fprintf(stderr, "limits: 256 KiB upload in %.1f s beside %d trickling connections "
+            "(%d reopened), %.0f evicted: %.12s\n", th_now() - t0, t.n, t.reopened, evicted, got);
+    cr_assert(strncmp(got, "HTTP/1.1 200", 12) == 0, "the upload is answered: %.200s", got);
+    cr_assert_gt(evicted, 20, "room was made %.0f times meanwhile", evicted);
+    free(got);
+    close(up);
+    trickle_close(&t);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
 /* ---------------------------------------------------------------- the request deadline */
 
 /* A byte every 0.3 s keeps libmicrohttpd's inactivity timer (60 s) from ever firing; the total
