@@ -27,7 +27,7 @@
 
 /* Which waiting connection is closed to make room: the first class that has one, oldest first
  * within a class (see http_guard.h). */
-enum { V_SLOW, V_NEW, V_SENDING, V_NONE };
+enum { V_SLOW, V_PART, V_NEW, V_SENDING, V_NONE };
 
 /* A client address as limits see it: IPv4 (or IPv4-mapped IPv6) whole, IPv6 by its /64 (one
  * host usually owns a whole /64, and picking new addresses in it costs nothing). */
@@ -107,7 +107,7 @@ static void drop(http_guard *g, http_conn *hc, http_drop why) {
  * evictable class its age allows; examining it can only move it to a later one. */
 static int rank(const http_guard *g, const http_conn *hc, double now) {
     if (hc->seen == g->search) return hc->cls;
-    return now - hc->since < GRACE_S ? V_NEW : V_SLOW;
+    return now - hc->since < GRACE_S ? V_PART : V_SLOW;
 }
 
 static void examine(http_guard *g, http_conn *hc, double now) {
@@ -117,10 +117,12 @@ static void examine(http_guard *g, http_conn *hc, double now) {
     /* Sending: at speed, and at least a grace's worth of it (a trickler's first burst is not). */
     double need = SENDING_BPS * (waited > GRACE_S ? waited : GRACE_S);
     hc->seen = g->search;
-    if (t.received >= 0 && hc->rx0 >= 0 && (double)(t.received - hc->rx0) >= need)
-        hc->cls = V_SENDING;
-    else if (waited < GRACE_S) hc->cls = V_NEW;
-    else hc->cls = V_SLOW;
+    long long in = t.received >= 0 && hc->rx0 >= 0 ? t.received - hc->rx0 : -1;
+    if (in >= 0 && (double)in >= need) hc->cls = V_SENDING;
+    else if (waited >= GRACE_S) hc->cls = V_SLOW;
+    /* Part of a request in goes before nothing yet: if it is in fact all of the request, it is
+     * read and answered anyway; a silent one would lose the request it is about to send. */
+    else hc->cls = in == 0 ? V_NEW : V_PART;
 }
 
 /* The waiting connection to close to make room (of one address when key != NULL), NULL when

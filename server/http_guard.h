@@ -18,8 +18,11 @@
  * Which waiting connection goes is decided by evidence, oldest first within each class:
  *   1. slow: it has waited over a second and is not sending (a trickled head or body, an idle
  *      keep-alive connection);
- *   2. new: it has waited less than a second (it has not had the time to show it is slow);
- *   3. sending: it has received at least 8 KiB per second of waiting, and 8 KiB in all (an
+ *   2. part: it has waited less than a second (it has not had the time to show it is slow) and
+ *      received part of a request (if in fact all of it, it is still read and answered);
+ *   3. new: the same with nothing received yet (closing it would lose the request it is about
+ *      to send: a loaded client, a browser's pre-opened connection);
+ *   4. sending: it has received at least 8 KiB per second of waiting, and 8 KiB in all (an
  *      upload on a slow link).
  * Bytes are the kernel's count (TCP_INFO, read by libmicrohttpd or not), looked up for the few
  * candidates examined. A request that had fully arrived when its connection was closed is still

@@ -2,8 +2,8 @@
  * whose client addresses are made up: a connection past an address's limit closes that
  * address's oldest waiting connection (never a busy one, never another address's), or is
  * refused when all are busy; IPv6 clients count by /64; past the reserve the oldest waiting
- * connection of any address goes; slow connections go before new ones, new ones before those
- * sending at speed; near libmicrohttpd's hard limit the accepting thread waits for closed
+ * connection of any address goes; slow connections go before new ones (those with part of a
+ * request in before silent ones), new ones before those sending at speed; near libmicrohttpd's hard limit the accepting thread waits for closed
  * connections to end; a waiting connection is closed at its
  * deadline; a watched request's client is probed after its FIN and its cancel flag set once it
  * is gone. "Closed" is seen on the server's end of the socket: the guard shut its reading side
@@ -190,12 +190,14 @@ Test(guard, slow_connections_go_first_then_new_ones_then_those_sending) {
     http_guard_stop(g);
 }
 
-/* A new connection that has already received 8 KiB is sending, not new: it outlives a newer
- * one that has received a head's first bytes. */
-Test(guard, a_new_connection_with_8_kib_in_is_sending) {
+/* Within their first second: a connection with part of a request in goes before an older one
+ * with nothing in yet (that one would lose the request it is about to send), and one that has
+ * already received 8 KiB is sending, so it goes last. */
+Test(guard, new_ones_with_part_of_a_request_go_before_silent_ones_and_8_kib_in_is_sending) {
     http_guard *g = start(100, 0, 1, 60);
     struct sockaddr_storage a = v4("10.0.0.1");
-    conn upload = open_from(g, SA(a)), trickler = open_from(g, SA(a));
+    conn upload = open_from(g, SA(a)), silent = open_from(g, SA(a)),
+         trickler = open_from(g, SA(a));
     static char body[9000];
     memset(body, 'x', sizeof body);
     cr_assert_eq(send(upload.client, body, sizeof body, 0), (ssize_t)sizeof body);
@@ -204,8 +206,12 @@ Test(guard, a_new_connection_with_8_kib_in_is_sending) {
     drain(&upload);
     drain(&trickler);
     cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES);
-    cr_assert(shut_by_guard(&trickler) && !shut_by_guard(&upload));
+    cr_assert(shut_by_guard(&trickler) && !shut_by_guard(&silent) && !shut_by_guard(&upload),
+              "the one with a part of a request in goes first, although the newest");
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES);
+    cr_assert(shut_by_guard(&silent) && !shut_by_guard(&upload), "then the silent one");
     close_conn(&upload);
+    close_conn(&silent);
     close_conn(&trickler);
     http_guard_stop(g);
 }
