@@ -33,7 +33,7 @@ enum { TCPS_ESTABLISHED = 1, TCPS_CLOSE_WAIT = 8 };
 
 void http_socket_tcp(int fd, http_tcp *t) {
     t->received = -1;
-    t->fin_sent = 0;
+    t->fin_sent = fd < 0; /* nothing to wait for */
     if (fd < 0) return;
     struct tcp_info ti;
     socklen_t len = sizeof ti;

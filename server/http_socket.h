@@ -37,7 +37,7 @@ typedef struct http_tcp {
     int fin_sent;             /* our side has shut down its sending side (libmicrohttpd is
                                * closing the connection), or the connection is gone */
 } http_tcp;
-/* Fill *t from fd (fd < 0: all unknown). */
+/* Fill *t from fd (fd < 0: nothing received known, fin_sent 1). */
 void http_socket_tcp(int fd, http_tcp *t);
 
 /* Send all of buf (fd may be non-blocking), waiting for room at most stall_ms at a time (the
