@@ -1,6 +1,6 @@
 # Reliability (issue 7): fuzzing, known-bad images, load, slow clients, soak, numerics.
 #
-#   make fuzz            each libFuzzer harness for FUZZ_SECONDS (default 300) s
+#   make fuzz            each libFuzzer harness for FUZZ_SECONDS (default 300) s (image_msan too)
 #   make fuzz-quick      each for FUZZ_QUICK_SECONDS (default 15) s, leaks detected (in make test)
 #   make bad-images      every tests/data/bad_images file POSTed to the sanitizer daemon
 #   make bad-images-valgrind   the same against the release daemon under valgrind memcheck
@@ -17,11 +17,13 @@
 # Results of the long runs are appended (one JSON line each) to build/reliability/results.jsonl.
 #
 # The fuzzers have their own objects, compiled with -fsanitize=fuzzer-no-link,address,undefined
-# into build/fuzz/ (never the normal build's objects).
+# into build/fuzz/ (never the normal build's objects). fuzz_image_msan is the image decoding path
+# under MemorySanitizer: its objects (build/fuzz-msan/) are the image decoder's alone, so that no
+# uninstrumented library is linked (see tests/fuzz/fuzz_image_msan.c).
 
 FUZZ_CC ?= clang-14
 FUZZ_BUILD := build/fuzz
-FUZZ_NAMES := conv pool mlp cnn train base64 image
+FUZZ_NAMES := conv pool mlp cnn train base64 image image_msan
 FUZZ_SECONDS ?= 300
 FUZZ_QUICK_SECONDS ?= 15
 # UBSan stays recoverable so that tests/fuzz/ubsan.supp can silence a known, tracked report;
@@ -32,6 +34,12 @@ FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) $(FUZZ_SAN) -pthread -MMD -MP \
 FUZZ_OBJ := $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o) \
             $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard server/srv_*.c))
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+MSAN_BUILD := build/fuzz-msan
+MSAN_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=memory -fsanitize-memory-track-origins=2 \
+  -fno-omit-frame-pointer -pthread -MMD -MP
+MSAN_SRC := server/srv_pixels.c server/srv_jpeg_walk.c server/srv_png_walk.c server/srv_zwalk.c \
+            server/srv_budget.c server/srv_response.c server/srv_buf.c core/nn_status.c
+MSAN_OBJ := $(MSAN_SRC:%.c=$(MSAN_BUILD)/%.o)
 REL_PY ?= /usr/bin/python3
 REL_OUT := build/reliability
 SAN_NNLABD := build/san/nnlabd
@@ -53,8 +61,22 @@ $(FUZZ_BUILD)/server/%.o: server/%.c $(FUZZ_BUILD)/flags tests/fuzz/coverage_ign
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+$(MSAN_BUILD)/flags: fuzz-flags-check
+	@mkdir -p $(dir $@)
+	@echo '$(FUZZ_CC) $(MSAN_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CC) $(MSAN_CFLAGS)' > $@
+
+$(MSAN_BUILD)/%.o: %.c $(MSAN_BUILD)/flags
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(MSAN_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
 # Keep the objects: the pattern chain would otherwise delete them as intermediates.
-.SECONDARY: $(FUZZ_OBJ)
+.SECONDARY: $(FUZZ_OBJ) $(MSAN_OBJ)
+
+# An explicit rule: it takes precedence over the ASan pattern rule below.
+$(FUZZ_BUILD)/fuzz_image_msan: tests/fuzz/fuzz_image_msan.c tests/fuzz/fuzz_common.h $(MSAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(PKG_CFLAGS) $(MSAN_CFLAGS) -fsanitize=fuzzer \
+	  -o $@ $< $(MSAN_OBJ)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
@@ -77,6 +99,9 @@ fuzz-quick: $(FUZZ_BIN)
 
 san-daemon:
 	@$(MAKE) --no-print-directory SAN=1 daemon
+
+# The walks that bound image decoding are tested against zlib itself (the reference inflater).
+$(BUILD)/tests/test_image_walk: PKG_LIBS += -lz
 
 # Strict: fails on the files that reproduce open bugs too (their "known_issue" in make.py).
 bad-images: san-daemon
