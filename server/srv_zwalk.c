@@ -29,7 +29,20 @@ static int have_byte(bits *s) {
     return 1;
 }
 
+/* Bits above cnt in buf are either zero or the input's next bits (a refill of 8 bytes at once
+ * loads more than it counts): ORing the same bytes in again later changes nothing. */
 static void fill(bits *s) {
+    if (s->end - s->p >= 8) {
+        const unsigned char *q = s->p;
+        uint64_t v = (uint64_t)q[0] | (uint64_t)q[1] << 8 | (uint64_t)q[2] << 16 | (uint64_t)q[3] << 24 |
+                     (uint64_t)q[4] << 32 | (uint64_t)q[5] << 40 | (uint64_t)q[6] << 48 | (uint64_t)q[7] << 56;
+        unsigned whole = (63 - s->cnt) >> 3;
+        s->buf |= v << s->cnt;
+        s->p += whole;
+        s->in += whole;
+        s->cnt += 8 * whole;
+        return;
+    }
     while (s->cnt <= 56 && (s->p < s->end || have_byte(s))) {
         s->buf |= (uint64_t)*s->p++ << s->cnt;
         s->cnt += 8;
@@ -202,6 +215,7 @@ static srv_zwalk_end stored(walk *k) {
     k->w->out += len;
     if (k->w->out > k->max_out) return SRV_ZWALK_TOO_MUCH_OUT;
     for (; len && s->cnt >= 8; len--) take(s, 8);
+    if (len) s->buf = 0; /* cnt is 0: the bytes loaded ahead are skipped with the block */
     while (len) {
         if (!have_byte(s)) return SRV_ZWALK_TRUNCATED;
         size_t got = (size_t)(s->end - s->p) < len ? (size_t)(s->end - s->p) : len;
