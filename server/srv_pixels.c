@@ -66,26 +66,30 @@ static void zero_free(void *p) {
 #include "srv_stb_end.h"
 
 /* Decoding work in flop-equivalents: max_work_flops (default 2e10, "1-2 s of one core") bounds
- * decoding as it bounds arithmetic, at 20 flop-equivalents per ns of stb's time. Measured on
- * the release build, one core (docs/reliability.md has the runs):
- *   JPEG, an 8x8 block a scan covers: 90-115 ns (baseline: Huffman decoding and the inverse
- *     DCT; progressive refinement: ~95 ns) -> 2048; a progressive frame's last pass (inverse
- *     DCT of every block) the same;
- *   JPEG, a Huffman table defined: ~0.8 us -> 16384;
- *   PNG, a deflate block with the fixed codes: ~10 us (stb rebuilds the fixed tables for each
- *     block) -> 200000; with dynamic codes: 2.7 us for the smallest tables -> 100000; a stored
- *     block -> 1024;
- *   PNG, an inflated byte (inflating, unfiltering): 4-6 ns -> 128;
- *   both, a pixel's colour conversion and output: 12-14 ns -> 256.
- * So a 4096x4096 RGB PNG counts ~1.1e10 and a 4096x4096 progressive JPEG of libjpeg's 10 scans
- * ~1.3e10, both within the default; every scan more over such a frame adds ~5e8. */
+ * decoding as it bounds arithmetic, at 20 flop-equivalents per ns of stb's CPU time. Measured on
+ * the release build (gcc -O2), CPU time of one core (docs/reliability.md has the runs):
+ *   JPEG, an 8x8 block a scan covers: 40-46 ns in a scan with no data, more with real
+ *     coefficients (the inverse DCT of a baseline block) -> 2048 (~100 ns); the last pass of a
+ *     progressive frame (dequantisation, inverse DCT): ~145 ns a block -> 3072;
+ *   JPEG, a Huffman table defined: 0.4 us (one code) to 1.2 us (162 codes) -> 24576;
+ *   PNG, a deflate block with the fixed codes: 1.5 us (stb rebuilds the fixed tables for every
+ *     block: 10 bits of input each) -> 32768; with dynamic codes: 0.9 us for the smallest code
+ *     set zlib accepts (91 bits), more for larger sets -> 24576; a stored block -> 1024;
+ *   PNG, a byte of compressed data: walking it here and inflating it in stb, ~7-10 ns -> 200;
+ *     an inflated byte (unfiltering, copying): ~2.1 ns -> 64;
+ *   both, a pixel's colour conversion and output: 4-5 ns -> 128.
+ * Real images count 14-35 flop-equivalents per ns of their decoding (a 2048x2048 photo as PNG
+ * 3.3e9 for 142 ms, as progressive JPEG 1.9e9 for 69 ms; a 4096x4096 grey progressive JPEG
+ * 6.2e9 for 206 ms): all far within the default. */
 #define WORK_JPEG_BLOCK 2048.0
-#define WORK_JPEG_TABLE 16384.0
-#define WORK_ZFIXED 200000.0
-#define WORK_ZDYNAMIC 100000.0
+#define WORK_JPEG_FINAL 3072.0
+#define WORK_JPEG_TABLE 24576.0
+#define WORK_ZFIXED 32768.0
+#define WORK_ZDYNAMIC 24576.0
 #define WORK_ZSTORED 1024.0
-#define WORK_PNG_BYTE 128.0
-#define WORK_PIXEL 256.0
+#define WORK_PNG_INPUT 200.0
+#define WORK_PNG_BYTE 64.0
+#define WORK_PIXEL 128.0
 
 static int check_size(unsigned long w, unsigned long h, size_t channels, const srv_limits *lim,
                       const char *path, srv_err *e) {
@@ -120,7 +124,7 @@ static int walk_jpeg(const unsigned char *b, size_t n, size_t channels, const sr
     if (j.scans > SRV_JPEG_MAX_SCANS)
         return srv_fail(e, 415, path, "%s has %zu scans; at most %d are accepted (encoders write "
                                       "up to 18)", path, j.scans, SRV_JPEG_MAX_SCANS);
-    *work = WORK_JPEG_BLOCK * (j.scan_blocks + (j.progressive ? j.frame_blocks : 0)) +
+    *work = WORK_JPEG_BLOCK * j.scan_blocks + (j.progressive ? WORK_JPEG_FINAL * j.frame_blocks : 0) +
             WORK_JPEG_TABLE * (double)j.huffman_tables + WORK_PIXEL * (double)j.width * (double)j.height;
     char what[96];
     snprintf(what, sizeof what, "%zu scans over a %lux%lu frame", j.scans, j.width, j.height);
@@ -148,7 +152,8 @@ static int walk_png(const unsigned char *b, size_t n, size_t channels, const srv
                                       "what a %lux%lu image needs", path, p.width, p.height);
     double coded = (double)(p.z.blocks[1] + p.z.blocks[2]);
     *work = WORK_ZFIXED * (double)p.z.blocks[1] + WORK_ZDYNAMIC * (double)p.z.blocks[2] +
-            WORK_ZSTORED * (double)p.z.blocks[0] + WORK_PNG_BYTE * (double)p.z.out + pixels;
+            WORK_ZSTORED * (double)p.z.blocks[0] + WORK_PNG_INPUT * (double)p.z.in +
+            WORK_PNG_BYTE * (double)p.z.out + pixels;
     char what[96];
     snprintf(what, sizeof what, "%s%.0f compressed blocks for a %lux%lu image",
              p.z_end == SRV_ZWALK_TOO_MANY_BLOCKS ? "over " : "", coded, p.width, p.height);

@@ -61,12 +61,10 @@ Test(images, jpeg_decoding_work_over_the_budget_is_413) {
     free(m);
 }
 
-Test(images, png_deflate_block_bombs_are_413) {
+Test(images, a_png_deflate_block_bomb_is_413) {
+    /* 800000 empty fixed-code blocks: ~1.2 s of stb_image */
     char *m = refused(BAD "png_fixed_block_bomb.png", 413, 0.5);
     cr_expect(strstr(m, "flops") && strstr(m, "compressed blocks for a 16x16 image"), "%s", m);
-    free(m);
-    m = refused(BAD "png_dynamic_block_bomb.png", 413, 2.0); /* a 6 MB body */
-    cr_expect(strstr(m, "compressed blocks for a 1024x1024 image"), "%s", m);
     free(m);
 }
 
@@ -136,10 +134,11 @@ Test(images, partly_decoded_jpegs_give_the_same_answer_every_time) {
     }
 }
 
-Test(images, honest_progressive_and_interlaced_files_still_decode) {
+Test(images, honest_progressive_interlaced_and_many_block_files_still_decode) {
     static const char *const files[] = {BAD "jpg_progressive_libjpeg_script.jpg",
                                         BAD "png_interlaced_control.png",
-                                        BAD "png_palette_control.png"};
+                                        BAD "png_palette_control.png",
+                                        BAD "png_dynamic_blocks_2000.png"};
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         th_resp r;
         post_image(files[f], ",\"kernel\":\"box\"", &r);

@@ -148,7 +148,12 @@ Test(image_walk, png_walk_sizes_repairs_and_refusals) {
     free(p.fixed);
     p = png_of("png_fixed_block_bomb.png", &why, &rc);
     cr_assert_eq(p.z_end, SRV_ZWALK_DONE);
-    cr_assert_eq(p.z.blocks[1], 200000);
+    cr_assert_eq(p.z.blocks[1], 800000);
+    p = png_of("png_dynamic_blocks_2000.png", &why, &rc);
+    cr_assert_eq(p.z_end, SRV_ZWALK_DONE);
+    cr_assert_eq(p.z.blocks[2], 2000);
+    cr_assert_eq(p.z.blocks[0], 1); /* the image data, stored */
+    cr_assert_eq(p.z.out, p.raw_len);
     p = png_of("png_trns_longer_than_plte.png", &why, &rc);
     cr_assert_eq(rc, -1);
     cr_assert(strstr(why, "tRNS"), "%s", why);
