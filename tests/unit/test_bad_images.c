@@ -1,5 +1,5 @@
-/* test_bad_images.c — the known-bad image set (tests/data/bad_images, issues 7 and 13) straight
- * through srv_handle_json("conv"), without a socket: every file marked "4xx" in manifest.json
+/* test_bad_images.c — the known-bad image set (tests/data/bad_images) straight through
+ * srv_handle_json("conv"), without a socket: every file marked "4xx" in manifest.json
  * gets a 400/413/415 (exactly its "status" where the manifest gives one) with the contract's
  * error object naming the field "image", "any" files get 200 or such an error, controls get 200;
  * each answer within the file's max_ms. Files whose manifest entry carries a "known_issue" (an
