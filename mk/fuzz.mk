@@ -8,8 +8,8 @@
 #
 # The fuzzers have their own objects, compiled with -fsanitize=fuzzer-no-link,address,undefined
 # into build/fuzz/ (never the normal build's objects). fuzz_image_msan is the image decoding path
-# under MemorySanitizer: its objects (build/fuzz-msan/) are the image decoder's alone, so that no
-# uninstrumented library is linked (see tests/fuzz/fuzz_image_msan.c).
+# under MemorySanitizer: its objects (build/fuzz-msan/) are built with MSan and linked without any
+# library, so no uninstrumented code runs in it (see tests/fuzz/fuzz_image_msan.c).
 
 FUZZ_CC ?= clang-14
 FUZZ_BUILD := build/fuzz
@@ -27,9 +27,9 @@ FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 MSAN_BUILD := build/fuzz-msan
 MSAN_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=memory -fsanitize-memory-track-origins=2 \
   -fno-omit-frame-pointer -pthread -MMD -MP
-MSAN_SRC := server/srv_pixels.c server/srv_jpeg_walk.c server/srv_png_walk.c server/srv_zwalk.c \
-            server/srv_budget.c server/srv_response.c server/srv_buf.c core/nn_status.c
-MSAN_OBJ := $(MSAN_SRC:%.c=$(MSAN_BUILD)/%.o)
+MSAN_OBJ := $(CORE_SRC:%.c=$(MSAN_BUILD)/%.o) \
+            $(patsubst %.c,$(MSAN_BUILD)/%.o,$(wildcard server/srv_*.c))
+MSAN_LIB := $(MSAN_BUILD)/libmsan.a
 
 # The objects depend on the flags they were built with (rewritten only when they change).
 $(FUZZ_BUILD)/flags: fuzz-flags-check
@@ -55,11 +55,16 @@ $(MSAN_BUILD)/%.o: %.c $(MSAN_BUILD)/flags
 # Keep the objects: the pattern chain would otherwise delete them as intermediates.
 .SECONDARY: $(FUZZ_OBJ) $(MSAN_OBJ)
 
-# An explicit rule: it takes precedence over the ASan pattern rule below.
-$(FUZZ_BUILD)/fuzz_image_msan: tests/fuzz/fuzz_image_msan.c tests/fuzz/fuzz_common.h $(MSAN_OBJ)
+$(MSAN_LIB): $(MSAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+# An explicit rule: it takes precedence over the ASan pattern rule below. The linker takes from
+# the archive only the objects the harness needs; no library is linked, so an object that
+# needed cJSON or libmicrohttpd (uninstrumented) would fail the link instead of hiding from MSan.
+$(FUZZ_BUILD)/fuzz_image_msan: tests/fuzz/fuzz_image_msan.c tests/fuzz/fuzz_common.h $(MSAN_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(PKG_CFLAGS) $(MSAN_CFLAGS) -fsanitize=fuzzer \
-	  -o $@ $< $(MSAN_OBJ)
+	  -o $@ $< $(MSAN_LIB)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)

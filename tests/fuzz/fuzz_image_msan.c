@@ -1,9 +1,9 @@
 /* fuzz_image_msan.c — the image decoding path under MemorySanitizer (clang -fsanitize=memory):
  * srv_pixels_decode, i.e. stb_image 2.27 compiled into srv_pixels.c and the walks before it.
  * MSan must see every instruction that touches the memory, so this harness links only objects
- * built with MSan (mk/reliability.mk: srv_pixels, the PNG/JPEG/zlib walks, srv_budget, and
- * srv_response/srv_buf/nn_status for the error) and libc, which MSan intercepts; nothing of
- * cJSON or libmicrohttpd (uninstrumented Debian libraries) is linked.
+ * built with MSan (mk/fuzz.mk: an archive of core/ and server/srv_*, from which the linker takes
+ * srv_pixels, the PNG/JPEG/zlib walks and what they call) and libc, which MSan intercepts; no
+ * library is linked, so nothing of cJSON or libmicrohttpd (uninstrumented) can run in it.
  * Input as fuzz_image.c (byte 0: bit 0 grayscale; bytes 1-2: resize, unused here; then the
  * file), so the two share the seeds (tests/fuzz/corpus/image) and the dictionary.
  * Checks: every byte of a decoded image is initialised (__msan_check_mem_is_initialized reports
