@@ -235,6 +235,8 @@ static void build_fixed(walk *k) {
     build(&k->fixed_lit, l, 288, 0);
     memset(l, 5, 32);
     build(&k->fixed_dist, l, 32, 0);
+    build_fast(&k->fixed_lit); /* once per stream: every fixed block uses them */
+    build_fast(&k->fixed_dist);
     k->fixed_built = 1;
 }
 
