@@ -1,7 +1,7 @@
 /* srv_train.c — POST /train/{rnn,lstm,gru}: the adding-problem training job, streamed as NDJSON.
  *
  * srv_train_prepare validates everything and copies what the run needs (the request body can be
- * freed right after); srv_train_run runs nn_train_run with a progress callback that checks the
+ * freed right after); srv_train_run runs nn_rnn_train_run with a progress callback that checks the
  * cancel flag after every optimiser step, formats progress lines (every report_every steps and
  * at least every 5 s), watches for divergence (a non-finite loss ends the run with an error
  * line "diverged at step N"), and emits epoch and done lines. */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 #include "srv_api.h"
 #include "srv_buf.h"
 #include "srv_endpoints.h"
@@ -20,7 +20,7 @@
 #define PROGRESS_MAX_GAP_MS 5000.0
 
 struct srv_train_job {
-    nn_train_config cfg;
+    nn_rnn_train_config cfg;
     int stream;
     size_t report_every;
     /* owned copies behind cfg's pointers */
@@ -194,7 +194,7 @@ static size_t longest(const size_t *len, size_t n) {
  * test-set evaluation must each stay within max_work_flops (about a second), and the whole run
  * within 1000 times that. Forward cost per time step ~ 2*G*H*(I + H); backward ~ 2x forward. */
 static int check_work(const srv_train_job *j, const srv_limits *lim, srv_err *e) {
-    const nn_train_config *c = &j->cfg;
+    const nn_rnn_train_config *c = &j->cfg;
     double G = (double)nn_rnn_kind_gates(c->model), H = (double)c->hidden;
     double fwd = 2.0 * G * H * (NN_ADDING_FEATURES + H) + 2.0 * H;
     size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
@@ -219,7 +219,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
                                        "hidden_size", "learning_rate", "clip", "batch_size", "seed",
                                        "report_every", "stream", "dataset", "test_dataset", "init", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
-    nn_train_config *c = &j->cfg;
+    nn_rnn_train_config *c = &j->cfg;
     long long v;
     /* Each size: 400 below its domain, 413 above the configured limit. */
     struct { const char *key; size_t *dst; long long lo; size_t max; } sizes[] = {
@@ -231,7 +231,11 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
         {"hidden_size", &c->hidden, 1, lim->max_hidden},
     };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        if (srv_json_int_opt(req, sizes[i].key, "", sizes[i].lo, (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        /* Read any integer, then name the real range (the configured limit, not 2^53). */
+        if (srv_json_int_opt(req, sizes[i].key, "", -(1LL << 53), (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        if (v < sizes[i].lo)
+            return srv_fail(e, 400, sizes[i].key, "%s must be between %lld and %zu (got %lld)", sizes[i].key,
+                            sizes[i].lo, sizes[i].max, v);
         if ((unsigned long long)v > sizes[i].max)
             return srv_fail(e, 413, sizes[i].key, "%s is %lld; this server's limit is %zu", sizes[i].key, v, sizes[i].max);
         *sizes[i].dst = (size_t)v;
@@ -270,7 +274,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
     if (init && parse_init(init, j, lim, e)) return -1;
     nn_error ne;
     nn_error_clear(&ne);
-    if (nn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
+    if (nn_rnn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
     return check_work(j, lim, e);
 }
 
@@ -310,7 +314,7 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
         srv_error(err, 503, "busy", NULL, "out of memory");
         return NULL;
     }
-    nn_train_config_default(&j->cfg);
+    nn_rnn_train_config_default(&j->cfg);
     j->cfg.model = kind;
     int rc = srv_take_output_format(req, &j->line.npy, &e);
     if (rc == 0) rc = prepare(j, lim, req, &e);
@@ -342,12 +346,12 @@ static void put_elapsed(srv_buf *b, const srv_train_job *j) {
     srv_buf_printf(b, "%.1f", elapsed(j));
 }
 
-static int on_progress(void *ctx, const nn_train_event *ev) {
+static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
     if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
     if (j->stopped) return 1;
     srv_buf *b = &j->line;
-    if (ev->kind == NN_TRAIN_STEP) {
+    if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;
         if (!isfinite(ev->loss)) { /* the loss of the weights before this step's update */
             j->diverged_step = ev->step;
@@ -388,7 +392,7 @@ static int on_progress(void *ctx, const nn_train_event *ev) {
 }
 
 static void put_start(srv_buf *b, const srv_train_job *j) {
-    const nn_train_config *c = &j->cfg;
+    const nn_rnn_train_config *c = &j->cfg;
     size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
     size_t B = c->batch_size < n ? c->batch_size : n;
     srv_buf_puts(b, "{\"type\":\"start\",\"model\":");
@@ -405,7 +409,38 @@ static void put_start(srv_buf *b, const srv_train_job *j) {
                    (c->init[0] || c->init[1] || c->init[2] || c->init[3] || c->init[4] || c->init[5]) ? "true" : "false");
 }
 
-static void put_done(srv_buf *b, const srv_train_job *j, const nn_train_result *r) {
+/* The first test samples' targets and the trained net's predictions, and the first few whole
+ * (so a client can draw predictions against targets and show what a sequence looks like). */
+static void put_predictions(srv_buf *b, const nn_rnn_train_result *r) {
+    srv_buf_puts(b, ",\"test_predictions\":[");
+    for (size_t i = 0; i < r->pred_count; i++) {
+        srv_buf_puts(b, i ? ",{\"y\":" : "{\"y\":");
+        srv_buf_double(b, r->pred_y[i]);
+        srv_buf_puts(b, ",\"pred\":");
+        srv_buf_double(b, r->pred[i]);
+        srv_buf_putc(b, '}');
+    }
+    srv_buf_puts(b, "],\"examples\":[");
+    const double *x = r->example_x;
+    for (size_t i = 0; i < r->example_count; i++) {
+        srv_buf_puts(b, i ? ",{\"x\":[" : "{\"x\":[");
+        for (size_t t = 0; t < r->example_len[i]; t++, x += 2) {
+            srv_buf_puts(b, t ? ",[" : "[");
+            srv_buf_double(b, x[0]);
+            srv_buf_putc(b, ',');
+            srv_buf_double(b, x[1]);
+            srv_buf_putc(b, ']');
+        }
+        srv_buf_puts(b, "],\"y\":");
+        srv_buf_double(b, r->pred_y[i]);
+        srv_buf_puts(b, ",\"pred\":");
+        srv_buf_double(b, r->pred[i]);
+        srv_buf_putc(b, '}');
+    }
+    srv_buf_putc(b, ']');
+}
+
+static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_result *r) {
     srv_buf_puts(b, "{\"type\":\"done\",\"model\":");
     srv_buf_str(b, nn_rnn_kind_name(r->model));
     srv_buf_printf(b, ",\"epochs\":%zu,\"steps\":%zu,\"train_loss\":", r->epochs, r->steps);
@@ -418,6 +453,7 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_train_result *
     srv_buf_double(b, r->baseline_train);
     srv_buf_puts(b, ",\"test_accuracy\":");
     srv_buf_double(b, r->test_accuracy);
+    put_predictions(b, r);
     srv_buf_puts(b, ",\"weights\":{");
     for (int p = 0; p < NN_RNN_NPARAMS; p++) {
         if (p) srv_buf_putc(b, ',');
@@ -460,7 +496,7 @@ static int emit_error(srv_train_job *j, int status, const char *field, const cha
  * before any update, comes from the initial weights or the data, not from the learning rate:
  * "init" when the request gave the weights, else "dataset" when it gave the data. */
 static const char *divergence_cause(const srv_train_job *j, char *msg, size_t n) {
-    const nn_train_config *c = &j->cfg;
+    const nn_rnn_train_config *c = &j->cfg;
     int given_init = 0;
     for (int p = 0; p < NN_RNN_NPARAMS; p++) given_init |= c->init[p] != NULL;
     if (j->diverged_at_start && given_init) {
@@ -495,10 +531,10 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
         send_line(j);
         if (j->stopped) return 503;
     }
-    nn_train_result res;
+    nn_rnn_train_result res;
     nn_error ne;
     nn_error_clear(&ne);
-    nn_code rc = nn_train_run(&j->cfg, on_progress, j, &res, &ne);
+    nn_code rc = nn_rnn_train_run(&j->cfg, on_progress, j, &res, &ne);
     /* The core may catch a non-finite loss itself, before the step's update. */
     if (rc == NN_INVALID && !j->diverged_step && ne.field && strcmp(ne.field, "learning_rate") == 0 &&
         strstr(ne.message, "diverged")) {
@@ -509,7 +545,7 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     if (rc == NN_OK) {
         srv_buf *b = &j->line;
         put_done(b, j, &res);
-        nn_train_result_free(&res);
+        nn_rnn_train_result_free(&res);
         if (j->stream) {
             send_line(j);
         } else {
