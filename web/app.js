@@ -7,6 +7,7 @@ import { initPool } from './js/pool.js';
 import { initMlp } from './js/mlp.js';
 import { initCnn } from './js/cnn.js';
 import { initTrain } from './js/train.js';
+import { initCheck } from './js/check.js';
 import { initPresent, setPresent } from './js/present.js';
 import { restoreURL, trackURL, viewURL } from './js/urlstate.js';
 
@@ -20,6 +21,7 @@ loadServerInfo().then((h) => {
 });
 
 const sections = [initConv(), initPool(), initMlp(), initCnn(), initTrain()];
+initCheck();
 addErrorSlots(document);
 initPresent();
 
