@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "srv_budget.h"
 #include "srv_jpeg_walk.h"
 #include "srv_png_walk.h"
@@ -222,6 +223,9 @@ int srv_pixels_decode(const unsigned char *bytes, size_t n, size_t channels, con
         rc = walk_png(bytes, n, channels, lim, path, &out->work, &fixed, &fixed_n, e);
     else
         rc = 0; /* neither: stb says so */
+    /* stb cannot be interrupted: a request cancelled during the walk (client gone, daemon
+     * stopping) does not start it; once started it is bounded by the work budget (~1 s). */
+    if (rc == 0 && nn_cancelled()) rc = srv_fail_cancelled(e);
     if (rc == 0)
         rc = fixed ? run_stb(fixed, fixed_n, channels, lim, path, out, e)
                    : run_stb(bytes, n, channels, lim, path, out, e);

@@ -10,11 +10,13 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "nn_cancel.h"
 #include "srv_api.h"
 #include "srv_base64.h"
 #include "srv_image.h"
@@ -199,4 +201,29 @@ Test(bad_images, every_file_decodes_the_same_whatever_memory_held, .timeout = 30
     cJSON_Delete(manifest);
     cr_assert(decoded >= 10, "only %d decodes succeeded: the comparison proves little", decoded);
     cr_assert_eq(differing, 0, "%d decodes depended on what memory held before (see above)", differing);
+}
+
+/* stb_image cannot be interrupted: a request already cancelled (client gone, daemon stopping)
+ * when the walks are done does not start it. */
+Test(bad_images, a_cancelled_request_does_not_start_decoding) {
+    size_t n = 0;
+    char *bytes = slurp(DIR "/control_valid.png", &n);
+    cr_assert_not_null(bytes);
+    srv_limits lim;
+    srv_limits_default(&lim);
+    atomic_int flag = 1;
+    const atomic_int *outer = nn_cancel_bind(&flag);
+    srv_tensor t;
+    srv_err e = {0};
+    int rc = srv_image_decode((const unsigned char *)bytes, n, 0, &lim, "image", &t, &e);
+    nn_cancel_bind(outer);
+    cr_assert_eq(rc, -1);
+    cr_assert_eq(e.status, 503, "%d %s", e.status, e.message);
+    atomic_store(&flag, 0);
+    outer = nn_cancel_bind(&flag);
+    memset(&e, 0, sizeof e);
+    cr_assert_eq(srv_image_decode((const unsigned char *)bytes, n, 0, &lim, "image", &t, &e), 0, "%s", e.message);
+    nn_cancel_bind(outer);
+    srv_tensor_free(&t);
+    free(bytes);
 }
