@@ -30,6 +30,9 @@ SOAK_RELEASE_SECONDS ?= 300
 san-daemon: ## build the ASan+UBSan daemon, build/san/nnlabd
 	@$(MAKE) --no-print-directory SAN=1 daemon
 
+# The walks that bound image decoding are tested against zlib itself (the reference inflater).
+$(BUILD)/tests/test_image_walk: PKG_LIBS += -lz
+
 # Strict: fails on the files that reproduce open bugs too (their "known_issue" in make.py).
 bad-images: san-daemon ## POST every known-bad image to the sanitizer daemon
 	$(REL_PY) tests/reliability/bad_images.py --daemon $(SAN_NNLABD) $(BAD_IMAGES_FLAGS)

@@ -42,6 +42,7 @@ struct srv_train_job {
     const atomic_int *cancel;
     int stopped;          /* the client or the server asked to stop */
     size_t diverged_step; /* nonzero: the loss went non-finite at this step */
+    int diverged_at_start; /* ... and before any update: the initial weights or the data did it */
     size_t over_time_epoch; /* nonzero: the run passed max_seconds during this epoch */
     size_t last_step;     /* the last optimiser step reported by the core */
     double t0, last_line_ms;
@@ -417,8 +418,9 @@ static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_buf *b = &j->line;
     if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;
-        if (!isfinite(ev->loss)) {
+        if (!isfinite(ev->loss)) { /* the loss of the weights before this step's update */
             j->diverged_step = ev->step;
+            j->diverged_at_start = ev->step == 1;
             return 1;
         }
         j->loss_sum += ev->loss;
@@ -555,6 +557,28 @@ static int emit_error(srv_train_job *j, int status, const char *field, const cha
     return status;
 }
 
+/* The field a divergence is blamed on, and the message. A loss already non-finite at step 1,
+ * before any update, comes from the initial weights or the data, not from the learning rate:
+ * "init" when the request gave the weights, else "dataset" when it gave the data. */
+static const char *divergence_cause(const srv_train_job *j, char *msg, size_t n) {
+    const nn_rnn_train_config *c = &j->cfg;
+    int given_init = 0;
+    for (int p = 0; p < NN_RNN_NPARAMS; p++) given_init |= c->init[p] != NULL;
+    if (j->diverged_at_start && given_init) {
+        snprintf(msg, n, "diverged at step 1: the loss is not finite with the given initial weights, "
+                         "before any update (check init)");
+        return "init";
+    }
+    if (j->diverged_at_start && c->data_x) {
+        snprintf(msg, n, "diverged at step 1: the loss is not finite on the given data set, before "
+                         "any update (check dataset)");
+        return "dataset";
+    }
+    snprintf(msg, n, "diverged at step %zu: the loss is not finite (lower learning_rate or clip)",
+             j->diverged_step);
+    return "learning_rate";
+}
+
 int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_int *cancel) {
     if (!j || !emit) return 500;
     j->emit = emit;
@@ -562,6 +586,7 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     j->cancel = cancel;
     j->stopped = 0;
     j->diverged_step = 0;
+    j->diverged_at_start = 0;
     j->over_time_epoch = 0;
     j->last_step = 0;
     j->loss_sum = 0;
@@ -579,10 +604,12 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     const atomic_int *outer = nn_cancel_bind(cancel);
     nn_code rc = nn_rnn_train_run(&j->cfg, on_progress, j, &res, &ne);
     nn_cancel_bind(outer);
-    /* The core may catch a non-finite loss itself, before reporting the step. */
+    /* The core may catch a non-finite loss itself, before the step's update. */
     if (rc == NN_INVALID && !j->diverged_step && ne.field && strcmp(ne.field, "learning_rate") == 0 &&
-        strstr(ne.message, "diverged"))
+        strstr(ne.message, "diverged")) {
         j->diverged_step = j->last_step + 1;
+        j->diverged_at_start = j->last_step == 0;
+    }
     int status;
     if (rc == NN_OK) {
         srv_buf *b = &j->line;
@@ -598,8 +625,8 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
         status = 200;
     } else if (j->diverged_step) {
         char msg[200];
-        snprintf(msg, sizeof msg, "diverged at step %zu: the loss is not finite (lower learning_rate or clip)", j->diverged_step);
-        status = emit_error(j, 400, "learning_rate", msg, j->diverged_step);
+        const char *field = divergence_cause(j, msg, sizeof msg);
+        status = emit_error(j, 400, field, msg, j->diverged_step);
     } else if (j->over_time_epoch && !j->stopped) {
         char msg[240];
         snprintf(msg, sizeof msg, "the run passed the limit of %g s of computing (--max-train-seconds) in epoch %zu of %zu "

@@ -274,7 +274,8 @@ Test(srv_train, divergence_reported) {
     cJSON *r = cJSON_Parse(t.buf);
     cr_assert_not_null(r);
     cJSON *e = cJSON_GetObjectItem(r, "error");
-    cr_assert_str_eq(cJSON_GetObjectItem(e, "field")->valuestring, "learning_rate");
+    /* targets of 1e200 make the loss infinite at step 1, before any update: the data set's fault */
+    cr_assert_str_eq(cJSON_GetObjectItem(e, "field")->valuestring, "dataset");
     cJSON_Delete(r);
     free(t.buf);
 }
