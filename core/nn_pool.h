@@ -13,8 +13,9 @@
  * values next to big ones, however large the map.
  *
  * Caller owns every buffer; nothing allocates. Big inputs are split over the cores with
- * nn_parallel_for. The fast kernels use AVX-512 when the CPU has it (NNLAB_SIMD=generic forces
- * the SSE kernels); every path and every thread count gives the same bits. */
+ * nn_parallel_for. The fast kernels use AVX-512 at that SIMD level (nn_cpu.h; below it, e.g.
+ * NNLAB_SIMD=generic or avx2, the SSE kernels); every path and every thread count gives the
+ * same bits. */
 #ifndef NN_POOL_H
 #define NN_POOL_H
 

@@ -1,6 +1,6 @@
 /* nn_rnn_fast.h — the recurrent cells specialised for training on sequence regression: the
  * state starts at zero and the loss sees only the last hidden state. These are the kernels the
- * model (nn_rnn_model.c) runs; nn_rnn.h / nn_lstm.h / nn_gru.h are the general reference cells
+ * model (nn_rnn_model.c) runs; nn_elman.h / nn_lstm.h / nn_gru.h are the general reference cells
  * (any h0/c0, a gradient on every h_t, dx; PyTorch's weight layout, libm's exp/tanh) they are
  * tested against (test_rnn_fast.c).
  *

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "nn_conv.h"
-#include "nn_kernels.h"
+#include "nn_filter_presets.h"
 #include "nn_rng.h"
 #include "srv_endpoints.h"
 #include "srv_image.h"
@@ -102,13 +102,13 @@ static int parse_kernels(const cJSON *req, size_t C, const srv_limits *lim, srv_
     memset(k, 0, sizeof *k);
     if (kernel && cJSON_IsString(kernel)) {
         *field = "kernel";
-        nn_kernel_preset preset;
+        nn_filter_preset preset;
         nn_error ne;
         nn_error_clear(&ne);
-        if (nn_kernel_parse(kernel->valuestring, &preset, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
-        size_t shape[4] = {1, NN_KERNEL_PRESET_SIZE, NN_KERNEL_PRESET_SIZE, C};
+        if (nn_filter_preset_parse(kernel->valuestring, &preset, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
+        size_t shape[4] = {1, NN_FILTER_PRESET_SIZE, NN_FILTER_PRESET_SIZE, C};
         if (srv_tensor_alloc(k, shape, 4, lim->max_tensor_elems, "kernel", e)) return -1;
-        if (nn_kernel_fill(k->data, preset, C, &ne) != NN_OK) {
+        if (nn_filter_preset_fill(k->data, preset, C, &ne) != NN_OK) {
             srv_tensor_free(k);
             return srv_fail_nn(e, &ne, NULL);
         }

@@ -1,7 +1,7 @@
 /* srv_train.c — POST /train/{rnn,lstm,gru}: the adding-problem training job, streamed as NDJSON.
  *
  * srv_train_prepare validates everything and copies what the run needs (the request body can be
- * freed right after); srv_train_run runs nn_train_run with a progress callback that checks the
+ * freed right after); srv_train_run runs nn_rnn_train_run with a progress callback that checks the
  * cancel flag after every optimiser step, formats progress lines (every report_every steps and
  * at least every 5 s), watches for divergence (a non-finite loss ends the run with an error
  * line "diverged at step N"), and emits epoch and done lines. */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 #include "srv_api.h"
 #include "srv_buf.h"
 #include "srv_endpoints.h"
@@ -20,7 +20,7 @@
 #define PROGRESS_MAX_GAP_MS 5000.0
 
 struct srv_train_job {
-    nn_train_config cfg;
+    nn_rnn_train_config cfg;
     int stream;
     size_t report_every;
     /* owned copies behind cfg's pointers */
@@ -193,7 +193,7 @@ static size_t longest(const size_t *len, size_t n) {
  * test-set evaluation must each stay within max_work_flops (about a second), and the whole run
  * within 1000 times that. Forward cost per time step ~ 2*G*H*(I + H); backward ~ 2x forward. */
 static int check_work(const srv_train_job *j, const srv_limits *lim, srv_err *e) {
-    const nn_train_config *c = &j->cfg;
+    const nn_rnn_train_config *c = &j->cfg;
     double G = (double)nn_rnn_kind_gates(c->model), H = (double)c->hidden;
     double fwd = 2.0 * G * H * (NN_ADDING_FEATURES + H) + 2.0 * H;
     size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
@@ -218,7 +218,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
                                        "hidden_size", "learning_rate", "clip", "batch_size", "seed",
                                        "report_every", "stream", "dataset", "test_dataset", "init", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
-    nn_train_config *c = &j->cfg;
+    nn_rnn_train_config *c = &j->cfg;
     long long v;
     /* Each size: 400 below its domain, 413 above the configured limit. */
     struct { const char *key; size_t *dst; long long lo; size_t max; } sizes[] = {
@@ -269,7 +269,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
     if (init && parse_init(init, j, lim, e)) return -1;
     nn_error ne;
     nn_error_clear(&ne);
-    if (nn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
+    if (nn_rnn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
     return check_work(j, lim, e);
 }
 
@@ -309,7 +309,7 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
         srv_error(err, 503, "busy", NULL, "out of memory");
         return NULL;
     }
-    nn_train_config_default(&j->cfg);
+    nn_rnn_train_config_default(&j->cfg);
     j->cfg.model = kind;
     int rc = srv_take_output_format(req, &j->line.npy, &e);
     if (rc == 0) rc = prepare(j, lim, req, &e);
@@ -341,12 +341,12 @@ static void put_elapsed(srv_buf *b, const srv_train_job *j) {
     srv_buf_printf(b, "%.1f", elapsed(j));
 }
 
-static int on_progress(void *ctx, const nn_train_event *ev) {
+static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
     if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
     if (j->stopped) return 1;
     srv_buf *b = &j->line;
-    if (ev->kind == NN_TRAIN_STEP) {
+    if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;
         if (!isfinite(ev->loss)) {
             j->diverged_step = ev->step;
@@ -386,7 +386,7 @@ static int on_progress(void *ctx, const nn_train_event *ev) {
 }
 
 static void put_start(srv_buf *b, const srv_train_job *j) {
-    const nn_train_config *c = &j->cfg;
+    const nn_rnn_train_config *c = &j->cfg;
     size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
     size_t B = c->batch_size < n ? c->batch_size : n;
     srv_buf_puts(b, "{\"type\":\"start\",\"model\":");
@@ -403,7 +403,7 @@ static void put_start(srv_buf *b, const srv_train_job *j) {
                    (c->init[0] || c->init[1] || c->init[2] || c->init[3] || c->init[4] || c->init[5]) ? "true" : "false");
 }
 
-static void put_done(srv_buf *b, const srv_train_job *j, const nn_train_result *r) {
+static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_result *r) {
     srv_buf_puts(b, "{\"type\":\"done\",\"model\":");
     srv_buf_str(b, nn_rnn_kind_name(r->model));
     srv_buf_printf(b, ",\"epochs\":%zu,\"steps\":%zu,\"train_loss\":", r->epochs, r->steps);
@@ -470,10 +470,10 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
         send_line(j);
         if (j->stopped) return 503;
     }
-    nn_train_result res;
+    nn_rnn_train_result res;
     nn_error ne;
     nn_error_clear(&ne);
-    nn_code rc = nn_train_run(&j->cfg, on_progress, j, &res, &ne);
+    nn_code rc = nn_rnn_train_run(&j->cfg, on_progress, j, &res, &ne);
     /* The core may catch a non-finite loss itself, before reporting the step. */
     if (rc == NN_INVALID && !j->diverged_step && ne.field && strcmp(ne.field, "learning_rate") == 0 &&
         strstr(ne.message, "diverged"))
@@ -482,7 +482,7 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     if (rc == NN_OK) {
         srv_buf *b = &j->line;
         put_done(b, j, &res);
-        nn_train_result_free(&res);
+        nn_rnn_train_result_free(&res);
         if (j->stream) {
             send_line(j);
         } else {

@@ -10,7 +10,7 @@
 #include "fixture.h"
 #include "nn_conv.h"
 #include "nn_init.h"
-#include "nn_kernels.h"
+#include "nn_filter_presets.h"
 #include "nn_pool.h"
 #include "nn_rng.h"
 #include "srv_api.h"

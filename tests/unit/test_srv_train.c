@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 #include "srv_api.h"
 
 typedef struct sink {
@@ -126,8 +126,8 @@ Test(srv_train, stream_protocol_and_values) {
     cr_assert_eq(progress, 90 / 25);
     cr_assert_eq(epochs, 3);
     /* The same run straight through the core gives the same numbers. */
-    nn_train_config cfg;
-    nn_train_config_default(&cfg);
+    nn_rnn_train_config cfg;
+    nn_rnn_train_config_default(&cfg);
     cfg.model = NN_RNN_GRU;
     cfg.samples = 60;
     cfg.test_samples = 20;
@@ -136,8 +136,8 @@ Test(srv_train, stream_protocol_and_values) {
     cfg.seed = 11;
     cfg.lr = 0.01;
     cfg.batch_size = 2;
-    nn_train_result res;
-    cr_assert_eq(nn_train_run(&cfg, NULL, NULL, &res, NULL), NN_OK);
+    nn_rnn_train_result res;
+    cr_assert_eq(nn_rnn_train_run(&cfg, NULL, NULL, &res, NULL), NN_OK);
     cJSON *done = lines[n - 1];
     cJSON *tl = cJSON_GetObjectItem(done, "train_loss"), *vl = cJSON_GetObjectItem(done, "test_loss");
     cr_assert_eq(cJSON_GetArraySize(tl), 3);
@@ -160,7 +160,7 @@ Test(srv_train, stream_protocol_and_values) {
     size_t want_ih[2] = {12, 2};
     cJSON *sh = cJSON_GetObjectItem(cJSON_GetObjectItem(w, "weight_ih"), "shape");
     cr_assert_eq(cJSON_GetArrayItem(sh, 0)->valuedouble, want_ih[0]);
-    nn_train_result_free(&res);
+    nn_rnn_train_result_free(&res);
     for (int i = 0; i < n; i++) cJSON_Delete(lines[i]);
     free(s.buf);
 }

@@ -1,6 +1,6 @@
-/* nn_train.c — the adding-problem experiment: data, model, Adam + clipping, epochs, reports;
- * see nn_train.h. */
-#include "nn_train.h"
+/* nn_rnn_train.c — the adding-problem experiment: data, model, Adam + clipping, epochs, reports;
+ * see nn_rnn_train.h. */
+#include "nn_rnn_train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "nn_adam.h"
 
-void nn_train_config_default(nn_train_config *cfg) {
+void nn_rnn_train_config_default(nn_rnn_train_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->model = NN_RNN_ELMAN;
     cfg->samples = 5000;
@@ -55,7 +55,7 @@ static nn_code check_set(const double *x, const size_t *len, const double *y, si
     return NN_OK;
 }
 
-nn_code nn_train_validate(const nn_train_config *cfg, nn_error *err) {
+nn_code nn_rnn_train_validate(const nn_rnn_train_config *cfg, nn_error *err) {
     if (!cfg) return nn_fail(err, NN_INVALID, "config", "no configuration");
     if ((unsigned)cfg->model > NN_RNN_GRU)
         return nn_fail(err, NN_INVALID, "model", "unknown model (rnn, lstm, gru)");
@@ -113,13 +113,13 @@ static double evaluate(nn_rnn_model *m, const nn_seqset *set, double *accuracy) 
     for (size_t i = 0; i < set->count; i++) {
         double d = nn_rnn_model_forward(m, nn_seqset_x(set, i), nn_seqset_len(set, i)) - set->y[i];
         s += d * d;
-        hits += fabs(d) < NN_TRAIN_ACCURACY_TOL;
+        hits += fabs(d) < NN_RNN_TRAIN_ACCURACY_TOL;
     }
     if (accuracy) *accuracy = (double)hits / (double)set->count;
     return s / (double)set->count;
 }
 
-static nn_code result_alloc(nn_train_result *r, const nn_rnn_model *m, size_t epochs,
+static nn_code result_alloc(nn_rnn_train_result *r, const nn_rnn_model *m, size_t epochs,
                             nn_error *err) {
     size_t n;
     if (nn_size_mul(2, epochs, &n) || nn_size_add(n, m->nparams, &n) ||
@@ -143,17 +143,17 @@ static nn_code result_alloc(nn_train_result *r, const nn_rnn_model *m, size_t ep
     return NN_OK;
 }
 
-void nn_train_result_free(nn_train_result *res) {
+void nn_rnn_train_result_free(nn_rnn_train_result *res) {
     if (!res) return;
     free(res->block);
     memset(res, 0, sizeof *res);
 }
 
-nn_code nn_train_run(const nn_train_config *cfg, nn_train_progress_fn progress, void *ctx,
-                     nn_train_result *out, nn_error *err) {
+nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_fn progress, void *ctx,
+                     nn_rnn_train_result *out, nn_error *err) {
     if (out) memset(out, 0, sizeof *out);
     if (!out) return nn_fail(err, NN_INVALID, "result", "no result");
-    nn_code rc = nn_train_validate(cfg, err);
+    nn_code rc = nn_rnn_train_validate(cfg, err);
     if (rc) return rc;
 
     nn_rng root;
@@ -202,7 +202,7 @@ nn_code nn_train_run(const nn_train_config *cfg, nn_train_progress_fn progress, 
     nn_adam opt;
     nn_adam_init(&opt, cfg->lr);
     size_t N = train.count, B = cfg->batch_size < N ? cfg->batch_size : N;
-    nn_train_event ev;
+    nn_rnn_train_event ev;
     memset(&ev, 0, sizeof ev);
     ev.epochs = cfg->epochs;
     ev.steps_per_epoch = (N + B - 1) / B;
@@ -233,7 +233,7 @@ nn_code nn_train_run(const nn_train_config *cfg, nn_train_progress_fn progress, 
             epoch_sum += batch_sum;
             out->steps++;
             if (progress) {
-                ev.kind = NN_TRAIN_STEP;
+                ev.kind = NN_RNN_TRAIN_STEP;
                 ev.step = out->steps;
                 ev.loss = batch_sum / (double)nb;
                 if (progress(ctx, &ev)) {
@@ -246,7 +246,7 @@ nn_code nn_train_run(const nn_train_config *cfg, nn_train_progress_fn progress, 
         out->test_loss[e] = evaluate(&m, &test, &accuracy);
         out->epochs = e + 1;
         if (progress) {
-            ev.kind = NN_TRAIN_EPOCH;
+            ev.kind = NN_RNN_TRAIN_EPOCH;
             ev.loss = out->train_loss[e];
             ev.train_loss = out->train_loss[e];
             ev.test_loss = out->test_loss[e];
@@ -260,7 +260,7 @@ nn_code nn_train_run(const nn_train_config *cfg, nn_train_progress_fn progress, 
     for (int p = 0; p < NN_RNN_NPARAMS; p++) nn_rnn_model_get_param(&m, p, out->weights[p]);
 
 done:
-    if (rc) nn_train_result_free(out);
+    if (rc) nn_rnn_train_result_free(out);
     nn_rnn_model_free(&m);
     nn_seqset_free(&train);
     nn_seqset_free(&test);

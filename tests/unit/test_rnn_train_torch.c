@@ -1,4 +1,4 @@
-/* test_train_torch.c — nn_train against PyTorch (tests/fixtures/rnn_train.json, written by
+/* test_rnn_train_torch.c — nn_rnn_train against PyTorch (tests/fixtures/rnn_train.json, written by
  * tests/reference/gen_rnn.py): the same initial weights and data must give the same loss at every
  * optimiser step (relative 1e-8) and the same final weights, for Elman/LSTM/GRU, batch 1 and
  * mini-batches with binding clipping. */
@@ -8,16 +8,16 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 
 typedef struct {
     double *loss;
     size_t n, cap;
 } step_log;
 
-static int record(void *ctx, const nn_train_event *ev) {
+static int record(void *ctx, const nn_rnn_train_event *ev) {
     step_log *log = ctx;
-    if (ev->kind == NN_TRAIN_STEP) {
+    if (ev->kind == NN_RNN_TRAIN_STEP) {
         cr_assert_eq(ev->step, log->n + 1);
         if (log->n < log->cap) log->loss[log->n] = ev->loss;
         log->n++;
@@ -27,8 +27,8 @@ static int record(void *ctx, const nn_train_event *ev) {
 
 static void run_case(const cJSON *c) {
     const char *name = fx_str(c, "name");
-    nn_train_config cfg;
-    nn_train_config_default(&cfg);
+    nn_rnn_train_config cfg;
+    nn_rnn_train_config_default(&cfg);
     cr_assert_eq(nn_rnn_kind_parse(fx_str(c, "model"), &cfg.model, NULL), NN_OK);
     cfg.hidden = (size_t)fx_num(c, "hidden");
     cfg.epochs = (size_t)fx_num(c, "epochs");
@@ -64,9 +64,9 @@ static void run_case(const cJSON *c) {
 
     step_log log = {malloc(nloss * sizeof(double)), 0, nloss};
     cr_assert(log.loss);
-    nn_train_result r;
+    nn_rnn_train_result r;
     nn_error err;
-    nn_code rc = nn_train_run(&cfg, record, &log, &r, &err);
+    nn_code rc = nn_rnn_train_run(&cfg, record, &log, &r, &err);
     cr_assert_eq(rc, NN_OK, "%s: %s", name, err.message);
     cr_assert_eq(log.n, nloss, "%s: %zu steps, torch took %zu", name, log.n, nloss);
     cr_assert_eq(r.steps, nloss);
@@ -98,7 +98,7 @@ static void run_case(const cJSON *c) {
     if (strstr(name, "clip")) cr_assert(fx_num(c, "clipped_steps") > nloss / 2);
     cr_log_info("%s: %zu steps (%g clipped), worst relative loss error %.3g", name, nloss,
                 fx_num(c, "clipped_steps"), worst);
-    nn_train_result_free(&r);
+    nn_rnn_train_result_free(&r);
     for (int p = 0; p < NN_RNN_NPARAMS; p++) free(iw[p]);
     free(log.loss);
     free(len);
@@ -108,7 +108,7 @@ static void run_case(const cJSON *c) {
     free(want);
 }
 
-Test(train_torch, every_step_matches_pytorch) {
+Test(rnn_train_torch, every_step_matches_pytorch) {
     cJSON *doc = fx_load("rnn_train.json");
     cr_assert(doc, "tests/fixtures/rnn_train.json missing (make fixtures)");
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");

@@ -1,4 +1,4 @@
-/* nn_train.h — the recurrent-net experiment: train an Elman RNN, LSTM or GRU on the adding
+/* nn_rnn_train.h — the recurrent-net experiment: train an Elman RNN, LSTM or GRU on the adding
  * problem (or a given data set) with Adam and gradient-norm clipping, in float64, and report
  * per-epoch losses against the baseline that always predicts 1.
  *
@@ -20,8 +20,8 @@
  *     trained weights with their PyTorch names and shapes.
  * One model allocation, two data-set allocations and one result allocation per run; nothing is
  * allocated inside the training loop. The library never prints. */
-#ifndef NN_TRAIN_H
-#define NN_TRAIN_H
+#ifndef NN_RNN_TRAIN_H
+#define NN_RNN_TRAIN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,9 +30,9 @@
 #include "nn_rnn_model.h"
 #include "nn_status.h"
 
-#define NN_TRAIN_ACCURACY_TOL 0.04
+#define NN_RNN_TRAIN_ACCURACY_TOL 0.04
 
-typedef struct nn_train_config {
+typedef struct nn_rnn_train_config {
     nn_rnn_kind model;       /* NN_RNN_ELMAN (default), NN_RNN_LSTM, NN_RNN_GRU */
     size_t samples;          /* 5000 training samples (ignored when data_x is given) */
     size_t test_samples;     /* 1000 (ignored when test_x is given) */
@@ -63,26 +63,26 @@ typedef struct nn_train_config {
      * nn_rnn_param_shape(model, 2, hidden, p, ...). Only the given ones replace the drawn ones. */
     const double *init[NN_RNN_NPARAMS];
     size_t init_len[NN_RNN_NPARAMS];
-} nn_train_config;
+} nn_rnn_train_config;
 
 /* The assignment's settings: Elman, 5000 / 1000 samples, lengths 3..9, 20 epochs, hidden 6,
  * lr 0.001, clip 3, batch 1, seed 1, no given data or weights. */
-void nn_train_config_default(nn_train_config *cfg);
+void nn_rnn_train_config_default(nn_rnn_train_config *cfg);
 
 /* Check every field; NN_INVALID with err->field naming it: "hidden_size", "min_length",
  * "max_length", "epochs", "samples", "test_samples", "learning_rate", "clip", "batch_size",
  * "dataset", "test_dataset", "init.weight_ih" (etc.); NN_TOO_LARGE if sizes overflow.
  * The field names are the HTTP API's parameter names. */
-nn_code nn_train_validate(const nn_train_config *cfg, nn_error *err);
+nn_code nn_rnn_train_validate(const nn_rnn_train_config *cfg, nn_error *err);
 
 /* Progress events. */
-typedef enum nn_train_event_kind {
-    NN_TRAIN_STEP = 0,  /* after every optimiser step */
-    NN_TRAIN_EPOCH,     /* after every epoch (test loss computed) */
-} nn_train_event_kind;
+typedef enum nn_rnn_train_event_kind {
+    NN_RNN_TRAIN_STEP = 0,  /* after every optimiser step */
+    NN_RNN_TRAIN_EPOCH,     /* after every epoch (test loss computed) */
+} nn_rnn_train_event_kind;
 
-typedef struct nn_train_event {
-    nn_train_event_kind kind;
+typedef struct nn_rnn_train_event {
+    nn_rnn_train_event_kind kind;
     size_t epoch;            /* 1-based epoch */
     size_t epochs;           /* total epochs of the run */
     size_t step;             /* 1-based optimiser step since the start of the run */
@@ -92,14 +92,14 @@ typedef struct nn_train_event {
     double test_loss;        /* EPOCH: test MSE after the epoch */
     double baseline_train;   /* EPOCH: MSE of always predicting 1, training set */
     double baseline_test;    /* EPOCH: the same on the test set */
-} nn_train_event;
+} nn_rnn_train_event;
 
-/* Called synchronously from nn_train_run after every step and every epoch (a cheap call: keep it
- * cheap too, e.g. only format a line every N steps). Return nonzero to cancel: nn_train_run then
+/* Called synchronously from nn_rnn_train_run after every step and every epoch (a cheap call: keep it
+ * cheap too, e.g. only format a line every N steps). Return nonzero to cancel: nn_rnn_train_run then
  * returns NN_CANCELLED at once, before the next step. */
-typedef int (*nn_train_progress_fn)(void *ctx, const nn_train_event *ev);
+typedef int (*nn_rnn_train_progress_fn)(void *ctx, const nn_rnn_train_event *ev);
 
-typedef struct nn_train_result {
+typedef struct nn_rnn_train_result {
     nn_rnn_kind model;
     size_t input;            /* 2 */
     size_t hidden;
@@ -118,15 +118,15 @@ typedef struct nn_train_result {
     size_t ndim[NN_RNN_NPARAMS];
     size_t numel[NN_RNN_NPARAMS];
     void *block;             /* the single allocation behind every pointer above */
-} nn_train_result;
+} nn_rnn_train_result;
 
 /* Validate cfg, then train to the end. progress may be NULL. On NN_OK *out is filled (free with
- * nn_train_result_free). On any other code (NN_INVALID, NN_TOO_LARGE, NN_NOMEM, NN_CANCELLED)
- * *out holds nothing (nn_train_result_free on it is still safe). A loss that stops being finite
+ * nn_rnn_train_result_free). On any other code (NN_INVALID, NN_TOO_LARGE, NN_NOMEM, NN_CANCELLED)
+ * *out holds nothing (nn_rnn_train_result_free on it is still safe). A loss that stops being finite
  * (only possible with extreme given data) ends the run with NN_INVALID, field "learning_rate". */
-nn_code nn_train_run(const nn_train_config *cfg, nn_train_progress_fn progress, void *ctx,
-                     nn_train_result *out, nn_error *err);
+nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_fn progress, void *ctx,
+                     nn_rnn_train_result *out, nn_error *err);
 
-void nn_train_result_free(nn_train_result *res);
+void nn_rnn_train_result_free(nn_rnn_train_result *res);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_train.c — the experiment API (nn_train.h): validation errors naming the field, progress
+/* test_rnn_train.c — the experiment API (nn_rnn_train.h): validation errors naming the field, progress
  * events and cancellation, determinism, given data and weights, mini-batches, and the
  * assignment's experiment (5000 samples, 20 epochs, hidden 6, lr 0.001, clip 3, seeds 1-5)
  * reaching the losses the assignment reported. */
@@ -7,27 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 
-static void expect_invalid(const nn_train_config *cfg, const char *field) {
+static void expect_invalid(const nn_rnn_train_config *cfg, const char *field) {
     nn_error e;
     nn_error_clear(&e);
-    nn_code rc = nn_train_validate(cfg, &e);
+    nn_code rc = nn_rnn_train_validate(cfg, &e);
     cr_assert_eq(rc, NN_INVALID, "expected NN_INVALID for %s, got %s", field, nn_code_name(rc));
     cr_assert_str_eq(e.field, field);
     cr_assert(strstr(e.message, field), "message '%s' does not name '%s'", e.message, field);
-    /* nn_train_run validates too, and leaves nothing to free. */
-    nn_train_result r;
-    cr_assert_eq(nn_train_run(cfg, NULL, NULL, &r, &e), NN_INVALID);
+    /* nn_rnn_train_run validates too, and leaves nothing to free. */
+    nn_rnn_train_result r;
+    cr_assert_eq(nn_rnn_train_run(cfg, NULL, NULL, &r, &e), NN_INVALID);
     cr_assert_null(r.block);
-    nn_train_result_free(&r);
+    nn_rnn_train_result_free(&r);
 }
 
-Test(train, validation_names_the_field) {
-    nn_train_config c;
-    nn_train_config_default(&c);
-    cr_assert_eq(nn_train_validate(&c, NULL), NN_OK);
-    nn_train_config b;
+Test(rnn_train, validation_names_the_field) {
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
+    cr_assert_eq(nn_rnn_train_validate(&c, NULL), NN_OK);
+    nn_rnn_train_config b;
     b = c; b.hidden = 0; expect_invalid(&b, "hidden_size");
     b = c; b.min_length = 1; expect_invalid(&b, "min_length");
     b = c; b.min_length = 5; b.max_length = 4; expect_invalid(&b, "max_length");
@@ -43,7 +43,7 @@ Test(train, validation_names_the_field) {
     b = c; b.clip = NAN; expect_invalid(&b, "clip");
     b = c; b.batch_size = 0; expect_invalid(&b, "batch_size");
     b = c; b.model = (nn_rnn_kind)7; expect_invalid(&b, "model");
-    b = c; b.clip = INFINITY; cr_assert_eq(nn_train_validate(&b, NULL), NN_OK);
+    b = c; b.clip = INFINITY; cr_assert_eq(nn_rnn_train_validate(&b, NULL), NN_OK);
 
     /* Malformed given data sets. */
     const double x[] = {0.1, 1, 0.2, 1, 0.3, 0};
@@ -51,7 +51,7 @@ Test(train, validation_names_the_field) {
     const double y[] = {0.3, 0.0}, ynan[] = {0.3, NAN};
     b = c; b.data_x = x; b.data_len = len; b.data_y = y; b.data_count = 0;
     expect_invalid(&b, "dataset");
-    b.data_count = 2; cr_assert_eq(nn_train_validate(&b, NULL), NN_OK);
+    b.data_count = 2; cr_assert_eq(nn_rnn_train_validate(&b, NULL), NN_OK);
     b.data_len = len0; expect_invalid(&b, "dataset");
     b.data_len = len; b.data_y = ynan; expect_invalid(&b, "dataset");
     b.data_y = NULL; expect_invalid(&b, "dataset");
@@ -61,22 +61,22 @@ Test(train, validation_names_the_field) {
     /* Initial weights of the wrong size or non-finite. */
     double w[200] = {0};
     b = c; b.model = NN_RNN_LSTM; b.init[NN_RNN_W_HH] = w; b.init_len[NN_RNN_W_HH] = 24 * 6;
-    cr_assert_eq(nn_train_validate(&b, NULL), NN_OK);
+    cr_assert_eq(nn_rnn_train_validate(&b, NULL), NN_OK);
     b.init_len[NN_RNN_W_HH] = 36; expect_invalid(&b, "init.weight_hh");
     nn_error e;
-    nn_train_validate(&b, &e);
+    nn_rnn_train_validate(&b, &e);
     cr_assert(strstr(e.message, "[24, 6]"), "%s", e.message);
     b = c; b.init[NN_RNN_FC_B] = w; b.init_len[NN_RNN_FC_B] = 2; expect_invalid(&b, "init.fc.bias");
     w[3] = INFINITY;
     b = c; b.init[NN_RNN_FC_W] = w; b.init_len[NN_RNN_FC_W] = 6; expect_invalid(&b, "init.fc.weight");
 }
 
-Test(train, too_large_sizes_are_refused) {
-    nn_train_config c;
-    nn_train_config_default(&c);
+Test(rnn_train, too_large_sizes_are_refused) {
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
     c.hidden = SIZE_MAX / 2;
     nn_error e;
-    cr_assert_eq(nn_train_validate(&c, &e), NN_TOO_LARGE);
+    cr_assert_eq(nn_rnn_train_validate(&c, &e), NN_TOO_LARGE);
     cr_assert_str_eq(e.field, "hidden_size");
 }
 
@@ -86,9 +86,9 @@ typedef struct {
     int order_ok;
 } counter;
 
-static int count_events(void *ctx, const nn_train_event *ev) {
+static int count_events(void *ctx, const nn_rnn_train_event *ev) {
     counter *c = ctx;
-    if (ev->kind == NN_TRAIN_STEP) {
+    if (ev->kind == NN_RNN_TRAIN_STEP) {
         c->steps++;
         if (ev->step != c->last_step + 1) c->order_ok = 0;
         c->last_step = ev->step;
@@ -103,17 +103,17 @@ static int count_events(void *ctx, const nn_train_event *ev) {
     return c->cancel_at && c->steps == c->cancel_at;
 }
 
-Test(train, progress_events_every_step_and_epoch) {
-    nn_train_config c;
-    nn_train_config_default(&c);
+Test(rnn_train, progress_events_every_step_and_epoch) {
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
     c.model = NN_RNN_GRU;
     c.samples = 300;
     c.test_samples = 50;
     c.epochs = 3;
     counter k = {.order_ok = 1};
-    nn_train_result r;
+    nn_rnn_train_result r;
     nn_error e;
-    cr_assert_eq(nn_train_run(&c, count_events, &k, &r, &e), NN_OK, "%s", e.message);
+    cr_assert_eq(nn_rnn_train_run(&c, count_events, &k, &r, &e), NN_OK, "%s", e.message);
     cr_assert(k.order_ok);
     cr_assert_eq(k.steps, 900u);
     cr_assert_eq(k.epochs, 3u);
@@ -132,18 +132,18 @@ Test(train, progress_events_every_step_and_epoch) {
     cr_assert_eq(r.shape[NN_RNN_W_HH][1], 6u);
     cr_assert_eq(r.ndim[NN_RNN_B_HH], 1u);
     cr_assert_eq(r.numel[NN_RNN_FC_B], 1u);
-    nn_train_result_free(&r);
-    nn_train_result_free(&r); /* idempotent */
+    nn_rnn_train_result_free(&r);
+    nn_rnn_train_result_free(&r); /* idempotent */
 }
 
-Test(train, callback_cancels_within_a_step) {
-    nn_train_config c;
-    nn_train_config_default(&c);
+Test(rnn_train, callback_cancels_within_a_step) {
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
     c.model = NN_RNN_LSTM;
     counter k = {.order_ok = 1, .cancel_at = 1234};
-    nn_train_result r;
+    nn_rnn_train_result r;
     nn_error e;
-    cr_assert_eq(nn_train_run(&c, count_events, &k, &r, &e), NN_CANCELLED);
+    cr_assert_eq(nn_rnn_train_run(&c, count_events, &k, &r, &e), NN_CANCELLED);
     cr_assert_eq(e.code, NN_CANCELLED);
     cr_assert_eq(k.steps, 1234u); /* not one step more */
     cr_assert_eq(k.epochs, 0u);
@@ -151,50 +151,50 @@ Test(train, callback_cancels_within_a_step) {
     cr_assert_null(r.train_loss);
 }
 
-static nn_train_result run_small(nn_rnn_kind kind, uint64_t seed, size_t batch) {
-    nn_train_config c;
-    nn_train_config_default(&c);
+static nn_rnn_train_result run_small(nn_rnn_kind kind, uint64_t seed, size_t batch) {
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
     c.model = kind;
     c.samples = 200;
     c.test_samples = 100;
     c.epochs = 2;
     c.seed = seed;
     c.batch_size = batch;
-    nn_train_result r;
+    nn_rnn_train_result r;
     nn_error e;
-    cr_assert_eq(nn_train_run(&c, NULL, NULL, &r, &e), NN_OK, "%s", e.message);
+    cr_assert_eq(nn_rnn_train_run(&c, NULL, NULL, &r, &e), NN_OK, "%s", e.message);
     return r;
 }
 
-Test(train, deterministic_from_the_seed) {
+Test(rnn_train, deterministic_from_the_seed) {
     for (int kind = NN_RNN_ELMAN; kind <= NN_RNN_GRU; kind++) {
-        nn_train_result a = run_small((nn_rnn_kind)kind, 9, 1);
-        nn_train_result b = run_small((nn_rnn_kind)kind, 9, 1);
-        nn_train_result c = run_small((nn_rnn_kind)kind, 10, 1);
+        nn_rnn_train_result a = run_small((nn_rnn_kind)kind, 9, 1);
+        nn_rnn_train_result b = run_small((nn_rnn_kind)kind, 9, 1);
+        nn_rnn_train_result c = run_small((nn_rnn_kind)kind, 10, 1);
         cr_assert_arr_eq(a.train_loss, b.train_loss, 2 * sizeof(double));
         cr_assert_arr_eq(a.weights[NN_RNN_W_HH], b.weights[NN_RNN_W_HH],
                          a.numel[NN_RNN_W_HH] * sizeof(double));
         cr_assert_neq(a.train_loss[0], c.train_loss[0]);
         cr_assert_neq(a.baseline_train, c.baseline_train);
-        nn_train_result_free(&a);
-        nn_train_result_free(&b);
-        nn_train_result_free(&c);
+        nn_rnn_train_result_free(&a);
+        nn_rnn_train_result_free(&b);
+        nn_rnn_train_result_free(&c);
     }
 }
 
-Test(train, mini_batches_take_one_step_per_batch) {
-    nn_train_result a = run_small(NN_RNN_LSTM, 4, 16); /* 200 = 12 * 16 + 8 */
+Test(rnn_train, mini_batches_take_one_step_per_batch) {
+    nn_rnn_train_result a = run_small(NN_RNN_LSTM, 4, 16); /* 200 = 12 * 16 + 8 */
     cr_assert_eq(a.steps, 2u * 13u);
-    nn_train_result b = run_small(NN_RNN_LSTM, 4, 1000); /* one batch of everything */
+    nn_rnn_train_result b = run_small(NN_RNN_LSTM, 4, 1000); /* one batch of everything */
     cr_assert_eq(b.steps, 2u);
-    nn_train_result c = run_small(NN_RNN_LSTM, 4, 1);
+    nn_rnn_train_result c = run_small(NN_RNN_LSTM, 4, 1);
     cr_assert_eq(c.steps, 400u);
     /* Same data, same initial weights (same seed): fewer, averaged steps learn less. */
     cr_assert(c.train_loss[1] < a.train_loss[1]);
     cr_assert_eq(a.baseline_train, c.baseline_train);
-    nn_train_result_free(&a);
-    nn_train_result_free(&b);
-    nn_train_result_free(&c);
+    nn_rnn_train_result_free(&a);
+    nn_rnn_train_result_free(&b);
+    nn_rnn_train_result_free(&c);
 }
 
 typedef struct {
@@ -202,13 +202,13 @@ typedef struct {
     size_t n;
 } losses;
 
-static int record_losses(void *ctx, const nn_train_event *ev) {
+static int record_losses(void *ctx, const nn_rnn_train_event *ev) {
     losses *l = ctx;
-    if (ev->kind == NN_TRAIN_STEP && l->n < 8) l->loss[l->n++] = ev->loss;
+    if (ev->kind == NN_RNN_TRAIN_STEP && l->n < 8) l->loss[l->n++] = ev->loss;
     return 0;
 }
 
-Test(train, given_weights_and_data_are_used) {
+Test(rnn_train, given_weights_and_data_are_used) {
     /* A GRU whose weights are all 0 has r = z = 1/2, n = tanh(0) = 0, so h stays 0 and the
      * prediction is fc.bias whatever the input; only fc.bias gets a gradient. With fc.bias
      * starting at 0.5 the two steps can be followed by hand through Adam's formula. */
@@ -216,8 +216,8 @@ Test(train, given_weights_and_data_are_used) {
     const double x[] = {0.1, 1, 0.2, 1, 0.9, 0, 0.4, 1, 0.3, 1};
     const size_t len[] = {2, 3};
     const double y[] = {0.3, 0.7};
-    nn_train_config c;
-    nn_train_config_default(&c);
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
     c.model = NN_RNN_GRU;
     c.hidden = 4;
     c.epochs = 1;
@@ -233,9 +233,9 @@ Test(train, given_weights_and_data_are_used) {
     c.init[NN_RNN_FC_B] = &half;
     c.test_samples = 10;
     losses l = {.n = 0};
-    nn_train_result r;
+    nn_rnn_train_result r;
     nn_error e;
-    cr_assert_eq(nn_train_run(&c, record_losses, &l, &r, &e), NN_OK, "%s", e.message);
+    cr_assert_eq(nn_rnn_train_run(&c, record_losses, &l, &r, &e), NN_OK, "%s", e.message);
     cr_assert_eq(r.train_count, 2u);
     cr_assert_eq(r.steps, 2u);
     cr_assert_float_eq(r.baseline_train, (0.49 + 0.09) / 2, 1e-15);
@@ -254,14 +254,14 @@ Test(train, given_weights_and_data_are_used) {
     for (int p = 0; p < NN_RNN_FC_B; p++)
         for (size_t i = 0; i < r.numel[p]; i++)
             cr_assert_eq(r.weights[p][i], 0.0, "%s[%zu] moved", r.names[p], i);
-    nn_train_result_free(&r);
+    nn_rnn_train_result_free(&r);
 }
 
 /* Given weights go in and come out in PyTorch's layout (the model holds weight_ih / weight_hh
  * transposed): every value distinct, one step with lr 1e-300, so nothing visibly moves. */
-Test(train, weights_round_trip_in_pytorch_layout) {
-    nn_train_config c;
-    nn_train_config_default(&c);
+Test(rnn_train, weights_round_trip_in_pytorch_layout) {
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
     c.model = NN_RNN_LSTM;
     c.hidden = 3;
     c.samples = 1;
@@ -275,29 +275,29 @@ Test(train, weights_round_trip_in_pytorch_layout) {
         for (size_t i = 0; i < c.init_len[p]; i++) w[p][i] = 0.01 * (double)(p * 100 + (int)i);
         c.init[p] = w[p];
     }
-    nn_train_result r;
-    cr_assert_eq(nn_train_run(&c, NULL, NULL, &r, NULL), NN_OK);
+    nn_rnn_train_result r;
+    cr_assert_eq(nn_rnn_train_run(&c, NULL, NULL, &r, NULL), NN_OK);
     for (int p = 0; p < NN_RNN_NPARAMS; p++)
         for (size_t i = 0; i < r.numel[p]; i++)
             cr_assert_float_eq(r.weights[p][i], w[p][i], 1e-12, "%s[%zu]", r.names[p], i);
     cr_assert_eq(r.shape[NN_RNN_W_IH][0], 12u);
     cr_assert_eq(r.shape[NN_RNN_W_IH][1], 2u);
-    nn_train_result_free(&r);
+    nn_rnn_train_result_free(&r);
 }
 
-Test(train, non_finite_loss_stops_the_run) {
+Test(rnn_train, non_finite_loss_stops_the_run) {
     const double x[] = {1e200, 1, 1e200, 1};
     const size_t len[] = {2};
     const double y[] = {-1e200};
-    nn_train_config c;
-    nn_train_config_default(&c);
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
     c.data_x = x;
     c.data_len = len;
     c.data_y = y;
     c.data_count = 1;
-    nn_train_result r;
+    nn_rnn_train_result r;
     nn_error e;
-    cr_assert_eq(nn_train_run(&c, NULL, NULL, &r, &e), NN_INVALID);
+    cr_assert_eq(nn_rnn_train_run(&c, NULL, NULL, &r, &e), NN_INVALID);
     cr_assert_str_eq(e.field, "learning_rate");
     cr_assert(strstr(e.message, "not finite"), "%s", e.message);
     cr_assert_null(r.block);
@@ -313,18 +313,18 @@ static double median5(double *v) {
 /* The assignment's experiment: the median over seeds 1-5 of the final training loss must reach
  * what the assignment reported (PyTorch with these settings: Elman 1.7e-3, LSTM 1.3e-4,
  * GRU 5.6e-5). 15 full runs; takes about a second. */
-Test(train, assignment_losses_reached, .timeout = 120) {
+Test(rnn_train, assignment_losses_reached, .timeout = 120) {
     const double limit[3] = {1.8e-3, 2.1e-4, 1.05e-4};
     for (int kind = NN_RNN_ELMAN; kind <= NN_RNN_GRU; kind++) {
         double fin[5];
         for (int s = 0; s < 5; s++) {
-            nn_train_config c;
-            nn_train_config_default(&c);
+            nn_rnn_train_config c;
+            nn_rnn_train_config_default(&c);
             c.model = (nn_rnn_kind)kind;
             c.seed = (uint64_t)(s + 1);
-            nn_train_result r;
+            nn_rnn_train_result r;
             nn_error e;
-            cr_assert_eq(nn_train_run(&c, NULL, NULL, &r, &e), NN_OK, "%s", e.message);
+            cr_assert_eq(nn_rnn_train_run(&c, NULL, NULL, &r, &e), NN_OK, "%s", e.message);
             cr_assert_eq(r.epochs, 20u);
             cr_assert_eq(r.train_count, 5000u);
             cr_assert_eq(r.test_count, 1000u);
@@ -335,7 +335,7 @@ Test(train, assignment_losses_reached, .timeout = 120) {
                       s + 1, fin[s]);
             cr_assert(r.test_loss[19] < r.baseline_test / 20);
             cr_assert(r.train_loss[19] < r.train_loss[0]);
-            nn_train_result_free(&r);
+            nn_rnn_train_result_free(&r);
         }
         double med = median5(fin);
         cr_log_info("%s: median final train loss %.3e (limit %.3g)", nn_rnn_kind_name((nn_rnn_kind)kind),
