@@ -49,7 +49,8 @@ void srv_error(srv_response *r, int status, const char *code, const char *field,
 #endif
     ;
 
-/* POST /conv, /pool, /mlp, /cnn. endpoint is "conv", "pool", "mlp" or "cnn"; content_type is
+/* POST /conv, /pool, /mlp, /cnn, /run/{rnn,lstm,gru}. endpoint is "conv", "pool", "mlp", "cnn",
+ * "run/rnn", "run/lstm" or "run/gru"; content_type is
  * the request's header or NULL; body need not be NUL-terminated. Always fills out. */
 void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *content_type,
                      const char *body, size_t len, srv_response *out);
@@ -57,7 +58,8 @@ void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *co
 /* POST /train/{rnn,lstm,gru} ------------------------------------------------------------------ */
 typedef struct srv_train_job srv_train_job;
 
-/* Parse and validate a training request for model "rnn", "lstm" or "gru". Returns a job, or
+/* Parse and validate a training request for model "rnn", "lstm" or "gru", or a sweep over
+ * sequence lengths for model "sweep" (POST /train/sweep, srv_sweep.h). Returns a job, or
  * NULL with *err filled (400/413/415/...). The job owns copies of everything it needs. */
 srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
                                  const char *content_type, const char *body, size_t len,

@@ -14,6 +14,9 @@ static endpoint_fn find(const char *name) {
     if (strcmp(name, "pool") == 0) return srv_pool;
     if (strcmp(name, "mlp") == 0) return srv_mlp;
     if (strcmp(name, "cnn") == 0) return srv_cnn;
+    if (strcmp(name, "run/rnn") == 0) return srv_run_rnn;
+    if (strcmp(name, "run/lstm") == 0) return srv_run_lstm;
+    if (strcmp(name, "run/gru") == 0) return srv_run_gru;
     return NULL;
 }
 
