@@ -73,22 +73,37 @@ static nn_code relabel(nn_error *err, nn_code code, size_t i, nn_layer_type t) {
 
 /* ---- names ------------------------------------------------------------------------------- */
 
+/* Every accepted spelling, canonical name first for each type: the parser and the list that
+ * clients are given (nn_layer_type_alias) are this one table, so they cannot disagree. */
+static const struct {
+    const char *name;
+    nn_layer_type type;
+} layer_names[] = {
+    {"conv", NN_LAYER_CONV},          {"convolution", NN_LAYER_CONV},
+    {"pool", NN_LAYER_POOL},          {"pooling", NN_LAYER_POOL},
+    {"global_pool", NN_LAYER_GLOBAL_POOL}, {"global-pool", NN_LAYER_GLOBAL_POOL},
+    {"globalpool", NN_LAYER_GLOBAL_POOL},
+    {"mlp", NN_LAYER_MLP},            {"dense", NN_LAYER_MLP},
+    {"fc", NN_LAYER_MLP},             {"linear", NN_LAYER_MLP},
+};
+
+const char *nn_layer_type_alias(size_t i, nn_layer_type *type) {
+    if (i >= sizeof layer_names / sizeof layer_names[0]) return NULL;
+    if (type) *type = layer_names[i].type;
+    return layer_names[i].name;
+}
+
 nn_code nn_layer_type_parse(const char *name, nn_layer_type *out, const char *field,
                             nn_error *err) {
     if (!field) field = "type";
     if (!name) return nn_fail(err, NN_INVALID, field, "layer type must be a string");
-    if (!strcasecmp(name, "conv") || !strcasecmp(name, "convolution")) *out = NN_LAYER_CONV;
-    else if (!strcasecmp(name, "pool") || !strcasecmp(name, "pooling")) *out = NN_LAYER_POOL;
-    else if (!strcasecmp(name, "global_pool") || !strcasecmp(name, "global-pool") ||
-             !strcasecmp(name, "globalpool"))
-        *out = NN_LAYER_GLOBAL_POOL;
-    else if (!strcasecmp(name, "mlp") || !strcasecmp(name, "dense") || !strcasecmp(name, "fc") ||
-             !strcasecmp(name, "linear"))
-        *out = NN_LAYER_MLP;
-    else
-        return nn_fail(err, NN_INVALID, field,
-                       "unknown layer type '%.40s' (conv, pool, global_pool, mlp)", name);
-    return NN_OK;
+    for (size_t i = 0; i < sizeof layer_names / sizeof layer_names[0]; i++)
+        if (!strcasecmp(name, layer_names[i].name)) {
+            *out = layer_names[i].type;
+            return NN_OK;
+        }
+    return nn_fail(err, NN_INVALID, field,
+                   "unknown layer type '%.40s' (conv, pool, global_pool, mlp)", name);
 }
 
 const char *nn_layer_type_name(nn_layer_type type) {

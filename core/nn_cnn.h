@@ -80,6 +80,10 @@ typedef struct nn_layer_spec {
 nn_code nn_layer_type_parse(const char *name, nn_layer_type *out, const char *field,
                             nn_error *err);
 const char *nn_layer_type_name(nn_layer_type type);
+/* The i-th accepted spelling (lower case; each type's canonical name, the one
+ * nn_layer_type_name returns, comes before its aliases) and its type; NULL past the end. The
+ * daemon lists these in GET /healthz so that clients use the parser's own list. */
+const char *nn_layer_type_alias(size_t i, nn_layer_type *type);
 
 /* Fill specs[0..NN_CNN_DEFAULT_LAYERS) with the API's default architecture:
  *   conv 16 3x3 stride 2 pad 0 ReLU (he) -> max-pool 2/2 -> conv 32 3x3 stride 1 pad 1 ReLU (he)

@@ -122,10 +122,13 @@ static double evaluate(nn_rnn_model *m, const nn_seqset *set, double *accuracy) 
 }
 
 static nn_code result_alloc(nn_rnn_train_result *r, const nn_rnn_model *m, size_t epochs,
-                            nn_error *err) {
+                            const nn_seqset *test, nn_error *err) {
+    size_t np = test->count < NN_RNN_TRAIN_PREDICTIONS ? test->count : NN_RNN_TRAIN_PREDICTIONS;
+    size_t ne = test->count < NN_RNN_TRAIN_EXAMPLES ? test->count : NN_RNN_TRAIN_EXAMPLES;
+    size_t steps = test->start[ne]; /* the examples' steps */
     size_t n;
     if (nn_size_mul(2, epochs, &n) || nn_size_add(n, m->nparams, &n) ||
-        n > SIZE_MAX / sizeof(double))
+        nn_size_add(n, 2 * np + 2 * steps, &n) || n > SIZE_MAX / sizeof(double))
         return nn_fail(err, NN_TOO_LARGE, "epochs", "epochs is too large");
     double *block = calloc(n, sizeof(double));
     if (!block) return nn_fail(err, NN_NOMEM, "epochs", "out of memory for the results");
@@ -139,6 +142,13 @@ static nn_code result_alloc(nn_rnn_train_result *r, const nn_rnn_model *m, size_
         r->weights[p] = w;
         w += r->numel[p];
     }
+    r->pred_count = np;
+    r->pred_y = w;
+    r->pred = w + np;
+    r->example_count = ne;
+    r->example_x = w + 2 * np;
+    for (size_t i = 0; i < ne; i++) r->example_len[i] = nn_seqset_len(test, i);
+    memcpy(r->example_x, test->x, 2 * steps * sizeof(double));
     r->model = m->kind;
     r->input = m->input;
     r->hidden = m->hidden;
@@ -225,7 +235,7 @@ nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_f
     if (rc) return rc;
     rc = probe_alloc(cfg, &test, &probe_grad, &probe_idx, &probe_count, err);
     if (rc) goto done;
-    rc = result_alloc(out, &m, cfg->epochs, err);
+    rc = result_alloc(out, &m, cfg->epochs, &test, err);
     if (rc) goto done;
     out->train_count = train.count;
     out->test_count = test.count;
@@ -299,6 +309,10 @@ nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_f
         }
     }
     out->test_accuracy = accuracy;
+    for (size_t i = 0; i < out->pred_count; i++) {
+        out->pred_y[i] = test.y[i];
+        out->pred[i] = nn_rnn_model_forward(&m, nn_seqset_x(&test, i), nn_seqset_len(&test, i));
+    }
     for (int p = 0; p < NN_RNN_NPARAMS; p++) nn_rnn_model_get_param(&m, p, out->weights[p]);
 
 done:

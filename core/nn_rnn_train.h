@@ -16,8 +16,9 @@
  *   - epoch report: train_loss = mean of the per-sample losses seen during the epoch (each taken
  *     before its batch's update), test_loss = MSE over the test set after the epoch, and the
  *     baseline (always 1) MSE on both sets;
- *   - at the end: test accuracy = fraction of test samples with |pred - y| < 0.04, and the
- *     trained weights with their PyTorch names and shapes;
+ *   - at the end: test accuracy = fraction of test samples with |pred - y| < 0.04, the
+ *     trained weights with their PyTorch names and shapes, and the first test samples' targets
+ *     and predictions (a few with their sequences) so a client can show predictions vs targets;
  *   - with probe_samples > 0, at every epoch's end, the gradient of the loss at every step
  *     (nn_rnn_probe.h) over the first probe_samples test sequences of the longest length.
  * One model allocation, two data-set allocations, one probe allocation and one result allocation
@@ -33,6 +34,8 @@
 #include "nn_status.h"
 
 #define NN_RNN_TRAIN_ACCURACY_TOL 0.04
+#define NN_RNN_TRAIN_PREDICTIONS 100 /* test samples whose final prediction the result keeps */
+#define NN_RNN_TRAIN_EXAMPLES 3      /* of those, the first ones kept whole (their sequences) */
 
 typedef struct nn_rnn_train_config {
     nn_rnn_kind model;       /* NN_RNN_ELMAN (default), NN_RNN_LSTM, NN_RNN_GRU */
@@ -122,6 +125,14 @@ typedef struct nn_rnn_train_result {
     double baseline_train;   /* MSE of always predicting 1 on the training set */
     double baseline_test;    /* ... on the test set */
     double test_accuracy;    /* fraction of test samples with |pred - y| < 0.04, in [0, 1] */
+    /* The first pred_count = min(NN_RNN_TRAIN_PREDICTIONS, test_count) test samples: target and the
+     * trained net's prediction; the first example_count = min(NN_RNN_TRAIN_EXAMPLES, test_count) of
+     * them also as sequences, back to back: example_x [sum(example_len), 2] of (value, marker). */
+    size_t pred_count;
+    double *pred_y, *pred;   /* [pred_count] */
+    size_t example_count;
+    size_t example_len[NN_RNN_TRAIN_EXAMPLES];
+    double *example_x;
     /* Trained weights by PyTorch name: weights[p] has numel[p] values, shape[p][0..ndim[p]). */
     const char *names[NN_RNN_NPARAMS];
     double *weights[NN_RNN_NPARAMS];

@@ -11,6 +11,7 @@
 #include "http_reply.h"
 #include "http_train.h"
 #include "srv_budget.h"
+#include "srv_vocab.h"
 
 static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -78,6 +79,8 @@ enum MHD_Result http_get_healthz(const http_config *cfg, unsigned reserve, unsig
         add_limits(lim, cfg, reserve);
         cJSON_AddItemToObject(o, "limits", lim);
         lim = NULL;
+        cJSON *types = srv_vocab_layer_types();
+        if (types) cJSON_AddItemToObject(o, "layer_types", types);
         cJSON_AddNumberToObject(o, "active_trainings", (double)http_train_active());
         cJSON_AddNumberToObject(o, "memory_reserved_bytes", (double)srv_budget_used());
         cJSON_AddNumberToObject(o, "open_connections", (double)open);

@@ -192,6 +192,9 @@ int srv_json_int(const cJSON *v, const char *path, long long lo, long long hi, l
     double d = v->valuedouble;
     if (!isfinite(d)) return srv_fail(e, 400, path, "%s must be a finite integer", path);
     if (d != floor(d)) return srv_fail(e, 400, path, "%s must be an integer (got %g)", path, d);
+    /* hi >= 2^53 means "no upper bound" (every integer a double holds): do not print it. */
+    if (d < (double)lo && hi >= (1LL << 53))
+        return srv_fail(e, 400, path, "%s must be at least %lld (got %.17g)", path, lo, d);
     if (d < (double)lo || d > (double)hi)
         return srv_fail(e, 400, path, "%s must be between %lld and %lld (got %.17g)", path, lo, hi, d);
     *out = (long long)d;

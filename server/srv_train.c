@@ -260,7 +260,11 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
         {"hidden_size", &c->hidden, 1, lim->max_hidden},
     };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        if (srv_json_int_opt(req, sizes[i].key, "", sizes[i].lo, (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        /* Read any integer, then name the real range (the configured limit, not 2^53). */
+        if (srv_json_int_opt(req, sizes[i].key, "", -(1LL << 53), (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        if (v < sizes[i].lo)
+            return srv_fail(e, 400, sizes[i].key, "%s must be between %lld and %zu (got %lld)", sizes[i].key,
+                            sizes[i].lo, sizes[i].max, v);
         if ((unsigned long long)v > sizes[i].max)
             return srv_fail(e, 413, sizes[i].key, "%s is %lld; this server's limit is %zu", sizes[i].key, v, sizes[i].max);
         *sizes[i].dst = (size_t)v;
@@ -444,6 +448,37 @@ static void put_start(srv_buf *b, const srv_train_job *j) {
     srv_buf_putc(b, '}');
 }
 
+/* The first test samples' targets and the trained net's predictions, and the first few whole
+ * (so a client can draw predictions against targets and show what a sequence looks like). */
+static void put_predictions(srv_buf *b, const nn_rnn_train_result *r) {
+    srv_buf_puts(b, ",\"test_predictions\":[");
+    for (size_t i = 0; i < r->pred_count; i++) {
+        srv_buf_puts(b, i ? ",{\"y\":" : "{\"y\":");
+        srv_buf_double(b, r->pred_y[i]);
+        srv_buf_puts(b, ",\"pred\":");
+        srv_buf_double(b, r->pred[i]);
+        srv_buf_putc(b, '}');
+    }
+    srv_buf_puts(b, "],\"examples\":[");
+    const double *x = r->example_x;
+    for (size_t i = 0; i < r->example_count; i++) {
+        srv_buf_puts(b, i ? ",{\"x\":[" : "{\"x\":[");
+        for (size_t t = 0; t < r->example_len[i]; t++, x += 2) {
+            srv_buf_puts(b, t ? ",[" : "[");
+            srv_buf_double(b, x[0]);
+            srv_buf_putc(b, ',');
+            srv_buf_double(b, x[1]);
+            srv_buf_putc(b, ']');
+        }
+        srv_buf_puts(b, "],\"y\":");
+        srv_buf_double(b, r->pred_y[i]);
+        srv_buf_puts(b, ",\"pred\":");
+        srv_buf_double(b, r->pred[i]);
+        srv_buf_putc(b, '}');
+    }
+    srv_buf_putc(b, ']');
+}
+
 static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_result *r) {
     srv_buf_puts(b, "{\"type\":\"done\",\"model\":");
     srv_buf_str(b, nn_rnn_kind_name(r->model));
@@ -457,6 +492,7 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_resu
     srv_buf_double(b, r->baseline_train);
     srv_buf_puts(b, ",\"test_accuracy\":");
     srv_buf_double(b, r->test_accuracy);
+    put_predictions(b, r);
     srv_buf_puts(b, ",\"weights\":{");
     for (int p = 0; p < NN_RNN_NPARAMS; p++) {
         if (p) srv_buf_putc(b, ',');

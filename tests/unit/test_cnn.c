@@ -2,6 +2,7 @@
  * default architecture on small images and two custom ones, every intermediate checked), the
  * default architecture's shapes, seeded determinism and the documented draw order, buffer reuse
  * across calls, and validation errors that name "architecture[i].<field>". */
+#include <ctype.h>
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -424,6 +425,25 @@ Test(cnn, names_and_fields) {
     cr_assert_eq(nn_layer_type_parse(NULL, &t, NULL, &err), NN_INVALID);
     cr_assert_str_eq(err.field, "type");
     cr_assert_str_eq(nn_layer_type_name(NN_LAYER_GLOBAL_POOL), "global_pool");
+    /* The alias list is the parser's: each spelling (and its upper case) parses to its type,
+     * each type's first spelling is its canonical name, and every type is listed. */
+    int seen[4] = {0};
+    size_t n = 0;
+    nn_layer_type at;
+    for (const char *a; (a = nn_layer_type_alias(n, &at)); n++) {
+        char up[32];
+        size_t k = 0;
+        for (; a[k] && k + 1 < sizeof up; k++) up[k] = (char)toupper((unsigned char)a[k]);
+        up[k] = 0;
+        cr_assert_eq(nn_layer_type_parse(a, &t, "type", &err), NN_OK, "%s", a);
+        cr_assert_eq(t, at, "%s", a);
+        cr_assert_eq(nn_layer_type_parse(up, &t, "type", &err), NN_OK, "%s", up);
+        if (!seen[at]) cr_assert_str_eq(a, nn_layer_type_name(at), "canonical name first");
+        seen[at] = 1;
+    }
+    cr_assert_eq(n, 11);
+    cr_assert(seen[NN_LAYER_CONV] && seen[NN_LAYER_POOL] && seen[NN_LAYER_GLOBAL_POOL] && seen[NN_LAYER_MLP]);
+    cr_assert_null(nn_layer_type_alias(n, &at));
     cr_assert_str_eq(nn_cnn_field(2, "size"), "architecture[2].size");
     cr_assert_str_eq(nn_cnn_field(31, "weights"), "architecture[31].weights");
     cr_assert_str_eq(nn_cnn_field(0, ""), "architecture[0]");

@@ -208,6 +208,19 @@ static int record_losses(void *ctx, const nn_rnn_train_event *ev) {
     return 0;
 }
 
+/* A GRU of hidden size 4 with every weight zero except fc.bias = *fc_bias: h stays 0, so it
+ * predicts fc.bias whatever the input. zeros must hold at least 4 * 3 * 4 doubles. */
+static void zero_gru(nn_rnn_train_config *c, const double *zeros, const double *fc_bias) {
+    c->model = NN_RNN_GRU;
+    c->hidden = 4;
+    for (int p = 0; p < NN_RNN_NPARAMS; p++) {
+        size_t shape[2];
+        c->init[p] = zeros;
+        c->init_len[p] = nn_rnn_param_shape(c->model, 2, 4, p, shape, NULL);
+    }
+    c->init[NN_RNN_FC_B] = fc_bias;
+}
+
 Test(rnn_train, given_weights_and_data_are_used) {
     /* A GRU whose weights are all 0 has r = z = 1/2, n = tanh(0) = 0, so h stays 0 and the
      * prediction is fc.bias whatever the input; only fc.bias gets a gradient. With fc.bias
@@ -218,19 +231,12 @@ Test(rnn_train, given_weights_and_data_are_used) {
     const double y[] = {0.3, 0.7};
     nn_rnn_train_config c;
     nn_rnn_train_config_default(&c);
-    c.model = NN_RNN_GRU;
-    c.hidden = 4;
+    zero_gru(&c, zeros, &half);
     c.epochs = 1;
     c.data_x = x;
     c.data_len = len;
     c.data_y = y;
     c.data_count = 2;
-    for (int p = 0; p < NN_RNN_NPARAMS; p++) {
-        size_t shape[2];
-        c.init[p] = zeros;
-        c.init_len[p] = nn_rnn_param_shape(c.model, 2, 4, p, shape, NULL);
-    }
-    c.init[NN_RNN_FC_B] = &half;
     c.test_samples = 10;
     losses l = {.n = 0};
     nn_rnn_train_result r;
@@ -254,6 +260,69 @@ Test(rnn_train, given_weights_and_data_are_used) {
     for (int p = 0; p < NN_RNN_FC_B; p++)
         for (size_t i = 0; i < r.numel[p]; i++)
             cr_assert_eq(r.weights[p][i], 0.0, "%s[%zu] moved", r.names[p], i);
+    nn_rnn_train_result_free(&r);
+}
+
+/* The kept predictions are the trained net's on the test set: with all of a small test set
+ * kept, their MSE is the last test loss and their hit rate the test accuracy; the examples are
+ * the test set's first sequences. A given test set shows through unchanged. */
+Test(rnn_train, final_test_predictions_and_examples) {
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
+    c.model = NN_RNN_LSTM;
+    c.samples = 200;
+    c.test_samples = 60;
+    c.epochs = 2;
+    c.lr = 0.01;
+    nn_rnn_train_result r;
+    nn_error e;
+    cr_assert_eq(nn_rnn_train_run(&c, NULL, NULL, &r, &e), NN_OK, "%s", e.message);
+    cr_assert_eq(r.pred_count, 60u);
+    cr_assert_eq(r.example_count, (size_t)NN_RNN_TRAIN_EXAMPLES);
+    double se = 0.0;
+    size_t hits = 0;
+    for (size_t i = 0; i < r.pred_count; i++) {
+        double d = r.pred[i] - r.pred_y[i];
+        se += d * d;
+        hits += fabs(d) < NN_RNN_TRAIN_ACCURACY_TOL;
+        cr_assert(r.pred_y[i] >= 0.0 && r.pred_y[i] < 2.0);
+    }
+    cr_assert_float_eq(se / 60.0, r.test_loss[1], 1e-12);
+    cr_assert_float_eq((double)hits / 60.0, r.test_accuracy, 1e-15);
+    const double *x = r.example_x;
+    for (size_t k = 0; k < r.example_count; k++) {
+        size_t T = r.example_len[k], marks = 0;
+        double sum = 0.0;
+        cr_assert(T >= c.min_length && T <= c.max_length);
+        for (size_t t = 0; t < T; t++, x += 2)
+            if (x[1] == 1.0) { marks++; sum += x[0]; }
+        cr_assert_eq(marks, 2u, "example %zu", k);
+        cr_assert_float_eq(sum, r.pred_y[k], 1e-15, "example %zu is test sample %zu", k, k);
+    }
+    nn_rnn_train_result_free(&r);
+
+    /* A given test set of two: both kept; zero weights predict fc.bias for every sequence. */
+    double zeros[200] = {0}, bias = 0.25;
+    const double tx[] = {0.1, 1, 0.2, 1, 0.9, 0, 0.4, 1, 0.3, 1};
+    const size_t tlen[] = {2, 3};
+    const double ty[] = {0.3, 0.7};
+    zero_gru(&c, zeros, &bias);
+    c.epochs = 1;
+    c.lr = 1e-300;
+    c.test_x = tx;
+    c.test_len = tlen;
+    c.test_y = ty;
+    c.test_count = 2;
+    cr_assert_eq(nn_rnn_train_run(&c, NULL, NULL, &r, &e), NN_OK, "%s", e.message);
+    cr_assert_eq(r.pred_count, 2u);
+    cr_assert_eq(r.example_count, 2u);
+    cr_assert_eq(r.example_len[0], 2u);
+    cr_assert_eq(r.example_len[1], 3u);
+    cr_assert_arr_eq(r.example_x, tx, sizeof tx);
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(r.pred_y[i], ty[i]);
+        cr_assert_float_eq(r.pred[i], 0.25, 1e-12);
+    }
     nn_rnn_train_result_free(&r);
 }
 
