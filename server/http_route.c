@@ -18,6 +18,8 @@ static const struct {
     {"/train/gru", "gru", HTTP_ROUTE_TRAIN}, {"/train/sweep", "sweep", HTTP_ROUTE_TRAIN},
     {"/run/rnn", "run/rnn", HTTP_ROUTE_JSON}, {"/run/lstm", "run/lstm", HTTP_ROUTE_JSON},
     {"/run/gru", "run/gru", HTTP_ROUTE_JSON},
+    {"/check/conv", "check/conv", HTTP_ROUTE_JSON}, {"/check/pool", "check/pool", HTTP_ROUTE_JSON},
+    {"/check/mlp", "check/mlp", HTTP_ROUTE_JSON},
 };
 
 int http_route_safe_path(const char *url) {

@@ -49,7 +49,8 @@ void srv_error(srv_response *r, int status, const char *code, const char *field,
 #endif
     ;
 
-/* POST /conv, /pool, /mlp, /cnn, /run/{rnn,lstm,gru}. endpoint is "conv", "pool", "mlp", "cnn",
+/* POST /conv, /pool, /mlp, /cnn, /check/{conv,pool,mlp}, /run/{rnn,lstm,gru}. endpoint is
+ * "conv", "pool", "mlp", "cnn", "check/conv", "check/pool", "check/mlp" (srv_check.h),
  * "run/rnn", "run/lstm" or "run/gru"; content_type is
  * the request's header or NULL; body need not be NUL-terminated. Always fills out. */
 void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *content_type,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "srv_api.h"
+#include "srv_check.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
 
@@ -17,6 +18,9 @@ static endpoint_fn find(const char *name) {
     if (strcmp(name, "run/rnn") == 0) return srv_run_rnn;
     if (strcmp(name, "run/lstm") == 0) return srv_run_lstm;
     if (strcmp(name, "run/gru") == 0) return srv_run_gru;
+    if (strcmp(name, "check/conv") == 0) return srv_check_conv;
+    if (strcmp(name, "check/pool") == 0) return srv_check_pool;
+    if (strcmp(name, "check/mlp") == 0) return srv_check_mlp;
     return NULL;
 }
 

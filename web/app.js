@@ -11,6 +11,7 @@ import { initTrainExtras } from './js/train_extras.js';
 import { initGradChart } from './js/gradchart.js';
 import { initInside } from './js/rnn_inside.js';
 import { initSweep } from './js/rnn_sweep.js';
+import { initCheck } from './js/check.js';
 import { initPresent, setPresent } from './js/present.js';
 import { restoreURL, trackURL, viewURL } from './js/urlstate.js';
 
@@ -24,6 +25,7 @@ loadServerInfo().then((h) => {
 });
 
 const sections = [initConv(), initPool(), initMlp(), initCnn(), initTrain(), initInside(), initSweep()];
+initCheck();
 initTrainExtras();
 initGradChart();
 addErrorSlots(document);

@@ -1,6 +1,7 @@
 // Convolution section: image + kernel(s) -> POST /conv -> the input, each kernel beside its
 // output map, "how is this number made?"; or the four activations side by side on one scale.
 import { post } from './api.js';
+import { rememberRequest } from './check.js';
 import { bindSection } from './section.js';
 import { createImagePicker } from './image.js';
 import { FieldError, readInt, readNumber } from './fields.js';
@@ -184,10 +185,12 @@ export function initConv() {
         const results = await Promise.all(ACTIVATIONS.map((a) => post('conv', { ...r.req, activation: a,
           ...(a === 'leaky_relu' ? { negative_slope: r.slope } : {}) }, { signal })));
         const sig = ACTIVATIONS.indexOf('sigmoid');
+        rememberRequest('conv', { ...r.req, activation: 'sigmoid' });   // the map the pooling section takes
         Object.assign(convState, { output: results[sig].output, label: 'the sigmoid map of the convolution' });
         renderCompare(out, img, results, r);
       } else {
         const res = await post('conv', { ...r.req, activation: r.act }, { signal });
+        rememberRequest('conv', { ...r.req, activation: r.act });
         Object.assign(convState, { output: res.output, label: `the convolution's output (${ACT_NAMES[r.act]})` });
         renderOne(out, img, res, r);
       }

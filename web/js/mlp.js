@@ -1,6 +1,7 @@
 // MLP section: a seeded random input vector -> POST /mlp -> the output with and without softmax
 // as bar charts, and how one output unit's number is made.
 import { post } from './api.js';
+import { rememberRequest } from './check.js';
 import { bindSection } from './section.js';
 import { readInt, readIntList } from './fields.js';
 import { barChart } from './bars.js';
@@ -28,6 +29,7 @@ export function initMlp() {
         seed: readInt(f.seed, { min: 0 }), return_weights: params <= WEIGHTS_MAX };
       if (layers) req.hidden_size = sizes.length === 1 ? sizes[0] : sizes;
       const res = await post('mlp', req, { signal });
+      rememberRequest('mlp', req);
       let ex = null;
       const onPick = req.return_weights ? (j) => ex.show(j) : undefined;
       out.replaceChildren(

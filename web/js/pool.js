@@ -1,6 +1,7 @@
 // Pooling section: an input map (random, typed, or the convolution's output) -> POST /pool ->
 // input and pooled output side by side on the same colour scale, and each pooled value's window.
 import { post } from './api.js';
+import { rememberRequest } from './check.js';
 import { bindSection } from './section.js';
 import { FieldError, readInt } from './fields.js';
 import { renderChannels, channelScale } from './maps.js';
@@ -93,6 +94,7 @@ export function initPool() {
         }
       }
       const res = await post('pool', req, { signal });
+      rememberRequest('pool', req);
       render(out, input, res, req);
     },
   });
