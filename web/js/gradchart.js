@@ -25,12 +25,12 @@ export function ratioText(r) {
 export function initGradChart() {
   const section = $('#train');
   const host = $('#train-gradients');
-  const plot = el('div', { class: 'chart', id: 'grad-plot' });
+  const plot = el('div', { class: 'gradplot', id: 'grad-plot' });
   const slider = el('input', { type: 'range', id: 'grad-epoch', min: '1', max: '1', value: '1', step: '1', 'data-nourl': '', 'aria-describedby': 'grad-summary' });
   const sliderLabel = el('label', { for: 'grad-epoch', class: 'lbl', text: 'Epoch shown: 1' });
   const legend = el('ul', { class: 'legend' });
   const summary = el('p', { class: 'chart-summary', id: 'grad-summary', 'aria-live': 'polite' });
-  const fig = el('figure', { class: 'losschart gradchart' },
+  const fig = el('figure', { class: 'gradchart' },
     el('figcaption', { text: 'Gradient reaching each step: the norm of ∂L/∂hₜ (log scale), averaged over test sequences' }),
     el('div', { class: 'ctl slider-ctl' }, sliderLabel, slider), plot, legend, summary);
   fig.hidden = true;
