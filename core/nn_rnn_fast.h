@@ -14,7 +14,10 @@
  * Each backward can also keep dh_seq [T, H]: dh_seq[t] = dL/dh_t, the gradient reaching hidden
  * state t from everything after it (for the LSTM with c_t as a separate variable: what PyTorch's
  * h_t.grad holds) — the backprop through time computes it anyway; NULL keeps nothing. dh_seq
- * may be the same array as dh_last (row 0 is written last, after dh_last has been read). */
+ * may be the same array as dh_last (row 0 is written last, after dh_last has been read).
+ * Cancellable (nn_cancel.h): every 64 time steps the thread's cancel flag is looked at, and
+ * once it is set the kernel returns at once, its outputs unspecified (the caller checks
+ * nn_cancelled() afterwards). */
 #ifndef NN_RNN_FAST_H
 #define NN_RNN_FAST_H
 

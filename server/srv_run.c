@@ -9,11 +9,13 @@
  * The net runs exactly as training evaluates it (nn_rnn_model_forward: the same kernels, so
  * "output" is the prediction a done event reports for the same sequence); the states are its
  * activation cache. Bounded before anything is allocated: T <= max_length, H <= max_hidden, the
- * work within max_work_flops, the model and the answer counted in the memory budget. */
+ * work within max_work_flops, the model and the answer counted in the memory budget; a cancelled
+ * request (client gone) stops inside the pass through time (503). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn_adding.h"
+#include "nn_cancel.h"
 #include "nn_rnn_model.h"
 #include "srv_budget.h"
 #include "srv_endpoints.h"
@@ -126,9 +128,13 @@ static int run(nn_rnn_kind kind, const srv_limits *lim, const cJSON *req, srv_bu
     nn_error ne;
     nn_error_clear(&ne);
     if (rc == 0 && nn_rnn_model_init(&m, kind, NN_ADDING_FEATURES, H, T, &ne) != NN_OK) rc = srv_fail_nn(e, &ne, NULL);
+    double y = 0.0;
     if (rc == 0) {
         for (int p = 0; p < NN_RNN_NPARAMS; p++) nn_rnn_model_set_param(&m, p, w[p]);
-        double y = nn_rnn_model_forward(&m, x, T);
+        y = nn_rnn_model_forward(&m, x, T);
+        if (nn_cancelled()) rc = srv_fail_cancelled(e); /* the kernel stopped part way */
+    }
+    if (rc == 0) {
         size_t shape[2] = {T, H};
         srv_buf_puts(out, "{\"model\":");
         srv_buf_str(out, nn_rnn_kind_name(kind));

@@ -4,10 +4,13 @@
 #include "srv_sweep.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "nn_rnn_train.h"
+#include "srv_budget.h"
 #include "srv_buf.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
@@ -28,20 +31,24 @@ struct srv_sweep {
     size_t lengths[SRV_SWEEP_MAX_LENGTHS];
     size_t nlengths;
     int stream;
-    double flops;                  /* the whole sweep's estimated arithmetic */
+    double est_seconds;            /* the whole sweep, by the core's cost model */
+    double max_seconds;            /* the limit, enforced on the sweep's own CPU time too */
+    srv_account mem;               /* the largest point's memory, held for the sweep's lifetime */
     point pts[NMODELS * SRV_SWEEP_MAX_LENGTHS];
     /* run state */
     srv_emit_fn emit;
     void *ctx;
     const atomic_int *cancel;
     int stopped;
+    int over_time;                 /* the CPU time passed max_seconds */
     size_t index;                  /* the point being trained (0-based) */
-    double t0;
+    double t0, cpu0, cpu_checked_ms;
     srv_buf line;
 };
 
 void srv_sweep_free(srv_sweep *s) {
     if (!s) return;
+    srv_budget_release(&s->mem);
     srv_buf_free(&s->line);
     free(s);
 }
@@ -113,29 +120,39 @@ static int parse_settings(srv_sweep *s, const srv_limits *lim, const cJSON *req,
     return srv_rnn_params_optim(req, c, &s->stream, e);
 }
 
-/* Arithmetic of one point (as srv_train.c counts a training: forward per time step
- * ~ 2*G*H*(I + H) + 2H, backward twice that); each optimiser step and the test-set evaluation
- * must fit in max_work_flops, since the cancel flag is looked at between steps. */
-static int check_work(srv_sweep *s, const srv_limits *lim, srv_err *e) {
-    const nn_rnn_train_config *c = &s->base;
-    s->flops = 0.0;
+/* Admission, as a training's (srv_train.c): each point's optimiser step and test-set evaluation
+ * within max_work_flops (the forward costs ~2*G*H*(I + H) + 2H per time step, backward twice
+ * that; progress and the time limit are looked at between steps); the whole sweep's estimated
+ * time (nn_rnn_train_estimate_seconds, summed) within max_train_seconds; and the memory of its
+ * largest point (they run one after another) claimed for the sweep's lifetime. */
+static int admit(srv_sweep *s, const srv_limits *lim, srv_err *e) {
+    nn_rnn_train_config c = s->base;
+    size_t bytes = 0;
+    s->est_seconds = 0.0;
     for (size_t i = 0; i < s->nmodels; i++)
         for (size_t k = 0; k < s->nlengths; k++) {
-            double G = (double)nn_rnn_kind_gates(s->models[i]), H = (double)c->hidden;
-            double fwd = (2.0 * G * H * (NN_ADDING_FEATURES + H) + 2.0 * H) * (double)s->lengths[k];
-            double step = (double)c->batch_size * 3.0 * fwd, eval = (double)c->test_samples * fwd;
+            c.model = s->models[i];
+            c.min_length = c.max_length = s->lengths[k];
+            double G = (double)nn_rnn_kind_gates(c.model), H = (double)c.hidden;
+            double fwd = (2.0 * G * H * (NN_ADDING_FEATURES + H) + 2.0 * H) * (double)c.max_length;
+            double step = (double)c.batch_size * 3.0 * fwd, eval = (double)c.test_samples * fwd;
             if (step > lim->max_work_flops)
-                return srv_fail(e, 413, "batch_size", "one training step at length %zu would need %.3g flops; the limit is %.3g",
-                                s->lengths[k], step, lim->max_work_flops);
+                return srv_fail(e, 413, "batch_size", "one training step at length %zu needs %.3g flops; the limit is %.3g",
+                                c.max_length, step, lim->max_work_flops);
             if (eval > lim->max_work_flops)
-                return srv_fail(e, 413, "test_samples", "evaluating the test set at length %zu would need %.3g flops; the limit is %.3g",
-                                s->lengths[k], eval, lim->max_work_flops);
-            s->flops += (double)c->epochs * ((double)c->samples * 3.0 * fwd + eval);
+                return srv_fail(e, 413, "test_samples", "evaluating the test set at length %zu needs %.3g flops; the limit is %.3g",
+                                c.max_length, eval, lim->max_work_flops);
+            s->est_seconds += nn_rnn_train_estimate_seconds(&c);
+            size_t b = nn_rnn_train_memory_bytes(&c);
+            bytes = b > bytes ? b : bytes;
         }
-    if (s->flops > 1000.0 * lim->max_work_flops)
-        return srv_fail(e, 413, "epochs", "this sweep would need %.3g flops; the limit is %.3g (1000 x max_work_flops)",
-                        s->flops, 1000.0 * lim->max_work_flops);
-    return 0;
+    s->max_seconds = lim->max_train_seconds;
+    if (s->est_seconds > lim->max_train_seconds)
+        return srv_fail(e, 413, "epochs",
+                        "this sweep is estimated at %.*f s of computing (%zu trainings); the limit is %g s "
+                        "(--max-train-seconds): ask for fewer epochs, samples, models or lengths",
+                        s->est_seconds < 10 ? 1 : 0, s->est_seconds, s->nmodels * s->nlengths, lim->max_train_seconds);
+    return srv_budget_claim(&s->mem, srv_budget_add(bytes, (size_t)1 << 20), "samples", e);
 }
 
 srv_sweep *srv_sweep_prepare(const srv_limits *lim, const cJSON *req, int *stream, srv_err *e) {
@@ -150,7 +167,7 @@ srv_sweep *srv_sweep_prepare(const srv_limits *lim, const cJSON *req, int *strea
     nn_rnn_train_config_default(&s->base);
     s->base.probe_samples = 0;
     if (parse_models(s, req, e) || parse_lengths(s, lim, req, e) || parse_settings(s, lim, req, e) ||
-        check_work(s, lim, e)) {
+        admit(s, lim, e)) {
         srv_sweep_free(s);
         return NULL;
     }
@@ -170,9 +187,19 @@ static double elapsed_ms(const srv_sweep *s) { return srv_now_ms() - s->t0; }
 
 static size_t npoints(const srv_sweep *s) { return s->nmodels * s->nlengths; }
 
+/* Whether the sweep's own CPU time passed max_seconds (looked at every 100 ms of wall time). */
+static int over_time(srv_sweep *s) {
+    double now = srv_now_ms();
+    if (s->max_seconds <= 0 || now - s->cpu_checked_ms < 100.0) return 0;
+    s->cpu_checked_ms = now;
+    return srv_thread_cpu_s() - s->cpu0 > s->max_seconds;
+}
+
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_sweep *s = ctx;
     if (s->cancel && atomic_load(s->cancel)) s->stopped = 1;
+    if (!s->stopped && over_time(s)) s->over_time = 1;
+    if (s->over_time) return 1;
     if (s->stopped || ev->kind != NN_RNN_TRAIN_EPOCH || !s->stream) return s->stopped;
     const point *p = &s->pts[s->index];
     srv_buf *b = &s->line;
@@ -218,7 +245,7 @@ static void put_start(srv_sweep *s) {
     srv_buf_double(b, c->lr);
     srv_buf_puts(b, ",\"clip\":");
     srv_buf_double(b, c->clip);
-    srv_buf_printf(b, ",\"estimated_flops\":%.4g}", s->flops);
+    srv_buf_printf(b, ",\"estimated_seconds\":%.3g}", s->est_seconds);
     send_line(s);
 }
 
@@ -272,29 +299,45 @@ static int emit_error(srv_sweep *s, int status, const char *field, const char *m
     return status;
 }
 
-int srv_sweep_run(srv_sweep *s, srv_emit_fn emit, void *ctx, const atomic_int *cancel) {
-    s->emit = emit;
-    s->ctx = ctx;
-    s->cancel = cancel;
-    s->stopped = 0;
-    s->t0 = srv_now_ms();
-    if (s->stream) put_start(s);
+/* Every point in order; 0, or the HTTP status the sweep ended with. */
+static int run_points(srv_sweep *s) {
     s->index = 0;
-    for (size_t k = 0; k < s->nlengths && !s->stopped; k++)
-        for (size_t i = 0; i < s->nmodels && !s->stopped; i++, s->index++) {
+    for (size_t k = 0; k < s->nlengths; k++)
+        for (size_t i = 0; i < s->nmodels; i++, s->index++) {
             point *p = &s->pts[s->index];
             p->model = s->models[i];
             p->length = s->lengths[k];
             nn_error ne;
             nn_error_clear(&ne);
             nn_code rc = run_point(s, p, &ne);
+            if (s->over_time && !s->stopped) {
+                char msg[240];
+                snprintf(msg, sizeof msg, "the sweep passed the limit of %g s of computing (--max-train-seconds) at "
+                         "point %zu of %zu (it was estimated at %.*f s) and was stopped", s->max_seconds, s->index + 1,
+                         npoints(s), s->est_seconds < 10 ? 1 : 0, s->est_seconds);
+                return emit_error(s, 413, "epochs", msg);
+            }
             if (rc == NN_CANCELLED || s->stopped) return 503;
             if (rc) {
                 int st = rc == NN_INVALID ? 400 : rc == NN_TOO_LARGE ? 413 : rc == NN_NOMEM ? 503 : 500;
                 return emit_error(s, st, ne.field, ne.message[0] ? ne.message : nn_code_name(rc));
             }
         }
-    if (s->stopped) return 503;
+    return 0;
+}
+
+int srv_sweep_run(srv_sweep *s, srv_emit_fn emit, void *ctx, const atomic_int *cancel) {
+    s->emit = emit;
+    s->ctx = ctx;
+    s->cancel = cancel;
+    s->stopped = s->over_time = 0;
+    s->t0 = s->cpu_checked_ms = srv_now_ms();
+    s->cpu0 = srv_thread_cpu_s();
+    if (s->stream) put_start(s);
+    const atomic_int *outer = nn_cancel_bind(cancel); /* the kernels look at it inside every pass */
+    int status = s->stopped ? 503 : run_points(s);
+    nn_cancel_bind(outer);
+    if (status) return status;
     srv_buf *b = &s->line;
     srv_buf_puts(b, "{\"type\":\"done\",\"points\":[");
     for (size_t i = 0; i < npoints(s); i++) {

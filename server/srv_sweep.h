@@ -9,13 +9,15 @@
  * fills from the left.
  *
  * Stream (NDJSON, one line each): start {"models", "lengths", "points", the settings,
- * "estimated_flops"}; progress {"model", "length", "point", "epoch", "epochs", "test_loss",
+ * "estimated_seconds"}; progress {"model", "length", "point", "epoch", "epochs", "test_loss",
  * "elapsed_ms"} after every epoch of every point; point {"model", "length", "point", "points",
  * "train_loss", "test_loss", "baseline_loss", "test_accuracy", "test_losses" (per epoch),
  * "seconds", "elapsed_ms"} when a point is trained; done {"points": [every point as above without
  * its per-epoch list], "elapsed_ms"}; or error. With "stream": false the done object is the
- * whole answer. The same budget as a training: each point's optimiser step and test-set
- * evaluation within max_work_flops, the whole sweep within 1000 times that. */
+ * whole answer. Admitted as a training is: each point's optimiser step and test-set evaluation
+ * within max_work_flops, the whole sweep's estimated time within max_train_seconds (and its own
+ * CPU time too: past it the sweep ends with a 413 error), the memory of its largest point claimed
+ * in the budget for the sweep's lifetime; the cancel flag is bound to the kernels. */
 #ifndef SRV_SWEEP_H
 #define SRV_SWEEP_H
 

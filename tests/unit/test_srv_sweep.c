@@ -11,6 +11,7 @@
 #include "ndjson_sink.h"
 #include "nn_rnn_train.h"
 #include "srv_api.h"
+#include "srv_budget.h"
 
 static srv_train_job *prepare_lim(const srv_limits *lim, const char *body, srv_response *err) {
     return srv_train_prepare(lim, "sweep", "application/json", body, strlen(body), err);
@@ -179,4 +180,32 @@ Test(srv_sweep, bad_requests_name_the_field) {
     expect_err("{\"samples\": 100000, \"epochs\": 1000}", 413, "epochs");
     expect_err("{\"lengths\": [1000], \"hidden_size\": 256, \"batch_size\": 100}", 413, "batch_size");
     expect_err("{\"stream\": 1}", 400, "stream");
+}
+
+/* The sweep is admitted as a training is: its largest point's memory is claimed for its lifetime
+ * (413 beyond the whole budget), and its estimated time must fit max_train_seconds. */
+Test(srv_sweep, memory_and_time_are_admitted_first) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_response err;
+    srv_budget_init((size_t)64 << 20);
+    srv_train_job *j = prepare_lim(&lim, "{\"lengths\": [10, 200], \"models\": [\"lstm\"]}", &err);
+    cr_assert_not_null(j, "%s", err.body);
+    size_t held = srv_budget_used();
+    cr_assert_gt(held, (size_t)18 << 20, "6000 sequences of 200 steps and their activations: %zu bytes", held);
+    srv_train_free(j);
+    cr_assert_eq(srv_budget_used(), 0, "given back with the job");
+    srv_budget_init((size_t)8 << 20);
+    j = prepare_lim(&lim, "{\"lengths\": [10, 200]}", &err);
+    cr_assert_null(j);
+    cr_assert_eq(err.status, 413, "%s", err.body);
+    cr_assert(strstr(err.body, "\"field\":\"samples\""), "%s", err.body);
+    srv_response_free(&err);
+    srv_budget_init(0);
+    lim.max_train_seconds = 5;
+    j = prepare_lim(&lim, "{}", &err);
+    cr_assert_null(j, "the default sweep is ~20 s of computing");
+    cr_assert_eq(err.status, 413);
+    cr_assert(strstr(err.body, "\"field\":\"epochs\"") && strstr(err.body, "this sweep is estimated at"), "%s", err.body);
+    srv_response_free(&err);
 }

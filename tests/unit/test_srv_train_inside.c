@@ -210,3 +210,16 @@ Test(srv_train_inside, bad_values_name_their_field) {
     expect_err("{\"samples\": 10000, \"min_length\": 1000, \"max_length\": 1000, \"epochs\": 1, "
                "\"export\": \"pytorch\"}", 413, "export");
 }
+
+/* An export's script is counted with the run's memory before the run starts. */
+Test(srv_train_inside, export_memory_is_reserved_with_the_run) {
+    static const char plain[] = "{\"samples\": 2000, \"min_length\": 50, \"max_length\": 50}";
+    static const char with[] = "{\"samples\": 2000, \"min_length\": 50, \"max_length\": 50, \"export\": \"pytorch\"}";
+    srv_train_job *a = prepare("gru", plain), *b = prepare("gru", with);
+    size_t extra = srv_train_memory_bytes(b) - srv_train_memory_bytes(a);
+    /* 3000 sequences of 50 steps: 2.4 MB of float64 values, 3.2 MB as base64, three times over */
+    cr_assert_gt(extra, (size_t)9 << 20, "%zu bytes", extra);
+    cr_assert_lt(extra, (size_t)12 << 20, "%zu bytes", extra);
+    srv_train_free(a);
+    srv_train_free(b);
+}

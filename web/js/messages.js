@@ -26,6 +26,8 @@ const RULES = [
     `The batch size (${m[1]}) cannot be larger than the number of samples (${m[2]}).`],
   [/^(?:this|one|evaluating).*would need ([\d.e+]+) flops; the limit is ([\d.e+]+)/, (m) =>
     `This run is too much work for the server (${fmt(Number(m[1]), 2)} operations; it allows ${fmt(Number(m[2]), 2)}). Use fewer samples, epochs, a shorter length or a smaller hidden size.`],
+  [/^this run is estimated at ([\d.]+) s of computing.*the limit is ([\d.e+]+) s/, (m) =>
+    `This run would take about ${m[1]} s of computing; the server allows ${m[2]} s. Use fewer samples, epochs, a shorter length or a smaller hidden size.`],
   [/needs ([\d.e+]+) flops; the limit is ([\d.e+]+)/, (m) =>
     `This is too much work for one request (${fmt(Number(m[1]), 2)} operations; the server allows ${fmt(Number(m[2]), 2)}). Use a smaller image, fewer or smaller filters, or a larger stride.`],
   [/has (\d+) parameters; the limit is (\d+)/, (m) => `This network has too many weights (${big(Number(m[1]))}; the server allows ${big(Number(m[2]))}). Use smaller layers.`],
