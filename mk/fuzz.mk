@@ -13,7 +13,7 @@
 
 FUZZ_CC ?= clang-14
 FUZZ_BUILD := build/fuzz
-FUZZ_NAMES := conv pool mlp cnn train base64 image npy check image_msan
+FUZZ_NAMES := conv pool mlp cnn train run base64 image npy check image_msan
 FUZZ_SECONDS ?= 300
 FUZZ_QUICK_SECONDS ?= 15
 # UBSan stays recoverable so that tests/fuzz/ubsan.supp can silence a known, tracked report;
@@ -22,7 +22,8 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) $(FUZZ_SAN) -pthread -MMD -MP \
   -fsanitize-coverage-ignorelist=tests/fuzz/coverage_ignore.txt
 FUZZ_OBJ := $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o) \
-            $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard server/srv_*.c))
+            $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard server/srv_*.c)) \
+            $(FUZZ_BUILD)/gen/rnn_export_py.o
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 MSAN_BUILD := build/fuzz-msan
 MSAN_CFLAGS := -std=c11 -g -O1 $(WARN) -fsanitize=memory -fsanitize-memory-track-origins=2 \
@@ -51,6 +52,11 @@ $(MSAN_BUILD)/flags: fuzz-flags-check
 $(MSAN_BUILD)/%.o: %.c $(MSAN_BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(MSAN_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# The PyTorch export's template (mk/assets.mk generates its C source).
+$(FUZZ_BUILD)/gen/rnn_export_py.o: $(BUILD)/gen/rnn_export_py.c $(FUZZ_BUILD)/flags
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 # Keep the objects: the pattern chain would otherwise delete them as intermediates.
 .SECONDARY: $(FUZZ_OBJ) $(MSAN_OBJ)

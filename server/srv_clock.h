@@ -1,4 +1,5 @@
-/* srv_clock.h — the monotonic clock the handlers time themselves with ("elapsed_ms"). */
+/* srv_clock.h — the monotonic clock the handlers time themselves with ("elapsed_ms"), and the
+ * CPU clock of the calling thread (a training's own computing time). */
 #ifndef SRV_CLOCK_H
 #define SRV_CLOCK_H
 
@@ -9,6 +10,13 @@ static inline double srv_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Seconds of CPU time the calling thread has used. */
+static inline double srv_thread_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 #endif
