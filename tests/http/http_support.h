@@ -79,7 +79,7 @@ typedef struct th_raw {
 } th_raw;
 int th_parse_raw(const char *buf, size_t n, th_raw *out);
 
-/* Whole file (NUL-terminated, malloc'd) or NULL. */
+/* Whole file (NUL-terminated, malloc'd) or NULL: fx_read_file. */
 char *th_read_file(const char *path, size_t *len);
 /* Standard base64 of data (malloc'd). */
 char *th_base64(const unsigned char *data, size_t len);

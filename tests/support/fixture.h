@@ -26,6 +26,10 @@ const char *fx_str(const cJSON *obj, const char *key);
 double fx_max_rel_err_f32(const float *got, const double *want, size_t n, double floor);
 double fx_max_rel_err_f64(const double *got, const double *want, size_t n, double floor);
 
+/* A whole file, malloc'd and NUL-terminated (*len, if given, its length without the NUL); NULL
+ * if it cannot be read. */
+char *fx_read_file(const char *path, size_t *len);
+
 /* Directory of fixtures: $NNLAB_FIXTURES or "tests/fixtures". */
 const char *fx_dir(void);
 

@@ -13,42 +13,19 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "handler_test.h"
 #include "npy_test.h"
 #include "srv_api.h"
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
-static srv_response call(const char *ep, cJSON *req) {
-    char *body = cJSON_PrintUnformatted(req);
-    cr_assert(body);
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response r;
-    srv_handle_json(&lim, ep, "application/json", body, strlen(body), NULL, &r);
-    free(body);
-    return r;
-}
-
 /* POST, assert 200, parsed answer (req is kept). */
-static cJSON *ok(const char *ep, cJSON *req) {
-    srv_response r = call(ep, req);
-    cr_assert_eq(r.status, 200, "%s: %d %.400s", ep, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert(j);
-    srv_response_free(&r);
-    return j;
-}
+static cJSON *ok(const char *ep, const cJSON *req) { return ht_post_ok_json(NULL, ep, req); }
 
 /* POST (req consumed), assert the error status and field. */
 static void err(const char *ep, cJSON *req, int status, const char *field) {
-    srv_response r = call(ep, req);
+    ht_post_err_json(NULL, ep, req, status, field);
     cJSON_Delete(req);
-    cr_assert_eq(r.status, status, "%s: want %d, got %d: %.400s", ep, status, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body), *f = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "field");
-    cr_assert(cJSON_IsString(f), "no field: %s", r.body);
-    cr_assert_str_eq(f->valuestring, field, "%s", r.body);
-    cJSON_Delete(j);
-    srv_response_free(&r);
 }
 
 /* {"npy": base64} for float32 data. */
