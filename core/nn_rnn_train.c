@@ -31,33 +31,6 @@ static const char *const init_fields[NN_RNN_NPARAMS] = {
     "init.fc.bias",
 };
 
-/* A given set: present arrays, count >= 1, every length >= 1, finite values. */
-static nn_code check_set(const double *x, const size_t *len, const double *y, size_t count,
-                         const char *field, nn_error *err) {
-    if (!len || !y || count == 0)
-        return nn_fail(err, NN_INVALID, field, "%s must hold at least one {x, y} entry", field);
-    size_t off = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (len[i] == 0)
-            return nn_fail(err, NN_INVALID, field, "%s[%zu].x must have at least one step",
-                           field, i);
-        if (nn_size_add(off, len[i], &off) || off > SIZE_MAX / (2 * sizeof(double)))
-            return nn_fail(err, NN_TOO_LARGE, field, "%s is too large", field);
-    }
-    off = 0;
-    for (size_t i = 0; i < count; i++) {
-        for (size_t t = 0; t < len[i]; t++)
-            for (size_t k = 0; k < NN_ADDING_FEATURES; k++)
-                if (!isfinite(x[NN_ADDING_FEATURES * (off + t) + k]))
-                    return nn_fail(err, NN_INVALID, field, "%s[%zu].x[%zu][%zu] is not finite",
-                                   field, i, t, k);
-        if (!isfinite(y[i]))
-            return nn_fail(err, NN_INVALID, field, "%s[%zu].y is not finite", field, i);
-        off += len[i];
-    }
-    return NN_OK;
-}
-
 nn_code nn_rnn_train_validate(const nn_rnn_train_config *cfg, nn_error *err) {
     if (!cfg) return nn_fail(err, NN_INVALID, "config", "no configuration");
     if ((unsigned)cfg->model > NN_RNN_GRU)
@@ -82,10 +55,11 @@ nn_code nn_rnn_train_validate(const nn_rnn_train_config *cfg, nn_error *err) {
     if (cfg->batch_size == 0) return nn_fail(err, NN_INVALID, "batch_size", "batch_size must be >= 1");
     nn_code rc;
     if (cfg->data_x &&
-        (rc = check_set(cfg->data_x, cfg->data_len, cfg->data_y, cfg->data_count, "dataset", err)))
+        (rc = nn_seqset_check(cfg->data_x, cfg->data_len, cfg->data_y, cfg->data_count,
+                              "dataset", err)))
         return rc;
-    if (cfg->test_x && (rc = check_set(cfg->test_x, cfg->test_len, cfg->test_y, cfg->test_count,
-                                       "test_dataset", err)))
+    if (cfg->test_x && (rc = nn_seqset_check(cfg->test_x, cfg->test_len, cfg->test_y,
+                                             cfg->test_count, "test_dataset", err)))
         return rc;
     for (int p = 0; p < NN_RNN_NPARAMS; p++) {
         size_t shape[2], nd;
