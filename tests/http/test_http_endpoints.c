@@ -113,9 +113,8 @@ static cJSON *fixture(const char *name) {
 
 Test(endpoints, conv_matches_pytorch_fixtures) {
     cJSON *f = fixture("conv");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemToObject(req, "input", dup(c, "input"));
         cJSON_AddItemToObject(req, "kernels", dup(c, "kernels"));
@@ -144,9 +143,8 @@ Test(endpoints, conv_matches_pytorch_fixtures) {
 
 Test(endpoints, pool_matches_pytorch_fixtures) {
     cJSON *f = fixture("pool");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemToObject(req, "input", dup(c, "input"));
         cJSON_AddItemToObject(req, "function", dup(c, "function"));
@@ -171,9 +169,8 @@ Test(endpoints, pool_matches_pytorch_fixtures) {
 
 Test(endpoints, mlp_matches_pytorch_fixtures) {
     cJSON *f = fixture("mlp");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemToObject(req, "input", dup(c, "input"));
         const cJSON *hs = cJSON_GetObjectItem(c, "hidden_sizes");
@@ -210,9 +207,8 @@ Test(endpoints, mlp_matches_pytorch_fixtures) {
 
 Test(endpoints, cnn_matches_pytorch_fixtures) {
     cJSON *f = fixture("cnn");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemToObject(req, "input", dup(c, "input"));
         cJSON *arch = dup(c, "architecture"), *l;
@@ -398,9 +394,8 @@ static int collect(void *ctx, const char *line, size_t len, double t) {
 
 Test(endpoints, train_all_models_match_pytorch_fixtures) {
     cJSON *f = fixture("rnn_train");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         char path[64];
         snprintf(path, sizeof path, "/train/%s", fx_str(c, "model"));
         int stream = cases % 2 == 0;

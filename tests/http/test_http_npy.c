@@ -55,8 +55,7 @@ Test(npy_http, sixteen_filter_layer_same_bits_as_json) {
     cr_assert_eq(i, m);
     cr_assert_lt(npy_bytes * 2, json_bytes + json_bytes / 4, "npy %zu bytes, json %zu", npy_bytes, json_bytes);
     /* the kernels are NumPy's: np.random.seed(42); 16 x np.random.randn(3, 3, 3) */
-    cJSON *fx = fx_load("numpy_random.json");
-    cr_assert(fx);
+    cJSON *fx = fx_require("numpy_random.json");
     const cJSON *want = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(fx, "assignment"), "kernels"), "data");
     double *k = tnpy_read(cJSON_GetObjectItem(b, "kernels"), shape, &nd, &m, "float32");
     cr_assert_eq(m, 16u * 27);

@@ -42,6 +42,18 @@ cJSON *fx_load(const char *path) {
     return j;
 }
 
+cJSON *fx_require(const char *path) {
+    cJSON *j = fx_load(path);
+    if (!j) { fprintf(stderr, "fixture: %s missing: run make fixtures\n", path); abort(); }
+    return j;
+}
+
+const cJSON *fx_cases(const cJSON *doc) {
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
+    if (!cJSON_IsArray(cases)) { fprintf(stderr, "fixture: no \"cases\" array\n"); abort(); }
+    return cases->child;
+}
+
 static double *tensor(const cJSON *obj, const char *key, size_t shape[8], size_t *ndim, size_t *n) {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!t) { fprintf(stderr, "fixture: no tensor '%s'\n", key); abort(); }

@@ -13,6 +13,12 @@
 /* Parse a whole fixture file; returns NULL (and prints why) on failure. Free with cJSON_Delete. */
 cJSON *fx_load(const char *path);
 
+/* fx_load, or abort naming the file ("run make fixtures"): for tests that need it. */
+cJSON *fx_require(const char *path);
+
+/* The first of a fixture's cases (its "cases" array); walk them with c = c->next. */
+const cJSON *fx_cases(const cJSON *doc);
+
 /* Tensor `key` of `obj`: returns malloc'd data (n elements) and fills shape (up to 8 dims). */
 double *fx_tensor_f64(const cJSON *obj, const char *key, size_t shape[8], size_t *ndim, size_t *n);
 float *fx_tensor_f32(const cJSON *obj, const char *key, size_t shape[8], size_t *ndim, size_t *n);

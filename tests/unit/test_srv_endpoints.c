@@ -72,11 +72,9 @@ static size_t stable_len(const char *body) {
 /* ---- /conv ----------------------------------------------------------------------------- */
 
 Test(srv_conv, matches_pytorch_fixtures) {
-    cJSON *fx = fx_load("conv.json");
-    cr_assert_not_null(fx);
-    const cJSON *c;
+    cJSON *fx = fx_require("conv.json");
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(fx, "cases")) {
+    for (const cJSON *c = fx_cases(fx); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemReferenceToObject(req, "input", cJSON_GetObjectItem(c, "input"));
         cJSON_AddItemReferenceToObject(req, "kernels", cJSON_GetObjectItem(c, "kernels"));
@@ -358,8 +356,7 @@ Test(srv_image, jpeg_and_tight_limits) {
 }
 
 Test(srv_image, resize_matches_pytorch) {
-    cJSON *fx = fx_load("srv.json");
-    cr_assert_not_null(fx);
+    cJSON *fx = fx_require("srv.json");
     const cJSON *c;
     int cases = 0;
     srv_limits lim;
@@ -446,11 +443,9 @@ Test(srv_pool, windowed_and_global_match_core) {
 /* ---- /mlp and /cnn --------------------------------------------------------------------- */
 
 Test(srv_mlp, explicit_weights_match_pytorch) {
-    cJSON *fx = fx_load("srv.json");
-    cr_assert_not_null(fx);
-    const cJSON *c;
+    cJSON *fx = fx_require("srv.json");
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(fx, "cases")) {
+    for (const cJSON *c = fx_cases(fx); c; c = c->next) {
         if (strncmp(fx_str(c, "name"), "mlp", 3) != 0) continue;
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemReferenceToObject(req, "input", cJSON_GetObjectItem(c, "input"));
@@ -515,11 +510,9 @@ Test(srv_mlp, generated_weights_deterministic) {
 }
 
 Test(srv_cnn, explicit_network_matches_pytorch) {
-    cJSON *fx = fx_load("srv.json");
-    cr_assert_not_null(fx);
-    const cJSON *c;
+    cJSON *fx = fx_require("srv.json");
     int found = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(fx, "cases")) {
+    for (const cJSON *c = fx_cases(fx); c; c = c->next) {
         if (strcmp(fx_str(c, "name"), "cnn_small") != 0) continue;
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemReferenceToObject(req, "input", cJSON_GetObjectItem(c, "input"));

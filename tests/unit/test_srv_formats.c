@@ -14,6 +14,7 @@
 
 #include "fixture.h"
 #include "handler_test.h"
+#include "ndjson_sink.h"
 #include "npy_test.h"
 #include "srv_api.h"
 
@@ -347,8 +348,7 @@ Test(npy_errors, status_and_field) {
 /* ---- NumPy's random numbers through the endpoints -------------------------------------- */
 
 Test(numpy_init, conv_mlp_cnn_draw_numpys_numbers) {
-    cJSON *fx = fx_load("numpy_random.json");
-    cr_assert(fx);
+    cJSON *fx = fx_require("numpy_random.json");
     const cJSON *asg = cJSON_GetObjectItem(fx, "assignment");
     float x[5 * 5 * 3] = {0};
     size_t xs[3] = {5, 5, 3};
@@ -406,20 +406,6 @@ Test(numpy_init, conv_mlp_cnn_draw_numpys_numbers) {
 }
 
 /* ---- training ---------------------------------------------------------------------------- */
-
-typedef struct sink {
-    char *buf;
-    size_t len;
-} sink;
-
-static int emit(void *ctx, const char *data, size_t len) {
-    sink *s = ctx;
-    s->buf = realloc(s->buf, s->len + len + 1);
-    memcpy(s->buf + s->len, data, len);
-    s->len += len;
-    s->buf[s->len] = '\0';
-    return 0;
-}
 
 static cJSON *train(cJSON *req) {
     char *body = cJSON_PrintUnformatted(req);

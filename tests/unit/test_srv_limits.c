@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "handler_test.h"
+#include "ndjson_sink.h"
 #include "srv_api.h"
 #include "srv_budget.h"
 #include "srv_workspace.h"
@@ -279,20 +280,6 @@ Test(limits, a_training_estimated_over_the_limit_is_refused) {
     srv_train_free(j);
 }
 
-typedef struct sink {
-    char *buf;
-    size_t len;
-} sink;
-
-static int collect(void *ctx, const char *data, size_t len) {
-    sink *s = ctx;
-    s->buf = realloc(s->buf, s->len + len + 1);
-    memcpy(s->buf + s->len, data, len);
-    s->len += len;
-    s->buf[s->len] = '\0';
-    return 0;
-}
-
 /* Run body with the limit at 1.3 times its estimate: one training and one test sample whose
  * lengths (seed 297: 992 and 999 steps) are twice the 501 the estimate assumes for lengths
  * 2..1000, so the run computes about twice its estimate and passes the limit. */
@@ -307,7 +294,7 @@ static int run_past_the_estimate(const char *body, sink *out, double *est) {
     lim.max_train_seconds = 1.3 * *est;
     j = prepare(&lim, "rnn", body, &err);
     cr_assert_not_null(j, "admitted at 1.3 x its estimate: %s", err.body);
-    int status = srv_train_run(j, collect, out, NULL);
+    int status = srv_train_run(j, emit, out, NULL);
     srv_train_free(j);
     return status;
 }
@@ -320,7 +307,7 @@ Test(limits, a_run_past_the_limit_ends_with_an_error, .timeout = 60) {
     double est;
     /* streamed: the last line is the error */
     snprintf(body, sizeof body, PAST_ESTIMATE, "true");
-    sink s = {NULL, 0};
+    sink s = {0};
     int status = run_past_the_estimate(body, &s, &est);
     cr_assert_eq(status, 413, "estimate %.2f s: %d %s", est, status, s.buf);
     const char *last = s.buf + s.len - 1;
@@ -336,7 +323,7 @@ Test(limits, a_run_past_the_limit_ends_with_an_error, .timeout = 60) {
     free(s.buf);
     /* not streamed: the error object is the whole answer */
     snprintf(body, sizeof body, PAST_ESTIMATE, "false");
-    sink t = {NULL, 0};
+    sink t = {0};
     status = run_past_the_estimate(body, &t, &est);
     cr_assert_eq(status, 413, "estimate %.2f s: %d %s", est, status, t.buf);
     srv_response fake = {.status = 413, .body = t.buf, .len = t.len};

@@ -34,11 +34,9 @@ static void same_tensor(const cJSON *got, const cJSON *want_obj, const char *key
 }
 
 Test(srv_run, states_and_gates_equal_torch) {
-    cJSON *doc = fx_load("rnn_inside.json");
-    cr_assert_not_null(doc);
-    const cJSON *c;
+    cJSON *doc = fx_require("rnn_inside.json");
     int seqs = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         const char *model = fx_str(c, "model");
         char ep[16];
         snprintf(ep, sizeof ep, "run/%s", model);

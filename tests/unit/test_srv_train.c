@@ -278,11 +278,9 @@ Test(srv_train, range_messages_name_the_real_limits) {
 
 /* A given data set and initial weights reproduce PyTorch's trained weights. */
 Test(srv_train, given_dataset_and_init_match_pytorch) {
-    cJSON *fx = fx_load("rnn_train.json");
-    cr_assert_not_null(fx);
-    const cJSON *c;
+    cJSON *fx = fx_require("rnn_train.json");
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(fx, "cases")) {
+    for (const cJSON *c = fx_cases(fx); c; c = c->next) {
         const char *model = fx_str(c, "model");
         size_t shape[8], nd, nx;
         double *x = fx_tensor_f64(c, "x", shape, &nd, &nx);
