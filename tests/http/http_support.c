@@ -303,6 +303,21 @@ double th_wait_metric(const th_server *s, const char *name, double want, double 
     return v;
 }
 
+int th_collect_lines(void *ctx, const char *line, size_t len, double t) {
+    (void)t;
+    th_lines *ls = ctx;
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
+    cr_assert_lt(ls->n, TH_LINES_MAX, "more than %d lines", TH_LINES_MAX);
+    ls->items[ls->n++] = j;
+    return 0;
+}
+
+void th_lines_free(th_lines *ls) {
+    for (int i = 0; i < ls->n; i++) cJSON_Delete(ls->items[i]);
+    ls->n = 0;
+}
+
 char *th_read_file(const char *path, size_t *len) { return fx_read_file(path, len); }
 
 char *th_base64(const unsigned char *d, size_t n) {

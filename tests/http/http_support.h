@@ -95,6 +95,17 @@ typedef int (*th_line_fn)(void *ctx, const char *line, size_t len, double t);
 long th_stream(const th_server *s, const char *path, const char *json, th_line_fn on_line,
                void *ctx);
 
+/* The lines of a streamed answer, each parsed: th_collect_lines is a th_line_fn whose ctx is a
+ * th_lines (a line that is not JSON, or more than TH_LINES_MAX lines, fail the test);
+ * th_lines_free deletes them. */
+#define TH_LINES_MAX 4096
+typedef struct th_lines {
+    cJSON *items[TH_LINES_MAX];
+    int n;
+} th_lines;
+int th_collect_lines(void *ctx, const char *line, size_t len, double t);
+void th_lines_free(th_lines *ls);
+
 /* A loaded machine: n busy-looping child processes (at most TH_MAX_SPINNERS), so that the
  * daemon's threads wait for a core as on a busy CI runner. They die with the test process
  * (PR_SET_PDEATHSIG) and after 10 minutes at the latest; th_cpu_load_stop ends them. */

@@ -377,21 +377,6 @@ static void expect_weights(const cJSON *got, const cJSON *want) {
     }
 }
 
-typedef struct lines {
-    cJSON *items[4096];
-    int n;
-} lines;
-
-static int collect(void *ctx, const char *line, size_t len, double t) {
-    (void)t;
-    lines *ls = ctx;
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
-    if (ls->n < 4096) ls->items[ls->n++] = j;
-    else cJSON_Delete(j);
-    return 0;
-}
-
 Test(endpoints, train_all_models_match_pytorch_fixtures) {
     cJSON *f = fixture("rnn_train");
     int cases = 0;
@@ -403,8 +388,8 @@ Test(endpoints, train_all_models_match_pytorch_fixtures) {
         char *body = cJSON_PrintUnformatted(req);
         cJSON_Delete(req);
         if (stream) {
-            lines ls = {.n = 0};
-            long status = th_stream(&srv, path, body, collect, &ls);
+            static th_lines ls; /* 32 KiB: not on the stack */
+            long status = th_stream(&srv, path, body, th_collect_lines, &ls);
             cr_assert_eq(status, 200);
             cr_assert_geq(ls.n, 2);
             cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(ls.items[0], "type")), "start");
@@ -417,7 +402,7 @@ Test(endpoints, train_all_models_match_pytorch_fixtures) {
             cr_assert_eq(epochs, (int)fx_num(c, "epochs"));
             cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(done, "train_loss")), epochs);
             expect_weights(cJSON_GetObjectItem(done, "weights"), cJSON_GetObjectItem(c, "final"));
-            for (int i = 0; i < ls.n; i++) cJSON_Delete(ls.items[i]);
+            th_lines_free(&ls);
         } else {
             th_resp r;
             cr_assert_eq(th_post_json(&srv, path, body, &r), 0);

@@ -102,30 +102,15 @@ Test(npy_http, npy_input_and_refusals) {
     free(npy);
 }
 
-typedef struct lines {
-    cJSON *items[64];
-    int n;
-} lines;
-
-static int collect(void *ctx, const char *line, size_t len, double t) {
-    (void)t;
-    lines *ls = ctx;
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
-    cr_assert_lt(ls->n, 64);
-    ls->items[ls->n++] = j;
-    return 0;
-}
-
 Test(npy_http, streamed_training_ends_with_float64_npy_weights) {
     const char *json = "{\"samples\":40,\"test_samples\":10,\"epochs\":2,\"hidden_size\":3,\"seed\":3,"
                        "\"report_every\":10,\"stream\":false}";
     cJSON *a = post_ok("/train/lstm", json, NULL);
-    lines ls = {{0}, 0};
+    static th_lines ls; /* 32 KiB: not on the stack */
     long st = th_stream(&srv, "/train/lstm",
                         "{\"samples\":40,\"test_samples\":10,\"epochs\":2,\"hidden_size\":3,\"seed\":3,"
                         "\"report_every\":10,\"output_format\":\"npy\"}",
-                        collect, &ls);
+                        th_collect_lines, &ls);
     cr_assert_eq(st, 200);
     cr_assert_geq(ls.n, 4);
     cJSON *done = ls.items[ls.n - 1];
@@ -148,6 +133,6 @@ Test(npy_http, streamed_training_ends_with_float64_npy_weights) {
         names++;
     }
     cr_assert_eq(names, 6);
-    for (int i = 0; i < ls.n; i++) cJSON_Delete(ls.items[i]);
+    th_lines_free(&ls);
     cJSON_Delete(a);
 }
