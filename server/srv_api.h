@@ -8,6 +8,7 @@
 #ifndef SRV_API_H
 #define SRV_API_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -47,11 +48,20 @@ void srv_response_free(srv_response *r);
 /* Fill r with the contract's error object:
  *   {"error": {"status": S, "code": C, "message": M, "field": F}}   (field omitted when NULL)
  * Codes: "invalid_argument" (400), "not_found" (404), "method_not_allowed" (405),
- * "too_large" (413), "unsupported_media_type" (415), "busy" (503), "internal" (500). */
+ * "too_large" (413), "unsupported_media_type" (415), "busy" (503), "internal" (500); NULL code:
+ * the status's. M is printf(fmt, ...) cut at SRV_ERROR_MESSAGE_MAX bytes. */
+#define SRV_ERROR_MESSAGE_MAX 511
 void srv_error(srv_response *r, int status, const char *code, const char *field,
                const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+/* srv_error with a va_list (for callers that take their own format and arguments). */
+void srv_verror(srv_response *r, int status, const char *code, const char *field,
+                const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 0)))
 #endif
     ;
 

@@ -71,11 +71,16 @@ static void set_error(srv_response *r, int status, const char *code, const char 
 
 void srv_error(srv_response *r, int status, const char *code, const char *field,
                const char *fmt, ...) {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    srv_verror(r, status, code, field, fmt, ap);
     va_end(ap);
+}
+
+void srv_verror(srv_response *r, int status, const char *code, const char *field,
+                const char *fmt, va_list ap) {
+    char msg[SRV_ERROR_MESSAGE_MAX + 1];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     set_error(r, status, code ? code : srv_status_code(status), field, msg);
 }
 
