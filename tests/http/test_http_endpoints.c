@@ -103,6 +103,37 @@ static cJSON *dup(const cJSON *c, const char *key) {
     return cJSON_Duplicate(v, 1);
 }
 
+/* res's "output" tensor against the fixture case's. */
+static void expect_output(const cJSON *res, const cJSON *c, double tol) {
+    const cJSON *want = cJSON_GetObjectItem(c, "output");
+    size_t n = 0;
+    double *got = tensor_data(cJSON_GetObjectItem(res, "output"), &n, cJSON_GetObjectItem(want, "shape"));
+    expect_close(fx_str(c, "name"), got, n, want, tol);
+    free(got);
+}
+
+/* res[got_key], a plain list, against the fixture case's want_key. */
+static void expect_list(const cJSON *res, const char *got_key, const cJSON *c, const char *want_key,
+                        double tol) {
+    size_t n = 0;
+    double *got = array_data(cJSON_GetObjectItem(res, got_key), &n);
+    expect_close(want_key, got, n, cJSON_GetObjectItem(c, want_key), tol);
+    free(got);
+}
+
+/* The case's activation, with its slope for leaky_relu. */
+static void add_activation(cJSON *req, const cJSON *c) {
+    const char *act = fx_str(c, "activation");
+    cJSON_AddStringToObject(req, "activation", act);
+    if (strcmp(act, "leaky_relu") == 0) cJSON_AddItemToObject(req, "negative_slope", dup(c, "negative_slope"));
+}
+
+/* Fixtures write a bias as a tensor object; the API takes the plain list [out]. */
+static void plain_bias(cJSON *o) {
+    cJSON *b = cJSON_GetObjectItem(o, "bias");
+    if (cJSON_IsObject(b)) cJSON_ReplaceItemInObject(o, "bias", cJSON_Duplicate(cJSON_GetObjectItem(b, "data"), 1));
+}
+
 static cJSON *fixture(const char *name) {
     char path[512];
     snprintf(path, sizeof path, "%s.json", name);
@@ -122,18 +153,10 @@ Test(endpoints, conv_matches_pytorch_fixtures) {
         if (bias) cJSON_AddItemToObject(req, "bias", cJSON_Duplicate(cJSON_GetObjectItem(bias, "data"), 1));
         cJSON_AddItemToObject(req, "stride", dup(c, "stride"));
         cJSON_AddItemToObject(req, "padding", dup(c, "padding"));
-        const char *act = fx_str(c, "activation");
-        cJSON_AddStringToObject(req, "activation", act);
-        if (strcmp(act, "leaky_relu") == 0)
-            cJSON_AddItemToObject(req, "negative_slope", dup(c, "negative_slope"));
+        add_activation(req, c);
         cJSON *res = post("/conv", req);
-        const cJSON *want = cJSON_GetObjectItem(c, "output");
-        size_t n = 0;
-        double *got = tensor_data(cJSON_GetObjectItem(res, "output"), &n,
-                                  cJSON_GetObjectItem(want, "shape"));
-        expect_close(fx_str(c, "name"), got, n, want, 1e-4);
+        expect_output(res, c, 1e-4);
         cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(res, "flops")));
-        free(got);
         cJSON_Delete(res);
         cases++;
     }
@@ -154,12 +177,7 @@ Test(endpoints, pool_matches_pytorch_fixtures) {
             cJSON_AddItemToObject(req, "size", dup(c, "size"));
         if (cJSON_GetObjectItem(c, "stride")) cJSON_AddItemToObject(req, "stride", dup(c, "stride"));
         cJSON *res = post("/pool", req);
-        const cJSON *want = cJSON_GetObjectItem(c, "output");
-        size_t n = 0;
-        double *got = tensor_data(cJSON_GetObjectItem(res, "output"), &n,
-                                  cJSON_GetObjectItem(want, "shape"));
-        expect_close(fx_str(c, "name"), got, n, want, 1e-5);
-        free(got);
+        expect_output(res, c, 1e-5);
         cJSON_Delete(res);
         cases++;
     }
@@ -177,26 +195,13 @@ Test(endpoints, mlp_matches_pytorch_fixtures) {
         cJSON_AddNumberToObject(req, "hidden_layers", cJSON_GetArraySize(hs));
         if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(req, "hidden_size", cJSON_Duplicate(hs, 1));
         cJSON_AddItemToObject(req, "output_size", dup(c, "output_size"));
-        const char *act = fx_str(c, "activation");
-        cJSON_AddStringToObject(req, "activation", act);
-        if (strcmp(act, "leaky_relu") == 0)
-            cJSON_AddItemToObject(req, "negative_slope", dup(c, "negative_slope"));
-        /* Fixture weights are {"weight": tensor, "bias": tensor}; the API takes bias as [out]. */
+        add_activation(req, c);
         cJSON *ws = dup(c, "weights"), *w;
-        cJSON_ArrayForEach(w, ws) {
-            cJSON *b = cJSON_GetObjectItem(w, "bias");
-            if (cJSON_IsObject(b))
-                cJSON_ReplaceItemInObject(w, "bias", cJSON_Duplicate(cJSON_GetObjectItem(b, "data"), 1));
-        }
+        cJSON_ArrayForEach(w, ws) plain_bias(w);
         cJSON_AddItemToObject(req, "weights", ws);
         cJSON *res = post("/mlp", req);
-        size_t n = 0;
-        double *got = array_data(cJSON_GetObjectItem(res, "logits"), &n);
-        expect_close("logits", got, n, cJSON_GetObjectItem(c, "logits"), 1e-4);
-        free(got);
-        got = array_data(cJSON_GetObjectItem(res, "softmax"), &n);
-        expect_close("softmax", got, n, cJSON_GetObjectItem(c, "softmax"), 1e-4);
-        free(got);
+        expect_list(res, "logits", c, "logits", 1e-4);
+        expect_list(res, "softmax", c, "softmax", 1e-4);
         cr_assert(cJSON_IsArray(cJSON_GetObjectItem(res, "layers")));
         cJSON_Delete(res);
         cases++;
@@ -214,32 +219,21 @@ Test(endpoints, cnn_matches_pytorch_fixtures) {
         cJSON *arch = dup(c, "architecture"), *l;
         cJSON_ArrayForEach(l, arch) {
             /* The fixture spells an MLP's sizes "hidden_sizes"; the API says hidden_layers +
-             * hidden_size, and biases are plain lists. */
+             * hidden_size. */
             cJSON *hs = cJSON_DetachItemFromObject(l, "hidden_sizes");
             if (hs) {
                 cJSON_AddNumberToObject(l, "hidden_layers", cJSON_GetArraySize(hs));
                 if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(l, "hidden_size", hs);
                 else cJSON_Delete(hs);
             }
-            cJSON *b = cJSON_GetObjectItem(l, "bias");
-            if (cJSON_IsObject(b))
-                cJSON_ReplaceItemInObject(l, "bias", cJSON_Duplicate(cJSON_GetObjectItem(b, "data"), 1));
+            plain_bias(l);
             cJSON *w;
-            cJSON_ArrayForEach(w, cJSON_GetObjectItem(l, "weights")) {
-                cJSON *wb = cJSON_GetObjectItem(w, "bias");
-                if (cJSON_IsObject(wb))
-                    cJSON_ReplaceItemInObject(w, "bias", cJSON_Duplicate(cJSON_GetObjectItem(wb, "data"), 1));
-            }
+            cJSON_ArrayForEach(w, cJSON_GetObjectItem(l, "weights")) plain_bias(w);
         }
         cJSON_AddItemToObject(req, "architecture", arch);
         cJSON *res = post("/cnn", req);
-        size_t n = 0;
-        double *got = array_data(cJSON_GetObjectItem(res, "logits"), &n);
-        expect_close("logits", got, n, cJSON_GetObjectItem(c, "logits"), 2e-4);
-        free(got);
-        got = array_data(cJSON_GetObjectItem(res, "output"), &n);
-        expect_close("softmax", got, n, cJSON_GetObjectItem(c, "softmax"), 2e-4);
-        free(got);
+        expect_list(res, "logits", c, "logits", 2e-4);
+        expect_list(res, "output", c, "softmax", 2e-4);
         cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(res, "layers")),
                      cJSON_GetArraySize(cJSON_GetObjectItem(c, "outputs")));
         cJSON_Delete(res);
