@@ -121,13 +121,6 @@ static void expect_list(const cJSON *res, const char *got_key, const cJSON *c, c
     free(got);
 }
 
-/* The case's activation, with its slope for leaky_relu. */
-static void add_activation(cJSON *req, const cJSON *c) {
-    const char *act = fx_str(c, "activation");
-    cJSON_AddStringToObject(req, "activation", act);
-    if (strcmp(act, "leaky_relu") == 0) cJSON_AddItemToObject(req, "negative_slope", dup(c, "negative_slope"));
-}
-
 /* Fixtures write a bias as a tensor object; the API takes the plain list [out]. */
 static void plain_bias(cJSON *o) {
     cJSON *b = cJSON_GetObjectItem(o, "bias");
@@ -146,15 +139,7 @@ Test(endpoints, conv_matches_pytorch_fixtures) {
     cJSON *f = fixture("conv");
     int cases = 0;
     for (const cJSON *c = fx_cases(f); c; c = c->next) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemToObject(req, "input", dup(c, "input"));
-        cJSON_AddItemToObject(req, "kernels", dup(c, "kernels"));
-        cJSON *bias = cJSON_GetObjectItem(c, "bias");
-        if (bias) cJSON_AddItemToObject(req, "bias", cJSON_Duplicate(cJSON_GetObjectItem(bias, "data"), 1));
-        cJSON_AddItemToObject(req, "stride", dup(c, "stride"));
-        cJSON_AddItemToObject(req, "padding", dup(c, "padding"));
-        add_activation(req, c);
-        cJSON *res = post("/conv", req);
+        cJSON *res = post("/conv", fx_conv_request(c));
         expect_output(res, c, 1e-4);
         cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(res, "flops")));
         cJSON_Delete(res);
@@ -195,7 +180,7 @@ Test(endpoints, mlp_matches_pytorch_fixtures) {
         cJSON_AddNumberToObject(req, "hidden_layers", cJSON_GetArraySize(hs));
         if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(req, "hidden_size", cJSON_Duplicate(hs, 1));
         cJSON_AddItemToObject(req, "output_size", dup(c, "output_size"));
-        add_activation(req, c);
+        fx_add_activation(req, c);
         cJSON *ws = dup(c, "weights"), *w;
         cJSON_ArrayForEach(w, ws) plain_bias(w);
         cJSON_AddItemToObject(req, "weights", ws);

@@ -136,3 +136,29 @@ double fx_max_rel_err_f64(const double *got, const double *want, size_t n, doubl
         if (!fold_rel_err(got[i], want[i], floor, &worst)) return INFINITY;
     return worst;
 }
+
+static void add_copy(cJSON *req, const char *key, const cJSON *v) {
+    if (!v) {
+        fprintf(stderr, "fixture case: no \"%s\"\n", key);
+        abort();
+    }
+    cJSON_AddItemToObject(req, key, cJSON_Duplicate(v, 1));
+}
+
+void fx_add_activation(cJSON *req, const cJSON *c) {
+    const char *act = fx_str(c, "activation");
+    add_copy(req, "activation", cJSON_GetObjectItem(c, "activation"));
+    if (act && !strcmp(act, "leaky_relu")) add_copy(req, "negative_slope", cJSON_GetObjectItem(c, "negative_slope"));
+}
+
+cJSON *fx_conv_request(const cJSON *c) {
+    cJSON *req = cJSON_CreateObject();
+    add_copy(req, "input", cJSON_GetObjectItem(c, "input"));
+    add_copy(req, "kernels", cJSON_GetObjectItem(c, "kernels"));
+    const cJSON *bias = cJSON_GetObjectItem(c, "bias");
+    if (bias) add_copy(req, "bias", cJSON_GetObjectItem(bias, "data"));
+    add_copy(req, "stride", cJSON_GetObjectItem(c, "stride"));
+    add_copy(req, "padding", cJSON_GetObjectItem(c, "padding"));
+    fx_add_activation(req, c);
+    return req;
+}

@@ -32,6 +32,13 @@ const char *fx_str(const cJSON *obj, const char *key);
 double fx_max_rel_err_f32(const float *got, const double *want, size_t n, double floor);
 double fx_max_rel_err_f64(const double *got, const double *want, size_t n, double floor);
 
+/* Requests built from a case, for the endpoint tests (in-process and over HTTP). */
+/* req.activation = the case's "activation", with its "negative_slope" for leaky_relu. */
+void fx_add_activation(cJSON *req, const cJSON *c);
+/* The /conv request of a conv.json case (input, kernels, bias as the API's plain list, stride,
+ * padding, activation). Caller owns it (cJSON_Delete). */
+cJSON *fx_conv_request(const cJSON *c);
+
 /* A whole file, malloc'd and NUL-terminated (*len, if given, its length without the NUL); NULL
  * if it cannot be read. */
 char *fx_read_file(const char *path, size_t *len);

@@ -75,15 +75,7 @@ Test(srv_conv, matches_pytorch_fixtures) {
     cJSON *fx = fx_require("conv.json");
     int cases = 0;
     for (const cJSON *c = fx_cases(fx); c; c = c->next) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemReferenceToObject(req, "input", cJSON_GetObjectItem(c, "input"));
-        cJSON_AddItemReferenceToObject(req, "kernels", cJSON_GetObjectItem(c, "kernels"));
-        if (cJSON_GetObjectItem(c, "bias"))
-            cJSON_AddItemReferenceToObject(req, "bias", cJSON_GetObjectItem(cJSON_GetObjectItem(c, "bias"), "data"));
-        cJSON_AddItemReferenceToObject(req, "stride", cJSON_GetObjectItem(c, "stride"));
-        cJSON_AddItemReferenceToObject(req, "padding", cJSON_GetObjectItem(c, "padding"));
-        cJSON_AddItemReferenceToObject(req, "activation", cJSON_GetObjectItem(c, "activation"));
-        cJSON_AddItemReferenceToObject(req, "negative_slope", cJSON_GetObjectItem(c, "negative_slope"));
+        cJSON *req = fx_conv_request(c);
         char *body = cJSON_PrintUnformatted(req);
         cJSON *res = ht_post_ok(NULL, "conv", body);
         size_t shape[8], nd, n, got_n;
