@@ -304,34 +304,45 @@ Test(check_conv, wrong_activation_names_the_one_used) {
     }
 }
 
-Test(check_conv, activation_missing) {
-    problem p = make_problem(6, 6, 2, 2, 3);
-    p.t.act = A_RELU;
-    tconv u = p.t;
-    u.act = A_ID;
-    cJSON *res = expect_mistake(&p, &u, "activation_missing", NULL);
-    cJSON_Delete(res);
-    free_problem(&p);
+/* A setting of the problem (the rest as make_problem leaves it). */
+typedef struct setting {
+    int act;
+    size_t pad, stride;
+} setting;
+
+static void apply(tconv *t, setting st) {
+    t->act = st.act;
+    t->ph = t->pw = st.pad;
+    t->sh = t->sw = st.stride;
 }
 
-Test(check_conv, padding_missing) {
-    problem p = make_problem(7, 7, 2, 2, 3);
-    p.t.ph = p.t.pw = 1;
-    tconv u = p.t;
-    u.ph = u.pw = 0;
-    cJSON *res = expect_mistake(&p, &u, "shape_mismatch", "padding_missing");
-    cJSON_Delete(res);
-    free_problem(&p);
-}
-
-Test(check_conv, padding_wrong_same_padding) {
-    problem p = make_problem(7, 6, 2, 2, 3); /* asked: no padding */
-    tconv u = p.t;
-    u.ph = u.pw = 1;
-    cJSON *res = expect_mistake(&p, &u, "shape_mismatch", "padding_wrong");
-    cr_assert(strstr(first_message(res, 1), "\"same\""), "%s", first_message(res, 1));
-    cJSON_Delete(res);
-    free_problem(&p);
+/* The problem asks for one setting, the student's answer used another: the check's codes, and
+ * a phrase that its message `at` holds (if given). */
+Test(check_conv, a_setting_missed_or_wrong) {
+    static const struct {
+        size_t H, W, C;
+        setting asked, used;
+        const char *first, *second;
+        int at;
+        const char *phrase;
+    } cases[] = {
+        {6, 6, 2, {A_RELU, 0, 1}, {A_ID, 0, 1}, "activation_missing", NULL, 0, NULL},
+        {7, 7, 2, {A_ID, 1, 1}, {A_ID, 0, 1}, "shape_mismatch", "padding_missing", 0, NULL},
+        {7, 6, 2, {A_ID, 0, 1}, {A_ID, 1, 1}, "shape_mismatch", "padding_wrong", 1, "\"same\""},
+        {9, 9, 1, {A_ID, 0, 2}, {A_ID, 0, 1}, "shape_mismatch", "stride_ignored", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        g_seed = 12345; /* each case's data as in a test of its own */
+        problem p = make_problem(cases[i].H, cases[i].W, cases[i].C, 2, 3);
+        apply(&p.t, cases[i].asked);
+        tconv u = p.t;
+        apply(&u, cases[i].used);
+        cJSON *res = expect_mistake(&p, &u, cases[i].first, cases[i].second);
+        if (cases[i].phrase)
+            cr_assert(strstr(first_message(res, cases[i].at), cases[i].phrase), "%s", first_message(res, cases[i].at));
+        cJSON_Delete(res);
+        free_problem(&p);
+    }
 }
 
 Test(check_conv, padding_wrong_image_in_the_corner) {
@@ -350,16 +361,6 @@ Test(check_conv, padding_wrong_image_in_the_corner) {
     cr_assert(strstr(first_message(res, 0), "corner"), "%s", first_message(res, 0));
     cJSON_Delete(res);
     free(xp);
-    free_problem(&p);
-}
-
-Test(check_conv, stride_ignored) {
-    problem p = make_problem(9, 9, 1, 2, 3);
-    p.t.sh = p.t.sw = 2;
-    tconv u = p.t;
-    u.sh = u.sw = 1;
-    cJSON *res = expect_mistake(&p, &u, "shape_mismatch", "stride_ignored");
-    cJSON_Delete(res);
     free_problem(&p);
 }
 
