@@ -135,97 +135,102 @@ static cJSON *fixture(const char *name) {
     return f;
 }
 
-Test(endpoints, conv_matches_pytorch_fixtures) {
-    cJSON *f = fixture("conv");
+/* Post every case of fixture `name` to path as request(case) and check(answer, case); the
+ * number of cases. */
+static int each_case(const char *name, const char *path, cJSON *(*request)(const cJSON *c),
+                     void (*check)(const cJSON *res, const cJSON *c)) {
+    cJSON *f = fixture(name);
     int cases = 0;
-    for (const cJSON *c = fx_cases(f); c; c = c->next) {
-        cJSON *res = post("/conv", fx_conv_request(c));
-        expect_output(res, c, 1e-4);
-        cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(res, "flops")));
+    for (const cJSON *c = fx_cases(f); c; c = c->next, cases++) {
+        cJSON *res = post(path, request(c));
+        check(res, c);
         cJSON_Delete(res);
-        cases++;
     }
-    cr_assert_gt(cases, 5);
     cJSON_Delete(f);
+    return cases;
 }
 
+/* The fixtures spell an MLP's sizes "hidden_sizes" (o's, taken); the API says hidden_layers and
+ * hidden_size. */
+static void api_hidden_sizes(cJSON *o, cJSON *hs) {
+    cJSON_AddNumberToObject(o, "hidden_layers", cJSON_GetArraySize(hs));
+    if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(o, "hidden_size", hs);
+    else cJSON_Delete(hs);
+}
+
+static void check_conv(const cJSON *res, const cJSON *c) {
+    expect_output(res, c, 1e-4);
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(res, "flops")));
+}
+
+Test(endpoints, conv_matches_pytorch_fixtures) {
+    cr_assert_gt(each_case("conv", "/conv", fx_conv_request, check_conv), 5);
+}
+
+static cJSON *pool_request(const cJSON *c) {
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddItemToObject(req, "input", dup(c, "input"));
+    cJSON_AddItemToObject(req, "function", dup(c, "function"));
+    if (cJSON_IsTrue(cJSON_GetObjectItem(c, "global")))
+        cJSON_AddStringToObject(req, "size", "global");
+    else
+        cJSON_AddItemToObject(req, "size", dup(c, "size"));
+    if (cJSON_GetObjectItem(c, "stride")) cJSON_AddItemToObject(req, "stride", dup(c, "stride"));
+    return req;
+}
+
+static void check_pool(const cJSON *res, const cJSON *c) { expect_output(res, c, 1e-5); }
+
 Test(endpoints, pool_matches_pytorch_fixtures) {
-    cJSON *f = fixture("pool");
-    int cases = 0;
-    for (const cJSON *c = fx_cases(f); c; c = c->next) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemToObject(req, "input", dup(c, "input"));
-        cJSON_AddItemToObject(req, "function", dup(c, "function"));
-        if (cJSON_IsTrue(cJSON_GetObjectItem(c, "global")))
-            cJSON_AddStringToObject(req, "size", "global");
-        else
-            cJSON_AddItemToObject(req, "size", dup(c, "size"));
-        if (cJSON_GetObjectItem(c, "stride")) cJSON_AddItemToObject(req, "stride", dup(c, "stride"));
-        cJSON *res = post("/pool", req);
-        expect_output(res, c, 1e-5);
-        cJSON_Delete(res);
-        cases++;
-    }
-    cr_assert_gt(cases, 5);
-    cJSON_Delete(f);
+    cr_assert_gt(each_case("pool", "/pool", pool_request, check_pool), 5);
+}
+
+static cJSON *mlp_request(const cJSON *c) {
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddItemToObject(req, "input", dup(c, "input"));
+    api_hidden_sizes(req, dup(c, "hidden_sizes"));
+    cJSON_AddItemToObject(req, "output_size", dup(c, "output_size"));
+    fx_add_activation(req, c);
+    cJSON *ws = dup(c, "weights"), *w;
+    cJSON_ArrayForEach(w, ws) plain_bias(w);
+    cJSON_AddItemToObject(req, "weights", ws);
+    return req;
+}
+
+static void check_mlp(const cJSON *res, const cJSON *c) {
+    expect_list(res, "logits", c, "logits", 1e-4);
+    expect_list(res, "softmax", c, "softmax", 1e-4);
+    cr_assert(cJSON_IsArray(cJSON_GetObjectItem(res, "layers")));
 }
 
 Test(endpoints, mlp_matches_pytorch_fixtures) {
-    cJSON *f = fixture("mlp");
-    int cases = 0;
-    for (const cJSON *c = fx_cases(f); c; c = c->next) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemToObject(req, "input", dup(c, "input"));
-        const cJSON *hs = cJSON_GetObjectItem(c, "hidden_sizes");
-        cJSON_AddNumberToObject(req, "hidden_layers", cJSON_GetArraySize(hs));
-        if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(req, "hidden_size", cJSON_Duplicate(hs, 1));
-        cJSON_AddItemToObject(req, "output_size", dup(c, "output_size"));
-        fx_add_activation(req, c);
-        cJSON *ws = dup(c, "weights"), *w;
-        cJSON_ArrayForEach(w, ws) plain_bias(w);
-        cJSON_AddItemToObject(req, "weights", ws);
-        cJSON *res = post("/mlp", req);
-        expect_list(res, "logits", c, "logits", 1e-4);
-        expect_list(res, "softmax", c, "softmax", 1e-4);
-        cr_assert(cJSON_IsArray(cJSON_GetObjectItem(res, "layers")));
-        cJSON_Delete(res);
-        cases++;
+    cr_assert_gt(each_case("mlp", "/mlp", mlp_request, check_mlp), 3);
+}
+
+static cJSON *cnn_request(const cJSON *c) {
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddItemToObject(req, "input", dup(c, "input"));
+    cJSON *arch = dup(c, "architecture"), *l;
+    cJSON_ArrayForEach(l, arch) {
+        cJSON *hs = cJSON_DetachItemFromObject(l, "hidden_sizes");
+        if (hs) api_hidden_sizes(l, hs);
+        plain_bias(l);
+        cJSON *w;
+        cJSON_ArrayForEach(w, cJSON_GetObjectItem(l, "weights")) plain_bias(w);
     }
-    cr_assert_gt(cases, 3);
-    cJSON_Delete(f);
+    cJSON_AddItemToObject(req, "architecture", arch);
+    return req;
+}
+
+static void check_cnn(const cJSON *res, const cJSON *c) {
+    expect_list(res, "logits", c, "logits", 2e-4);
+    expect_list(res, "output", c, "softmax", 2e-4);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(res, "layers")),
+                 cJSON_GetArraySize(cJSON_GetObjectItem(c, "outputs")));
 }
 
 Test(endpoints, cnn_matches_pytorch_fixtures) {
-    cJSON *f = fixture("cnn");
-    int cases = 0;
-    for (const cJSON *c = fx_cases(f); c; c = c->next) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemToObject(req, "input", dup(c, "input"));
-        cJSON *arch = dup(c, "architecture"), *l;
-        cJSON_ArrayForEach(l, arch) {
-            /* The fixture spells an MLP's sizes "hidden_sizes"; the API says hidden_layers +
-             * hidden_size. */
-            cJSON *hs = cJSON_DetachItemFromObject(l, "hidden_sizes");
-            if (hs) {
-                cJSON_AddNumberToObject(l, "hidden_layers", cJSON_GetArraySize(hs));
-                if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(l, "hidden_size", hs);
-                else cJSON_Delete(hs);
-            }
-            plain_bias(l);
-            cJSON *w;
-            cJSON_ArrayForEach(w, cJSON_GetObjectItem(l, "weights")) plain_bias(w);
-        }
-        cJSON_AddItemToObject(req, "architecture", arch);
-        cJSON *res = post("/cnn", req);
-        expect_list(res, "logits", c, "logits", 2e-4);
-        expect_list(res, "output", c, "softmax", 2e-4);
-        cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(res, "layers")),
-                     cJSON_GetArraySize(cJSON_GetObjectItem(c, "outputs")));
-        cJSON_Delete(res);
-        cases++;
-    }
-    cr_assert_gt(cases, 1);
-    cJSON_Delete(f);
+    cr_assert_gt(each_case("cnn", "/cnn", cnn_request, check_cnn), 1);
 }
 
 /* The image path: pixels decoded by the daemon equal stb_image's here, scaled to [0, 1]. */
