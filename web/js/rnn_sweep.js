@@ -6,7 +6,7 @@
 import { bindSection } from './section.js';
 import { FieldError, readInt } from './fields.js';
 import { limits } from './server.js';
-import { streamNdjson } from './stream.js';
+import { lineError, streamNdjson } from './stream.js';
 import { createLossChart } from './losschart.js';
 import { $, el, fmt } from './util.js';
 
@@ -98,7 +98,7 @@ export function initSweep() {
           } else if (m.type === 'done') {
             status = `done in ${fmt(m.elapsed_ms / 1000, 3)} s. In words: ${words(points, models)}.`;
             section.dataset.points = String(m.points.length);
-          } else if (m.type === 'error') failure = Object.assign(new Error(m.message), { name: 'ApiError', status: m.status, code: m.code, field: m.field });
+          } else if (m.type === 'error') failure = lineError(m);
           show();
         },
       });

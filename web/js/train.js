@@ -10,7 +10,7 @@ import { bindSection } from './section.js';
 import { showError } from './errors.js';
 import { FieldError, readInt, readNumber } from './fields.js';
 import { limits } from './server.js';
-import { streamNdjson } from './stream.js';
+import { lineError, streamNdjson } from './stream.js';
 import { createLossChart } from './losschart.js';
 import { predictionPlot } from './scatter.js';
 import { exampleSequence, sequenceTable } from './adding.js';
@@ -134,7 +134,7 @@ export function initTrain() {
       } else if (m.type === 'error') {
         r.state = 'failed';
         r.status = `stopped by an error: ${m.message}`;
-        r.error = Object.assign(new Error(m.message), { name: 'ApiError', status: m.status, code: m.code, field: m.field });
+        r.error = lineError(m);
       }
       renderStatus();
     };
