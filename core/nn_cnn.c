@@ -117,28 +117,46 @@ const char *nn_layer_type_name(nn_layer_type type) {
     return "?";
 }
 
+void nn_layer_conv(nn_layer_spec *s, size_t filters, size_t size_h, size_t size_w, nn_conv_params p,
+                   nn_init_kind init) {
+    memset(s, 0, sizeof *s);
+    s->type = NN_LAYER_CONV;
+    s->filters = filters;
+    s->size_h = size_h;
+    s->size_w = size_w;
+    s->conv = p;
+    s->init = init;
+}
+
+void nn_layer_pool(nn_layer_spec *s, nn_pool_params p) {
+    memset(s, 0, sizeof *s);
+    s->type = NN_LAYER_POOL;
+    s->pool = p;
+}
+
+void nn_layer_global_pool(nn_layer_spec *s, nn_pool_kind kind) {
+    memset(s, 0, sizeof *s);
+    s->type = NN_LAYER_GLOBAL_POOL;
+    s->pool.kind = kind;
+}
+
+void nn_layer_mlp(nn_layer_spec *s, size_t hidden_layers, size_t hidden_size, size_t output_size,
+                  nn_activation act, nn_init_kind init) {
+    memset(s, 0, sizeof *s);
+    s->type = NN_LAYER_MLP;
+    nn_mlp_config_uniform(&s->mlp, 0, hidden_layers, hidden_size, output_size, act);
+    s->mlp_init = init;
+}
+
 size_t nn_cnn_default_spec(nn_layer_spec specs[NN_CNN_DEFAULT_LAYERS]) {
-    memset(specs, 0, NN_CNN_DEFAULT_LAYERS * sizeof specs[0]);
-    nn_activation relu = {NN_ACT_RELU, 0.01f}, tanh_act = {NN_ACT_TANH, 0.01f};
-    specs[0].type = NN_LAYER_CONV;
-    specs[0].filters = 16;
-    specs[0].size_h = specs[0].size_w = 3;
-    specs[0].conv = (nn_conv_params){2, 2, 0, 0, relu};
-    specs[0].init = NN_INIT_HE;
-    specs[1].type = NN_LAYER_POOL;
-    specs[1].pool = (nn_pool_params){NN_POOL_MAX, 2, 2, 2, 2};
-    specs[2].type = NN_LAYER_CONV;
-    specs[2].filters = 32;
-    specs[2].size_h = specs[2].size_w = 3;
-    specs[2].conv = (nn_conv_params){1, 1, 1, 1, relu};
-    specs[2].init = NN_INIT_HE;
-    specs[3].type = NN_LAYER_POOL;
-    specs[3].pool = (nn_pool_params){NN_POOL_MAX, 2, 2, 2, 2};
-    specs[4].type = NN_LAYER_GLOBAL_POOL;
-    specs[4].pool.kind = NN_POOL_AVG;
-    specs[5].type = NN_LAYER_MLP;
-    nn_mlp_config_uniform(&specs[5].mlp, 0, 1, 20, 1000, tanh_act);
-    specs[5].mlp_init = NN_INIT_UNIFORM;
+    const nn_activation relu = {NN_ACT_RELU, 0.01f}, tanh_act = {NN_ACT_TANH, 0.01f};
+    const nn_pool_params max2 = {NN_POOL_MAX, 2, 2, 2, 2};
+    nn_layer_conv(&specs[0], 16, 3, 3, (nn_conv_params){2, 2, 0, 0, relu}, NN_INIT_HE);
+    nn_layer_pool(&specs[1], max2);
+    nn_layer_conv(&specs[2], 32, 3, 3, (nn_conv_params){1, 1, 1, 1, relu}, NN_INIT_HE);
+    nn_layer_pool(&specs[3], max2);
+    nn_layer_global_pool(&specs[4], NN_POOL_AVG);
+    nn_layer_mlp(&specs[5], 1, 20, 1000, tanh_act, NN_INIT_UNIFORM);
     return NN_CNN_DEFAULT_LAYERS;
 }
 
