@@ -12,7 +12,7 @@ RNN_TABLE := $(BUILD)/bench/rnn_table
 
 $(BUILD)/bench/%: bench/%.c $(LIBNN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBNN) -lm
+	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBNN) -lz -lm
 
 .PHONY: bench-nnlab bench-compare bench-http rnn-table
 bench-nnlab: $(BENCH_BIN) ## run the benchmarks without a PyTorch counterpart (bench_rnn)
