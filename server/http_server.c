@@ -26,6 +26,7 @@
 #include "http_assets.h"
 #include "http_train.h"
 #include "srv_budget.h"
+#include "srv_dataset.h"
 #include "srv_metrics.h"
 
 /* How often a waiting reader checks whether its client is still there (ms). */
@@ -339,6 +340,7 @@ static enum MHD_Result serve_healthz(http_server *s, struct MHD_Connection *c, h
         lim = NULL;
         cJSON_AddNumberToObject(o, "active_trainings", (double)http_train_active());
         cJSON_AddNumberToObject(o, "memory_reserved_bytes", (double)srv_budget_used());
+        srv_dataset_health(o);
     }
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);

@@ -1,6 +1,8 @@
 /* srv_config.c — flags and NNLAB_* environment variables (see srv_config.h). */
 #include "srv_config.h"
 
+#include "nn_fashion.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -33,6 +35,8 @@ static const opt OPTS[] = {
      "seconds of inactivity before a connection is closed"},
     {"web-root", "NNLAB_WEB_ROOT", OPT_STR, OFF(web_root), sizeof(((srv_config *)0)->web_root),
      "serve the page from this directory instead of the embedded copy"},
+    {"data-dir", "NNLAB_DATA_DIR", OPT_STR, OFF(data_dir), sizeof(((srv_config *)0)->data_dir),
+     "directory of the Fashion-MNIST files (apt-get install dataset-fashion-mnist)"},
     {"max-body", "NNLAB_MAX_BODY", OPT_SIZE, OFF(lim.max_body_bytes), 0,
      "request body bytes (larger: 413)"},
     {"max-image-side", "NNLAB_MAX_IMAGE_SIDE", OPT_SIZE, OFF(lim.max_image_side), 0,
@@ -60,6 +64,7 @@ static const opt OPTS[] = {
 static void defaults(srv_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", NN_FASHION_DIR);
     cfg->port = 8080;
     cfg->threads = 0;
     cfg->max_connections = 256;

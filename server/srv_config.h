@@ -24,6 +24,7 @@ typedef struct srv_config {
     unsigned max_connections;
     unsigned timeout_s;      /* inactivity timeout of a connection, seconds */
     char web_root[1024];     /* "" = serve the embedded web/ files; else serve from this dir */
+    char data_dir[1024];     /* Fashion-MNIST's files (default NN_FASHION_DIR) */
     size_t max_memory;       /* bytes JSON requests may hold at once (srv_budget.h); 0 = auto,
                                 SRV_MAX_MEMORY_OFF ("off") = no limit */
     srv_limits lim;
