@@ -129,7 +129,7 @@ size_t nn_cnn_default_spec(nn_layer_spec specs[NN_CNN_DEFAULT_LAYERS]) {
 /* ---- validation -------------------------------------------------------------------------- */
 
 static int act_ok(nn_activation a) { return (unsigned)a.kind <= (unsigned)NN_ACT_LEAKY_RELU; }
-static int init_ok(nn_init_kind k) { return (unsigned)k <= (unsigned)NN_INIT_UNIFORM; }
+static int init_ok(nn_init_kind k) { return (unsigned)k <= (unsigned)NN_INIT_LAST; }
 
 /* Checks one layer given its input shape; fills its output shape, parameter and activation float
  * counts (unrounded) and flops. */
