@@ -101,10 +101,10 @@ nn_code nn_fashion_load(nn_fashion *fm, const char *dir, nn_error *err) {
     }
     fm->memory = mem;
     fm->bytes = bytes;
-    fm->train = (nn_imageset){dst[F_TRAIN_IMAGES], dst[F_TRAIN_LABELS], NN_FASHION_TRAIN, NN_FASHION_SIDE,
-                              NN_FASHION_SIDE, NN_FASHION_CLASSES};
-    fm->test = (nn_imageset){dst[F_TEST_IMAGES], dst[F_TEST_LABELS], NN_FASHION_TEST, NN_FASHION_SIDE,
-                             NN_FASHION_SIDE, NN_FASHION_CLASSES};
+    fm->train = (nn_imageset){dst[F_TRAIN_IMAGES], NULL, dst[F_TRAIN_LABELS], NN_FASHION_TRAIN,
+                              NN_FASHION_SIDE, NN_FASHION_SIDE, NN_FASHION_CLASSES};
+    fm->test = (nn_imageset){dst[F_TEST_IMAGES], NULL, dst[F_TEST_LABELS], NN_FASHION_TEST,
+                             NN_FASHION_SIDE, NN_FASHION_SIDE, NN_FASHION_CLASSES};
     return NN_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn_imageset.h"
 #include "nn_status.h"
 
 #define NN_FASHION_DIR "/usr/share/datasets/fashion-mnist"
@@ -25,16 +26,8 @@
 #define NN_FASHION_TRAIN 60000
 #define NN_FASHION_TEST 10000
 
-/* A set of labelled grey images, borrowed (someone else owns the bytes). */
-typedef struct nn_imageset {
-    const uint8_t *images; /* [count, h, w] pixels 0..255 (one channel) */
-    const uint8_t *labels; /* [count] 0 .. classes-1 */
-    size_t count, h, w;
-    size_t classes;
-} nn_imageset;
-
 typedef struct nn_fashion {
-    nn_imageset train, test;
+    nn_imageset train, test; /* bytes (images), pointing into memory */
     void *memory;  /* the one allocation */
     size_t bytes;  /* its size (nn_fashion_bytes()) */
 } nn_fashion;
