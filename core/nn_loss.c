@@ -26,12 +26,12 @@ nn_code nn_softmax_ce(double *loss, float *dlogits, size_t *correct, const float
         for (size_t k = 0; k < K; k++) nan |= isnan(z[k]);
         if (nan) m = NAN; /* z[best] is not the max when NaNs hide it */
         for (size_t k = 0; k < K; k++) s += exp((double)z[k] - m); /* +inf - inf: NaN, as torch */
-        double lse = m + log(s);
-        total += lse - z[target[b]];
+        /* (m - z_t) + log s, not (m + log s) - z_t: next to logits of 1e38 the log would vanish */
+        total += (m - z[target[b]]) + log(s);
         if (!dlogits) continue;
         float *d = dlogits + b * K;
         for (size_t k = 0; k < K; k++)
-            d[k] += (float)((exp((double)z[k] - lse) - (k == (size_t)target[b])) / (double)B);
+            d[k] += (float)((exp((double)z[k] - m) / s - (k == (size_t)target[b])) / (double)B);
     }
     if (loss) *loss = total / (double)B;
     if (correct) *correct = right;

@@ -11,7 +11,7 @@
  *   Adam (step t counted from 1; bias corrections in double, as torch's Python scalars):
  *     g = wd ? fma(p, wd, g) : g
  *     m = fma(g, 1 - beta1, m * beta1)
- *     v = v * beta2 + ((1 - beta2) * g) * g
+ *     v = fma((1 - beta2) * g, g, v * beta2)
  *     denom = sqrt(v) / sqrt(1 - beta2^t) + eps                    (eps after the root)
  *     p = p + (-(lr / (1 - beta1^t)) * m) / denom
  *
