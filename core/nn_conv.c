@@ -107,6 +107,7 @@ nn_code nn_conv2d_naive(float *y, const float *x, const float *k, const float *b
 }
 
 static int impl_in_use = -1;
+static int pick_impl(void);
 
 static int detect_impl(int want) {
     int v = NN_CONV_IMPL_GENERIC;
@@ -134,6 +135,8 @@ int nn_conv_set_impl(int impl) {
     impl_in_use = detect_impl(impl);
     return impl_in_use;
 }
+
+int nn_conv_impl_in_use(void) { return pick_impl(); }
 
 static int pick_impl(void) {
     int v = impl_in_use;

@@ -86,6 +86,9 @@ static inline float nn_conv_act1(float v, nn_activation act) {
  * (a forced one the CPU lacks falls back to the best it has below it). Not thread-safe. */
 enum { NN_CONV_IMPL_AUTO = -1, NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512 };
 int nn_conv_set_impl(int impl);
+/* The kernel in use (the choice made on first use, or forced), for the other kernel tables
+ * that follow it (nn_tile.c). */
+int nn_conv_impl_in_use(void);
 
 /* ---- helpers shared by the SIMD kernels (plain C) ---- */
 
