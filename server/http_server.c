@@ -40,7 +40,7 @@ typedef enum route_kind {
     ROUTE_HEALTHZ,
     ROUTE_METRICS,
     ROUTE_JSON,    /* POST /conv /pool /mlp /cnn */
-    ROUTE_TRAIN,   /* POST /train/{rnn,lstm,gru} */
+    ROUTE_TRAIN,   /* POST /train/{rnn,lstm,gru,cnn} */
 } route_kind;
 
 typedef struct http_req http_req;
@@ -220,7 +220,7 @@ static const struct {
     {"/conv", "conv", ROUTE_JSON},        {"/pool", "pool", ROUTE_JSON},
     {"/mlp", "mlp", ROUTE_JSON},          {"/cnn", "cnn", ROUTE_JSON},
     {"/train/rnn", "rnn", ROUTE_TRAIN},   {"/train/lstm", "lstm", ROUTE_TRAIN},
-    {"/train/gru", "gru", ROUTE_TRAIN},
+    {"/train/gru", "gru", ROUTE_TRAIN},   {"/train/cnn", "cnn", ROUTE_TRAIN},
 };
 
 /* A page file path is safe to map onto --web-root: no "..", no hidden files, no backslashes. */

@@ -7,6 +7,7 @@
 #include "nn_softmax.h"
 #include "srv_arch.h"
 #include "srv_budget.h"
+#include "srv_classes.h"
 #include "srv_endpoints.h"
 #include "srv_image.h"
 #include "srv_json.h"
@@ -15,7 +16,7 @@
 
 int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     static const char *const keys[] = {"image", "input", "grayscale", "resize", "architecture",
-                                       "softmax", "seed", "render", NULL};
+                                       "softmax", "seed", "render", "classes", "top", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
     double t0 = srv_now_ms();
     int softmax, render;
@@ -30,6 +31,8 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     srv_tensor x = {0};
     nn_cnn m;
     memset(&m, 0, sizeof m);
+    srv_classes cls = {0};
+    float *probs = NULL;
     nn_error ne;
     nn_error_clear(&ne);
 
@@ -57,11 +60,17 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     if (nn_cnn_create(&m, a->specs, a->n, H, W, C, seed, softmax, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (nn_cnn_forward(&m, x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (srv_check_finite(m.logits, m.num_outputs, "input", e)) goto done;
+    if (srv_classes_parse(req, m.num_outputs, &cls, e)) goto done;
+    if (cls.top && !m.probs) {
+        if (!(probs = malloc(m.num_outputs * sizeof *probs))) { srv_fail(e, 503, NULL, "out of memory"); goto done; }
+        nn_softmax_forward(probs, m.logits, m.num_outputs);
+    }
 
     srv_buf_puts(out, "{\"output\":");
     srv_buf_floats(out, softmax && m.probs ? m.probs : m.logits, m.num_outputs);
     srv_buf_puts(out, ",\"logits\":");
     srv_buf_floats(out, m.logits, m.num_outputs);
+    srv_classes_write_top(out, &cls, m.probs ? m.probs : probs, m.num_outputs);
     srv_buf_puts(out, ",\"input_shape\":");
     srv_buf_sizes(out, x.shape, 3);
     srv_buf_puts(out, ",\"layers\":[");
@@ -91,6 +100,8 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     rc = 0;
 done:
     nn_cnn_free(&m);
+    srv_classes_free(&cls);
+    free(probs);
     srv_tensor_free(&x);
     srv_arch_free(a);
     free(a);
