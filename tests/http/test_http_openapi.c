@@ -40,6 +40,8 @@ static const char *valid_body(const char *path) {
                "\"activation\":\"relu\"},{\"type\":\"global_pool\",\"function\":\"average\"},"
                "{\"type\":\"mlp\",\"hidden_layers\":1,\"hidden_size\":3,\"output_size\":2}],"
                "\"seed\":1}";
+    if (strcmp(path, "/train/cnn") == 0)
+        return "{\"train_samples\":64,\"test_samples\":16,\"epochs\":1,\"stream\":false}";
     if (strncmp(path, "/train/", 7) == 0)
         return "{\"samples\":20,\"test_samples\":5,\"epochs\":1,\"stream\":false,\"seed\":1}";
     return NULL;
