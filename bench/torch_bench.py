@@ -16,6 +16,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from torch_grad import grad_cases
 
 THREADS = 2
 MIN_RUNS, MAX_RUNS, MIN_SECONDS, WARMUP = 20, 200, 0.3, 10  # nnlab's bench_run: 200 or 0.3 s
@@ -141,6 +142,7 @@ def main():
         ]
         make, flops = cnn_case()
         cases.append(("cnn_forward", "224x224x3 default", make, flops))
+        cases += grad_cases()  # the training kernels (bench_grad.c); autograd on where they need it
 
         def measure(case):
             op, shape, make_fn, flops = case
