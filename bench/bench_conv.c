@@ -1,4 +1,4 @@
-/* bench_conv.c — convolution benchmarks of issue 2 plus the machine's measured peak FMA rate.
+/* bench_conv.c — convolution benchmarks plus the machine's measured peak FMA rate.
  *
  * Cases (op / shape strings shared with bench/torch_bench.py):
  *   conv        256x256x3 k3x3 n1 relu        one 3x3 kernel + ReLU

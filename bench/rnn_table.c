@@ -1,7 +1,7 @@
 /* rnn_table.c — the assignment's experiment over seeds 1..5: Elman RNN, LSTM, GRU on the adding
  * problem (5000 samples, 1000 test, lengths 3..9, 20 epochs, hidden 6, Adam lr 0.001, clip 3,
- * batch 1). Prints the README's Markdown table: final train and test loss per model per seed,
- * medians, baseline, test accuracy, and the wall time. `make rnn-table`. */
+ * batch 1). Prints the Markdown table of docs/recurrent.md: final train and test loss per model
+ * per seed, medians, baseline, test accuracy, and the wall time. `make rnn-table`. */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch side of `make bench`: the issue-2 cases on this machine, in the same run, printed as
+"""PyTorch side of `make bench`: the cases of bench_conv and bench_net on this machine, printed as
 the same JSON lines as the nnlab benchmarks ({"op", "shape", "impl": "torch", "ms_median",
 "gflops"}, same op/shape strings).
 

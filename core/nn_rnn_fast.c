@@ -1,5 +1,6 @@
 /* nn_rnn_fast.c — recurrent cells for the training loop; see nn_rnn_fast.h.
- * Built with -O3 -fno-trapping-math (mk/rnn.mk) so gcc vectorizes the run-time-length loops. */
+ * Built with -O3 -fno-trapping-math (see the top Makefile) so gcc vectorizes the run-time-length
+ * loops. */
 #include "nn_rnn_fast.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 /* http_assets.h — the page (web/) and server/openapi.json, embedded in the binary.
  *
  * The table is generated at build time by server/assets/mkassets.c into $(BUILD)/gen/assets.c
- * (see mk/server.mk), so the daemon is one self-contained file. Paths are URL paths
+ * (see mk/assets.mk), so the daemon is one self-contained file. Paths are URL paths
  * ("/index.html", "/openapi.json"). */
 #ifndef HTTP_ASSETS_H
 #define HTTP_ASSETS_H

@@ -27,8 +27,8 @@ static void layer_data_free(layer_data *d) {
     }
 }
 
-static int parse_conv(const cJSON *o, const char *lp, const srv_limits *lim, nn_layer_spec *s,
-                      layer_data *d, srv_err *e) {
+static int parse_conv(const cJSON *o, const char *lp, const srv_limits *lim, nn_init_kind def_init,
+                      nn_layer_spec *s, layer_data *d, srv_err *e) {
     static const char *const keys[] = {"type", "filters", "size", "stride", "padding", "activation",
                                        "negative_slope", "init", "kernels", "bias", NULL};
     if (srv_json_only_keys(o, lp, keys, e)) return -1;
@@ -39,7 +39,7 @@ static int parse_conv(const cJSON *o, const char *lp, const srv_limits *lim, nn_
     if (srv_json_pair_opt(o, "stride", lp, 1, 1 << 20, 1, stride, e)) return -1;
     if (srv_json_pair_opt(o, "padding", lp, 0, 1 << 20, 0, pad, e)) return -1;
     if (srv_parse_activation(o, lp, NN_ACT_RELU, &s->conv.act, e)) return -1;
-    if (srv_parse_init(o, lp, NN_INIT_HE, &s->init, e)) return -1;
+    if (srv_parse_init(o, lp, def_init, &s->init, e)) return -1;
     s->filters = (size_t)n;
     s->size_h = (size_t)size[0];
     s->size_w = (size_t)size[1];
@@ -105,8 +105,8 @@ static int parse_pool(const cJSON *o, const char *lp, int global, nn_layer_spec 
     return 0;
 }
 
-static int parse_mlp_layer(const cJSON *o, const char *lp, const srv_limits *lim, nn_layer_spec *s,
-                           layer_data *d, srv_err *e) {
+static int parse_mlp_layer(const cJSON *o, const char *lp, const srv_limits *lim, nn_init_kind def_init,
+                           nn_layer_spec *s, layer_data *d, srv_err *e) {
     static const char *const keys[] = {"type", "hidden_layers", "hidden_size", "activation",
                                        "negative_slope", "output_size", "init", "weights", NULL};
     if (srv_json_only_keys(o, lp, keys, e)) return -1;
@@ -115,7 +115,7 @@ static int parse_mlp_layer(const cJSON *o, const char *lp, const srv_limits *lim
     if (srv_json_int_opt(o, "hidden_layers", lp, 0, NN_MLP_MAX_HIDDEN, 1, &hl, e)) return -1;
     if (srv_json_int_opt(o, "output_size", lp, 1, (long long)NN_MLP_MAX_WIDTH, 1000, &os, e)) return -1;
     if (srv_parse_activation(o, lp, NN_ACT_TANH, &s->mlp.act, e)) return -1;
-    if (srv_parse_init(o, lp, NN_INIT_UNIFORM, &s->mlp_init, e)) return -1;
+    if (srv_parse_init(o, lp, def_init, &s->mlp_init, e)) return -1;
     s->mlp.hidden_layers = (size_t)hl;
     s->mlp.output_size = (size_t)os;
     const cJSON *hs = srv_json_get(o, "hidden_size");
@@ -156,7 +156,7 @@ static int parse_mlp_layer(const cJSON *o, const char *lp, const srv_limits *lim
 
 int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     static const char *const keys[] = {"image", "input", "grayscale", "resize", "architecture",
-                                       "softmax", "seed", "render", NULL};
+                                       "softmax", "seed", "init", "render", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
     double t0 = srv_now_ms();
     int softmax, render;
@@ -164,6 +164,10 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     if (srv_json_bool_opt(req, "softmax", "", 1, &softmax, e)) return -1;
     if (srv_json_bool_opt(req, "render", "", 0, &render, e)) return -1;
     if (srv_json_seed_opt(req, "seed", "", 0, &seed, e)) return -1;
+    /* A top-level "init" is every generated layer's default (a layer's own "init" wins). */
+    nn_init_kind conv_init, mlp_init;
+    if (srv_parse_init(req, "", NN_INIT_HE, &conv_init, e)) return -1;
+    if (srv_parse_init(req, "", NN_INIT_UNIFORM, &mlp_init, e)) return -1;
 
     nn_layer_spec specs[NN_CNN_MAX_LAYERS];
     layer_data data[NN_CNN_MAX_LAYERS];
@@ -180,6 +184,11 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     const cJSON *arch = srv_json_get(req, "architecture");
     if (!arch) {
         n = nn_cnn_default_spec(specs);
+        if (srv_json_get(req, "init"))
+            for (size_t i = 0; i < n; i++) {
+                specs[i].init = conv_init;
+                specs[i].mlp_init = mlp_init;
+            }
     } else {
         if (!cJSON_IsArray(arch)) return srv_fail(e, 400, "architecture", "architecture must be a list of layers");
         size_t count = (size_t)cJSON_GetArraySize(arch);
@@ -201,10 +210,10 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
             specs[n].type = lt;
             int r = 0;
             switch (lt) {
-            case NN_LAYER_CONV: r = parse_conv(c, lp, lim, &specs[n], &data[n], e); break;
+            case NN_LAYER_CONV: r = parse_conv(c, lp, lim, conv_init, &specs[n], &data[n], e); break;
             case NN_LAYER_POOL: r = parse_pool(c, lp, 0, &specs[n], e); break;
             case NN_LAYER_GLOBAL_POOL: r = parse_pool(c, lp, 1, &specs[n], e); break;
-            case NN_LAYER_MLP: r = parse_mlp_layer(c, lp, lim, &specs[n], &data[n], e); break;
+            case NN_LAYER_MLP: r = parse_mlp_layer(c, lp, lim, mlp_init, &specs[n], &data[n], e); break;
             }
             if (r) { n++; goto done; }
         }

@@ -1,6 +1,6 @@
 // Shared setup for the browser tests: the daemon under test, headless Chromium, console capture.
 //
-// NNLAB_URL points at a running nnlabd (mk/web.mk starts one on a free port). Without it, the
+// NNLAB_URL points at a running nnlabd (mk/browser.mk starts one on a free port). Without it, the
 // harness starts ../../build/nnlabd itself on a free port and stops it at the end.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';

@@ -1,4 +1,4 @@
-/* fuzz_common.h — shared by the libFuzzer harnesses (issue 7): small limits so each iteration is
+/* fuzz_common.h — shared by the libFuzzer harnesses: small limits so each iteration is
  * cheap, and the checks every response must pass whatever the input:
  *   - the status is one of the contract's (200, 400, 404, 405, 413, 415, 503); a 500 is a bug;
  *   - the body is one valid JSON document (so never a bare NaN/Infinity, never truncated);

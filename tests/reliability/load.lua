@@ -1,4 +1,4 @@
--- load.lua — wrk script for the load suite (issue 7): a fixed mix of POST /conv, /pool, /mlp
+-- load.lua — wrk script for the load suite: a fixed mix of POST /conv, /pool, /mlp
 -- and GET /healthz, bodies read from the directory given after `--`. Counts responses by status
 -- class per thread and prints one JSON line (prefixed "WRKJSON ") in done().
 local threads = {}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""load.py — sustained load with wrk on loopback (issue 7).
+"""load.py — sustained load with wrk on loopback.
 
   load.py --daemon build/nnlabd [--seconds 60] [--connections 64] [--threads 2] [--json FILE]
 

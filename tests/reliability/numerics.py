@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""numerics.py — numerics under abuse, through the HTTP daemon (issue 7).
+"""numerics.py — numerics under abuse, through the HTTP daemon.
 
   numerics.py --daemon build/nnlabd
 

@@ -1,4 +1,4 @@
-"""rel.py — shared helpers of the reliability suites (issue 7): start nnlabd on a free loopback
+"""rel.py — shared helpers of the reliability suites: start nnlabd on a free loopback
 port, talk raw HTTP/1.1 to it, sample its resident memory, stop it and scan its stderr.
 
 Standard library only (runs on Debian's python3). Every suite imports this module."""

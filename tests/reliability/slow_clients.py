@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""slow_clients.py — slow, stalled, greedy, vanishing and malformed clients (issue 7).
+"""slow_clients.py — slow, stalled, greedy, vanishing and malformed clients.
 
   slow_clients.py --daemon build/san/nnlabd            # sanitizer build (in make test)
   slow_clients.py --daemon build/nnlabd --valgrind     # under valgrind --leak-check=full

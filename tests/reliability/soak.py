@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""soak.py — bounded mixed load for a configurable time (issue 7), normally on the sanitizer build.
+"""soak.py — bounded mixed load for a configurable time, normally on the sanitizer build.
 
   soak.py --daemon build/san/nnlabd --seconds 600 [--json FILE]
 

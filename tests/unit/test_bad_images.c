@@ -1,4 +1,4 @@
-/* test_bad_images.c — the known-bad image set (tests/data/bad_images, issue 7) straight through
+/* test_bad_images.c — the known-bad image set (tests/data/bad_images) straight through
  * srv_handle_json("conv"), without a socket: every file marked "4xx" in manifest.json gets a
  * 400/413/415 with the contract's error object naming the field "image", "any" files get 200 or
  * such an error, controls get 200; each answer within the file's max_ms. Files whose manifest

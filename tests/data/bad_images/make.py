@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the known-bad image set (issue 7): crafted PNG/JPEG files that must each get a clean
+"""Generate the known-bad image set: crafted PNG/JPEG files that must each get a clean
 4xx JSON error from POST /conv, quickly, even under AddressSanitizer.
 
 Only the standard library (zlib, struct) is used, so the files are reproducible anywhere:
@@ -120,11 +120,10 @@ def jpeg(w, h, ncomp=3, scan=None, sofseg=None, tables=None, head_extra=b""):
 
 
 # -- the set ---------------------------------------------------------------------------------------
-# Open bugs these files reproduce (reported; see the README's reliability section). bad_images.py
+# Open bugs these files reproduce (see docs/reliability.md and docs/known-issues.md). bad_images.py
 # fails on them; with --known-ok (the quick run in `make test`) they print XFAIL instead, and XPASS
-# when they pass, so the entry can be deleted once fixed. (Seven, found by this set and the
-# fuzzers, were fixed in server/srv_image.c during the session and are now plain checks.)
-KNOWN = {}  # all fixed: png_empty_idat_cut_crc.png and jpg_undefined_huffman_table.jpg were the last
+# when they pass, so the entry can be deleted once fixed.
+KNOWN = {}  # none open
 
 
 def add(name, data, expect, why, max_ms=200, gray=True):
