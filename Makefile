@@ -116,7 +116,7 @@ TEST_TARGETS += test-net-generic
 # `make test`: install what is missing (as root), build everything, run every test suite.
 # Suites run cheapest-first (unit, then HTTP, browser, deployment, reliability); -k runs every
 # suite even after a failure, and make still exits non-zero.
-TEST_ORDER := test-unit test-net-generic test-http test-http-san test-browser deploy-lint \
+TEST_ORDER := test-unit test-net-generic test-http test-python test-http-san test-browser deploy-lint \
               deploy-test reliability-quick
 ORDERED_TESTS = $(foreach t,$(TEST_ORDER),$(filter $t,$(TEST_TARGETS))) \
                 $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
@@ -144,7 +144,7 @@ deps-run: ## install what `make run` needs (deps DEPS=run)
 deps-test: ## install what `make test` needs (deps DEPS=test)
 	@$(MAKE) --no-print-directory deps DEPS=test
 
-fixtures: ## regenerate tests/fixtures/*.json with PyTorch (needs python3-torch)
+fixtures: ## regenerate tests/fixtures/ with PyTorch and NumPy (needs python3-torch)
 	/usr/bin/python3 tests/reference/generate.py tests/fixtures
 
 clean: ## remove build/

@@ -24,6 +24,7 @@ import numpy as np
 
 import torch
 import torch.nn.functional as F
+from torch_grad import grad_cases
 
 THREADS = 2
 MIN_RUNS, MAX_RUNS, MIN_SECONDS, WARMUP = 20, 200, 0.3, 10  # nnlab's bench_run: 200 or 0.3 s
@@ -227,6 +228,7 @@ def main():
         ]
         make, flops = cnn_case()
         cases.append(("cnn_forward", "224x224x3 default", make, flops))
+        cases += grad_cases()  # the training kernels (bench_grad.c); autograd on where they need it
 
         if os.path.isdir(FASHION):
             cases.append(("train_epoch", "fashion-mnist 60000 conv8-pool-conv16-pool-linear b32 adam",

@@ -323,6 +323,16 @@ void nn_cnn_free(nn_cnn *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* Whether a layer generates its parameters with a NumPy init. */
+static int uses_numpy(const nn_layer_spec *specs, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const nn_layer_spec *s = &specs[i];
+        if (s->type == NN_LAYER_CONV && !s->kernels && nn_init_is_numpy(s->init)) return 1;
+        if (s->type == NN_LAYER_MLP && !s->mlp_weight[0] && nn_init_is_numpy(s->mlp_init)) return 1;
+    }
+    return 0;
+}
+
 nn_code nn_cnn_create(nn_cnn *m, const nn_layer_spec *specs, size_t n, size_t H, size_t W,
                       size_t C, uint64_t seed, int with_softmax, nn_error *err) {
     if (!m) return nn_fail(err, NN_INVALID, "architecture", "model missing");
@@ -331,6 +341,8 @@ nn_code nn_cnn_create(nn_cnn *m, const nn_layer_spec *specs, size_t n, size_t H,
     if (!pl) return nn_fail(err, NN_NOMEM, "architecture", "out of memory");
     nn_code c = make_plan(specs, n, H, W, C, with_softmax, pl, err);
     if (c) goto done;
+    nn_mt19937 mt; /* NumPy's stream, for the layers with a NumPy init (seeded only then) */
+    if (uses_numpy(specs, n) && (c = nn_init_numpy_seed(&mt, seed, err))) goto done;
     size_t total = pl->total_params + pl->total_acts;
     void *mem = NULL;
     if (posix_memalign(&mem, 64, (total ? total : 1) * sizeof(float)) != 0 || !mem) {
@@ -376,8 +388,10 @@ nn_code nn_cnn_create(nn_cnn *m, const nn_layer_spec *specs, size_t n, size_t H,
             L->kernels = pp;
             L->bias = pp + N * per;
             if (s->kernels) memcpy(L->kernels, s->kernels, N * per * sizeof(float));
-            else if ((c = nn_init_fill(L->kernels, N * per, per, N * s->size_h * s->size_w, s->init, &rng,
-                                       err)))
+            else if (nn_init_is_numpy(s->init)) {
+                if ((c = nn_init_fill_numpy(L->kernels, N * per, s->init, &mt, err))) goto fail_relabel;
+            } else if ((c = nn_init_fill(L->kernels, N * per, per, N * s->size_h * s->size_w, s->init,
+                                         &rng, err)))
                 goto fail_relabel;
             if (s->bias) memcpy(L->bias, s->bias, N * sizeof(float));
             L->output = ap;
@@ -390,6 +404,8 @@ nn_code nn_cnn_create(nn_cnn *m, const nn_layer_spec *specs, size_t n, size_t H,
                     if ((c = nn_mlp_set_layer(&L->mlp, l, s->mlp_weight[l], s->mlp_weight_len[l],
                                               s->mlp_bias[l], s->mlp_bias_len[l], err)))
                         goto fail_relabel;
+            } else if (nn_init_is_numpy(s->mlp_init)) {
+                if ((c = nn_mlp_init_params_numpy(&L->mlp, &mt, s->mlp_init, err))) goto fail_relabel;
             } else if ((c = nn_mlp_init_params_rng(&L->mlp, &rng, s->mlp_init, err))) {
                 goto fail_relabel;
             }

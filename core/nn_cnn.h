@@ -15,6 +15,10 @@
  * nn_cnn_create returns) or generated from one seed: one nn_rng seeded with `seed` draws, layer by
  * layer in order, each generated conv bank [N, KH, KW, C] with the layer's init (bias zero unless
  * given) and each generated MLP as nn_mlp_init_params_rng does. Same seed -> same bits anywhere.
+ * Layers with a NumPy init (numpy_rand, numpy_randn) draw instead from one MT19937 seeded as
+ * np.random.seed(seed) (seed <= 2^32 - 1, else NN_INVALID "seed"), layer by layer in order: a
+ * conv layer's N calls rand/randn(KH, KW, C), then an MLP's rand/randn(in, hidden), ...,
+ * (hidden, out) with zero biases; the other layers' nn_rng stream is not affected by them.
  *
  * Errors name the layer and its field, e.g. field "architecture[2].size", message
  * "architecture[2] (pool): window 5x5 is larger than its 3x3x32 input". Field strings are static. */

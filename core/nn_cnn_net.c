@@ -30,6 +30,12 @@ static nn_code expand(nn_cnn_net *net, const nn_layer_spec *specs, size_t n, con
     for (size_t i = 0; i < n; i++) {
         const nn_layer_spec *s = &specs[i];
         size_t nlin = s->type == NN_LAYER_MLP ? s->mlp.hidden_layers + 1 : 1;
+        int drawn = (s->type == NN_LAYER_CONV && !s->kernels && nn_init_is_numpy(s->init)) ||
+                    (s->type == NN_LAYER_MLP && !s->mlp_weight[0] && nn_init_is_numpy(s->mlp_init));
+        if (drawn)
+            return nn_fail(err, NN_INVALID, nn_cnn_field(i, "init"),
+                           "architecture[%zu]: a trained net draws its weights from its seed (he, xavier, "
+                           "uniform, he_normal), not from NumPy's generator", i);
         if (k + nlin > NN_NET_MAX_OPS)
             return nn_fail(err, NN_TOO_LARGE, nn_cnn_field(i, "hidden_layers"),
                            "the net has more than %d steps (conv, pool and linear layers)", NN_NET_MAX_OPS);

@@ -236,7 +236,7 @@ static void dz_rows(void *ctx, size_t r0, size_t r1, size_t worker) {
     (void)worker;
     const cb_bwd *bw = ctx;
     size_t row = bw->pl->OW * bw->pl->N;
-    nn_act_grad_output((float *)bw->dz + r0 * row, bw->dy + r0 * row, bw->y + r0 * row, (r1 - r0) * row, bw->act);
+    bw->ops->actgrad((float *)bw->dz + r0 * row, bw->dy + r0 * row, bw->y + r0 * row, (r1 - r0) * row, bw->act);
 }
 
 /* Unit u's share: its output band into the weight and bias gradient partial `part`, its
@@ -247,7 +247,7 @@ static void bwd_unit(const cb_bwd *bw, size_t u, float *part, float *scratch) {
     const float *dz = bw->dz + b * pl->image_out;
     if (pl->R == 1 && bw->act.kind != NN_ACT_IDENTITY) {
         float *own = scratch + pl->per_thread - pad16(pl->image_out);
-        nn_act_grad_output(own, bw->dy + b * pl->image_out, bw->y + b * pl->image_out, pl->image_out, bw->act);
+        bw->ops->actgrad(own, bw->dy + b * pl->image_out, bw->y + b * pl->image_out, pl->image_out, bw->act);
         dz = own;
     }
     band(pl->OH, pl->R, r, &o0, &o1);

@@ -220,7 +220,23 @@ nn_code nn_mlp_init_params_rng(nn_mlp *m, nn_rng *rng, nn_init_kind kind, nn_err
     return NN_OK;
 }
 
+nn_code nn_mlp_init_params_numpy(nn_mlp *m, nn_mt19937 *mt, nn_init_kind kind, nn_error *err) {
+    if (!m || !m->params || !mt) return nn_fail(err, NN_INVALID, "input", "model missing");
+    for (size_t l = 0; l < m->num_layers; l++) {
+        size_t in = m->in_size[l], out = m->out_size[l];
+        nn_code c = nn_init_fill_numpy(m->weight[l], in * out, kind, mt, err);
+        if (c) return c;
+        memset(m->bias[l], 0, out * sizeof *m->bias[l]);
+    }
+    return NN_OK;
+}
+
 nn_code nn_mlp_init_params(nn_mlp *m, uint64_t seed, nn_init_kind kind, nn_error *err) {
+    if (nn_init_is_numpy(kind)) {
+        nn_mt19937 mt;
+        nn_code c = nn_init_numpy_seed(&mt, seed, err);
+        return c ? c : nn_mlp_init_params_numpy(m, &mt, kind, err);
+    }
     nn_rng rng;
     nn_rng_seed(&rng, seed);
     return nn_mlp_init_params_rng(m, &rng, kind, err);

@@ -91,10 +91,17 @@ nn_code nn_mlp_bind(nn_mlp *m, const nn_mlp_config *cfg, float *params, float *a
 
 /* Generate every parameter from seed, deterministically on every machine: one nn_rng seeded
  * with `seed` draws W_0, b_0, W_1, b_1, ... in order; weights with `kind` (fan_in = in,
- * fan_out = out), biases U(-1/sqrt(in), 1/sqrt(in)) as torch.nn.Linear does. */
+ * fan_out = out), biases U(-1/sqrt(in), 1/sqrt(in)) as torch.nn.Linear does.
+ * The NumPy kinds instead draw as the assignment's notebook does: np.random.seed(seed), then
+ * rand/randn(in, hidden), (hidden, hidden) ..., (hidden, out) — W_0, W_1, ... in order, [in, out]
+ * each, biases zero (nn_mlp_init_params_numpy). Seeds beyond 2^32 - 1: NN_INVALID ("seed"). */
 nn_code nn_mlp_init_params(nn_mlp *m, uint64_t seed, nn_init_kind kind, nn_error *err);
 /* The same drawing from a caller's rng (nn_cnn uses it to continue one stream). */
 nn_code nn_mlp_init_params_rng(nn_mlp *m, nn_rng *rng, nn_init_kind kind, nn_error *err);
+/* The NumPy kinds drawing from a caller's MT19937 stream (nn_cnn continues one across layers):
+ * W_l = rand/randn(in_l, out_l) for l = 0, 1, ... in order, biases zero. NN_INVALID ("init") for a
+ * kind that is not a NumPy one. */
+nn_code nn_mlp_init_params_numpy(nn_mlp *m, nn_mt19937 *mt, nn_init_kind kind, nn_error *err);
 
 /* Copy given parameters of layer l: W [w_len == in*out] in [in, out] layout, b [b_len == out]
  * (b may be NULL: zeros). Errors: l out of range ("weights"), wrong W length

@@ -1,13 +1,15 @@
 /* nn_pool_batch.c — batched pooling forward (with the max's position) and backward; see
- * nn_pool_batch.h. Forwards without argmax are nn_pool.c's fast kernels image by image; the
- * rest are plain loops with channels innermost (contiguous, branch-free selects), images
- * shared out over the threads. */
+ * nn_pool_batch.h. Forwards without argmax are nn_pool.c's fast kernels image by image, with
+ * argmax nn_tile's poolmax kernel (SIMD over channels); the backward is a scatter, or plain
+ * loops with channels innermost where it finds the maxima again (window_max, also the
+ * reference poolmax is tested against). Images are shared out over the threads. */
 #include "nn_pool_batch.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "nn_parallel.h"
+#include "nn_tile.h"
 
 /* Input floats touched below which a call stays on one thread. */
 #define NN_PB_PAR_MIN ((size_t)1 << 16)
@@ -54,13 +56,13 @@ static void window_max(const pb_job *j, const float *restrict x, size_t c0, size
 static void fwd_argmax(void *ctx, size_t b0, size_t b1, size_t worker) {
     (void)worker;
     const pb_job *j = ctx;
+    const nn_tile_ops *ops = nn_tile_pick();
     const size_t in = j->H * j->W * j->C, out = j->OH * j->OW * j->C;
-    for (size_t b = b0; b < b1; b++)
-        for (size_t oy = 0; oy < j->OH; oy++)
-            for (size_t ox = 0; ox < j->OW; ox++) {
-                size_t o = b * out + (oy * j->OW + ox) * j->C;
-                window_max(j, j->x + b * in, 0, j->C, oy, ox, j->y + o, j->argmax + o);
-            }
+    for (size_t b = b0; b < b1; b++) {
+        nn_tile_pool t = {j->x + b * in, j->y + b * out, j->argmax + b * out, j->W, j->C, j->OW,
+                          j->p.size_h, j->p.size_w, j->p.stride_h, j->p.stride_w};
+        ops->poolmax(&t, 0, j->OH);
+    }
 }
 
 static nn_code check_image(size_t B, size_t H, size_t W, size_t C, const void *argmax, nn_error *err) {

@@ -14,6 +14,8 @@
  * both in the input and in the packed weights [KH][KW*C][wld]. A linear layer is the same with
  * one row of B pixels and L = in.
  *
+ * A third kernel, poolmax, is max pooling that also records where each maximum was.
+ *
  * Bit contract: every sum runs in the same order on every path, one fused multiply-add per term
  * (corr: from the bias or the existing output, taps in (ky, t) order; dw: from the existing
  * value, pixels in raster order r, c), so all paths give the same bits; the vector width only
@@ -22,6 +24,7 @@
 #define NN_TILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nn_act.h"
 
@@ -42,6 +45,16 @@ typedef struct nn_tile_job {
     nn_activation act;     /* corr, not accumulating */
 } nn_tile_job;
 
+/* Max pooling of one channels-last image with the maximum's position (nn_pool_batch.h's
+ * rule: `v > m || isnan(v)` takes v, windows scanned row by row). */
+typedef struct nn_tile_pool {
+    const float *x;        /* [H, W, C] */
+    float *y;              /* [OH, OW, C] */
+    uint32_t *arg;         /* [OH, OW, C]: index into x of each maximum */
+    size_t W, C, OW;
+    size_t kh, kw, sh, sw; /* window and stride */
+} nn_tile_pool;
+
 typedef struct nn_tile_ops {
     const char *name; /* "generic" | "avx2" | "avx512" */
     /* Output pixels r in [r0, r1), c in [c0, c1); all M channels. */
@@ -51,6 +64,11 @@ typedef struct nn_tile_ops {
                size_t t1);
     /* acc[m] += sum_{p < n} y[p*stride + m] for m < M, pixels in order (a bias gradient). */
     void (*colsum)(float *acc, const float *y, size_t n, size_t stride, size_t M);
+    /* Output rows [oy0, oy1) of a max pooling with positions. */
+    void (*poolmax)(const nn_tile_pool *j, size_t oy0, size_t oy1);
+    /* dz[i] = dy[i] * act'(x) from y = act(x): nn_act_grad_output, lane by lane the same
+     * operations (so the same bits), for n floats. */
+    void (*actgrad)(float *dz, const float *dy, const float *y, size_t n, nn_activation act);
 } nn_tile_ops;
 
 /* The table in use: the forward convolution's instruction set (NNLAB_SIMD = "generic" |

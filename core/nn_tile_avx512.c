@@ -33,6 +33,18 @@
 #define T_RELU(v) _mm512_max_ps(_mm512_setzero_ps(), v) /* NaN is the 2nd operand: kept */
 #define T_LEAKY(v, s) _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), \
                                          v, _mm512_set1_ps(s))
+#define TI __m512i
+#define T_IDX(i) _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)(i)), \
+                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define T_ISTORET(p, v, n) _mm512_mask_storeu_epi32(p, T_MASK16(n), v)
+#define TM __mmask16
+#define T_TAKE(v, m) ((__mmask16)(_mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)))
+#define T_SEL(k, a, b) _mm512_mask_blend_ps(k, b, a)
+#define T_ISEL(k, a, b) _mm512_mask_blend_epi32(k, b, a)
+#define T_MUL(a, b) _mm512_mul_ps(a, b)
+#define T_SUB(a, b) _mm512_sub_ps(a, b)
+#define T_LE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
+#define T_GT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
 #include "nn_tile_body.h"
 #undef TN
 #undef TV
@@ -47,9 +59,21 @@
 #undef T_FMA
 #undef T_RELU
 #undef T_LEAKY
+#undef TI
+#undef T_IDX
+#undef T_ISTORET
+#undef TM
+#undef T_TAKE
+#undef T_SEL
+#undef T_ISEL
+#undef T_MUL
+#undef T_SUB
+#undef T_LE
+#undef T_GT
 
 /* 8 lanes, only for layers of at most 8 channels: one vector */
 #define T_ONE_VECTOR
+#define T_NO_ACTGRAD
 #define TN(name) y_##name
 #define TV __m256
 #define TL 8
@@ -64,6 +88,17 @@
 #define T_RELU(v) _mm256_max_ps(_mm256_setzero_ps(), v)
 #define T_LEAKY(v, s) _mm256_mask_mul_ps(v, _mm256_cmp_ps_mask(v, _mm256_setzero_ps(), _CMP_LT_OQ), \
                                          v, _mm256_set1_ps(s))
+#define TI __m256i
+#define T_IDX(i) _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)(i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define T_ISTORET(p, v, n) _mm256_mask_storeu_epi32(p, T_MASK8(n), v)
+#define TM __mmask8
+#define T_TAKE(v, m) ((__mmask8)(_mm256_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm256_cmp_ps_mask(v, v, _CMP_UNORD_Q)))
+#define T_SEL(k, a, b) _mm256_mask_blend_ps(k, b, a)
+#define T_ISEL(k, a, b) _mm256_mask_blend_epi32(k, b, a)
+#define T_MUL(a, b) _mm256_mul_ps(a, b)
+#define T_SUB(a, b) _mm256_sub_ps(a, b)
+#define T_LE(a, b) _mm256_cmp_ps_mask(a, b, _CMP_LE_OQ)
+#define T_GT(a, b) _mm256_cmp_ps_mask(a, b, _CMP_GT_OQ)
 #include "nn_tile_body.h"
 
 /* Layers of at most 8 channels take the 8-lane copy. */
@@ -83,6 +118,11 @@ static TT void avx512_colsum(float *acc, const float *y, size_t n, size_t stride
     else z_colsum(acc, y, n, stride, M);
 }
 
-const nn_tile_ops nn_tile_avx512_ops = {"avx512", avx512_corr, avx512_dw, avx512_colsum};
+static TT void avx512_poolmax(const nn_tile_pool *j, size_t oy0, size_t oy1) {
+    if (j->C <= 8) y_poolmax(j, oy0, oy1);
+    else z_poolmax(j, oy0, oy1);
+}
+
+const nn_tile_ops nn_tile_avx512_ops = {"avx512", avx512_corr, avx512_dw, avx512_colsum, avx512_poolmax, z_actgrad};
 
 #endif

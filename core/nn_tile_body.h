@@ -9,15 +9,21 @@
  *   T_SETS_SIZES1(X), T_SETS_SIZES2(X)  the same for dw tiles of kernels rows shorter than 8
  *                      taps, which keep T_DW_SETS sets of sums (so 4x the accumulators)
  *   T_ONE_VECTOR       (optional) only groups of one vector are ever run (no 2-vector copies)
+ *   T_NO_ACTGRAD       (optional) no actgrad (another width of the same path has it)
  *   T_LOAD(p) T_STORE(p, v)          a whole vector, unaligned
  *   T_LOADT(p, n) T_STORET(p, v, n)  the first n lanes, or all of them if n is 0 (lanes above
  *                                    n read as 0 and are left alone)
  *   T_BCAST(p) T_ZERO() T_ADD(a, b) T_FMA(a, b, c) (= a*b + c, rounded once)
  *   T_RELU(v)  max(0, v) keeping NaN;  T_LEAKY(v, s)  v < 0 ? v*s : v
+ * and for poolmax: TI (vector of uint32), T_IDX(i) (lanes i, i+1, ...), T_ISTORET(p, v, n);
+ *   TM (lane mask), T_TAKE(v, m) (v > m || isnan(v)), T_SEL(k, a, b) / T_ISEL(k, a, b)
+ *   (k ? a : b, lane by lane); and for actgrad T_MUL, T_SUB, T_LE(a, b), T_GT(a, b) (masks)
  * Each tile keeps P pixels (or T taps) x NV vectors of accumulators in registers; the tile size
  * is a compile-time constant (one copy per size in the list, picked by a switch) so nothing
  * spills, and a row of n pixels is cut into about equal tiles (28 -> one tile of 28, 32 -> two
  * of 16), not a full tile and a thin remainder. */
+#include <math.h>
+
 #include "nn_conv_impl.h"
 #include "nn_tile.h"
 
@@ -61,6 +67,7 @@ static inline size_t nn_tile_group(size_t M, size_t m0, size_t lanes, size_t *ta
 }
 
 static const float nn_tile_zeros[2 * NN_TILE_PAD];
+static const float nn_tile_neg_inf = -INFINITY, nn_tile_one = 1.0f;
 #endif
 
 static const unsigned char TN(sizes1)[] = {T_SIZES1(T_ITEM)};
@@ -287,6 +294,51 @@ static TT void TN(colsum)(float *acc, const float *y, size_t n, size_t stride, s
         T_STORET(acc + m, T_ADD(T_LOADT(acc + m, tail), sum), tail);
     }
 }
+
+/* ---- poolmax ---- */
+
+static TT void TN(poolmax)(const nn_tile_pool *j, size_t oy0, size_t oy1) {
+    const size_t C = j->C, W = j->W;
+    for (size_t oy = oy0; oy < oy1; oy++)
+        for (size_t ox = 0; ox < j->OW; ox++) {
+            const size_t first = (oy * j->sh * W + ox * j->sw) * C, o = (oy * j->OW + ox) * C;
+            for (size_t c = 0; c < C; c += TL) {
+                size_t tail = c + TL > C ? C - c : 0;
+                TV m = T_BCAST(&nn_tile_neg_inf);
+                TI id = T_IDX(first + c);
+                for (size_t ky = 0; ky < j->kh; ky++)
+                    for (size_t kx = 0; kx < j->kw; kx++) {
+                        size_t at = first + (ky * W + kx) * C + c;
+                        TV v = T_LOADT(j->x + at, tail);
+                        TM take = T_TAKE(v, m);
+                        m = T_SEL(take, v, m);
+                        id = T_ISEL(take, T_IDX(at), id);
+                    }
+                T_STORET(j->y + o + c, m, tail);
+                T_ISTORET(j->arg + o + c, id, tail);
+            }
+        }
+}
+
+/* ---- actgrad: nn_act_grad_output's expressions, in its order ---- */
+
+#ifndef T_NO_ACTGRAD
+static TT void TN(actgrad)(float *dz, const float *dy, const float *y, size_t n, nn_activation act) {
+    const TV zero = T_ZERO(), one = T_BCAST(&nn_tile_one), slope = T_BCAST(&act.negative_slope);
+    for (size_t i = 0; i < n; i += TL) {
+        size_t tail = i + TL > n ? n - i : 0;
+        TV d = T_LOADT(dy + i, tail), v = T_LOADT(y + i, tail), g = d;
+        switch (act.kind) {
+        case NN_ACT_IDENTITY: break;
+        case NN_ACT_SIGMOID: g = T_MUL(T_MUL(d, T_SUB(one, v)), v); break;
+        case NN_ACT_TANH: g = T_MUL(d, T_SUB(one, T_MUL(v, v))); break;
+        case NN_ACT_RELU: g = T_SEL(T_LE(v, zero), zero, d); break;
+        case NN_ACT_LEAKY_RELU: g = T_SEL(T_GT(v, zero), d, T_MUL(d, slope)); break;
+        }
+        T_STORET(dz + i, g, tail);
+    }
+}
+#endif
 
 #undef T_TILE_MAX
 #undef T_NSIZES1

@@ -23,6 +23,17 @@
 #define T_FMA(a, b, c) fmaf(a, b, c)
 #define T_RELU(v) (0.0f > (v) ? 0.0f : (v)) /* as max_ps(0, v): NaN kept */
 #define T_LEAKY(v, s) ((v) < 0.0f ? (v) * (s) : (v))
+#define TI uint32_t
+#define T_IDX(i) ((uint32_t)(i))
+#define T_ISTORET(p, v, n) ((void)(n), *(p) = (v))
+#define TM int
+#define T_TAKE(v, m) ((v) > (m) || (v) != (v))
+#define T_SEL(k, a, b) ((k) ? (a) : (b))
+#define T_ISEL(k, a, b) ((k) ? (a) : (b))
+#define T_MUL(a, b) ((a) * (b))
+#define T_SUB(a, b) ((a) - (b))
+#define T_LE(a, b) ((a) <= (b))
+#define T_GT(a, b) ((a) > (b))
 #include "nn_tile_body.h"
 
-const nn_tile_ops nn_tile_generic_ops = {"generic", gen_corr, gen_dw, gen_colsum};
+const nn_tile_ops nn_tile_generic_ops = {"generic", gen_corr, gen_dw, gen_colsum, gen_poolmax, gen_actgrad};

@@ -1,5 +1,5 @@
 # Benchmarks: every bench/bench_*.c is a program printing one JSON line per case.
-# `make bench` runs the ones with a PyTorch counterpart (bench_conv, bench_net) paired with
+# `make bench` runs the ones with a PyTorch counterpart (bench_conv, bench_net, bench_grad) paired with
 # bench/torch_bench.py for BENCH_ROUNDS rounds (bench/compare.py: the machine's speed drifts
 # within seconds, so every case is measured on both sides back to back, ~0.3-0.6 s each) and ends
 # with one "ratio" line per case; then the training epoch (bench_train) the same way for
@@ -7,7 +7,7 @@
 # The method is described in docs/performance.md.
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-BENCH_CMP := $(BUILD)/bench/bench_conv $(BUILD)/bench/bench_net
+BENCH_CMP := $(BUILD)/bench/bench_conv $(BUILD)/bench/bench_net $(BUILD)/bench/bench_grad
 BENCH_ROUNDS ?= 9
 # A training epoch takes seconds on each side (two on PyTorch's: both memory formats), so the
 # epoch benchmark runs fewer rounds.
@@ -46,4 +46,14 @@ bench-http: $(NNLABD) #bench-train: $(BENCH_TRAIN) ## one Fashion-MNIST training
 rnn-table: $(RNN_TABLE) ## print the recurrent nets' results table (seeds 1-5) and its CPU time
 	@$(RNN_TABLE)
 
-BENCH_TARGETS += bench-compare bench-train bench-nnlab bench-http
+# /conv on the 256x256 sample PNG with 16 filters (a 254x254x16 answer), JSON against .npy
+# ("output_format": "npy"), end to end over HTTP in the same run (bench/http_formats.c, libcurl).
+$(BUILD)/bench/http_formats: bench/http_formats.c bench/bench.h $(LIBSRV) $(LIBNN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ibench $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSRV) $(LIBNN) -lcurl -lm
+
+.PHONY: bench-http-formats
+bench-http-formats: $(BUILD)/bench/http_formats $(NNLABD) ## /conv JSON vs .npy answer over HTTP, BENCH_FORMAT_ROUNDS (40) paired rounds
+	@$(BUILD)/bench/http_formats $(NNLABD) $(or $(BENCH_FORMAT_ROUNDS),40)
+
+BENCH_TARGETS += bench-compare bench-train bench-nnlab bench-http bench-http-formats

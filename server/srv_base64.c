@@ -108,31 +108,56 @@ unsigned char *srv_base64_decode(const char *s, size_t n, size_t *out_len, const
     return out;
 }
 
+size_t srv_base64_encoded_len(size_t n) { return (n + 2) / 3 * 4; }
+
+/* Whole groups: n a multiple of 3. Returns the characters written. */
+static size_t encode_groups(char *out, const unsigned char *p, size_t n) {
+    size_t o = 0;
+    for (size_t i = 0; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        out[o] = enc_tab[v >> 18];
+        out[o + 1] = enc_tab[(v >> 12) & 63];
+        out[o + 2] = enc_tab[(v >> 6) & 63];
+        out[o + 3] = enc_tab[v & 63];
+        o += 4;
+    }
+    return o;
+}
+
+/* The last 1 or 2 bytes, padded. */
+static size_t encode_tail(char *out, const unsigned char *p, size_t n) {
+    if (n == 0) return 0;
+    uint32_t v = (uint32_t)p[0] << 16 | (n == 2 ? (uint32_t)p[1] << 8 : 0);
+    out[0] = enc_tab[v >> 18];
+    out[1] = enc_tab[(v >> 12) & 63];
+    out[2] = n == 2 ? enc_tab[(v >> 6) & 63] : '=';
+    out[3] = '=';
+    return 4;
+}
+
+size_t srv_base64_encode_into(char *dst, const unsigned char *a, size_t na, const unsigned char *b,
+                              size_t nb) {
+    size_t ga = na / 3 * 3, o = encode_groups(dst, a, ga);
+    /* The group that straddles a's end and b's start, if any. */
+    unsigned char mid[3];
+    size_t m = 0, used_b = 0;
+    while (ga + m < na) { mid[m] = a[ga + m]; m++; }
+    if (m) {
+        while (m < 3 && used_b < nb) mid[m++] = b[used_b++];
+        if (m == 3) o += encode_groups(dst + o, mid, 3);
+        else return o + encode_tail(dst + o, mid, m);
+    }
+    if (used_b == nb) return o; /* (b may be NULL: no pointer arithmetic on it) */
+    size_t gb = (nb - used_b) / 3 * 3;
+    o += encode_groups(dst + o, b + used_b, gb);
+    return o + encode_tail(dst + o, b + used_b + gb, nb - used_b - gb);
+}
+
 char *srv_base64_encode(const unsigned char *p, size_t n, size_t *out_len) {
-    size_t len = (n + 2) / 3 * 4;
+    size_t len = srv_base64_encoded_len(n);
     char *out = malloc(len + 1);
     if (!out) return NULL;
-    size_t o = 0, i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        out[o++] = enc_tab[v >> 18];
-        out[o++] = enc_tab[(v >> 12) & 63];
-        out[o++] = enc_tab[(v >> 6) & 63];
-        out[o++] = enc_tab[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        out[o++] = enc_tab[v >> 18];
-        out[o++] = enc_tab[(v >> 12) & 63];
-        out[o++] = '=';
-        out[o++] = '=';
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-        out[o++] = enc_tab[v >> 18];
-        out[o++] = enc_tab[(v >> 12) & 63];
-        out[o++] = enc_tab[(v >> 6) & 63];
-        out[o++] = '=';
-    }
+    size_t o = srv_base64_encode_into(out, p, n, NULL, 0);
     out[o] = '\0';
     if (out_len) *out_len = o;
     return out;

@@ -19,4 +19,12 @@ unsigned char *srv_base64_decode(const char *s, size_t n, size_t *out_len, const
 /* Encode into a malloc'd NUL-terminated string (with padding); NULL on allocation failure. */
 char *srv_base64_encode(const unsigned char *p, size_t n, size_t *out_len);
 
+/* The length of the padded base64 text of n bytes. */
+size_t srv_base64_encoded_len(size_t n);
+/* Encode the concatenation of a[0..na) and b[0..nb) (b may be NULL when nb is 0) into dst, which
+ * holds srv_base64_encoded_len(na + nb) characters (no NUL is written); returns that length.
+ * For a .npy file: its header and its data, without copying them together first. */
+size_t srv_base64_encode_into(char *dst, const unsigned char *a, size_t na, const unsigned char *b,
+                              size_t nb);
+
 #endif

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_status.h"
+#include "srv_base64.h"
+#include "srv_npy.h"
+
 int srv_buf_reserve(srv_buf *b, size_t extra) {
     if (b->oom) return -1;
     if (b->len + extra + 1 <= b->cap && b->p) return 0;
@@ -256,7 +260,7 @@ void srv_buf_double(srv_buf *b, double v) {
     srv_buf_puts(b, tmp);
 }
 
-void srv_buf_floats(srv_buf *b, const float *v, size_t n) {
+static void put_floats_json(srv_buf *b, const float *v, size_t n) {
     /* Reserve once: at most 16 characters per float ("-1.23456789e-05" plus a comma). */
     if (n && n < SIZE_MAX / 32) srv_buf_reserve(b, n * 17 + 2);
     srv_buf_putc(b, '[');
@@ -292,15 +296,48 @@ static size_t prod(const size_t *shape, size_t ndim) {
     return n;
 }
 
+/* {"shape": [...], "dtype": "float32", "npy": "<base64 of the .npy file>"}, encoded straight
+ * from the header and the data (no copy of them together). */
+static void put_npy(srv_buf *b, const void *data, srv_npy_dtype dt, const size_t *shape, size_t ndim) {
+    unsigned char hdr[SRV_NPY_HEADER_CAP];
+    size_t hl = srv_npy_header(hdr, dt, shape, ndim), bytes, n;
+    if (nn_size_mul(prod(shape, ndim), srv_npy_itemsize(dt), &bytes) || nn_size_add(hl, bytes, &n)) {
+        b->oom = 1;
+        return;
+    }
+    srv_buf_puts(b, "{\"shape\":");
+    srv_buf_sizes(b, shape, ndim);
+    srv_buf_puts(b, ",\"dtype\":\"");
+    srv_buf_puts(b, srv_npy_dtype_name(dt));
+    srv_buf_puts(b, "\",\"npy\":\"");
+    if (srv_buf_reserve(b, srv_base64_encoded_len(n))) return;
+    b->len += srv_base64_encode_into(b->p + b->len, hdr, hl, data, bytes);
+    srv_buf_puts(b, "\"}");
+}
+
+void srv_buf_floats(srv_buf *b, const float *v, size_t n) {
+    size_t shape[1] = {n};
+    if (b->npy) put_npy(b, v, SRV_NPY_F32, shape, 1);
+    else put_floats_json(b, v, n);
+}
+
 void srv_buf_tensor(srv_buf *b, const float *data, const size_t *shape, size_t ndim) {
+    if (b->npy) {
+        put_npy(b, data, SRV_NPY_F32, shape, ndim);
+        return;
+    }
     srv_buf_puts(b, "{\"shape\":");
     srv_buf_sizes(b, shape, ndim);
     srv_buf_puts(b, ",\"data\":");
-    srv_buf_floats(b, data, prod(shape, ndim));
+    put_floats_json(b, data, prod(shape, ndim));
     srv_buf_putc(b, '}');
 }
 
 void srv_buf_tensor_f64(srv_buf *b, const double *data, const size_t *shape, size_t ndim) {
+    if (b->npy) {
+        put_npy(b, data, SRV_NPY_F64, shape, ndim);
+        return;
+    }
     srv_buf_puts(b, "{\"shape\":");
     srv_buf_sizes(b, shape, ndim);
     srv_buf_puts(b, ",\"data\":");

@@ -15,6 +15,7 @@ typedef struct srv_buf {
     char *p;      /* NUL-terminated while len < cap */
     size_t len, cap;
     int oom;      /* an allocation failed: contents are incomplete */
+    int npy;      /* tensors are written as .npy ("output_format": "npy"), see srv_buf_tensor */
 } srv_buf;
 
 /* Make room for `extra` more bytes (plus a NUL). Returns 0, or -1 (and sets oom). */
@@ -35,12 +36,15 @@ void srv_buf_float(srv_buf *b, float v);
 /* float64 with the fewest digits that read back to it (Python's repr); non-finite as null. */
 void srv_buf_double(srv_buf *b, double v);
 /* Comma-separated lists in brackets. */
-void srv_buf_floats(srv_buf *b, const float *v, size_t n);
 void srv_buf_doubles(srv_buf *b, const double *v, size_t n);
 void srv_buf_sizes(srv_buf *b, const size_t *v, size_t n);
-/* {"shape": [...], "data": [...]} */
+/* Tensors: {"shape": [...], "data": [...]}, or with b->npy set
+ * {"shape": [...], "dtype": "float32" | "float64", "npy": "<base64 of a .npy file>"} holding the
+ * exact bits (srv_npy.h; the base64 text is about 5.4 bytes per float32 instead of ~11). */
 void srv_buf_tensor(srv_buf *b, const float *data, const size_t *shape, size_t ndim);
 void srv_buf_tensor_f64(srv_buf *b, const double *data, const size_t *shape, size_t ndim);
+/* A float vector: the list [v0, v1, ...], or with b->npy a 1-D tensor [n] as above. */
+void srv_buf_floats(srv_buf *b, const float *v, size_t n);
 
 /* Write a float's text into out (at least 24 bytes); returns its length. Exposed for tests. */
 size_t srv_fmt_float(char *out, float v);

@@ -16,7 +16,7 @@
 
 int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     static const char *const keys[] = {"image", "input", "grayscale", "resize", "architecture",
-                                       "softmax", "seed", "render", "classes", "top", NULL};
+                                       "softmax", "seed", "init", "render", "classes", "top", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
     double t0 = srv_now_ms();
     int softmax, render;
@@ -24,6 +24,10 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     if (srv_json_bool_opt(req, "softmax", "", 1, &softmax, e)) return -1;
     if (srv_json_bool_opt(req, "render", "", 0, &render, e)) return -1;
     if (srv_json_seed_opt(req, "seed", "", 0, &seed, e)) return -1;
+    /* A top-level "init" is every generated layer's default (a layer's own "init" wins). */
+    srv_arch_defaults def = srv_arch_defaults_cnn;
+    if (srv_parse_init(req, "", def.conv_init, &def.conv_init, e)) return -1;
+    if (srv_parse_init(req, "", def.mlp_init, &def.mlp_init, e)) return -1;
 
     srv_arch *a = calloc(1, sizeof *a);
     if (!a) return srv_fail(e, 503, NULL, "out of memory");
@@ -39,7 +43,12 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     const cJSON *arch = srv_json_get(req, "architecture");
     if (!arch) {
         a->n = nn_cnn_default_spec(a->specs);
-    } else if (srv_arch_parse(arch, "architecture", lim, &srv_arch_defaults_cnn, a, e)) {
+        if (srv_json_get(req, "init"))
+            for (size_t i = 0; i < a->n; i++) {
+                a->specs[i].init = def.conv_init;
+                a->specs[i].mlp_init = def.mlp_init;
+            }
+    } else if (srv_arch_parse(arch, "architecture", lim, &def, a, e)) {
         goto done;
     }
     if (srv_request_input(req, lim, &x, e)) goto done;

@@ -39,6 +39,51 @@ static int parse_bias(const cJSON *obj, const char *key, const char *base, size_
     return 0;
 }
 
+/* "filters": {"count", "size", "init", "seed"} -> a generated bank [count, KH, KW, C]. The NumPy
+ * inits draw as np.random.seed(seed) then one rand/randn(KH, KW, C) per filter, in order. */
+static int generate_filters(const cJSON *req, const cJSON *filters, size_t C, const srv_limits *lim,
+                            srv_tensor *k, srv_err *e) {
+    if (!cJSON_IsObject(filters))
+        return srv_fail(e, 400, "filters", "filters must be an object {\"count\", \"size\", \"init\", \"seed\"}");
+    static const char *const keys[] = {"count", "size", "init", "seed", NULL};
+    if (srv_json_only_keys(filters, "filters", keys, e)) return -1;
+    long long count, size[2];
+    unsigned long long seed, top_seed;
+    nn_init_kind init;
+    if (!srv_json_get(filters, "count")) return srv_fail(e, 400, "filters.count", "filters.count is missing");
+    if (srv_json_int_opt(filters, "count", "filters", 1, MAX_FILTERS, 1, &count, e)) return -1;
+    if (!srv_json_get(filters, "size")) return srv_fail(e, 400, "filters.size", "filters.size is missing");
+    if (srv_json_pair_opt(filters, "size", "filters", 1, MAX_KERNEL_SIDE, 3, size, e)) return -1;
+    if (srv_parse_init(filters, "filters", NN_INIT_HE, &init, e)) return -1;
+    if (srv_json_seed_opt(req, "seed", "", 0, &top_seed, e)) return -1;
+    if (srv_json_seed_opt(filters, "seed", "filters", top_seed, &seed, e)) return -1;
+    if (nn_init_is_numpy(init) && seed > NN_MT19937_SEED_MAX) {
+        const char *f = srv_json_get(filters, "seed") ? "filters.seed" : "seed";
+        return srv_fail(e, 400, f, "%s: init %s needs a seed between 0 and 2**32 - 1 (NumPy's range); got %llu", f,
+                        nn_init_name(init), seed);
+    }
+    size_t shape[4] = {(size_t)count, (size_t)size[0], (size_t)size[1], C};
+    if (srv_tensor_alloc(k, shape, 4, lim->max_tensor_elems, "filters", e)) return -1;
+    nn_error ne;
+    nn_error_clear(&ne);
+    nn_code rc;
+    if (nn_init_is_numpy(init)) {
+        nn_mt19937 mt;
+        rc = nn_init_numpy_seed(&mt, seed, &ne);
+        if (rc == NN_OK) rc = nn_init_fill_numpy(k->data, k->n, init, &mt, &ne);
+    } else {
+        nn_rng rng;
+        nn_rng_seed(&rng, seed);
+        size_t fan_in = shape[1] * shape[2] * C, fan_out = shape[0] * shape[1] * shape[2];
+        rc = nn_init_fill(k->data, k->n, fan_in, fan_out, init, &rng, &ne);
+    }
+    if (rc != NN_OK) {
+        srv_tensor_free(k);
+        return srv_fail_nn(e, &ne, "filters");
+    }
+    return 0;
+}
+
 /* The kernel bank [N, KH, KW, C] from "kernel", "kernels" or "filters". */
 static int parse_kernels(const cJSON *req, size_t C, const srv_limits *lim, srv_tensor *k,
                          const char **field, srv_err *e) {
@@ -102,32 +147,7 @@ static int parse_kernels(const cJSON *req, size_t C, const srv_limits *lim, srv_
         }
     } else {
         *field = "filters";
-        if (!cJSON_IsObject(filters))
-            return srv_fail(e, 400, "filters", "filters must be an object {\"count\", \"size\", \"init\", \"seed\"}");
-        static const char *const keys[] = {"count", "size", "init", "seed", NULL};
-        if (srv_json_only_keys(filters, "filters", keys, e)) return -1;
-        long long count, size[2];
-        unsigned long long seed, top_seed;
-        nn_init_kind init;
-        if (!srv_json_get(filters, "count")) return srv_fail(e, 400, "filters.count", "filters.count is missing");
-        if (srv_json_int_opt(filters, "count", "filters", 1, MAX_FILTERS, 1, &count, e)) return -1;
-        if (!srv_json_get(filters, "size")) return srv_fail(e, 400, "filters.size", "filters.size is missing");
-        if (srv_json_pair_opt(filters, "size", "filters", 1, MAX_KERNEL_SIDE, 3, size, e)) return -1;
-        if (srv_parse_init(filters, "filters", NN_INIT_HE, &init, e)) return -1;
-        if (srv_json_seed_opt(req, "seed", "", 0, &top_seed, e)) return -1;
-        if (srv_json_seed_opt(filters, "seed", "filters", top_seed, &seed, e)) return -1;
-        size_t shape[4] = {(size_t)count, (size_t)size[0], (size_t)size[1], C};
-        if (srv_tensor_alloc(k, shape, 4, lim->max_tensor_elems, "filters", e)) return -1;
-        nn_rng rng;
-        nn_rng_seed(&rng, seed);
-        nn_error ne;
-        nn_error_clear(&ne);
-        size_t fan_in = shape[1] * shape[2] * C, fan_out = shape[0] * shape[1] * shape[2];
-        if (nn_init_fill(k->data, k->n, fan_in, fan_out, init, &rng, &ne) != NN_OK) {
-            srv_tensor_free(k);
-            return srv_fail_nn(e, &ne, "filters");
-        }
-        return 0;
+        return generate_filters(req, filters, C, lim, k, e);
     }
     if (k->shape[3] != C) {
         size_t kc = k->shape[3];

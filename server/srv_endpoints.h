@@ -27,6 +27,11 @@ int srv_parse_activation(const cJSON *obj, const char *base, nn_act_kind def, nn
 int srv_parse_init(const cJSON *obj, const char *base, nn_init_kind def, nn_init_kind *out,
                    srv_err *e);
 
+/* "output_format" of a request: "json" (the default) or "npy" (every tensor of the response as
+ * {"shape", "dtype", "npy"}: srv_buf.h), into *npy. The member is then removed from req, so the
+ * endpoints' own key checks need not list it. */
+int srv_take_output_format(cJSON *req, int *npy, srv_err *e);
+
 /* MLP weights given as [{"weight": tensor [in, out], "bias": [out]}, ...] at `path` for L linear
  * layers: W[l], B[l] filled (B[l].data NULL when a bias is omitted). When `in` is non-NULL the
  * shapes are checked against in[l] x out[l]; otherwise only out[l] is checked. On failure

@@ -46,7 +46,8 @@ void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *co
         return;
     }
     srv_buf b = {0};
-    int rc = fn(lim, req, &b, &e);
+    int rc = srv_take_output_format(req, &b.npy, &e);
+    if (rc == 0) rc = fn(lim, req, &b, &e);
     cJSON_Delete(req);
     if (rc == 0 && b.oom) rc = srv_fail(&e, 503, NULL, "out of memory building the response");
     if (rc) {

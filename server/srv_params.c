@@ -2,6 +2,7 @@
  * per-thread convolution workspace and the clock. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <time.h>
 
 #include "srv_endpoints.h"
@@ -38,8 +39,19 @@ int srv_parse_init(const cJSON *obj, const char *base, nn_init_kind def, nn_init
     if (nn_init_parse(name, out, &ne) != NN_OK) {
         char p[128];
         srv_path_key(p, sizeof p, base, "init");
-        return srv_fail(e, 400, p, "unknown init '%.40s' (he, xavier, uniform, he_normal)", name);
+        return srv_fail(e, 400, p, "unknown init '%.40s' (he, xavier, uniform, he_normal, numpy_rand, numpy_randn)", name);
     }
+    return 0;
+}
+
+int srv_take_output_format(cJSON *req, int *npy, srv_err *e) {
+    const char *f;
+    *npy = 0;
+    if (srv_json_string_opt(req, "output_format", "", "json", &f, e)) return -1;
+    if (!strcasecmp(f, "npy")) *npy = 1;
+    else if (strcasecmp(f, "json"))
+        return srv_fail(e, 400, "output_format", "output_format must be \"json\" or \"npy\" (got '%.20s')", f);
+    cJSON_DeleteItemFromObjectCaseSensitive(req, "output_format");
     return 0;
 }
 

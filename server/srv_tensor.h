@@ -1,8 +1,14 @@
-/* srv_tensor.h — tensors in requests: {"shape": [...], "data": [...]} or nested arrays.
+/* srv_tensor.h — tensors in requests: {"shape": [...], "data": [...]}, nested arrays, or
+ * {"npy": "<base64 of a .npy file>"}.
  *
  * Input is checked completely: the shape's entries are integers >= 1, data has exactly
  * prod(shape) elements, every element is a finite number, nested arrays are rectangular, and
- * the element count is within the limit (413 beyond it). Values are stored as float32. */
+ * the element count is within the limit (413 beyond it). Values are stored as float32.
+ * A .npy (srv_npy.h: float32, float64 or uint8, C order) gives the shape from its header; a
+ * "shape" or "dtype" beside "npy" must agree with the file (so a tensor of an "output_format":
+ * "npy" response can be sent back as it is). Its errors name "<path>.npy": 415 for a .npy this
+ * server does not read, 400 for a malformed one or bad base64; the decoded size and the elements
+ * are counted against the memory budget before they are allocated. */
 #ifndef SRV_TENSOR_H
 #define SRV_TENSOR_H
 

@@ -65,17 +65,31 @@ int srv_train_streaming(const srv_train_job *job) {
     return !job ? 0 : job->cnn ? srv_cnn_job_streaming(job->cnn) : job->stream;
 }
 
-/* A data set [{"x": [[value, marker], ...], "y": target}, ...] into back-to-back arrays. */
-static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim, double **xs,
-                         size_t **lens, double **ys, size_t *count, srv_err *e) {
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-        return srv_fail(e, 400, path, "%s must be a non-empty list of {\"x\": [[value, marker], ...], \"y\": sum}", path);
-    size_t n = (size_t)cJSON_GetArraySize(v);
-    if (n > lim->max_samples)
-        return srv_fail(e, 413, path, "%s has %zu samples; the limit is %zu", path, n, lim->max_samples);
-    /* First pass: lengths. */
-    size_t total = 0, i = 0;
+/* One sample's x given as a tensor [T, 2] ({"shape", "data"} or {"npy"}) into a malloc'd *t. */
+static int tensor_steps(const cJSON *x, const char *xp, const srv_limits *lim, double **t, size_t *len,
+                        srv_err *e) {
+    size_t shape[SRV_TENSOR_MAX_DIMS], nd, n;
+    size_t max = lim->max_length < ((size_t)1 << 40) ? 2 * lim->max_length : lim->max_length;
+    if (srv_tensor_parse_f64(x, xp, max, shape, &nd, &n, t, e)) return -1;
+    if (nd != 2 || shape[1] != 2) {
+        free(*t);
+        *t = NULL;
+        return srv_fail(e, 400, xp, "%s must be [T, 2]: a value and a marker per step", xp);
+    }
+    *len = shape[0];
+    return 0;
+}
+
+/* A data set [{"x": [[value, marker], ...], "y": target}, ...] into back-to-back arrays; an x may
+ * also be a tensor [T, 2] (tmp[i] holds those, read in the first pass). */
+static int read_dataset(const cJSON *v, const char *path, const srv_limits *lim, double **tmp,
+                        double **xs, size_t **lens, double **ys, srv_err *e) {
+    size_t n = (size_t)cJSON_GetArraySize(v), total = 0, i = 0;
     char ip[96], xp[120], yp[120];
+    *lens = malloc(n * sizeof **lens);
+    *ys = malloc(n * sizeof **ys);
+    if (!*lens || !*ys) return srv_fail(e, 503, path, "out of memory for %s", path);
+    /* First pass: lengths. */
     for (const cJSON *c = v->child; c; c = c->next, i++) {
         srv_path_index(ip, sizeof ip, path, i);
         srv_path_key(xp, sizeof xp, ip, "x");
@@ -83,17 +97,21 @@ static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim
         if (!cJSON_IsObject(c)) return srv_fail(e, 400, ip, "%s must be {\"x\": [[value, marker], ...], \"y\": sum}", ip);
         if (srv_json_only_keys(c, ip, keys, e)) return -1;
         const cJSON *x = srv_json_get(c, "x");
-        if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) == 0)
-            return srv_fail(e, 400, xp, "%s must be a non-empty list of [value, marker] pairs", xp);
-        size_t len = (size_t)cJSON_GetArraySize(x);
+        size_t len = 0;
+        if (cJSON_IsObject(x)) {
+            if (tensor_steps(x, xp, lim, &tmp[i], &len, e)) return -1;
+        } else if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) == 0) {
+            return srv_fail(e, 400, xp, "%s must be a non-empty list of [value, marker] pairs (or a tensor [T, 2])", xp);
+        } else {
+            len = (size_t)cJSON_GetArraySize(x);
+        }
         if (len > lim->max_length)
             return srv_fail(e, 413, xp, "%s has %zu steps; the limit is %zu", xp, len, lim->max_length);
+        (*lens)[i] = len;
         total += len;
     }
     *xs = malloc(total * 2 * sizeof **xs);
-    *lens = malloc(n * sizeof **lens);
-    *ys = malloc(n * sizeof **ys);
-    if (!*xs || !*lens || !*ys) return srv_fail(e, 503, path, "out of memory for %s", path);
+    if (!*xs) return srv_fail(e, 503, path, "out of memory for %s", path);
     size_t off = 0;
     i = 0;
     for (const cJSON *c = v->child; c; c = c->next, i++) {
@@ -101,8 +119,12 @@ static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim
         srv_path_key(xp, sizeof xp, ip, "x");
         srv_path_key(yp, sizeof yp, ip, "y");
         const cJSON *x = srv_json_get(c, "x"), *y = srv_json_get(c, "y");
+        if (tmp[i]) {
+            memcpy(*xs + 2 * off, tmp[i], 2 * (*lens)[i] * sizeof **xs);
+            off += (*lens)[i];
+        }
         size_t t = 0;
-        for (const cJSON *s = x->child; s; s = s->next, t++) {
+        for (const cJSON *s = tmp[i] ? NULL : x->child; s; s = s->next, t++) {
             char sp[140];
             srv_path_index(sp, sizeof sp, xp, t);
             if (!cJSON_IsArray(s) || cJSON_GetArraySize(s) != 2)
@@ -114,12 +136,26 @@ static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim
             }
             off++;
         }
-        (*lens)[i] = t;
         if (!y) return srv_fail(e, 400, yp, "%s is missing", yp);
         if (srv_json_num(y, yp, &(*ys)[i], e)) return -1;
     }
-    *count = n;
     return 0;
+}
+
+static int parse_dataset(const cJSON *v, const char *path, const srv_limits *lim, double **xs,
+                         size_t **lens, double **ys, size_t *count, srv_err *e) {
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return srv_fail(e, 400, path, "%s must be a non-empty list of {\"x\": [[value, marker], ...], \"y\": sum}", path);
+    size_t n = (size_t)cJSON_GetArraySize(v);
+    if (n > lim->max_samples)
+        return srv_fail(e, 413, path, "%s has %zu samples; the limit is %zu", path, n, lim->max_samples);
+    double **tmp = calloc(n, sizeof *tmp);
+    if (!tmp) return srv_fail(e, 503, path, "out of memory for %s", path);
+    int rc = read_dataset(v, path, lim, tmp, xs, lens, ys, e);
+    for (size_t i = 0; i < n; i++) free(tmp[i]);
+    free(tmp);
+    if (rc == 0) *count = n;
+    return rc;
 }
 
 static int parse_init(const cJSON *v, srv_train_job *j, const srv_limits *lim, srv_err *e) {
@@ -282,7 +318,9 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
     }
     nn_train_config_default(&j->cfg);
     j->cfg.model = kind;
-    int rc = cnn ? ((j->cnn = srv_cnn_job_prepare(lim, req, &e)) ? 0 : -1) : prepare(j, lim, req, &e);
+    int rc = srv_take_output_format(req, &j->line.npy, &e);
+    if (rc == 0 && cnn) rc = (j->cnn = srv_cnn_job_prepare(lim, req, j->line.npy, &e)) ? 0 : -1;
+    else if (rc == 0) rc = prepare(j, lim, req, &e);
     cJSON_Delete(req);
     if (rc) {
         srv_train_free(j);

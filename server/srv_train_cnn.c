@@ -266,7 +266,7 @@ static int reserve(srv_cnn_job *j, srv_err *e) {
                     (double)bytes / 1e6);
 }
 
-srv_cnn_job *srv_cnn_job_prepare(const srv_limits *lim, const cJSON *req, srv_err *e) {
+srv_cnn_job *srv_cnn_job_prepare(const srv_limits *lim, const cJSON *req, int npy, srv_err *e) {
     static const char *const keys[] = {"architecture", "init", "epochs", "batch_size", "optimizer",
                                        "learning_rate", "momentum", "train_samples", "test_samples",
                                        "shuffle", "seed", "report_every", "stream", "dataset",
@@ -284,5 +284,6 @@ srv_cnn_job *srv_cnn_job_prepare(const srv_limits *lim, const cJSON *req, srv_er
     }
     j->cfg.train = &j->train;
     j->cfg.test = &j->test;
+    j->line.npy = npy;
     return j;
 }

@@ -9,7 +9,8 @@
  *   event's "weights" holds; not together with "architecture"); "epochs" (2), "batch_size"
  *   (32), "optimizer" ("adam" | "sgd"), "learning_rate" (0.001 for Adam, 0.01 for SGD),
  *   "momentum" (SGD only, 0.9), "train_samples" (all), "test_samples" (all), "shuffle" (true),
- *   "seed" (1), "report_every" (50 steps), "stream" (true), "dataset" / "test_dataset" (inline
+ *   "seed" (1), "report_every" (50 steps), "stream" (true), "output_format" ("json" | "npy":
+ *   srv_train.c takes it out), "dataset" / "test_dataset" (inline
  *   lists [{"image": base64 PNG/JPEG or tensor [28, 28, 1], "label": 0..9}] replacing
  *   Fashion-MNIST's training / test images).
  * Admission: one step within max_work_flops, the whole run within 1000 x max_work_flops, the
@@ -33,8 +34,9 @@ typedef struct srv_cnn_job srv_cnn_job;
 #define SRV_CNN_DEFAULT_LAYERS 5
 size_t srv_cnn_default_spec(nn_layer_spec specs[SRV_CNN_DEFAULT_LAYERS]);
 
-/* Validate the request object and admit the run. NULL with e filled on failure. */
-srv_cnn_job *srv_cnn_job_prepare(const srv_limits *lim, const cJSON *req, srv_err *e);
+/* Validate the request object and admit the run; npy: write tensors as .npy ("output_format",
+ * already taken out of req). NULL with e filled on failure. */
+srv_cnn_job *srv_cnn_job_prepare(const srv_limits *lim, const cJSON *req, int npy, srv_err *e);
 
 int srv_cnn_job_streaming(const srv_cnn_job *j);
 

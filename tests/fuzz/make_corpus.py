@@ -4,8 +4,8 @@
     python3 tests/fuzz/make_corpus.py
 
 Seeds are small valid requests of each endpoint (so the fuzzer starts deep inside the
-validators), a few invalid ones, and for the image harness every file of tests/data/bad_images
-plus small valid PNG/JPEG files. Standard library only; the output is deterministic."""
+validators), a few invalid ones, for the image harness every file of tests/data/bad_images
+plus small valid PNG/JPEG files, and for the npy harness the .npy files of tests/fixtures/npy. Standard library only; the output is deterministic."""
 import base64
 import hashlib
 import json
@@ -49,6 +49,16 @@ def t(shape, start=0.1):
     return {"shape": shape, "data": [round(start * ((i % 7) - 3), 3) for i in range(n)]}
 
 
+def npy(shape, values, descr="<f4"):
+    """{"npy": base64} of a .npy file (version 1.0, header padded to 64 bytes)."""
+    fmt = {"<f4": "<%df", "<f8": "<%dd", "|u1": "<%dB"}[descr]
+    dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
+    head = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, dims)
+    head += " " * (63 - (10 + len(head)) % 64) + "\n"
+    raw = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode() + struct.pack(fmt % len(values), *values)
+    return {"npy": b64(raw)}
+
+
 def main():
     small_png = png_rgb(6, 5)
     small_jpg = badimg.jpeg(8, 8)
@@ -68,6 +78,10 @@ def main():
         {"input": t([3, 3, 1]), "kernel": t([5, 5, 1])},
         {"input": t([4, 4, 1]), "kernel": "sharpen", "stride": 0},
         '{"input": [1, 2,',
+        {"input": npy([3, 3, 2], [0.5 * (i % 5) for i in range(18)]), "kernels": npy([1, 2, 2, 2], [1, 0, 0, 1, -1, 0, 0, 1]),
+         "bias": npy([1], [0.25]), "output_format": "npy"},
+        {"input": npy([4, 4], list(range(16)), "|u1"), "filters": {"count": 2, "size": 2, "init": "numpy_randn"},
+         "seed": 42, "output_format": "npy"},
         '{"input": {"shape": [2, 2, 1], "data": [1, 2, 3, 4]}, "kernel": "sobel_y", "kernel": "box"}',
     ]:
         put("conv", r)
@@ -94,6 +108,10 @@ def main():
          "activation": "relu", "weights": [{"weight": t([1, 2]), "bias": [0, 0]},
                                            {"weight": t([2, 1]), "bias": [0]}]},
         {"input": [1.0], "hidden_layers": -1, "output_size": 1},
+        {"input": npy([3], [1, 2, 3], "<f8"), "hidden_layers": 0, "output_size": 2, "output_format": "npy",
+         "weights": [{"weight": npy([3, 2], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), "bias": npy([2], [0, 1])}]},
+        {"input": [0.5, -0.5], "hidden_layers": 1, "hidden_size": 3, "output_size": 2, "init": "numpy_rand",
+         "seed": 7, "return_weights": True, "output_format": "npy"},
     ]:
         put("mlp", r)
     # /cnn
@@ -133,6 +151,9 @@ def main():
              "init": {"weight_ih": [[0.1, 0.2]], "weight_hh": [[0.3]], "bias_ih": [0.0],
                       "bias_hh": [0.0], "fc.weight": [[1.0]], "fc.bias": [0.0]}},
             {"samples": 1e9},
+            {"test_samples": 1, "epochs": 1, "hidden_size": 1, "stream": False, "output_format": "npy",
+             "dataset": [{"x": npy([2, 2], [0.5, 1, 0.25, 1], "<f8"), "y": 0.75}],
+             "init": {"fc.weight": npy([1, 1], [0.5], "<f8")}},
         ]:
             put("train", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
     # base64
@@ -154,6 +175,12 @@ def main():
     put("image", b"\x01\x02\x02" + badimg.png(4, 4, ctype=0, channels=1))
     put("image", b"\x00\x02\x02" + badimg.png(3, 3, ctype=4, channels=2))
     put("image", b"\x03\x02\x02" + badimg.jpeg(16, 16, ncomp=1))
+    # npy: the small .npy files NumPy wrote for the reader's tests (tests/fixtures/npy)
+    npy_dir = os.path.join(ROOT, "tests", "fixtures", "npy")
+    for f in sorted(os.listdir(npy_dir)):
+        if f.endswith(".npy") and os.path.getsize(os.path.join(npy_dir, f)) <= 4096:
+            with open(os.path.join(npy_dir, f), "rb") as fh:
+                put("npy", fh.read())
     print("corpora written to", os.path.join(HERE, "corpus"))
 
 

@@ -214,6 +214,15 @@ Test(openapi, every_documented_operation_answers_as_documented) {
                     cr_assert_eq(r.status, 200, "%s -> %ld: %.300s", what, r.status, r.body);
                     check_answer(what, op, &r);
                     th_resp_free(&r);
+                    /* The same with "output_format": "npy": the .npy tensors are documented. */
+                    char npy_body[1024];
+                    snprintf(npy_body, sizeof npy_body, "{\"output_format\":\"npy\",%s", body + 1);
+                    cr_assert_eq(th_post_json(&srv, concrete[k], npy_body, &r), 0);
+                    cr_assert_eq(r.status, 200, "%s (npy) -> %ld: %.300s", what, r.status, r.body);
+                    cr_assert(strstr(r.body, "\"npy\":\""),
+                              "%s: no .npy tensor in %.200s", what, r.body);
+                    check_answer(what, op, &r);
+                    th_resp_free(&r);
                     /* Errors: each status and its error object are documented. */
                     cr_assert_eq(th_post_json(&srv, concrete[k], "{", &r), 0);
                     cr_assert_eq(r.status, 400);

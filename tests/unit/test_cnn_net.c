@@ -363,6 +363,10 @@ Test(cnn_net, errors_name_the_field) {
     cr_assert_eq(nn_cnn_net_create(&net, s, 6, 12, 12, 1, 4, &opt, 1, &err), NN_INVALID);
     cr_assert_str_eq(err.field, "architecture[2].size");
     mixed_net(s, NN_POOL_AVG);
+    s[2].init = NN_INIT_NUMPY_RANDN;
+    cr_assert_eq(nn_cnn_net_create(&net, s, 6, 12, 12, 1, 4, &opt, 1, &err), NN_INVALID);
+    cr_assert_str_eq(err.field, "architecture[2].init");
+    mixed_net(s, NN_POOL_AVG);
     nn_optim bad = opt;
     bad.lr = -1;
     cr_assert_eq(nn_cnn_net_create(&net, s, 6, 12, 12, 1, 4, &bad, 1, &err), NN_INVALID);

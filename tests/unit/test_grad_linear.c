@@ -160,6 +160,24 @@ Test(grad_linear, activation_backward_from_output_matches_pytorch) {
     cJSON_Delete(doc);
 }
 
+/* The SIMD kernel the convolution uses for dz is nn_act_grad_output to the bit, NaN and
+ * every tail length included, on every path. */
+Test(grad_linear, tile_actgrad_is_act_grad_output) {
+    nn_rng r;
+    nn_rng_seed(&r, 33);
+    for (int t = 0; t < 90; t++) {
+        nn_tile_set_impl(impls[t % 3]);
+        size_t n = nn_rng_range(&r, 1, 70);
+        float *dy = rand_array(&r, n, 3), *y = rand_array(&r, n, 2), *a = zeros(n), *b = zeros(n);
+        y[nn_rng_range(&r, 0, n - 1)] = NAN, y[nn_rng_range(&r, 0, n - 1)] = 0.0f;
+        nn_activation act = {(nn_act_kind)(t / 3 % 5), 0.125f};
+        nn_act_grad_output(a, dy, y, n, act);
+        nn_tile_pick()->actgrad(b, dy, y, n, act);
+        cr_assert(!memcmp(a, b, n * sizeof *a), "trial %d %s on %s", t, nn_act_name(act.kind), nn_tile_pick()->name);
+        free(dy), free(y), free(a), free(b);
+    }
+}
+
 /* ReLU's gradient passes a NaN output's dy, as torch's threshold_backward does. */
 Test(grad_linear, relu_backward_at_zero_and_nan) {
     float y[3] = {0.0f, NAN, 2.0f}, dy[3] = {5, 6, 7}, dx[3] = {0, 0, 0};

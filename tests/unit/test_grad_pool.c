@@ -9,9 +9,13 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "nn_conv_impl.h"
 #include "nn_parallel.h"
 #include "nn_pool_batch.h"
 #include "nn_rng.h"
+#include "nn_tile.h"
+
+static const int impls[] = {NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512};
 
 static float *zeros(size_t n) {
     float *a = calloc(n ? n : 1, sizeof *a);
@@ -32,8 +36,9 @@ static size_t num(const cJSON *c, const char *key, int i) {
 }
 
 /* Every case of grad_pool.json: forward (with and without argmax) and backward (from argmax
- * and recomputed), each within 1e-5 of PyTorch's float64 autograd. */
-Test(grad_pool, matches_pytorch) {
+ * and recomputed), each within 1e-6 of PyTorch's float64 autograd, on the given path. */
+static void run_fixtures(int impl) {
+    nn_tile_set_impl(impl);
     cJSON *doc = fx_load("grad_pool.json");
     cr_assert_not_null(doc, "tests/fixtures/grad_pool.json missing: run make fixtures");
     const cJSON *c;
@@ -74,13 +79,18 @@ Test(grad_pool, matches_pytorch) {
     cJSON_Delete(doc);
 }
 
-/* Random shapes, values with many ties, overlapping windows: forward values equal
+Test(grad_pool, generic_matches_pytorch) { run_fixtures(NN_CONV_IMPL_GENERIC); }
+Test(grad_pool, avx2_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX2); }
+Test(grad_pool, avx512_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX512); }
+
+/* Random shapes, values with many ties, overlapping windows, every path: forward values equal
  * nn_pool2d_naive's, both backwards equal nn_pool2d_backward's (exactly: the same adds in the
  * same order for max; average within rounding), on one and two threads. */
 Test(grad_pool, batch_matches_per_image_references) {
     nn_rng r;
     nn_rng_seed(&r, 21);
-    for (int t = 0; t < 300; t++) {
+    for (int t = 0; t < 450; t++) {
+        nn_tile_set_impl(impls[t % 3]);
         nn_parallel_set_threads(t % 2 ? 1 : 0);
         size_t B = nn_rng_range(&r, 1, 6), H = nn_rng_range(&r, 1, 20), W = nn_rng_range(&r, 1, 20);
         size_t C = nn_rng_range(&r, 1, 3) == 1 ? nn_rng_range(&r, 65, 140) : nn_rng_range(&r, 1, 17);
@@ -116,9 +126,10 @@ Test(grad_pool, batch_matches_per_image_references) {
 Test(grad_pool, global_matches_definition) {
     nn_rng r;
     nn_rng_seed(&r, 22);
-    for (int t = 0; t < 100; t++) {
+    for (int t = 0; t < 150; t++) {
+        nn_tile_set_impl(impls[t % 3]);
         size_t B = nn_rng_range(&r, 1, 5), H = nn_rng_range(&r, 1, 12), W = nn_rng_range(&r, 1, 12), C = nn_rng_range(&r, 1, 80);
-        nn_pool_kind kind = (nn_pool_kind)(t % 2);
+        nn_pool_kind kind = (nn_pool_kind)(t / 3 % 2);
         float *x = rand_array(&r, B * H * W * C, t % 4 < 2 ? 2 : 0), *dy = rand_array(&r, B * C, 0);
         float *y = zeros(B * C), *yr = zeros(C), *dx = zeros(B * H * W * C);
         uint32_t *am = malloc(B * C * sizeof *am);

@@ -247,6 +247,24 @@ Test(srv_base64, roundtrip_random) {
     }
 }
 
+/* Two parts encode as their concatenation, at every split and every length mod 3. */
+Test(srv_base64, encode_into_two_parts) {
+    unsigned char buf[16];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)(i * 37 + 11);
+    for (size_t len = 0; len <= sizeof buf; len++) {
+        char *whole = srv_base64_encode(buf, len, NULL);
+        for (size_t split = 0; split <= len; split++) {
+            char out[32];
+            memset(out, '#', sizeof out);
+            size_t n = srv_base64_encode_into(out, buf, split, buf + split, len - split);
+            cr_assert_eq(n, srv_base64_encoded_len(len));
+            cr_assert_eq(memcmp(out, whole, n), 0, "len %zu split %zu: %.*s vs %s", len, split, (int)n, out, whole);
+            cr_assert_eq(out[n], '#', "wrote past the end");
+        }
+        free(whole);
+    }
+}
+
 /* ---- numbers --------------------------------------------------------------------------- */
 
 /* Significant digits of a printed number: mantissa digits without leading and trailing zeros. */
