@@ -2,7 +2,7 @@
  *
  * The HTTP layer (http_*.c) only moves bytes: it reads a body (capped), picks the endpoint from
  * the path, calls one of the functions below, and writes what they return. Everything about the
- * JSON contract (../shared/API.md) — parsing, validation, the error object with its "field",
+ * JSON contract (server/openapi.json) — parsing, validation, the error object with its "field",
  * running the core library, building the response — lives behind this header, so unit tests
  * and fuzzers call it without a socket. All functions are thread-safe. */
 #ifndef SRV_API_H

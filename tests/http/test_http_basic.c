@@ -40,6 +40,13 @@ Test(basic, healthz_reports_status_version_and_limits) {
         cJSON *v = cJSON_GetObjectItem(lim, keys[i]);
         cr_assert(cJSON_IsNumber(v) && v->valuedouble > 0, "limits.%s", keys[i]);
     }
+    /* The connection guard's defaults (a class behind one address fits in them). */
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_connections")->valuedouble, 256);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_connections_per_ip")->valuedouble, 128);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "reserve_connections")->valuedouble, 16);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "request_timeout_s")->valuedouble, 60);
+    cr_assert_eq(cJSON_GetObjectItem(lim, "max_header_bytes")->valuedouble, 32768);
+    cr_assert_geq(cJSON_GetObjectItem(j, "open_connections")->valuedouble, 1);
     cJSON_Delete(j);
     th_resp_free(&r);
 }
@@ -191,6 +198,8 @@ Test(config, help_lists_every_flag_with_its_variable) {
         "--timeout", "--web-root", "--max-body", "--max-image-side", "--max-tensor-elems",
         "--max-work", "--max-samples", "--max-epochs", "--max-length", "--max-hidden",
         "--max-trainings", "NNLAB_MAX_TRAININGS", "--max-memory", "off = no limit", "16777216",
+        "--max-connections-per-ip", "NNLAB_MAX_CONNECTIONS_PER_IP", "--reserve-connections",
+        "NNLAB_RESERVE_CONNECTIONS", "--request-timeout", "NNLAB_REQUEST_TIMEOUT",
         "8080", "127.0.0.1"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_assert(strstr(out, flags[i]), "--help mentions %s:\n%s", flags[i], out);
@@ -300,8 +309,9 @@ Test(config, idle_connections_time_out, .timeout = 60) {
     cr_assert_eq(th_stop(&s), 0);
 }
 
+/* The hard limit (with no reserve: the guard closes nobody to make room). */
 Test(config, connection_limit_is_enforced, .timeout = 60) {
-    const char *args[] = {"--max-connections", "2", NULL};
+    const char *args[] = {"--max-connections", "2", "--reserve-connections", "0", NULL};
     th_server s;
     th_start(&s, args);
     int a = th_connect(s.port), b = th_connect(s.port);

@@ -1,4 +1,4 @@
-// The JSON API client (../shared/API.md) and the plain display of its errors next to the control
+// The JSON API client (server/openapi.json) and the plain display of its errors next to the control
 // that caused them: every control wrapper carries data-field="<API field name>".
 import { $$, el } from './util.js';
 

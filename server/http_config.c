@@ -1,7 +1,5 @@
-/* srv_config.c — flags and NNLAB_* environment variables (see srv_config.h). */
-#include "srv_config.h"
-
-#include "nn_fashion.h"
+/* http_config.c — flags and NNLAB_* environment variables (see http_config.h). */
+#include "http_config.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_fashion.h"
+
 /* OPT_SIZE_OFF: a size, or the word "off" (stored as SIZE_MAX). */
 typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SIZE_OFF, OPT_DOUBLE } opt_kind;
 
@@ -17,25 +17,34 @@ typedef struct opt {
     const char *flag;  /* without the leading "--" */
     const char *env;
     opt_kind kind;
-    size_t offset;     /* into srv_config */
+    size_t offset;     /* into http_config */
     size_t size;       /* buffer size for OPT_STR */
     const char *help;
 } opt;
 
-#define OFF(m) offsetof(srv_config, m)
+#define OFF(m) offsetof(http_config, m)
 static const opt OPTS[] = {
-    {"host", "NNLAB_HOST", OPT_STR, OFF(host), sizeof(((srv_config *)0)->host),
+    {"host", "NNLAB_HOST", OPT_STR, OFF(host), sizeof(((http_config *)0)->host),
      "address to listen on"},
     {"port", "NNLAB_PORT", OPT_UINT, OFF(port), 0, "TCP port (0 = any free port, printed)"},
     {"threads", "NNLAB_THREADS", OPT_UINT, OFF(threads), 0,
      "compute threads per request (0 = all cores)"},
     {"max-connections", "NNLAB_MAX_CONNECTIONS", OPT_UINT, OFF(max_connections), 0,
      "concurrent connections (one thread each)"},
+    {"max-connections-per-ip", "NNLAB_MAX_CONNECTIONS_PER_IP", OPT_UINT, OFF(max_conns_per_ip), 0,
+     "connections per client address (IPv6: per /64; 0 = no limit); beyond: the address's "
+     "oldest connection still waiting for its request is closed"},
+    {"reserve-connections", "NNLAB_RESERVE_CONNECTIONS", OPT_UINT, OFF(reserve_conns), 0,
+     "connections kept free for new clients (at most a quarter of --max-connections): past "
+     "the rest, each new one closes the oldest connection still waiting for its request"},
     {"timeout", "NNLAB_TIMEOUT", OPT_UINT, OFF(timeout_s), 0,
      "seconds of inactivity before a connection is closed"},
-    {"web-root", "NNLAB_WEB_ROOT", OPT_STR, OFF(web_root), sizeof(((srv_config *)0)->web_root),
+    {"request-timeout", "NNLAB_REQUEST_TIMEOUT", OPT_UINT, OFF(request_timeout_s), 0,
+     "seconds for a whole request (headers and body) to arrive, from the connection's start or "
+     "its previous answer; beyond: 408 and close"},
+    {"web-root", "NNLAB_WEB_ROOT", OPT_STR, OFF(web_root), sizeof(((http_config *)0)->web_root),
      "serve the page from this directory instead of the embedded copy"},
-    {"data-dir", "NNLAB_DATA_DIR", OPT_STR, OFF(data_dir), sizeof(((srv_config *)0)->data_dir),
+    {"data-dir", "NNLAB_DATA_DIR", OPT_STR, OFF(data_dir), sizeof(((http_config *)0)->data_dir),
      "directory of the Fashion-MNIST files (apt-get install dataset-fashion-mnist)"},
     {"max-body", "NNLAB_MAX_BODY", OPT_SIZE, OFF(lim.max_body_bytes), 0,
      "request body bytes (larger: 413)"},
@@ -61,19 +70,22 @@ static const opt OPTS[] = {
 #undef OFF
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
-static void defaults(srv_config *cfg) {
+static void defaults(http_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", NN_FASHION_DIR);
     cfg->port = 8080;
     cfg->threads = 0;
     cfg->max_connections = 256;
+    cfg->max_conns_per_ip = 128;
+    cfg->reserve_conns = 16;
     cfg->timeout_s = 60;
+    cfg->request_timeout_s = 60;
     srv_limits_default(&cfg->lim);
 }
 
 /* Parse `text` into the option's slot. Integers must be plain decimal digits. */
-static int set_value(srv_config *cfg, const opt *o, const char *text, char *err, size_t errlen) {
+static int set_value(http_config *cfg, const opt *o, const char *text, char *err, size_t errlen) {
     char *slot = (char *)cfg + o->offset;
     if (o->kind == OPT_STR) {
         if (strlen(text) >= o->size) {
@@ -121,7 +133,7 @@ static int set_value(srv_config *cfg, const opt *o, const char *text, char *err,
     return 0;
 }
 
-static void format_value(const srv_config *cfg, const opt *o, char *buf, size_t len) {
+static void format_value(const http_config *cfg, const opt *o, char *buf, size_t len) {
     const char *slot = (const char *)cfg + o->offset;
     switch (o->kind) {
     case OPT_STR: snprintf(buf, len, "%s", *slot ? slot : "(embedded)"); break;
@@ -138,23 +150,23 @@ static void format_value(const srv_config *cfg, const opt *o, char *buf, size_t 
     }
 }
 
-void srv_config_usage(FILE *out) {
-    srv_config def;
+void http_config_usage(FILE *out) {
+    http_config def;
     defaults(&def);
     fprintf(out,
             "nnlabd %s — the nnlab HTTP/JSON daemon\n\n"
             "usage: nnlabd [--flag value | --flag=value]...\n\n"
             "Each flag may also be set by its environment variable (the flag wins).\n\n",
             NNLABD_VERSION);
-    fprintf(out, "  %-20s %-24s %-12s %s\n", "flag", "variable", "default", "meaning");
+    fprintf(out, "  %-25s %-29s %-9s %s\n", "flag", "variable", "default", "meaning");
     for (size_t i = 0; i < NOPTS; i++) {
         char v[64], f[40];
         format_value(&def, &OPTS[i], v, sizeof v);
         snprintf(f, sizeof f, "--%s", OPTS[i].flag);
-        fprintf(out, "  %-20s %-24s %-12s %s\n", f, OPTS[i].env, v, OPTS[i].help);
+        fprintf(out, "  %-25s %-29s %-9s %s\n", f, OPTS[i].env, v, OPTS[i].help);
     }
-    fprintf(out, "  %-20s %-24s %-12s %s\n", "--help", "", "", "print this text");
-    fprintf(out, "  %-20s %-24s %-12s %s\n", "--version", "", "", "print the version");
+    fprintf(out, "  %-25s %-29s %-9s %s\n", "--help", "", "", "print this text");
+    fprintf(out, "  %-25s %-29s %-9s %s\n", "--version", "", "", "print the version");
 }
 
 static const opt *find_flag(const char *name, size_t len) {
@@ -163,7 +175,7 @@ static const opt *find_flag(const char *name, size_t len) {
     return NULL;
 }
 
-int srv_config_load(srv_config *cfg, int argc, char **argv, FILE *out, char *err, size_t errlen) {
+int http_config_load(http_config *cfg, int argc, char **argv, FILE *out, char *err, size_t errlen) {
     defaults(cfg);
     for (size_t i = 0; i < NOPTS; i++) {
         const char *e = getenv(OPTS[i].env);
@@ -178,7 +190,7 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, FILE *out, char *err
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            srv_config_usage(out);
+            http_config_usage(out);
             return 1;
         }
         if (strcmp(a, "--version") == 0) {
@@ -210,10 +222,10 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, FILE *out, char *err
         snprintf(err, errlen, "--port must be <= 65535");
         return -1;
     }
-    if (cfg->max_connections == 0 || cfg->timeout_s == 0 || cfg->lim.max_body_bytes == 0 ||
-        cfg->lim.max_trainings == 0) {
-        snprintf(err, errlen, "--max-connections, --timeout, --max-body and --max-trainings "
-                              "must be >= 1");
+    if (cfg->max_connections == 0 || cfg->timeout_s == 0 || cfg->request_timeout_s == 0 ||
+        cfg->lim.max_body_bytes == 0 || cfg->lim.max_trainings == 0) {
+        snprintf(err, errlen, "--max-connections, --timeout, --request-timeout, --max-body and "
+                              "--max-trainings must be >= 1");
         return -1;
     }
     return 0;
