@@ -28,6 +28,17 @@
 
 #include "nn_act.h"
 
+/* Sanitizer builds (SAN=1) compile each tile kernel in a few small sizes only: UBSan's checks
+ * on the fully unrolled wide tiles took clang minutes per file. Tile sizes never change the
+ * results (see the bit contract), only the speed. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NN_TILE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NN_TILE_SANITIZED 1
+#endif
+#endif
+
 /* Lanes the packed weights and biases are padded to (the widest vector): wld is a multiple of
  * it and lanes m >= M hold zeros. */
 #define NN_TILE_PAD 16

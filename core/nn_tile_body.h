@@ -70,6 +70,17 @@ static const float nn_tile_zeros[2 * NN_TILE_PAD];
 static const float nn_tile_neg_inf = -INFINITY, nn_tile_one = 1.0f;
 #endif
 
+#ifdef NN_TILE_SANITIZED
+#undef T_SIZES1
+#undef T_SIZES2
+#undef T_SETS_SIZES1
+#undef T_SETS_SIZES2
+#define T_SIZES1 T_SIZES_4
+#define T_SIZES2 T_SIZES_3
+#define T_SETS_SIZES1 T_SIZES_3
+#define T_SETS_SIZES2 T_SIZES_1
+#endif
+
 static const unsigned char TN(sizes1)[] = {T_SIZES1(T_ITEM)};
 static const unsigned char TN(sizes2)[] = {T_SIZES2(T_ITEM)};
 static const unsigned char TN(sets_sizes1)[] = {T_SETS_SIZES1(T_ITEM)};
