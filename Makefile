@@ -118,8 +118,8 @@ TEST_TARGETS += test-net-generic
 # `make test`: install what is missing (as root), build everything, run every test suite.
 # Suites run cheapest-first (unit, then HTTP, browser, deployment, reliability); -k runs every
 # suite even after a failure, and make still exits non-zero.
-TEST_ORDER := test-unit test-net-generic test-http test-python test-http-san test-browser deploy-lint \
-              deploy-test reliability-quick
+TEST_ORDER := test-unit test-net-generic test-http test-python test-notebook test-http-san lint-web test-browser \
+              deploy-lint deploy-test reliability-quick
 ORDERED_TESTS = $(foreach t,$(TEST_ORDER),$(filter $t,$(TEST_TARGETS))) \
                 $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
 test: deps ## install what is missing, build, run every suite in TEST_ORDER (about 12 min)

@@ -8,16 +8,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "srv_metrics.h"
+#include "http_metrics.h"
 
 /* The producer waits while this much is unread (a slow client throttles its own run). */
 #define HIGH_WATER ((size_t)4 << 20)
 
 struct http_train {
+    http_train *prev, *next; /* in the list of runs (http_train_abort_all) */
     pthread_mutex_t mu;
     pthread_cond_t cv;       /* signalled on data, drain, end, cancel */
     char *buf;
     size_t off, len, cap;    /* unread bytes are buf[off, len) */
+    int ran;                 /* srv_train_run returned: nothing more will be queued */
     int finished;            /* the thread is done with the job */
     int aborted;             /* server stopping: no more emits are queued */
     int oom;                 /* queue could not grow: the run was cancelled */
@@ -29,18 +31,24 @@ struct http_train {
 
 static atomic_long g_slots;
 
+/* The runs that exist, so that a stopping server can end them all. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static http_train *g_runs;
+static int g_stopping;
+static const char *g_stop_line;
+
 int http_train_acquire(size_t max) {
     long cur = atomic_load(&g_slots);
     do {
         if (cur < 0 || (size_t)cur >= max) return 0;
     } while (!atomic_compare_exchange_weak(&g_slots, &cur, cur + 1));
-    srv_metrics_trainings(+1);
+    http_metrics_trainings(+1);
     return 1;
 }
 
 void http_train_release(void) {
     atomic_fetch_sub(&g_slots, 1);
-    srv_metrics_trainings(-1);
+    http_metrics_trainings(-1);
 }
 
 long http_train_active(void) { return atomic_load(&g_slots); }
@@ -100,12 +108,16 @@ static int emit(void *ctx, const char *data, size_t len) {
 static void *train_main(void *arg) {
     http_train *t = arg;
     int status = srv_train_run(t->job, emit, t, &t->cancel);
+    pthread_mutex_lock(&t->mu);
+    t->status = status;
+    t->ran = 1; /* readers may end the stream now, before the job is freed */
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
     /* Free the run's memory now, not when the connection goes away. */
     srv_train_free(t->job);
     t->job = NULL;
     http_train_release();
     pthread_mutex_lock(&t->mu);
-    t->status = status;
     t->finished = 1;
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
@@ -129,6 +141,13 @@ http_train *http_train_start(srv_train_job *job) {
         free(t);
         goto fail;
     }
+    pthread_mutex_lock(&g_mu);
+    t->next = g_runs;
+    if (g_runs) g_runs->prev = t;
+    g_runs = t;
+    /* A stop that began before we registered would miss us: abort here instead. */
+    if (g_stopping) http_train_abort(t, g_stop_line);
+    pthread_mutex_unlock(&g_mu);
     return t;
 fail:
     srv_train_free(job);
@@ -138,10 +157,10 @@ fail:
 
 long http_train_read(http_train *t, char *buf, size_t max, int wait_ms) {
     pthread_mutex_lock(&t->mu);
-    if (t->len == t->off && !t->finished) {
+    if (t->len == t->off && !t->ran) {
         struct timespec ts;
         deadline_in(&ts, wait_ms);
-        while (t->len == t->off && !t->finished)
+        while (t->len == t->off && !t->ran)
             if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) == ETIMEDOUT) break;
     }
     long n;
@@ -152,7 +171,7 @@ long http_train_read(http_train *t, char *buf, size_t max, int wait_ms) {
         n = (long)k;
         pthread_cond_broadcast(&t->cv); /* a producer may wait for the drain */
     } else {
-        n = t->finished ? -1 : 0;
+        n = t->ran ? -1 : 0;
     }
     pthread_mutex_unlock(&t->mu);
     return n;
@@ -205,7 +224,7 @@ void http_train_cancel(http_train *t) {
 
 void http_train_abort(http_train *t, const char *line) {
     pthread_mutex_lock(&t->mu);
-    if (!t->aborted && !t->finished) {
+    if (!t->aborted && !t->ran) { /* a run that returned has its last line queued already */
         atomic_store(&t->cancel, 1);
         t->aborted = 1;
         (void)append_locked(t, line, strlen(line));
@@ -214,8 +233,21 @@ void http_train_abort(http_train *t, const char *line) {
     pthread_mutex_unlock(&t->mu);
 }
 
+void http_train_abort_all(const char *line) {
+    pthread_mutex_lock(&g_mu);
+    g_stopping = 1;
+    g_stop_line = line;
+    for (http_train *t = g_runs; t; t = t->next) http_train_abort(t, line);
+    pthread_mutex_unlock(&g_mu);
+}
+
 void http_train_free(http_train *t) {
     if (!t) return;
+    pthread_mutex_lock(&g_mu);
+    if (t->prev) t->prev->next = t->next;
+    else if (g_runs == t) g_runs = t->next;
+    if (t->next) t->next->prev = t->prev;
+    pthread_mutex_unlock(&g_mu);
     http_train_cancel(t);
     pthread_join(t->thread, NULL);
     pthread_mutex_destroy(&t->mu);

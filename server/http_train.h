@@ -28,7 +28,7 @@ http_train *http_train_start(srv_train_job *job);
 
 /* Copy up to max queued bytes into buf, waiting at most wait_ms for some to arrive.
  * Returns the byte count (> 0), 0 when nothing came in time, -1 when the run ended and
- * everything was read. */
+ * everything was read (as soon as the run returns: nothing can be queued after that). */
 long http_train_read(http_train *t, char *buf, size_t max, int wait_ms);
 
 /* Wait at most wait_ms for the run to end; 1 if it has. */
@@ -46,6 +46,10 @@ void http_train_cancel(http_train *t);
 
 /* Server stopping: stop the run and end the queue with `line` (a complete NDJSON line). */
 void http_train_abort(http_train *t, const char *line);
+
+/* Server stopping: http_train_abort every run, and every run started from now on. `line` must
+ * outlive the runs (a string literal). */
+void http_train_abort_all(const char *line);
 
 /* Cancel, wait for the thread, free everything. t may be NULL. */
 void http_train_free(http_train *t);

@@ -13,7 +13,7 @@
 #include "http_server.h"
 #include "nn_parallel.h"
 #include "srv_budget.h"
-#include "srv_config.h"
+#include "http_config.h"
 
 int main(int argc, char **argv) {
     /* Block the stop signals before any thread exists (the compute pool's, MHD's: they all
@@ -26,19 +26,18 @@ int main(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    srv_config cfg;
+    http_config cfg;
     char err[512] = "";
-    int rc = srv_config_load(&cfg, argc, argv, stdout, err, sizeof err);
+    int rc = http_config_load(&cfg, argc, argv, stdout, err, sizeof err);
     if (rc > 0) return 0;
     if (rc < 0) {
         fprintf(stderr, "nnlabd: %s\n", err);
         return 2;
     }
     nn_parallel_set_threads(cfg.threads);
-    srv_budget_init(cfg.max_memory == SRV_MAX_MEMORY_OFF ? 0 /* unlimited */
+    srv_budget_init(cfg.max_memory == HTTP_MAX_MEMORY_OFF ? 0 /* unlimited */
                     : cfg.max_memory                   ? cfg.max_memory
                                                        : srv_budget_auto());
-
 
     http_server *srv = http_server_start(&cfg, err, sizeof err);
     if (!srv) {
@@ -53,9 +52,13 @@ int main(int argc, char **argv) {
     char mem[48] = "no memory limit";
     if (srv_budget_total() > 0)
         snprintf(mem, sizeof mem, "%.0f MB for requests", (double)srv_budget_total() / 1e6);
-    fprintf(stderr, "nnlabd %s: listening on %s:%u (max %u connections, %zu trainings, %s)\n",
-            NNLABD_VERSION, host, http_server_port(srv), cfg.max_connections,
-            cfg.lim.max_trainings, mem);
+    char per_ip[32] = "any";
+    if (cfg.max_conns_per_ip) snprintf(per_ip, sizeof per_ip, "%u", cfg.max_conns_per_ip);
+    fprintf(stderr,
+            "nnlabd %s: listening on %s:%u (max %u connections, %s per address, %u kept free; "
+            "requests must arrive within %u s; %zu trainings; %s)\n",
+            NNLABD_VERSION, host, http_server_port(srv), cfg.max_connections, per_ip,
+            http_server_reserve(srv), cfg.request_timeout_s, cfg.lim.max_trainings, mem);
 
     int sig = 0;
     while (sigwait(&stop, &sig) != 0) {

@@ -1,7 +1,9 @@
 /* http_support.c — see http_support.h. */
+#define _GNU_SOURCE /* memmem */
 #include "http_support.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -264,6 +266,16 @@ double th_metric(const th_server *s, const char *name) {
     return v;
 }
 
+double th_wait_metric(const th_server *s, const char *name, double want, double seconds) {
+    double end = th_now() + seconds, v = -1;
+    do {
+        v = th_metric(s, name);
+        if (v == want) break;
+        th_sleep(0.01);
+    } while (th_now() < end);
+    return v;
+}
+
 char *th_read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -394,4 +406,92 @@ char *th_recv(int fd, double seconds) {
     }
     buf[len] = '\0';
     return buf;
+}
+
+char *th_recv_all(int fd, double seconds, size_t *len) {
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    double end = th_now() + seconds;
+    while (th_now() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0) continue;
+        if (n + 1 == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf);
+        }
+        ssize_t k = recv(fd, buf + n, cap - 1 - n, 0);
+        if (k <= 0) break;
+        n += (size_t)k;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int th_connect_from(int port, const char *src) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    cr_assert(inet_pton(AF_INET, src, &a.sin_addr) == 1);
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind %s: %s", src, strerror(errno));
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    return fd;
+}
+
+/* Decode a chunked body in place order; -1 when it is cut short. */
+static int dechunk(const char *p, const char *end, th_raw *out) {
+    membuf b = {0};
+    for (;;) {
+        char *e = NULL;
+        unsigned long size = strtoul(p, &e, 16);
+        const char *nl = e ? strstr(e, "\r\n") : NULL;
+        if (!e || e == p || !nl || nl > end) break;
+        p = nl + 2;
+        if (size == 0) {
+            out->body = b.p ? b.p : calloc(1, 1);
+            out->len = b.len;
+            return 0;
+        }
+        if ((size_t)(end - p) < size + 2) break;
+        cr_assert(on_body((char *)p, 1, size, &b) == size);
+        p += size + 2;
+    }
+    free(b.p);
+    return -1;
+}
+
+int th_parse_raw(const char *buf, size_t n, th_raw *out) {
+    memset(out, 0, sizeof *out);
+    const char *hend = memmem(buf, n, "\r\n\r\n", 4);
+    if (n < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || !hend) return -1;
+    out->status = strtol(buf + 9, NULL, 10);
+    const char *body = hend + 4, *end = buf + n;
+    char head[8192];
+    size_t hl = (size_t)(hend - buf) < sizeof head - 1 ? (size_t)(hend - buf) : sizeof head - 1;
+    memcpy(head, buf, hl);
+    head[hl] = '\0';
+    for (char *h = head; *h; h++) *h = (char)tolower((unsigned char)*h);
+    if (strstr(head, "\ntransfer-encoding: chunked")) {
+        out->chunked = 1;
+        return dechunk(body, end, out);
+    }
+    size_t len = (size_t)(end - body);
+    const char *cl = strstr(head, "\ncontent-length:");
+    if (cl) {
+        size_t want = strtoul(cl + 16, NULL, 10);
+        if (want > len) return -1;
+        len = want;
+    }
+    out->body = malloc(len + 1);
+    cr_assert_not_null(out->body);
+    memcpy(out->body, body, len);
+    out->body[len] = '\0';
+    out->len = len;
+    return 0;
 }

@@ -53,6 +53,8 @@ cJSON *th_json(const th_resp *r);
 
 /* Value of a Prometheus sample line "name value" (exact name incl. labels), or -1. */
 double th_metric(const th_server *s, const char *name);
+/* Poll th_metric until it equals want or `seconds` pass; returns the last value seen. */
+double th_wait_metric(const th_server *s, const char *name, double want, double seconds);
 
 /* Raw sockets, for what libcurl will not do (half-sent bodies, slow clients): a TCP connection
  * to the daemon on loopback, and a send of all of p (asserting the server did not close). */
@@ -60,6 +62,22 @@ int th_connect(int port);
 void th_send(int fd, const char *p, size_t n);
 /* What the server sends within `seconds`, until it closes (at most 64 KiB; malloc'd). */
 char *th_recv(int fd, double seconds);
+/* The same without a size cap; *len gets the byte count (the buffer is NUL-terminated too). */
+char *th_recv_all(int fd, double seconds, size_t *len);
+/* A connection to the daemon from another loopback address (e.g. "127.0.0.2": Linux routes all
+ * of 127/8 to lo), to act as a second client address. */
+int th_connect_from(int port, const char *src);
+
+/* An HTTP/1.1 answer read off a raw socket: the status, and the body decoded (by
+ * Content-Length, chunked, or up to the close). Returns 0 on success, -1 if buf is not a
+ * complete answer. out->body is malloc'd and NUL-terminated. */
+typedef struct th_raw {
+    long status;
+    char *body;
+    size_t len;
+    int chunked;
+} th_raw;
+int th_parse_raw(const char *buf, size_t n, th_raw *out);
 
 /* Whole file (NUL-terminated, malloc'd) or NULL. */
 char *th_read_file(const char *path, size_t *len);

@@ -297,3 +297,53 @@ Test(errors, broken_http_does_not_hurt_the_daemon, .timeout = 60) {
                  "no 500 was counted");
     cr_assert_eq(th_stop(&s), 0);
 }
+
+/* Request heads libmicrohttpd accepts but cannot serve (a transfer coding other than chunked: it
+ * would read the body until the connection closes, i.e. wait for the timeout), heads with an
+ * ambiguous body length, and heads over the size limit that still fit libmicrohttpd's buffer:
+ * answered at once, in JSON, before any body is read. */
+Test(errors, framing_errors_are_answered_at_once_in_json, .timeout = 60) {
+    th_server s;
+    th_start(&s, ARGS);
+    static char big[48 << 10]; /* a 40 KiB header: over the 32 KiB limit, inside MHD's 64 KiB */
+    snprintf(big, sizeof big, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: %0*d\r\n\r\n", 40 << 10, 0);
+    static const struct {
+        const char *raw;
+        int status;
+        const char *field;
+    } cases[] = {
+        {"POST /conv HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n\x1f\x8b\x08", 501,
+         "Transfer-Encoding"},
+        {"POST /train/gru HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\n",
+         501, "Transfer-Encoding"},
+        {"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n", 501,
+         "Transfer-Encoding"},
+        {"POST /conv HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n"
+         "\r\n2\r\n{}\r\n0\r\n\r\n", 400, "Transfer-Encoding"},
+        {"POST /conv HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400,
+         "Content-Length"},
+        {big, 431, "headers"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = th_connect(s.port);
+        double t0 = th_now();
+        th_send(fd, cases[i].raw, strlen(cases[i].raw));
+        size_t n = 0;
+        char *raw = th_recv_all(fd, 5 * th_slow(), &n); /* the server closes after answering */
+        double t = th_now() - t0;
+        close(fd);
+        th_raw a;
+        cr_assert_eq(th_parse_raw(raw, n, &a), 0, "case %zu: an answer: %.200s", i, raw);
+        cr_assert_eq(a.status, cases[i].status, "case %zu: %.300s", i, raw);
+        cr_assert_lt(t, 2 * th_slow(), "case %zu: answered after %.2f s", i, t);
+        cJSON *j = cJSON_ParseWithLength(a.body, a.len);
+        cr_assert(j, "case %zu: JSON body: %.200s", i, a.body);
+        cJSON *e = cJSON_GetObjectItem(j, "error");
+        cr_assert_eq(cJSON_GetObjectItem(e, "status")->valuedouble, cases[i].status);
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")), cases[i].field);
+        cJSON_Delete(j);
+        free(a.body);
+        free(raw);
+    }
+    cr_assert_eq(th_stop(&s), 0);
+}

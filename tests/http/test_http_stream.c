@@ -21,13 +21,7 @@ static const char LONG_RUN[] =
 
 /* Wait until the gauge reaches want (or the deadline); returns the last value seen. */
 static double wait_gauge(const th_server *s, double want, double seconds) {
-    double end = th_now() + seconds, v = -1;
-    do {
-        v = th_metric(s, "nnlab_trainings_active");
-        if (v == want) break;
-        th_sleep(0.02);
-    } while (th_now() < end);
-    return v;
+    return th_wait_metric(s, "nnlab_trainings_active", want, seconds);
 }
 
 /* ---------------------------------------------------------------- lines arrive as they happen */

@@ -12,12 +12,13 @@
 #include "fixture.h"
 #include "grad_test.h"
 #include "nn_conv_batch.h"
-#include "nn_conv_impl.h"
+#include "nn_conv_dispatch.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
 #include "nn_rng.h"
 #include "nn_tile.h"
 
-static const int impls[] = {NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512};
+static const int impls[] = {NN_SIMD_GENERIC, NN_SIMD_AVX2, NN_SIMD_AVX512};
 
 /* ---- PyTorch fixtures ---- */
 
@@ -57,7 +58,7 @@ static void fx_free(conv_fx *f) {
 /* Every case of grad_conv.json through the fast path (impl >= 0) or the naive one (-1): the
  * output and all three gradients within 1e-5 of PyTorch's float64 autograd. */
 static void run_fixtures(int impl) {
-    if (impl >= 0) nn_tile_set_impl(impl);
+    if (impl >= 0) nn_cpu_set_simd(impl);
     cJSON *doc = fx_load("grad_conv.json");
     cr_assert_not_null(doc, "tests/fixtures/grad_conv.json missing: run make fixtures");
     const cJSON *c;
@@ -89,15 +90,23 @@ static void run_fixtures(int impl) {
 }
 
 Test(grad_conv, naive_matches_pytorch) { run_fixtures(-1); }
-Test(grad_conv, generic_matches_pytorch) { run_fixtures(NN_CONV_IMPL_GENERIC); }
-Test(grad_conv, avx2_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX2); }
-Test(grad_conv, avx512_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX512); }
+Test(grad_conv, generic_matches_pytorch) { run_fixtures(NN_SIMD_GENERIC); }
+Test(grad_conv, avx2_matches_pytorch) { run_fixtures(NN_SIMD_AVX2); }
+Test(grad_conv, avx512_matches_pytorch) { run_fixtures(NN_SIMD_AVX512); }
 
-/* The tile kernels follow the forward convolution's NNLAB_SIMD choice. */
-Test(grad_conv, nnlab_simd_selects_the_path) {
+/* The training kernels run at the forward convolution's SIMD level: NNLAB_SIMD or
+ * nn_cpu_set_simd switches both, and every level the CPU has has its own table. */
+Test(grad_conv, one_switch_for_the_forward_and_the_training_kernels) {
     setenv("NNLAB_SIMD", "generic", 1); /* each test runs in its own process */
     cr_assert_str_eq(nn_tile_pick()->name, "generic");
-    cr_assert_eq(nn_tile_set_impl(NN_CONV_IMPL_AVX2) == NN_CONV_IMPL_AVX2, !strcmp(nn_tile_pick()->name, "avx2"));
+    for (int level = NN_SIMD_GENERIC; level <= (int)nn_cpu_simd_max(); level++) {
+        cr_assert_eq(nn_cpu_set_simd(level), (nn_simd)level);
+        const nn_tile_ops *t = nn_tile_pick();
+        cr_assert(t && t->corr && t->dw && t->colsum && t->poolmax && t->actgrad);
+        cr_assert_str_eq(t->name, nn_cpu_simd_name((nn_simd)level));
+        cr_assert_eq(t, nn_tile_ops_at((nn_simd)level));
+        cr_assert_eq(nn_conv_kernel_for(NN_CONV_FWD_BROADCAST), nn_conv_kernel_at((nn_simd)level, NN_CONV_FWD_BROADCAST));
+    }
 }
 
 /* ---- random shapes: fast against naive, bits across paths and threads ---- */
@@ -145,7 +154,7 @@ static void grads_free(grads *g) { free(g->y), free(g->dx), free(g->dk), free(g-
 static double tol(double terms) { return 1e-5 * fmax(1.0, terms / 256.0); }
 
 static void fast_vs_naive(int impl, uint64_t seed, int trials) {
-    nn_tile_set_impl(impl);
+    nn_cpu_set_simd(impl);
     nn_rng r;
     nn_rng_seed(&r, seed);
     nn_workspace ws = {0};
@@ -180,9 +189,9 @@ static void fast_vs_naive(int impl, uint64_t seed, int trials) {
     nn_workspace_free(&ws);
 }
 
-Test(grad_conv, generic_matches_naive_on_random_shapes) { fast_vs_naive(NN_CONV_IMPL_GENERIC, 11, 150); }
-Test(grad_conv, avx2_matches_naive_on_random_shapes) { fast_vs_naive(NN_CONV_IMPL_AVX2, 12, 300); }
-Test(grad_conv, avx512_matches_naive_on_random_shapes) { fast_vs_naive(NN_CONV_IMPL_AVX512, 13, 300); }
+Test(grad_conv, generic_matches_naive_on_random_shapes) { fast_vs_naive(NN_SIMD_GENERIC, 11, 150); }
+Test(grad_conv, avx2_matches_naive_on_random_shapes) { fast_vs_naive(NN_SIMD_AVX2, 12, 300); }
+Test(grad_conv, avx512_matches_naive_on_random_shapes) { fast_vs_naive(NN_SIMD_AVX512, 13, 300); }
 
 /* The bit contract of nn_tile.h: every path, 1 or 2 threads, the same bits. */
 Test(grad_conv, same_bits_on_every_path_and_thread_count) {
@@ -196,12 +205,12 @@ Test(grad_conv, same_bits_on_every_path_and_thread_count) {
         size_t nx = s.B * s.H * s.W * s.C, nk = s.N * s.KH * s.KW * s.C, ny = s.B * s.OH * s.OW * s.N;
         float *x = gt_uniform(&r, nx, 3), *k = gt_uniform(&r, nk, 1), *dy = gt_uniform(&r, ny, 1), *b = gt_uniform(&r, s.N, 1);
         grads ref;
-        nn_tile_set_impl(NN_CONV_IMPL_GENERIC);
+        nn_cpu_set_simd(NN_SIMD_GENERIC);
         nn_parallel_set_threads(1);
         run_fast(&s, x, k, b, dy, &ref, 0.0f, &ws);
         for (int i = 0; i < 3; i++)
             for (size_t threads = 0; threads < 2; threads++) {
-                nn_tile_set_impl(impls[i]);
+                nn_cpu_set_simd(impls[i]);
                 nn_parallel_set_threads(threads); /* 0: all cores */
                 grads g;
                 run_fast(&s, x, k, b, dy, &g, 0.0f, &ws);

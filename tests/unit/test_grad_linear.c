@@ -11,19 +11,19 @@
 #include "fixture.h"
 #include "grad_test.h"
 #include "nn_act.h"
-#include "nn_conv_impl.h"
+#include "nn_cpu.h"
 #include "nn_linear.h"
 #include "nn_loss.h"
 #include "nn_parallel.h"
 #include "nn_rng.h"
 #include "nn_tile.h"
 
-static const int impls[] = {NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512};
+static const int impls[] = {NN_SIMD_GENERIC, NN_SIMD_AVX2, NN_SIMD_AVX512};
 
 /* ---- linear ---- */
 
 static void linear_fixtures(int impl) {
-    if (impl >= 0) nn_tile_set_impl(impl);
+    if (impl >= 0) nn_cpu_set_simd(impl);
     cJSON *doc = fx_load("grad_linear.json");
     cr_assert_not_null(doc, "tests/fixtures/grad_linear.json missing: run make fixtures");
     const cJSON *c;
@@ -58,9 +58,9 @@ static void linear_fixtures(int impl) {
 }
 
 Test(grad_linear, naive_matches_pytorch) { linear_fixtures(-1); }
-Test(grad_linear, generic_matches_pytorch) { linear_fixtures(NN_CONV_IMPL_GENERIC); }
-Test(grad_linear, avx2_matches_pytorch) { linear_fixtures(NN_CONV_IMPL_AVX2); }
-Test(grad_linear, avx512_matches_pytorch) { linear_fixtures(NN_CONV_IMPL_AVX512); }
+Test(grad_linear, generic_matches_pytorch) { linear_fixtures(NN_SIMD_GENERIC); }
+Test(grad_linear, avx2_matches_pytorch) { linear_fixtures(NN_SIMD_AVX2); }
+Test(grad_linear, avx512_matches_pytorch) { linear_fixtures(NN_SIMD_AVX512); }
 
 /* Random sizes on every path and thread count: within rounding of the naive layer, and the
  * same bits everywhere; gradients are added to what the buffers held. */
@@ -79,7 +79,7 @@ Test(grad_linear, fast_matches_naive_and_bits_agree) {
         float *ref[4] = {NULL, NULL, NULL, NULL};
         for (int i = 0; i < 3; i++)
             for (size_t threads = 0; threads < 2; threads++) {
-                nn_tile_set_impl(impls[i]);
+                nn_cpu_set_simd(impls[i]);
                 nn_parallel_set_threads(threads);
                 float *y = gt_zeros(B * out), *dx = gt_zeros(B * in), *dW = gt_zeros(in * out), *db = gt_zeros(out);
                 for (size_t k = 0; k < B * in; k++) dx[k] = 0.25f;
@@ -145,7 +145,7 @@ Test(grad_linear, tile_actgrad_is_act_grad_output) {
     nn_rng r;
     nn_rng_seed(&r, 33);
     for (int t = 0; t < 90; t++) {
-        nn_tile_set_impl(impls[t % 3]);
+        nn_cpu_set_simd(impls[t % 3]);
         size_t n = nn_rng_range(&r, 1, 70);
         float *dy = gt_uniform(&r, n, 3), *y = gt_uniform(&r, n, 2), *a = gt_zeros(n), *b = gt_zeros(n);
         y[nn_rng_range(&r, 0, n - 1)] = NAN, y[nn_rng_range(&r, 0, n - 1)] = 0.0f;

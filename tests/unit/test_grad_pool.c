@@ -10,13 +10,13 @@
 
 #include "fixture.h"
 #include "grad_test.h"
-#include "nn_conv_impl.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
 #include "nn_pool_batch.h"
 #include "nn_rng.h"
 #include "nn_tile.h"
 
-static const int impls[] = {NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512};
+static const int impls[] = {NN_SIMD_GENERIC, NN_SIMD_AVX2, NN_SIMD_AVX512};
 
 static float *rand_levels(nn_rng *r, size_t n, int levels) {
     float *a = malloc((n ? n : 1) * sizeof *a);
@@ -33,7 +33,7 @@ static size_t num(const cJSON *c, const char *key, int i) {
 /* Every case of grad_pool.json: forward (with and without argmax) and backward (from argmax
  * and recomputed), each within 1e-6 of PyTorch's float64 autograd, on the given path. */
 static void run_fixtures(int impl) {
-    nn_tile_set_impl(impl);
+    nn_cpu_set_simd(impl);
     cJSON *doc = fx_load("grad_pool.json");
     cr_assert_not_null(doc, "tests/fixtures/grad_pool.json missing: run make fixtures");
     const cJSON *c;
@@ -74,9 +74,9 @@ static void run_fixtures(int impl) {
     cJSON_Delete(doc);
 }
 
-Test(grad_pool, generic_matches_pytorch) { run_fixtures(NN_CONV_IMPL_GENERIC); }
-Test(grad_pool, avx2_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX2); }
-Test(grad_pool, avx512_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX512); }
+Test(grad_pool, generic_matches_pytorch) { run_fixtures(NN_SIMD_GENERIC); }
+Test(grad_pool, avx2_matches_pytorch) { run_fixtures(NN_SIMD_AVX2); }
+Test(grad_pool, avx512_matches_pytorch) { run_fixtures(NN_SIMD_AVX512); }
 
 /* Random shapes, values with many ties, overlapping windows, every path: forward values equal
  * nn_pool2d_naive's, both backwards equal nn_pool2d_backward's (exactly: the same adds in the
@@ -85,7 +85,7 @@ Test(grad_pool, batch_matches_per_image_references) {
     nn_rng r;
     nn_rng_seed(&r, 21);
     for (int t = 0; t < 450; t++) {
-        nn_tile_set_impl(impls[t % 3]);
+        nn_cpu_set_simd(impls[t % 3]);
         nn_parallel_set_threads(t % 2 ? 1 : 0);
         size_t B = nn_rng_range(&r, 1, 6), H = nn_rng_range(&r, 1, 20), W = nn_rng_range(&r, 1, 20);
         size_t C = nn_rng_range(&r, 1, 3) == 1 ? nn_rng_range(&r, 65, 140) : nn_rng_range(&r, 1, 17);
@@ -122,7 +122,7 @@ Test(grad_pool, global_matches_definition) {
     nn_rng r;
     nn_rng_seed(&r, 22);
     for (int t = 0; t < 150; t++) {
-        nn_tile_set_impl(impls[t % 3]);
+        nn_cpu_set_simd(impls[t % 3]);
         size_t B = nn_rng_range(&r, 1, 5), H = nn_rng_range(&r, 1, 12), W = nn_rng_range(&r, 1, 12), C = nn_rng_range(&r, 1, 80);
         nn_pool_kind kind = (nn_pool_kind)(t / 3 % 2);
         float *x = rand_levels(&r, B * H * W * C, t % 4 < 2 ? 2 : 0), *dy = rand_levels(&r, B * C, 0);
