@@ -42,12 +42,14 @@ override CFLAGS += -std=c11 $(WARN) $(SANFLAGS) $(ARCHFLAGS) -pthread -MMD -MP
 LDFLAGS += $(SANFLAGS) -pthread
 
 # Per-object optimisation. The recurrent training kernels' loops have run-time lengths of a few
-# elements (hidden 6, 24 gate rows): gcc's -O2 cost model vectorizes only loops whose trip count is
-# a known multiple of the vector width, so these two files are built with -O3. -fno-trapping-math
-# lets it if-convert the clamps of the branch-free exp (nn_rnn_math.h); -fno-math-errno lets Adam
-# use the sqrt instruction in vector form (same correctly rounded result). Nothing in them reads
-# errno or traps. (In a SAN=1 build this also lifts them from -O1 to -O3.)
-RNN_OPT_OBJ := $(BUILD)/core/nn_rnn_fast.o $(BUILD)/core/nn_adam.o
+# elements (hidden 6, 24 gate rows), the float32 optimisers' the parameter count: gcc's -O2 cost
+# model vectorizes only loops whose trip count is a known multiple of the vector width, so these
+# files are built with -O3. -fno-trapping-math lets it if-convert the clamps of the branch-free
+# exp (nn_rnn_math.h) and the optimisers' choices; -fno-math-errno lets Adam use the sqrt
+# instruction in vector form (same correctly rounded result). Nothing in them reads errno or
+# traps, and the bits do not change (every fma is written out; gcc does not contract in -std=c11).
+# (In a SAN=1 build this also lifts them from -O1 to -O3.)
+RNN_OPT_OBJ := $(BUILD)/core/nn_rnn_fast.o $(BUILD)/core/nn_adam.o $(BUILD)/core/nn_optim.o
 $(RNN_OPT_OBJ): override CFLAGS += -O3 -fno-trapping-math -fno-math-errno
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs libmicrohttpd libcjson zlib 2>/dev/null)
@@ -116,8 +118,8 @@ TEST_TARGETS += test-net-generic
 # `make test`: install what is missing (as root), build everything, run every test suite.
 # Suites run cheapest-first (unit, then HTTP, browser, deployment, reliability); -k runs every
 # suite even after a failure, and make still exits non-zero.
-TEST_ORDER := test-unit test-net-generic test-http test-python test-http-san test-browser deploy-lint \
-              deploy-test reliability-quick
+TEST_ORDER := test-unit test-net-generic test-http test-python test-notebook test-http-san lint-web test-browser \
+              deploy-lint deploy-test reliability-quick
 ORDERED_TESTS = $(foreach t,$(TEST_ORDER),$(filter $t,$(TEST_TARGETS))) \
                 $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
 test: deps ## install what is missing, build, run every suite in TEST_ORDER (about 12 min)

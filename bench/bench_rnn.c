@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "bench.h"
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 
 typedef struct {
     nn_rnn_kind kind;
@@ -13,17 +13,17 @@ typedef struct {
 
 static void run(void *ctx) {
     const job *j = ctx;
-    nn_train_config c;
-    nn_train_config_default(&c);
+    nn_rnn_train_config c;
+    nn_rnn_train_config_default(&c);
     c.model = j->kind;
     c.epochs = j->epochs;
-    nn_train_result r;
+    nn_rnn_train_result r;
     nn_error e;
-    if (nn_train_run(&c, NULL, NULL, &r, &e) != NN_OK) {
+    if (nn_rnn_train_run(&c, NULL, NULL, &r, &e) != NN_OK) {
         fprintf(stderr, "bench_rnn: %s\n", e.message);
         exit(1);
     }
-    nn_train_result_free(&r);
+    nn_rnn_train_result_free(&r);
 }
 
 static void run_all(void *ctx) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 
 #define NSEEDS 5
 
@@ -31,14 +31,14 @@ int main(void) {
     for (int k = 0; k < 3; k++) {
         double tr[NSEEDS], te[NSEEDS], acc[NSEEDS];
         for (int s = 0; s < NSEEDS; s++) {
-            nn_train_config cfg;
-            nn_train_config_default(&cfg);
+            nn_rnn_train_config cfg;
+            nn_rnn_train_config_default(&cfg);
             cfg.model = kinds[k];
             cfg.seed = (uint64_t)(s + 1);
-            nn_train_result r;
+            nn_rnn_train_result r;
             nn_error err;
             double t0 = bench_now_ms();
-            nn_code rc = nn_train_run(&cfg, NULL, NULL, &r, &err);
+            nn_code rc = nn_rnn_train_run(&cfg, NULL, NULL, &r, &err);
             double ms = bench_now_ms() - t0;
             if (rc) {
                 fprintf(stderr, "rnn_table: %s\n", err.message);
@@ -50,7 +50,7 @@ int main(void) {
             acc[s] = r.test_accuracy;
             printf("| %s | %d | %.3e | %.3e | %.4f | %.4f | %.1f%% |\n", label[k], s + 1, tr[s],
                    te[s], r.baseline_train, r.baseline_test, 100.0 * acc[s]);
-            nn_train_result_free(&r);
+            nn_rnn_train_result_free(&r);
         }
         med_train[k] = median(tr, NSEEDS);
         med_test[k] = median(te, NSEEDS);

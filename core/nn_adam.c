@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "nn_cpu.h"
 #include "nn_rnn_math.h"
 
 void nn_adam_init(nn_adam *opt, double lr) {
@@ -12,10 +13,6 @@ void nn_adam_init(nn_adam *opt, double lr) {
     opt->eps = 1e-8;
     opt->step = 0;
 }
-
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(NN_RNN_NO_AVX2)
-#define NN_ADAM_X86 1
-#endif
 
 /* The update loop, written once, compiled plain and with AVX2 (no FMA: the same IEEE operations
  * per element either way, so the same bits on every machine). */
@@ -37,21 +34,12 @@ void adam_loop(double *restrict param, const double *restrict grad, double *rest
     }
 }
 
-#ifdef NN_ADAM_X86
+#ifdef NN_CPU_X86
 __attribute__((target("avx2"))) static void adam_loop_avx2(double *param, const double *grad,
                                                           double *m, double *v, size_t n,
                                                           double b1, double b2, double eps,
                                                           double step_size, double bc2_sqrt) {
     adam_loop(param, grad, m, v, n, b1, b2, eps, step_size, bc2_sqrt);
-}
-
-static int have_avx2(void) {
-    static int cached = -1; /* benign race: every thread computes the same value */
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return cached;
 }
 #endif
 
@@ -70,7 +58,7 @@ void sumsq_loop(double *restrict out, const double *restrict grad, const size_t 
     }
 }
 
-#ifdef NN_ADAM_X86
+#ifdef NN_CPU_X86
 __attribute__((target("avx2"))) static void sumsq_loop_avx2(double *out, const double *grad,
                                                            const size_t *numel,
                                                            size_t ntensors) {
@@ -88,8 +76,8 @@ void nn_adam_step(nn_adam *opt, double *param, const double *grad, double *m, do
     double bias_correction2 = 1.0 - pow(b2, t);
     double step_size = opt->lr / bias_correction1;
     double bc2_sqrt = sqrt(bias_correction2);
-#ifdef NN_ADAM_X86
-    if (have_avx2()) {
+#ifdef NN_CPU_X86
+    if (nn_cpu_simd() >= NN_SIMD_AVX2) {
         adam_loop_avx2(param, grad, m, v, n, b1, b2, opt->eps, step_size, bc2_sqrt);
         return;
     }
@@ -102,8 +90,8 @@ double nn_clip_grad_norm(double *grad, const size_t *numel, size_t ntensors, dou
     size_t off = 0;
     for (size_t k0 = 0; k0 < ntensors; k0 += 16) {
         size_t nk = ntensors - k0 < 16 ? ntensors - k0 : 16;
-#ifdef NN_ADAM_X86
-        if (have_avx2()) sumsq_loop_avx2(sq, grad + off, numel + k0, nk);
+#ifdef NN_CPU_X86
+        if (nn_cpu_simd() >= NN_SIMD_AVX2) sumsq_loop_avx2(sq, grad + off, numel + k0, nk);
         else
 #endif
             sumsq_loop(sq, grad + off, numel + k0, nk);

@@ -1,11 +1,16 @@
 /* nn_conv.c — convolution entry points: validation, workspace, the naive reference, and the
- * run-time choice of fast kernel (AVX-512, AVX2 or portable C); see nn_conv.h. */
+ * one place the fast path is chosen (the operation from the shapes, the table from the SIMD
+ * level; nn_conv_dispatch.h); see nn_conv.h. */
 #include "nn_conv.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_conv_impl.h"
+#include "nn_cancel.h"
+#include "nn_conv_act.h"
+#include "nn_conv_dispatch.h"
+#include "nn_conv_wino.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
 
 nn_code nn_workspace_reserve(nn_workspace *ws, size_t bytes, nn_error *err) {
@@ -106,108 +111,91 @@ nn_code nn_conv2d_naive(float *y, const float *x, const float *k, const float *b
     return NN_OK;
 }
 
-static int impl_in_use = -1;
-static int pick_impl(void);
+/* ---- the fast path: the operation is chosen here once, run through the SIMD level's table
+ * (nn_conv_dispatch.h) ---- */
 
-static int detect_impl(int want) {
-    int v = NN_CONV_IMPL_GENERIC;
-#ifdef NN_CONV_HAVE_X86
-    __builtin_cpu_init();
-    int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                 __builtin_cpu_supports("fma");
-    int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (want == NN_CONV_IMPL_AUTO) {
-        const char *force = getenv("NNLAB_SIMD"); /* "generic" | "avx2" | unset: the best available */
-        want = !force                   ? NN_CONV_IMPL_AVX512
-               : !strcmp(force, "generic") ? NN_CONV_IMPL_GENERIC
-               : !strcmp(force, "avx2")    ? NN_CONV_IMPL_AVX2
-                                           : NN_CONV_IMPL_AVX512;
-    }
-    if (want >= NN_CONV_IMPL_AVX512 && has512) v = NN_CONV_IMPL_AVX512;
-    else if (want >= NN_CONV_IMPL_AVX2 && has2) v = NN_CONV_IMPL_AVX2;
-#else
-    (void)want;
+nn_conv_op nn_conv_choose(const nn_conv_job *j) {
+    if (nn_conv_wino_applies(j)) return NN_CONV_FWD_WINOGRAD;
+    return j->N == 1 ? NN_CONV_FWD_PLANAR : NN_CONV_FWD_BROADCAST;
+}
+
+static const nn_conv_isa *isa_at(nn_simd level) {
+#ifdef NN_CPU_X86
+    if (level == NN_SIMD_AVX512) return &nn_conv_isa_avx512;
+    if (level == NN_SIMD_AVX2) return &nn_conv_isa_avx2;
 #endif
-    return v;
+    (void)level;
+    return &nn_conv_isa_generic;
 }
 
-int nn_conv_set_impl(int impl) {
-    impl_in_use = detect_impl(impl);
-    return impl_in_use;
+const nn_conv_kernel *nn_conv_kernel_at(nn_simd level, nn_conv_op op) {
+    for (int l = (int)level; l >= NN_SIMD_GENERIC; l--) {
+        const nn_conv_kernel *kern = &isa_at((nn_simd)l)->op[op];
+        if (kern->run) return kern;
+    }
+    return NULL;
 }
 
-int nn_conv_impl_in_use(void) { return pick_impl(); }
+const nn_conv_kernel *nn_conv_kernel_for(nn_conv_op op) { return nn_conv_kernel_at(nn_cpu_simd(), op); }
 
-static int pick_impl(void) {
-    int v = impl_in_use;
-    if (v >= 0) return v;
-    v = detect_impl(NN_CONV_IMPL_AUTO);
-    impl_in_use = v; /* benign race: every thread computes the same value */
-    return v;
+const nn_tile_ops *nn_tile_ops_at(nn_simd level) {
+    for (int l = (int)level; l >= NN_SIMD_GENERIC; l--)
+        if (isa_at((nn_simd)l)->tile) return isa_at((nn_simd)l)->tile;
+    return NULL; /* not reached: the portable table has one */
 }
 
-static nn_code prepare(nn_conv_job *j, float *y, const float *x, const float *k, const float *bias,
-                       size_t H, size_t W, size_t C, size_t N, size_t KH, size_t KW,
-                       const nn_conv_params *p, size_t *floats, nn_error *err) {
-    size_t OH, OW;
+const nn_tile_ops *nn_tile_pick(void) { return nn_tile_ops_at(nn_cpu_simd()); }
+
+/* One call of the fast path: its job, the kernel chosen for it, the scratch it needs. */
+typedef struct conv_call {
+    nn_conv_job j;
+    const nn_conv_kernel *kern;
+    size_t floats;
+} conv_call;
+
+/* Validate, fill the job's shapes, pick its kernel and size its scratch. */
+static nn_code prepare(conv_call *c, size_t H, size_t W, size_t C, size_t N, size_t KH, size_t KW,
+                       const nn_conv_params *p, nn_error *err) {
+    size_t OH, OW, bytes;
     nn_code rc = nn_conv_output_size(H, W, C, N, KH, KW, p, &OH, &OW, err);
     if (rc) return rc;
-    *j = (nn_conv_job){.y = y, .x = x, .k = k, .bias = bias, .H = H, .W = W, .C = C, .N = N,
-                       .KH = KH, .KW = KW, .OH = OH, .OW = OW, .sh = p->stride_h,
-                       .sw = p->stride_w, .ph = p->pad_h, .pw = p->pad_w, .act = p->act,
-                       .threads = nn_parallel_threads()};
-    size_t f;
-    switch (pick_impl()) {
-#ifdef NN_CONV_HAVE_X86
-    case NN_CONV_IMPL_AVX512: f = nn_conv_avx512_ws_floats(j); break;
-    case NN_CONV_IMPL_AVX2: f = nn_conv_avx2_ws_floats(j); break;
-#endif
-    default: f = nn_conv_generic_ws_floats(j); break;
-    }
-    if (f == SIZE_MAX) return nn_fail(err, NN_TOO_LARGE, "input", "convolution workspace is too large");
-    *floats = f;
+    c->j = (nn_conv_job){.H = H, .W = W, .C = C, .N = N, .KH = KH, .KW = KW, .OH = OH, .OW = OW,
+                         .sh = p->stride_h, .sw = p->stride_w, .ph = p->pad_h, .pw = p->pad_w,
+                         .act = p->act, .threads = nn_parallel_threads()};
+    c->kern = nn_conv_kernel_for(nn_conv_choose(&c->j));
+    c->floats = c->kern->ws_floats(&c->j);
+    if (c->floats == SIZE_MAX || nn_size_mul(c->floats, sizeof(float), &bytes))
+        return nn_fail(err, NN_TOO_LARGE, "input", "convolution workspace is too large");
     return NN_OK;
 }
 
 nn_code nn_conv_workspace_size(size_t H, size_t W, size_t C, size_t N, size_t KH, size_t KW,
                                const nn_conv_params *p, size_t *bytes, nn_error *err) {
-    nn_conv_job j;
-    size_t f;
-    nn_code rc = prepare(&j, NULL, NULL, NULL, NULL, H, W, C, N, KH, KW, p, &f, err);
-    if (rc) return rc;
-    if (nn_size_mul(f, sizeof(float), &f))
-        return nn_fail(err, NN_TOO_LARGE, "input", "convolution workspace is too large");
-    if (bytes) *bytes = f;
-    return NN_OK;
+    conv_call c;
+    nn_code rc = prepare(&c, H, W, C, N, KH, KW, p, err);
+    if (rc == NN_OK && bytes) *bytes = c.floats * sizeof(float);
+    return rc;
 }
 
 nn_code nn_conv2d_forward(float *y, const float *x, const float *k, const float *bias,
                           size_t H, size_t W, size_t C, size_t N, size_t KH, size_t KW,
                           const nn_conv_params *p, nn_workspace *ws, nn_error *err) {
-    nn_conv_job j;
-    size_t f;
-    nn_code rc = prepare(&j, y, x, k, bias, H, W, C, N, KH, KW, p, &f, err);
+    conv_call c;
+    nn_code rc = prepare(&c, H, W, C, N, KH, KW, p, err);
     if (rc) return rc;
     if (!y) return nn_fail(err, NN_INVALID, "output", "output must not be NULL");
     if (!x) return nn_fail(err, NN_INVALID, "input", "input must not be NULL");
     if (!k) return nn_fail(err, NN_INVALID, "kernel", "kernel must not be NULL");
+    c.j.y = y, c.j.x = x, c.j.k = k, c.j.bias = bias;
     nn_workspace local = {0};
     nn_workspace *w = ws ? ws : &local;
-    if (f) {
-        size_t bytes;
-        if (nn_size_mul(f, sizeof(float), &bytes))
-            return nn_fail(err, NN_TOO_LARGE, "input", "convolution workspace is too large");
-        rc = nn_workspace_reserve(w, bytes, err);
+    if (c.floats) {
+        rc = nn_workspace_reserve(w, c.floats * sizeof(float), err);
         if (rc) return rc;
-        j.ws = w->data;
+        c.j.ws = w->data;
     }
-    switch (pick_impl()) {
-#ifdef NN_CONV_HAVE_X86
-    case NN_CONV_IMPL_AVX512: nn_conv_avx512_run(&j); break;
-    case NN_CONV_IMPL_AVX2: nn_conv_avx2_run(&j); break;
-#endif
-    default: nn_conv_generic_run(&j); break;
-    }
+    c.kern->run(&c.j);
     nn_workspace_free(&local);
+    if (nn_cancelled()) return nn_fail(err, NN_CANCELLED, "cancelled", "the convolution was cancelled");
     return NN_OK;
 }

@@ -53,18 +53,19 @@ static nn_code cb_plan_make(cb_plan *pl, size_t B, size_t H, size_t W, size_t C,
                     .units = B * R, .threads = nn_parallel_threads(), .Np = pad16(N),
                     .Cp = pad16(C)};
     pl->groups = pl->units < NN_CB_UNITS ? pl->units : NN_CB_UNITS;
-    size_t xband = (OH + R - 1) / R, zband = (H + R - 1) / R;
-    /* Products nn_conv_output_size has not checked: with B, the thread count, the padded and
-     * spread-out rows, the padded channel counts. */
-    size_t xs, zs, a, b;
-    size_t d_in[3] = {B, H * W * C, sizeof(float)}, d_out[3] = {B, OH * OW, pl->Np};
-    size_t d_xs[3] = {(xband - 1) * pl->sh + KH, W + 2 * pl->pw, C};
-    size_t d_zs[3] = {zband + KH - 1, W + KW - 1, pl->Np};
-    size_t d_wt[4] = {KH * KW, pl->Cp + pl->Np, pl->Np + 1, NN_CB_UNITS + 2};
-    if (nn_size_prod(d_in, 3, &a) || nn_size_prod(d_out, 3, &b) || nn_size_mul(b, sizeof(float), &b) ||
-        nn_size_prod(d_xs, 3, &xs) || nn_size_prod(d_zs, 3, &zs) || nn_size_prod(d_wt, 4, &a) ||
-        nn_size_add(xs, zs, &a) || nn_size_mul(a + 16, pl->threads, &a) || nn_size_mul(a, sizeof(float), &a))
-        return nn_fail(err, NN_TOO_LARGE, "input", "a batch of %zu images %zux%zux%zu is too large", B, H, W, C);
+    size_t xband = (OH + R - 1) / R, zband = (H + R - 1) / R; /* rows of a unit's band */
+    /* Every size the workspace is made of, overflow-checked once here (nn_conv_output_size
+     * checked the single tensors; these multiply them by B, the thread count, padded widths). */
+    size_t xrows = (xband - 1) * pl->sh + KH, zrows = zband + KH - 1, xs, zs, t, in_all, out_all, parts;
+    size_t d_x[3] = {xrows, W + 2 * pl->pw, C}, d_z[3] = {zrows, W + KW - 1, N}, d_in[2] = {B, H * W * C},
+           d_out[2] = {B, OH * OW * N}, d_part[3] = {KH * KW * C + 1, pl->Np, NN_CB_UNITS};
+    int bad = nn_size_prod(d_x, 3, &xs) || nn_size_prod(d_z, 3, &zs) || nn_size_prod(d_in, 2, &in_all) ||
+              nn_size_prod(d_out, 2, &out_all) || nn_size_prod(d_part, 3, &parts) ||
+              nn_size_add(xs + zs, OH * OW * N + 64, &t) || nn_size_mul(t, pl->threads, &t) ||
+              nn_size_add(t, out_all, &t) || nn_size_add(t, parts, &t) ||
+              nn_size_add(t, KH * KW * (pl->Cp + N) * pl->Np, &t) || nn_size_mul(t, sizeof(float), &t) ||
+              nn_size_mul(in_all, sizeof(float), &t);
+    if (bad) return nn_fail(err, NN_TOO_LARGE, "input", "a batch of %zu images %zux%zux%zu is too large", B, H, W, C);
     pl->xrow = (W + 2 * pl->pw) * C;
     pl->zrow = (W + KW - 1) * N;
     pl->K = KH * KW * C;

@@ -20,11 +20,11 @@
  *              (xi = 5 is position (1, 1), which A^T A maps with weight 1 to all four outputs)
  *   per row r of M: a_r = (m_r0 + m_r1) + m_r2,  b_r = (m_r1 - m_r2) - m_r3
  *   y00 = (a0 + a1) + a2, y10 = (a1 - a2) - a3, y01 = (b0 + b1) + b2, y11 = (b1 - b2) - b3
- *   then the activation of nn_conv_impl.h. */
+ *   then the activation of nn_conv_act.h. */
 #ifndef NN_CONV_WINO_H
 #define NN_CONV_WINO_H
 
-#include "nn_conv_impl.h"
+#include "nn_conv_job.h"
 
 /* Filters come in groups of NN_WINO_GROUP (four AVX-512 vectors); a layer takes this path only
  * with whole groups. Measured against the direct kernel on 224x224x3 (2 threads): N = 64 and

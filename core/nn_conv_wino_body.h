@@ -1,23 +1,30 @@
-/* nn_conv_wino_body.h — the Winograd F(2x2, 3x3) kernel (nn_conv_wino.h), written once over a
- * small vector interface so that the generic, AVX2 and AVX-512 paths run the same operations
- * in the same order on every lane. Included by exactly one file per path, which defines first:
- *   WT                  target attribute of the path's functions (may be empty)
- *   WV, WL, WNV         vector type, lanes per vector, vectors per filter group (WL * WNV
- *                       divides NN_WINO_GROUP and is a multiple of 16)
- *   W_LOAD(p) W_LOADU(p) W_STOREU(p, v) W_STORE(p, v) W_BCAST(p) W_ZERO()
- *   W_ADD(a, b) W_SUB(a, b) W_FMA(a, b, c) = a * b + c rounded once
- *   W_PUT(p, v, stream)  store a vector (stream: aligned, non-temporal)
- *   W_ACT(v, act)       the activation, lane by lane as nn_conv_act1
- *   W_CAN_STREAM, W_FENCE()  non-temporal stores available / their fence
- *   W_FUSED (optional)  fuse the multiply with the output transform, keeping M in registers
+/* nn_conv_wino_body.h — the Winograd F(2x2, 3x3) kernel (nn_conv_wino.h,
+ * NN_CONV_FWD_WINOGRAD), written once over the vector interface (nn_conv_vec.h) so that the
+ * generic, AVX2 and AVX-512 paths run the same operations in the same order on every lane.
+ * The including file defines, besides the vector interface (the portable file: the subset this
+ * body uses, VEC = float) and v_act (nn_conv_act_body.h, or the scalar nn_conv_act1):
+ *   WINO_NV             vectors per filter group (VL * WINO_NV divides NN_WINO_GROUP and is a
+ *                       multiple of 16)
+ *   WINO_FUSED (optional)  fuse the multiply with the output transform, keeping M in registers
  *                       (needs 32 vector registers: the AVX-512 path; with AVX2's 16 it spills
  *                       and measured 1.5x slower)
- * and then calls wino_ws_floats / wino_run. Both strategies perform the same operations in the
- * same order on each lane; only the loop order and where M lives differ. */
+ * Both strategies perform the same operations in the same order on each lane; only the loop
+ * order and where M lives differ. */
+#include <string.h>
+
+#include "nn_cancel.h"
+#include "nn_conv_vec.h"
 #include "nn_conv_wino.h"
 #include "nn_parallel.h"
 
-#define WGW ((size_t)(WL * WNV)) /* filters per group */
+#define WGW ((size_t)(VL * WINO_NV)) /* filters per group */
+
+V_INLINE VT void wino_put(float *p, VEC v, int stream) {
+    if (V_CAN_STREAM && stream) V_STREAM(p, v);
+    else V_STOREU(p, v);
+}
+
+V_INLINE VT VEC wino_act(VEC v, nn_activation act) { return v_act(v, act.kind, V_SET1(act.negative_slope)); }
 
 typedef struct wino_plan {
     const nn_conv_job *j;
@@ -28,7 +35,7 @@ typedef struct wino_plan {
 } wino_plan;
 
 /* The 4 input rows of row pair ty, zero-padded, then D = B^T d down the columns. */
-static WT void wino_in_rows(const wino_plan *pl, size_t ty, float *P) {
+static VT void wino_in_rows(const wino_plan *pl, size_t ty, float *P) {
     const nn_conv_job *j = pl->j;
     const size_t C = j->C, L = pl->lay.L, W = j->W;
     for (size_t k = 0; k < 4; k++) {
@@ -44,64 +51,64 @@ static WT void wino_in_rows(const wino_plan *pl, size_t ty, float *P) {
         memset(row + hi, 0, (L - hi) * sizeof *row);
     }
     float *p0 = P, *p1 = P + L, *p2 = P + 2 * L, *p3 = P + 3 * L;
-    for (size_t i = 0; i < L; i += WL) { /* L is a multiple of 16 */
-        WV a = W_LOADU(p0 + i), b = W_LOADU(p1 + i), c = W_LOADU(p2 + i), d = W_LOADU(p3 + i);
-        W_STOREU(p0 + i, W_SUB(a, c));
-        W_STOREU(p1 + i, W_ADD(b, c));
-        W_STOREU(p2 + i, W_SUB(c, b));
-        W_STOREU(p3 + i, W_SUB(b, d));
+    for (size_t i = 0; i < L; i += VL) { /* L is a multiple of 16 */
+        VEC a = V_LOADU(p0 + i), b = V_LOADU(p1 + i), c = V_LOADU(p2 + i), d = V_LOADU(p3 + i);
+        V_STOREU(p0 + i, V_SUB(a, c));
+        V_STOREU(p1 + i, V_ADD(b, c));
+        V_STOREU(p2 + i, V_SUB(c, b));
+        V_STOREU(p3 + i, V_SUB(b, d));
     }
 }
 
 /* V = D B along the row for tiles t0 .. t0+TILES-1: V[xi = 4r + s][2*t*C + c]. */
-static WT void wino_in_tiles(const wino_plan *pl, const float *P, size_t t0, float *V) {
+static VT void wino_in_tiles(const wino_plan *pl, const float *P, size_t t0, float *V) {
     const size_t C = pl->j->C, L = pl->lay.L, n = 2 * NN_WINO_TILES * C;
     for (size_t r = 0; r < 4; r++) {
         const float *d = P + r * L + 2 * t0 * C; /* reads stay inside the row: layout slack */
         float *v = V + r * 4 * NN_WINO_VGS;
-        for (size_t q = 0; q < n; q += WL) {
-            WV e0 = W_LOADU(d + q), e1 = W_LOADU(d + q + C), e2 = W_LOADU(d + q + 2 * C),
-               e3 = W_LOADU(d + q + 3 * C);
-            W_STOREU(v + q, W_SUB(e0, e2));
-            W_STOREU(v + NN_WINO_VGS + q, W_ADD(e1, e2));
-            W_STOREU(v + 2 * NN_WINO_VGS + q, W_SUB(e2, e1));
-            W_STOREU(v + 3 * NN_WINO_VGS + q, W_SUB(e1, e3));
+        for (size_t q = 0; q < n; q += VL) {
+            VEC e0 = V_LOADU(d + q), e1 = V_LOADU(d + q + C), e2 = V_LOADU(d + q + 2 * C),
+               e3 = V_LOADU(d + q + 3 * C);
+            V_STOREU(v + q, V_SUB(e0, e2));
+            V_STOREU(v + NN_WINO_VGS + q, V_ADD(e1, e2));
+            V_STOREU(v + 2 * NN_WINO_VGS + q, V_SUB(e2, e1));
+            V_STOREU(v + 3 * NN_WINO_VGS + q, V_SUB(e1, e3));
         }
     }
 }
 
-#ifndef W_FUSED
+#ifndef WINO_FUSED
 /* M[xi][t][group lanes] for nt tiles of one filter group; CC = C as a constant so the weights
  * of one xi stay in registers across the tiles. */
-static inline __attribute__((always_inline)) WT void wino_mult(const float *U, const float *bias, const float *V,
+static inline __attribute__((always_inline)) VT void wino_mult(const float *U, const float *bias, const float *V,
                                                              float *M, size_t mxs, size_t nt, const int CC) {
     for (int xi = 0; xi < 16; xi++) {
-        WV u[NN_WINO_MAX_C][WNV], init[WNV];
+        VEC u[NN_WINO_MAX_C][WINO_NV], init[WINO_NV];
 #pragma GCC unroll 4
         for (int c = 0; c < CC; c++)
 #pragma GCC unroll 16
-            for (int v = 0; v < WNV; v++) u[c][v] = W_LOAD(U + ((size_t)xi * (size_t)CC + (size_t)c) * WGW + (size_t)v * WL);
+            for (int v = 0; v < WINO_NV; v++) u[c][v] = V_LOAD(U + ((size_t)xi * (size_t)CC + (size_t)c) * WGW + (size_t)v * VL);
 #pragma GCC unroll 16
-        for (int v = 0; v < WNV; v++) init[v] = xi == 5 ? W_LOAD(bias + (size_t)v * WL) : W_ZERO();
+        for (int v = 0; v < WINO_NV; v++) init[v] = xi == 5 ? V_LOAD(bias + (size_t)v * VL) : V_ZERO();
         const float *vx = V + (size_t)xi * NN_WINO_VGS;
         float *m = M + (size_t)xi * mxs;
         for (size_t t = 0; t < nt; t++) {
-            WV acc[WNV];
+            VEC acc[WINO_NV];
 #pragma GCC unroll 16
-            for (int v = 0; v < WNV; v++) acc[v] = init[v];
+            for (int v = 0; v < WINO_NV; v++) acc[v] = init[v];
 #pragma GCC unroll 4
             for (int c = 0; c < CC; c++) {
-                WV b = W_BCAST(vx + 2 * t * (size_t)CC + (size_t)c);
+                VEC b = V_BCAST(vx + 2 * t * (size_t)CC + (size_t)c);
 #pragma GCC unroll 16
-                for (int v = 0; v < WNV; v++) acc[v] = W_FMA(b, u[c][v], acc[v]);
+                for (int v = 0; v < WINO_NV; v++) acc[v] = V_FMA(b, u[c][v], acc[v]);
             }
 #pragma GCC unroll 16
-            for (int v = 0; v < WNV; v++) W_STORE(m + t * WGW + (size_t)v * WL, acc[v]);
+            for (int v = 0; v < WINO_NV; v++) V_STORE(m + t * WGW + (size_t)v * VL, acc[v]);
         }
     }
 }
 
-static WT void wino_mult_c(const float *U, const float *bias, const float *V, float *M, size_t mxs, size_t nt,
+static VT void wino_mult_c(const float *U, const float *bias, const float *V, float *M, size_t mxs, size_t nt,
                            size_t C) {
     switch (C) {
     case 1: wino_mult(U, bias, V, M, mxs, nt, 1); break;
@@ -113,25 +120,25 @@ static WT void wino_mult_c(const float *U, const float *bias, const float *V, fl
 
 /* Y = A^T M A for one tile of one filter group, activation, store. y: output pixel (oy, ox),
  * first filter of the group; rows / cols: 1 or 2 outputs (the last tile of an odd size). */
-static WT void wino_out(const wino_plan *pl, const float *M, float *y, int rows, int cols) {
+static VT void wino_out(const wino_plan *pl, const float *M, float *y, int rows, int cols) {
     const nn_conv_job *j = pl->j;
     const size_t mxs = pl->lay.mxs, N = j->N, row = j->OW * N;
-    for (size_t v = 0; v < WNV; v++) {
-        WV m[16];
+    for (size_t v = 0; v < WINO_NV; v++) {
+        VEC m[16];
 #pragma GCC unroll 16
-        for (size_t k = 0; k < 16; k++) m[k] = W_LOAD(M + k * mxs + v * WL);
-        WV a[4], b[4];
+        for (size_t k = 0; k < 16; k++) m[k] = V_LOAD(M + k * mxs + v * VL);
+        VEC a[4], b[4];
 #pragma GCC unroll 4
         for (size_t r = 0; r < 4; r++) {
-            a[r] = W_ADD(W_ADD(m[4 * r], m[4 * r + 1]), m[4 * r + 2]);
-            b[r] = W_SUB(W_SUB(m[4 * r + 1], m[4 * r + 2]), m[4 * r + 3]);
+            a[r] = V_ADD(V_ADD(m[4 * r], m[4 * r + 1]), m[4 * r + 2]);
+            b[r] = V_SUB(V_SUB(m[4 * r + 1], m[4 * r + 2]), m[4 * r + 3]);
         }
-        float *p = y + v * WL;
-        W_PUT(p, W_ACT(W_ADD(W_ADD(a[0], a[1]), a[2]), j->act), pl->stream);
-        if (cols) W_PUT(p + N, W_ACT(W_ADD(W_ADD(b[0], b[1]), b[2]), j->act), pl->stream);
+        float *p = y + v * VL;
+        wino_put(p, wino_act(V_ADD(V_ADD(a[0], a[1]), a[2]), j->act), pl->stream);
+        if (cols) wino_put(p + N, wino_act(V_ADD(V_ADD(b[0], b[1]), b[2]), j->act), pl->stream);
         if (rows) {
-            W_PUT(p + row, W_ACT(W_SUB(W_SUB(a[1], a[2]), a[3]), j->act), pl->stream);
-            if (cols) W_PUT(p + row + N, W_ACT(W_SUB(W_SUB(b[1], b[2]), b[3]), j->act), pl->stream);
+            wino_put(p + row, wino_act(V_SUB(V_SUB(a[1], a[2]), a[3]), j->act), pl->stream);
+            if (cols) wino_put(p + row + N, wino_act(V_SUB(V_SUB(b[1], b[2]), b[3]), j->act), pl->stream);
         }
     }
 }
@@ -142,59 +149,59 @@ static WT void wino_out(const wino_plan *pl, const float *M, float *y, int rows,
  * the group and each row r of the 4x4 tile, the 4 products of that row are summed over the
  * channels, reduced to a_r, b_r, and folded into the 4 outputs (the same operations, in the
  * same order, as wino_mult + wino_out). */
-static inline __attribute__((always_inline)) WT void wino_fused(const wino_plan *pl, const float *U,
+static inline __attribute__((always_inline)) VT void wino_fused(const wino_plan *pl, const float *U,
                                                               const float *bias, const float *V, float *y,
                                                               size_t nt, int rows, int lastcols, const int CC) {
     const nn_conv_job *j = pl->j;
     const size_t N = j->N, row = j->OW * N;
-    for (size_t v = 0; v < WNV; v++) {
-        WV y00[NN_WINO_TILES], y01[NN_WINO_TILES], y10[NN_WINO_TILES], y11[NN_WINO_TILES];
+    for (size_t v = 0; v < WINO_NV; v++) {
+        VEC y00[NN_WINO_TILES], y01[NN_WINO_TILES], y10[NN_WINO_TILES], y11[NN_WINO_TILES];
 #pragma GCC unroll 4
-        for (size_t t = 0; t < NN_WINO_TILES; t++) y00[t] = y01[t] = y10[t] = y11[t] = W_ZERO(); /* -Wmaybe-uninitialized */
+        for (size_t t = 0; t < NN_WINO_TILES; t++) y00[t] = y01[t] = y10[t] = y11[t] = V_ZERO(); /* -Wmaybe-uninitialized */
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
-            WV u[4][NN_WINO_MAX_C];
+            VEC u[4][NN_WINO_MAX_C];
 #pragma GCC unroll 4
             for (int s = 0; s < 4; s++)
 #pragma GCC unroll 4
                 for (int c = 0; c < CC; c++)
-                    u[s][c] = W_LOAD(U + ((size_t)(4 * r + s) * (size_t)CC + (size_t)c) * WGW + v * WL);
+                    u[s][c] = V_LOAD(U + ((size_t)(4 * r + s) * (size_t)CC + (size_t)c) * WGW + v * VL);
 #pragma GCC unroll 4
             for (size_t t = 0; t < NN_WINO_TILES; t++) {
                 if (t >= nt) break;
-                WV m[4];
+                VEC m[4];
 #pragma GCC unroll 4
                 for (int s = 0; s < 4; s++) {
-                    m[s] = 4 * r + s == 5 ? W_LOAD(bias + v * WL) : W_ZERO();
+                    m[s] = 4 * r + s == 5 ? V_LOAD(bias + v * VL) : V_ZERO();
                     const float *vx = V + (size_t)(4 * r + s) * NN_WINO_VGS + 2 * t * (size_t)CC;
 #pragma GCC unroll 4
-                    for (int c = 0; c < CC; c++) m[s] = W_FMA(W_BCAST(vx + c), u[s][c], m[s]);
+                    for (int c = 0; c < CC; c++) m[s] = V_FMA(V_BCAST(vx + c), u[s][c], m[s]);
                 }
-                WV a = W_ADD(W_ADD(m[0], m[1]), m[2]), b = W_SUB(W_SUB(m[1], m[2]), m[3]);
+                VEC a = V_ADD(V_ADD(m[0], m[1]), m[2]), b = V_SUB(V_SUB(m[1], m[2]), m[3]);
                 if (r == 0) y00[t] = a, y01[t] = b;
-                else if (r == 1) y00[t] = W_ADD(y00[t], a), y01[t] = W_ADD(y01[t], b), y10[t] = a, y11[t] = b;
+                else if (r == 1) y00[t] = V_ADD(y00[t], a), y01[t] = V_ADD(y01[t], b), y10[t] = a, y11[t] = b;
                 else if (r == 2)
-                    y00[t] = W_ADD(y00[t], a), y01[t] = W_ADD(y01[t], b), y10[t] = W_SUB(y10[t], a),
-                    y11[t] = W_SUB(y11[t], b);
-                else y10[t] = W_SUB(y10[t], a), y11[t] = W_SUB(y11[t], b);
+                    y00[t] = V_ADD(y00[t], a), y01[t] = V_ADD(y01[t], b), y10[t] = V_SUB(y10[t], a),
+                    y11[t] = V_SUB(y11[t], b);
+                else y10[t] = V_SUB(y10[t], a), y11[t] = V_SUB(y11[t], b);
             }
         }
 #pragma GCC unroll 4
         for (size_t t = 0; t < NN_WINO_TILES; t++) {
             if (t >= nt) break;
             const int cols = t + 1 < nt || lastcols;
-            float *p = y + 2 * t * N + v * WL;
-            W_PUT(p, W_ACT(y00[t], j->act), pl->stream);
-            if (cols) W_PUT(p + N, W_ACT(y01[t], j->act), pl->stream);
+            float *p = y + 2 * t * N + v * VL;
+            wino_put(p, wino_act(y00[t], j->act), pl->stream);
+            if (cols) wino_put(p + N, wino_act(y01[t], j->act), pl->stream);
             if (rows) {
-                W_PUT(p + row, W_ACT(y10[t], j->act), pl->stream);
-                if (cols) W_PUT(p + row + N, W_ACT(y11[t], j->act), pl->stream);
+                wino_put(p + row, wino_act(y10[t], j->act), pl->stream);
+                if (cols) wino_put(p + row + N, wino_act(y11[t], j->act), pl->stream);
             }
         }
     }
 }
 
-static WT void wino_fused_c(const wino_plan *pl, const float *U, const float *bias, const float *V, float *y,
+static VT void wino_fused_c(const wino_plan *pl, const float *U, const float *bias, const float *V, float *y,
                             size_t nt, int rows, int lastcols, size_t C) {
     switch (C) {
     case 1: wino_fused(pl, U, bias, V, y, nt, rows, lastcols, 1); break;
@@ -203,29 +210,31 @@ static WT void wino_fused_c(const wino_plan *pl, const float *U, const float *bi
     default: wino_fused(pl, U, bias, V, y, nt, rows, lastcols, 4); break;
     }
 }
-#endif /* W_FUSED */
+#endif /* WINO_FUSED */
 
-static WT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
+static VT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     const wino_plan *pl = ctx;
     const nn_conv_job *j = pl->j;
     const nn_wino_layout *lay = &pl->lay;
     const size_t C = j->C, N = j->N, OW = j->OW;
     float *P = pl->scratch + worker * lay->per_thread;
     float *V = P + 4 * lay->L;
-    float *M = V + 16 * NN_WINO_VGS; /* unused by W_FUSED */
+    float *M = V + 16 * NN_WINO_VGS; /* unused by WINO_FUSED */
     (void)M;
+    size_t meter = 0;
     for (size_t ty = begin; ty < end; ty++) {
         wino_in_rows(pl, ty, P);
         const size_t oy = 2 * ty;
         const int rows = oy + 1 < j->OH;
         for (size_t t0 = 0; t0 < lay->ntx; t0 += NN_WINO_TILES) {
             const size_t nt = lay->ntx - t0 < NN_WINO_TILES ? lay->ntx - t0 : NN_WINO_TILES;
+            if (nn_cancel_tick(&meter, 36 * nt * C * N)) goto out; /* 4x4 tiles, 9 taps each */
             wino_in_tiles(pl, P, t0, V);
             for (size_t b = 0; b < lay->nb; b++) {
                 const size_t n0 = b * WGW;
                 const float *U = pl->U + b * 16 * C * WGW;
                 float *y = j->y + (oy * OW + 2 * t0) * N + n0;
-#ifdef W_FUSED
+#ifdef WINO_FUSED
                 wino_fused_c(pl, U, pl->bias + n0, V, y, nt, rows, 2 * (t0 + nt) - 1 < OW, C);
 #else
                 wino_mult_c(U, pl->bias + n0, V, M, lay->mxs, nt, C);
@@ -234,7 +243,8 @@ static WT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
             }
         }
     }
-    if (pl->stream) W_FENCE(); /* order the non-temporal stores before the pool's "done" */
+out:
+    if (pl->stream) V_FENCE(); /* order the non-temporal stores before the pool's "done" */
 }
 
 static size_t wino_ws_floats(const nn_conv_job *j) {
@@ -242,7 +252,7 @@ static size_t wino_ws_floats(const nn_conv_job *j) {
     return nn_conv_wino_layout(j, WGW, &lay) ? SIZE_MAX : lay.total;
 }
 
-static WT void wino_run(const nn_conv_job *j) {
+static VT void wino_run(const nn_conv_job *j) {
     wino_plan pl = {.j = j};
     nn_conv_wino_layout(j, WGW, &pl.lay); /* sized (and checked) by wino_ws_floats */
     float *U = j->ws, *bias = U + pl.lay.u_floats;
@@ -250,6 +260,6 @@ static WT void wino_run(const nn_conv_job *j) {
     pl.U = U;
     pl.bias = bias;
     pl.scratch = bias + pl.lay.b_floats;
-    pl.stream = W_CAN_STREAM && nn_conv_streams(j, WL);
+    pl.stream = V_CAN_STREAM && nn_conv_streams(j, VL);
     nn_parallel_for(pl.lay.nty, 1, wino_rows, &pl);
 }

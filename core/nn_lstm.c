@@ -1,7 +1,7 @@
 /* nn_lstm.c — LSTM cell forward and BPTT; see nn_lstm.h. */
 #include "nn_lstm.h"
 
-#include "nn_rnn.h"
+#include "nn_rnn_affine.h"
 
 #include <math.h>
 #include <string.h>

@@ -10,19 +10,19 @@
 #include "nn_pool.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "nn_cancel.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
-#include "nn_pool_impl.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define NN_POOL_SSE 1
 #endif
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(NN_CPU_X86) && defined(__x86_64__)
 #include <immintrin.h>
 #define NN_POOL_AVX512 1
 #define T512 __attribute__((target("avx512f,avx512vl")))
@@ -31,38 +31,12 @@
 /* Below this many input floats touched, threading costs more than it saves. */
 #define PAR_MIN_WORK ((size_t)1 << 15)
 
-/* AVX-512 when the CPU has it, unless NNLAB_SIMD says "generic" or "avx2" (the SSE kernels).
- * Every path sums in the same order, so all give the same bits. */
-#ifdef NN_POOL_AVX512
-static atomic_int avx512_state = -1; /* -1: not decided yet; every thread computes the same */
-
-static int cpu_has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-}
-#endif
-
+/* AVX-512 at that SIMD level (nn_cpu); below it the SSE kernels. Every path sums in the same
+ * order, so all give the same bits. */
 static int use_avx512(void) {
 #ifdef NN_POOL_AVX512
-    int r = atomic_load_explicit(&avx512_state, memory_order_relaxed);
-    if (r < 0) {
-        const char *force = getenv("NNLAB_SIMD");
-        r = cpu_has_avx512() && !(force && (!strcmp(force, "generic") || !strcmp(force, "avx2")));
-        atomic_store_explicit(&avx512_state, r, memory_order_relaxed);
-    }
-    return r;
+    return nn_cpu_simd() >= NN_SIMD_AVX512;
 #else
-    return 0;
-#endif
-}
-
-int nn_pool_set_avx512(int on) {
-#ifdef NN_POOL_AVX512
-    int r = on && cpu_has_avx512();
-    atomic_store_explicit(&avx512_state, r, memory_order_relaxed);
-    return r;
-#else
-    (void)on;
     return 0;
 #endif
 }
@@ -118,6 +92,25 @@ nn_code nn_pool_output_size(size_t H, size_t W, size_t C, const nn_pool_params *
     return NN_OK;
 }
 
+double nn_pool_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p) {
+    return (double)OH * (double)OW * (double)C * (double)p->size_h * (double)p->size_w;
+}
+
+double nn_global_pool_work(size_t H, size_t W, size_t C) {
+    return (double)H * (double)W * (double)C;
+}
+
+/* Output pixels between two looks at the cancel flag: about NN_CANCEL_EVERY operations (the
+ * first pixel looks too, so a cancelled call writes nothing). */
+static size_t cancel_every(size_t C, const nn_pool_params *p) {
+    size_t per = C * p->size_h * p->size_w;
+    return per >= NN_CANCEL_EVERY ? 1 : NN_CANCEL_EVERY / per;
+}
+
+static nn_code cancelled(nn_error *err) {
+    return nn_fail(err, NN_CANCELLED, "cancelled", "pooling was cancelled");
+}
+
 /* ---- windowed pooling -------------------------------------------------------------------- */
 
 typedef struct pool_job {
@@ -155,68 +148,53 @@ static inline __m128 max_nan(__m128 m, __m128 v) {
     return _mm_or_ps(_mm_and_ps(isn, v), _mm_andnot_ps(isn, _mm_max_ps(v, m)));
 }
 
-/* One output pixel, every channel. */
-static void window_sse(float *yo, const float *xw, size_t W, size_t C, const nn_pool_params *p) {
-    size_t kh = p->size_h, kw = p->size_w, rowstep = W * C;
+/* The three steps of a window for one kind: max starts from the window's first value, the
+ * average from 0 and scales at the end, as window_scalar does. */
+#define SSE_INLINE static inline __attribute__((always_inline))
+SSE_INLINE __m128 sse_init(const float *q, int is_max) { return is_max ? _mm_loadu_ps(q) : _mm_setzero_ps(); }
+SSE_INLINE __m128 sse_step(__m128 a, __m128 v, int is_max) { return is_max ? max_nan(a, v) : _mm_add_ps(a, v); }
+SSE_INLINE __m128 sse_done(__m128 a, __m128 inv, int is_max) { return is_max ? a : _mm_mul_ps(a, inv); }
+
+/* One output pixel, every channel, for one kind (a constant after inlining): channels in runs
+ * of 16, then of 4, then the scalar tail. */
+SSE_INLINE void window_sse_kind(float *yo, const float *xw, size_t W, size_t C, const nn_pool_params *p,
+                                const int is_max) {
+    const size_t kh = p->size_h, kw = p->size_w, rowstep = W * C;
+    const __m128 inv = _mm_set1_ps(1.0f / (float)(kh * kw));
     size_t c = 0;
-    if (p->kind == NN_POOL_MAX) {
-        for (; c + 16 <= C; c += 16) {
-            const float *b = xw + c;
-            __m128 m0 = _mm_loadu_ps(b), m1 = _mm_loadu_ps(b + 4), m2 = _mm_loadu_ps(b + 8),
-                   m3 = _mm_loadu_ps(b + 12);
-            for (size_t ky = 0; ky < kh; ky++) {
-                const float *r = b + ky * rowstep;
-                for (size_t kx = 0; kx < kw; kx++, r += C) {
-                    m0 = max_nan(m0, _mm_loadu_ps(r));
-                    m1 = max_nan(m1, _mm_loadu_ps(r + 4));
-                    m2 = max_nan(m2, _mm_loadu_ps(r + 8));
-                    m3 = max_nan(m3, _mm_loadu_ps(r + 12));
-                }
+    for (; c + 16 <= C; c += 16) {
+        const float *b = xw + c;
+        __m128 a0 = sse_init(b, is_max), a1 = sse_init(b + 4, is_max), a2 = sse_init(b + 8, is_max),
+               a3 = sse_init(b + 12, is_max);
+        for (size_t ky = 0; ky < kh; ky++) {
+            const float *r = b + ky * rowstep;
+            for (size_t kx = 0; kx < kw; kx++, r += C) {
+                a0 = sse_step(a0, _mm_loadu_ps(r), is_max);
+                a1 = sse_step(a1, _mm_loadu_ps(r + 4), is_max);
+                a2 = sse_step(a2, _mm_loadu_ps(r + 8), is_max);
+                a3 = sse_step(a3, _mm_loadu_ps(r + 12), is_max);
             }
-            _mm_storeu_ps(yo + c, m0);
-            _mm_storeu_ps(yo + c + 4, m1);
-            _mm_storeu_ps(yo + c + 8, m2);
-            _mm_storeu_ps(yo + c + 12, m3);
         }
-        for (; c + 4 <= C; c += 4) {
-            const float *b = xw + c;
-            __m128 m0 = _mm_loadu_ps(b);
-            for (size_t ky = 0; ky < kh; ky++) {
-                const float *r = b + ky * rowstep;
-                for (size_t kx = 0; kx < kw; kx++, r += C) m0 = max_nan(m0, _mm_loadu_ps(r));
-            }
-            _mm_storeu_ps(yo + c, m0);
+        _mm_storeu_ps(yo + c, sse_done(a0, inv, is_max));
+        _mm_storeu_ps(yo + c + 4, sse_done(a1, inv, is_max));
+        _mm_storeu_ps(yo + c + 8, sse_done(a2, inv, is_max));
+        _mm_storeu_ps(yo + c + 12, sse_done(a3, inv, is_max));
+    }
+    for (; c + 4 <= C; c += 4) {
+        const float *b = xw + c;
+        __m128 a0 = sse_init(b, is_max);
+        for (size_t ky = 0; ky < kh; ky++) {
+            const float *r = b + ky * rowstep;
+            for (size_t kx = 0; kx < kw; kx++, r += C) a0 = sse_step(a0, _mm_loadu_ps(r), is_max);
         }
-    } else {
-        __m128 inv = _mm_set1_ps(1.0f / (float)(kh * kw));
-        for (; c + 16 <= C; c += 16) {
-            const float *b = xw + c;
-            __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-            for (size_t ky = 0; ky < kh; ky++) {
-                const float *r = b + ky * rowstep;
-                for (size_t kx = 0; kx < kw; kx++, r += C) {
-                    s0 = _mm_add_ps(s0, _mm_loadu_ps(r));
-                    s1 = _mm_add_ps(s1, _mm_loadu_ps(r + 4));
-                    s2 = _mm_add_ps(s2, _mm_loadu_ps(r + 8));
-                    s3 = _mm_add_ps(s3, _mm_loadu_ps(r + 12));
-                }
-            }
-            _mm_storeu_ps(yo + c, _mm_mul_ps(s0, inv));
-            _mm_storeu_ps(yo + c + 4, _mm_mul_ps(s1, inv));
-            _mm_storeu_ps(yo + c + 8, _mm_mul_ps(s2, inv));
-            _mm_storeu_ps(yo + c + 12, _mm_mul_ps(s3, inv));
-        }
-        for (; c + 4 <= C; c += 4) {
-            const float *b = xw + c;
-            __m128 s0 = _mm_setzero_ps();
-            for (size_t ky = 0; ky < kh; ky++) {
-                const float *r = b + ky * rowstep;
-                for (size_t kx = 0; kx < kw; kx++, r += C) s0 = _mm_add_ps(s0, _mm_loadu_ps(r));
-            }
-            _mm_storeu_ps(yo + c, _mm_mul_ps(s0, inv));
-        }
+        _mm_storeu_ps(yo + c, sse_done(a0, inv, is_max));
     }
     if (c < C) window_scalar(yo, xw, W, C, c, C - c, p);
+}
+
+static void window_sse(float *yo, const float *xw, size_t W, size_t C, const nn_pool_params *p) {
+    if (p->kind == NN_POOL_MAX) window_sse_kind(yo, xw, W, C, p, 1);
+    else window_sse_kind(yo, xw, W, C, p, 0);
 }
 #endif
 
@@ -233,8 +211,13 @@ T512 static void pool_rows_512(float *y, const float *x, size_t W, size_t C, siz
     __mmask16 tail = (__mmask16)((1u << (C % 16)) - 1);
     __m512 inv = _mm512_set1_ps(1.0f / (float)(kh * kw));
     int is_max = p->kind == NN_POOL_MAX;
-    for (size_t oy = begin; oy < end; oy++) {
+    const size_t every = cancel_every(C, p);
+    for (size_t oy = begin, n = every - 1; oy < end; oy++) {
         for (size_t ox = 0; ox < OW; ox++) {
+            if (__builtin_expect(++n == every, 0)) {
+                n = 0;
+                if (nn_cancelled()) return;
+            }
             const float *xw = x + (oy * p->stride_h * W + ox * p->stride_w) * C;
             float *yo = y + (oy * OW + ox) * C;
             for (size_t c = 0; c < C; c += 16) {
@@ -265,10 +248,15 @@ static void pool_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     }
 #endif
     size_t W = j->W, C = j->C, OW = j->OW;
-    for (size_t oy = begin; oy < end; oy++) {
+    const size_t every = cancel_every(C, &j->p);
+    for (size_t oy = begin, n = every - 1; oy < end; oy++) {
         const float *xr = j->x + oy * j->p.stride_h * W * C;
         float *yr = j->y + oy * OW * C;
         for (size_t ox = 0; ox < OW; ox++) {
+            if (__builtin_expect(++n == every, 0)) {
+                n = 0;
+                if (nn_cancelled()) return;
+            }
             const float *xw = xr + ox * j->p.stride_w * C;
 #ifdef NN_POOL_SSE
             window_sse(yr + ox * C, xw, W, C, &j->p);
@@ -279,12 +267,20 @@ static void pool_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     }
 }
 
+/* Validate a windowed pooling call with its buffers; OH, OW set on success. */
+static nn_code check_call(const float *y, const float *x, size_t H, size_t W, size_t C, const nn_pool_params *p,
+                          size_t *OH, size_t *OW, nn_error *err) {
+    nn_code c = nn_pool_output_size(H, W, C, p, OH, OW, err);
+    if (c) return c;
+    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
+    return NN_OK;
+}
+
 nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C,
                           const nn_pool_params *p, nn_error *err) {
     size_t OH, OW;
-    nn_code c = nn_pool_output_size(H, W, C, p, &OH, &OW, err);
+    nn_code c = check_call(y, x, H, W, C, p, &OH, &OW, err);
     if (c) return c;
-    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
     pool_job j = {y, x, W, C, OW, *p};
     /* Work per output row, in input floats read. */
     size_t row_work = OW * C * p->size_h * p->size_w;
@@ -294,15 +290,14 @@ nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C
         size_t grain = PAR_MIN_WORK / (row_work ? row_work : 1);
         nn_parallel_for(OH, grain ? grain : 1, pool_rows, &j);
     }
-    return NN_OK;
+    return nn_cancelled() ? cancelled(err) : NN_OK;
 }
 
 nn_code nn_pool2d_naive(float *y, const float *x, size_t H, size_t W, size_t C,
                         const nn_pool_params *p, nn_error *err) {
     size_t OH, OW;
-    nn_code c = nn_pool_output_size(H, W, C, p, &OH, &OW, err);
+    nn_code c = check_call(y, x, H, W, C, p, &OH, &OW, err);
     if (c) return c;
-    if (!y || !x) return nn_fail(err, NN_INVALID, "input", "input and output must not be NULL");
     for (size_t oy = 0; oy < OH; oy++)
         for (size_t ox = 0; ox < OW; ox++)
             for (size_t ch = 0; ch < C; ch++) {
@@ -478,13 +473,16 @@ static void gp_chunks(void *ctx, size_t begin, size_t end, size_t worker) {
     const float *base = j->x + j->c0;
 #ifdef NN_POOL_AVX512
     if (cb >= 8 && use_avx512()) {
-        for (; begin + 4 <= end; begin += 4)
+        for (; begin + 4 <= end; begin += 4) {
+            if (nn_cancelled()) return;
             gp_four_512(base, C, cb, j->npix, begin, j->kind, j->sum, j->max);
+        }
         if (begin == end) return; /* leftover chunks (not with 4-aligned pieces) go below */
     }
 #endif
     for (size_t k = begin; k < end; k++) {
         size_t p0 = gp_begin(j->npix, k), p1 = gp_begin(j->npix, k + 1);
+        if (nn_cancelled()) return; /* a chunk is at most 1/32 of a bounded map */
         if (j->kind == NN_POOL_MAX) {
             float m[GP_CBLOCK];
             for (size_t c = 0; c < cb; c++) m[c] = -INFINITY;
@@ -538,6 +536,7 @@ nn_code nn_global_pool_forward(float *y, const float *x, size_t H, size_t W, siz
     j.kind = kind;
     int par = j.npix * C >= PAR_MIN_WORK && nn_parallel_threads() > 1;
     for (size_t c0 = 0; c0 < C; c0 += GP_CBLOCK) {
+        if (nn_cancelled()) return cancelled(err);
         j.c0 = c0;
         j.cb = C - c0 < GP_CBLOCK ? C - c0 : GP_CBLOCK;
         if (par) nn_parallel_for(GP_CHUNKS, 4, gp_chunks, &j);
@@ -555,7 +554,7 @@ nn_code nn_global_pool_forward(float *y, const float *x, size_t H, size_t W, siz
             }
         }
     }
-    return NN_OK;
+    return nn_cancelled() ? cancelled(err) : NN_OK;
 }
 
 nn_code nn_global_pool_naive(float *y, const float *x, size_t H, size_t W, size_t C,

@@ -5,10 +5,12 @@
 
 #include <string.h>
 
+#include "nn_cancel.h"
+#include "nn_cpu.h"
 #include "nn_rnn_math.h"
 
 /* Each kernel body is written once (an always-inline *_impl) and instantiated four times: plain
- * (SSE2 on x86-64) and AVX2, picked at run time, each generic and with the assignment's sizes
+ * (SSE2 on x86-64) and AVX2, picked by the SIMD level (nn_cpu.h), each generic and with the assignment's sizes
  * (I = 2, H = 6) as constants so those loops unroll completely. No FMA and no reassociation:
  * every element goes through the same IEEE operations in the same order in all four, so they
  * give bit-identical results on any machine. */
@@ -16,9 +18,6 @@
 #define NN_RNN_INLINE inline __attribute__((always_inline))
 #else
 #define NN_RNN_INLINE inline
-#endif
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(NN_RNN_NO_AVX2)
-#define NN_RNN_X86 1
 #endif
 
 /* y [n] = W x + b, W given transposed: wT [m, n], m >= 1. Axpy form: the inner loops run over
@@ -59,6 +58,10 @@ static NN_RNN_INLINE void sigmoid_v(double *y, const double *a, size_t n) {
 
 static NN_RNN_INLINE void tanh_v(double *y, const double *a, size_t n) { nn_rnn_tanh_v(y, a, n); }
 
+/* Whether to stop at time step t: the cancel flag (nn_cancel.h) is looked at every 64 steps, a
+ * few milliseconds at the largest hidden size. */
+static NN_RNN_INLINE int stop_at(size_t t) { return (t & 63) == 63 && nn_cancelled(); }
+
 /* ---- Elman ---------------------------------------------------------------------------- */
 
 static NN_RNN_INLINE void rnn_fwd(double *h, const double *x, const double *w_ihT,
@@ -67,6 +70,7 @@ static NN_RNN_INLINE void rnn_fwd(double *h, const double *x, const double *w_ih
     double *gi = scratch, *gh = scratch + H, *zero = scratch + 2 * H;
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = 0; t < T; t++) {
+        if (stop_at(t)) return;
         const double *hp = t ? h + (t - 1) * H : zero;
         affine_t(gi, w_ihT, b_ih, x + t * I, H, I);
         affine_t(gh, w_hhT, b_hh, hp, H, H);
@@ -82,6 +86,7 @@ static NN_RNN_INLINE void rnn_bwd(double *dw_ihT, double *dw_hhT, double *db_ih,
     double *dhn = scratch, *da = scratch + H;
     memcpy(dhn, dh_last, H * sizeof *dhn);
     for (size_t t = T; t-- > 0;) {
+        if (stop_at(t)) return;
         const double *ht = h + t * H;
         for (size_t j = 0; j < H; j++) da[j] = dhn[j] * (1.0 - ht[j] * ht[j]);
         outer_add_t(dw_ihT, x + t * I, da, H, I);
@@ -105,6 +110,7 @@ static NN_RNN_INLINE void lstm_fwd(double *h, double *c, double *gate, double *t
     double *gh = scratch, *zero = scratch + G;
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = 0; t < T; t++) {
+        if (stop_at(t)) return;
         const double *hp = t ? h + (t - 1) * H : zero;
         const double *cp = t ? c + (t - 1) * H : zero;
         double *gt = gate + t * G;
@@ -133,6 +139,7 @@ static NN_RNN_INLINE void lstm_bwd(double *dw_ihT, double *dw_hhT, double *db_ih
     memset(dcn, 0, H * sizeof *dcn);
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = T; t-- > 0;) {
+        if (stop_at(t)) return;
         const double *gt = gate + t * G, *tct = tc + t * H;
         const double *ig = gt, *fg = gt + H, *gg = gt + 2 * H, *og = gt + 3 * H;
         const double *cp = t ? c + (t - 1) * H : zero;
@@ -166,6 +173,7 @@ static NN_RNN_INLINE void gru_fwd(double *h, double *gate, double *hn, const dou
     double *gi = scratch, *gh = scratch + G, *zero = scratch + 2 * G;
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = 0; t < T; t++) {
+        if (stop_at(t)) return;
         const double *hp = t ? h + (t - 1) * H : zero;
         double *gt = gate + t * G;
         affine_t(gi, w_ihT, b_ih, x + t * I, G, I);
@@ -196,6 +204,7 @@ static NN_RNN_INLINE void gru_bwd(double *dw_ihT, double *dw_hhT, double *db_ih,
     memcpy(dhn, dh_last, H * sizeof *dhn);
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = T; t-- > 0;) {
+        if (stop_at(t)) return;
         const double *gt = gate + t * G, *hnt = hn + t * H;
         const double *r = gt, *z = gt + H, *n = gt + 2 * H;
         const double *hp = t ? h + (t - 1) * H : zero;
@@ -225,79 +234,101 @@ static NN_RNN_INLINE void gru_bwd(double *dw_ihT, double *dw_hhT, double *db_ih,
 
 /* ---- instantiation and dispatch ------------------------------------------------------- */
 
-#ifdef NN_RNN_X86
-static int have_avx2(void) {
-    static int cached = -1; /* benign race: every thread computes the same value */
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") ? 1 : 0;
+/* VARIANTS(name, params, args6, args) defines name_base and (on x86) name_avx2, both with the
+ * public signature `params`: each runs the always-inline kernel `name` with the constant
+ * sizes (args6: I = 2, H = 6) when the call has them, else with the call's own (args).
+ * PICK(name) is the variant for the SIMD level (nn_cpu.h). */
+#define VARIANT(name, suffix, attr, params, args6, args)                                         \
+    attr static void name##suffix params {                                                      \
+        if (I == 2 && H == 6) name args6; else name args;                                       \
     }
-    return cached;
-}
-#define NN_RNN_AVX2_FN(name, params, args6, args)                                               \
-    __attribute__((target("avx2"))) static void name##_avx2 params {                           \
-        if (I == 2 && H == 6) name args6; else name args;                                      \
-    }
-#define NN_RNN_PICK(name, args)                                                                \
-    if (have_avx2()) { name##_avx2 args; return; }
+#ifdef NN_CPU_X86
+#define VARIANTS(name, params, args6, args)                                                      \
+    VARIANT(name, _base, , params, args6, args)                                                  \
+    VARIANT(name, _avx2, __attribute__((target("avx2"))), params, args6, args)
+#define PICK(name) (nn_cpu_simd() >= NN_SIMD_AVX2 ? name##_avx2 : name##_base)
 #else
-#define NN_RNN_AVX2_FN(name, params, args6, args)
-#define NN_RNN_PICK(name, args)
+#define VARIANTS(name, params, args6, args) VARIANT(name, _base, , params, args6, args)
+#define PICK(name) name##_base
 #endif
 
-/* name_base: generic + constant-size; the public function picks AVX2 when the CPU has it. */
-#define NN_RNN_KERNEL(public_name, name, params, args6, args)                                   \
-    NN_RNN_AVX2_FN(name, params, args6, args)                                                  \
-    static void name##_base params {                                                           \
-        if (I == 2 && H == 6) name args6; else name args;                                      \
-    }                                                                                          \
-    void public_name params {                                                                  \
-        NN_RNN_PICK(name, args)                                                                \
-        name##_base args;                                                                      \
-    }
+VARIANTS(rnn_fwd,
+         (double *h, const double *x, const double *w_ihT, const double *w_hhT,
+          const double *b_ih, const double *b_hh, size_t T, size_t I, size_t H, double *scratch),
+         (h, x, w_ihT, w_hhT, b_ih, b_hh, T, 2, 6, scratch),
+         (h, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
 
-NN_RNN_KERNEL(nn_rnn_fast_forward, rnn_fwd,
-              (double *h, const double *x, const double *w_ihT, const double *w_hhT,
-               const double *b_ih, const double *b_hh, size_t T, size_t I, size_t H,
-               double *scratch),
-              (h, x, w_ihT, w_hhT, b_ih, b_hh, T, 2, 6, scratch),
-              (h, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
+VARIANTS(rnn_bwd,
+         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, const double *dh_last,
+          const double *h, const double *x, const double *w_hhT, size_t T, size_t I, size_t H,
+          double *scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, h, x, w_hhT, T, 2, 6, scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, h, x, w_hhT, T, I, H, scratch))
 
-NN_RNN_KERNEL(nn_rnn_fast_backward, rnn_bwd,
-              (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-               const double *dh_last, const double *h, const double *x, const double *w_hhT,
-               size_t T, size_t I, size_t H, double *scratch),
-              (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, h, x, w_hhT, T, 2, 6, scratch),
-              (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, h, x, w_hhT, T, I, H, scratch))
+VARIANTS(lstm_fwd,
+         (double *h, double *c, double *gate, double *tc, const double *x, const double *w_ihT,
+          const double *w_hhT, const double *b_ih, const double *b_hh, size_t T, size_t I,
+          size_t H, double *scratch),
+         (h, c, gate, tc, x, w_ihT, w_hhT, b_ih, b_hh, T, 2, 6, scratch),
+         (h, c, gate, tc, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
 
-NN_RNN_KERNEL(nn_lstm_fast_forward, lstm_fwd,
-              (double *h, double *c, double *gate, double *tc, const double *x,
-               const double *w_ihT, const double *w_hhT, const double *b_ih,
-               const double *b_hh, size_t T, size_t I, size_t H, double *scratch),
-              (h, c, gate, tc, x, w_ihT, w_hhT, b_ih, b_hh, T, 2, 6, scratch),
-              (h, c, gate, tc, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
+VARIANTS(lstm_bwd,
+         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, const double *dh_last,
+          const double *x, const double *h, const double *c, const double *gate,
+          const double *tc, const double *w_hhT, size_t T, size_t I, size_t H, double *scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, c, gate, tc, w_hhT, T, 2, 6, scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, c, gate, tc, w_hhT, T, I, H, scratch))
 
-NN_RNN_KERNEL(nn_lstm_fast_backward, lstm_bwd,
-              (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-               const double *dh_last, const double *x, const double *h, const double *c,
-               const double *gate, const double *tc, const double *w_hhT, size_t T, size_t I,
-               size_t H, double *scratch),
-              (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, c, gate, tc, w_hhT, T, 2, 6,
-               scratch),
-              (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, c, gate, tc, w_hhT, T, I, H,
-               scratch))
+VARIANTS(gru_fwd,
+         (double *h, double *gate, double *hn, const double *x, const double *w_ihT,
+          const double *w_hhT, const double *b_ih, const double *b_hh, size_t T, size_t I,
+          size_t H, double *scratch),
+         (h, gate, hn, x, w_ihT, w_hhT, b_ih, b_hh, T, 2, 6, scratch),
+         (h, gate, hn, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
 
-NN_RNN_KERNEL(nn_gru_fast_forward, gru_fwd,
-              (double *h, double *gate, double *hn, const double *x, const double *w_ihT,
-               const double *w_hhT, const double *b_ih, const double *b_hh, size_t T, size_t I,
-               size_t H, double *scratch),
-              (h, gate, hn, x, w_ihT, w_hhT, b_ih, b_hh, T, 2, 6, scratch),
-              (h, gate, hn, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
+VARIANTS(gru_bwd,
+         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, const double *dh_last,
+          const double *x, const double *h, const double *gate, const double *hn,
+          const double *w_hhT, size_t T, size_t I, size_t H, double *scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, gate, hn, w_hhT, T, 2, 6, scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, gate, hn, w_hhT, T, I, H, scratch))
 
-NN_RNN_KERNEL(nn_gru_fast_backward, gru_bwd,
-              (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-               const double *dh_last, const double *x, const double *h, const double *gate,
-               const double *hn, const double *w_hhT, size_t T, size_t I, size_t H,
-               double *scratch),
-              (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, gate, hn, w_hhT, T, 2, 6, scratch),
-              (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, gate, hn, w_hhT, T, I, H, scratch))
+/* ---- the public kernels (nn_rnn_fast.h) ----------------------------------------------- */
+
+void nn_rnn_fast_forward(double *h, const double *x, const double *w_ihT, const double *w_hhT,
+                         const double *b_ih, const double *b_hh, size_t T, size_t I, size_t H,
+                         double *scratch) {
+    PICK(rnn_fwd)(h, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
+}
+
+void nn_rnn_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
+                          const double *dh_last, const double *h, const double *x,
+                          const double *w_hhT, size_t T, size_t I, size_t H, double *scratch) {
+    PICK(rnn_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_last, h, x, w_hhT, T, I, H, scratch);
+}
+
+void nn_lstm_fast_forward(double *h, double *c, double *gate, double *tc, const double *x,
+                          const double *w_ihT, const double *w_hhT, const double *b_ih,
+                          const double *b_hh, size_t T, size_t I, size_t H, double *scratch) {
+    PICK(lstm_fwd)(h, c, gate, tc, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
+}
+
+void nn_lstm_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
+                           const double *dh_last, const double *x, const double *h,
+                           const double *c, const double *gate, const double *tc,
+                           const double *w_hhT, size_t T, size_t I, size_t H, double *scratch) {
+    PICK(lstm_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, c, gate, tc, w_hhT, T, I, H, scratch);
+}
+
+void nn_gru_fast_forward(double *h, double *gate, double *hn, const double *x,
+                         const double *w_ihT, const double *w_hhT, const double *b_ih,
+                         const double *b_hh, size_t T, size_t I, size_t H, double *scratch) {
+    PICK(gru_fwd)(h, gate, hn, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
+}
+
+void nn_gru_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
+                          const double *dh_last, const double *x, const double *h,
+                          const double *gate, const double *hn, const double *w_hhT, size_t T,
+                          size_t I, size_t H, double *scratch) {
+    PICK(gru_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, gate, hn, w_hhT, T, I, H, scratch);
+}

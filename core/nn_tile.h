@@ -1,6 +1,7 @@
-/* nn_tile.h — internal: the two register-tiled float32 kernels behind the batched layers used
- * for training (nn_conv_batch, nn_linear), one table per instruction set (AVX-512, AVX2,
- * portable C), chosen once. Not part of the public API.
+/* nn_tile.h — internal: the register-tiled float32 kernels behind the batched layers used for
+ * training (nn_conv_batch, nn_linear, nn_pool_batch), one table per SIMD level: the `tile`
+ * member of that level's convolution table (nn_conv_dispatch.h), written once over the
+ * convolution's vector interface (nn_tile_body.h). Not part of the public API.
  *
  * Both kernels walk "pixels" (r, c) of a 2-D grid and "taps" (ky, t) of a window; pixel (r, c),
  * tap (ky, t) reads the input value
@@ -27,6 +28,18 @@
 #include <stdint.h>
 
 #include "nn_act.h"
+#include "nn_cpu.h"
+
+/* Sanitizer builds (SAN=1) compile each tile kernel in a few small sizes only: UBSan's checks
+ * on the fully unrolled wide tiles took clang minutes per file. Tile sizes never change the
+ * results (see the bit contract), only the speed. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NN_TILE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NN_TILE_SANITIZED 1
+#endif
+#endif
 
 /* Lanes the packed weights and biases are padded to (the widest vector): wld is a multiple of
  * it and lanes m >= M hold zeros. */
@@ -71,20 +84,18 @@ typedef struct nn_tile_ops {
     void (*actgrad)(float *dz, const float *dy, const float *y, size_t n, nn_activation act);
 } nn_tile_ops;
 
-/* The table in use: the forward convolution's instruction set (NNLAB_SIMD = "generic" |
- * "avx2" | "avx512", default the best the CPU has; see nn_conv_impl.h). */
+/* The table of SIMD level `level`: the `tile` member of that level's convolution table
+ * (nn_conv_dispatch.h), else of the nearest level below that has one. */
+const nn_tile_ops *nn_tile_ops_at(nn_simd level);
+
+/* The table in use: nn_tile_ops_at(nn_cpu_simd()), the level the forward convolution runs at
+ * (NNLAB_SIMD = "generic" | "avx2" | "avx512", nn_cpu.h; tests switch it with
+ * nn_cpu_set_simd). */
 const nn_tile_ops *nn_tile_pick(void);
 
-/* Force an instruction set for both the forward convolution and these kernels
- * (NN_CONV_IMPL_GENERIC / _AVX2 / _AVX512; NN_CONV_IMPL_AUTO goes back to the environment's
- * choice); one the CPU lacks falls back to the best below it. Returns the one now in use.
- * For tests; not thread-safe against running kernels. */
-int nn_tile_set_impl(int impl);
-
-extern const nn_tile_ops nn_tile_generic_ops;
-#if defined(__x86_64__) || defined(__i386__)
-extern const nn_tile_ops nn_tile_avx2_ops;
-extern const nn_tile_ops nn_tile_avx512_ops;
+#ifdef NN_CPU_X86
+/* The AVX-512 level's 8-lane kernels, for layers of at most 8 channels (actgrad: NULL). */
+extern const nn_tile_ops nn_tile_avx512_256;
 #endif
 
 #endif

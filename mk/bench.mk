@@ -23,7 +23,7 @@ $(BUILD)/bench/%: bench/%.c $(LIBNN)
 bench-nnlab: $(BENCH_BIN) ## run the benchmarks without a PyTorch counterpart (bench_rnn)
 	@for b in $(filter-out $(BENCH_CMP) $(BENCH_TRAIN),$(BENCH_BIN)); do $$b; done
 
-bench-compare: $(BENCH_CMP) ## bench_conv and bench_net paired with PyTorch, BENCH_ROUNDS (9) rounds
+bench-compare: $(BENCH_CMP) ## bench_conv, bench_net and bench_grad paired with PyTorch, BENCH_ROUNDS (9) rounds
 	@if [ -x /usr/bin/python3 ]; then /usr/bin/python3 bench/compare.py $(BENCH_ROUNDS) $(BENCH_CMP); \
 	else for b in $(BENCH_CMP); do $$b; done; \
 	  echo '{"note": "python3 not installed: PyTorch comparison skipped (apt-get install python3-torch)"}'; fi

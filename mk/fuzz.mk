@@ -10,7 +10,7 @@
 
 FUZZ_CC ?= clang-14
 FUZZ_BUILD := build/fuzz
-FUZZ_NAMES := conv pool mlp cnn train base64 image npy
+FUZZ_NAMES := conv pool mlp cnn train base64 image npy check
 FUZZ_SECONDS ?= 300
 FUZZ_QUICK_SECONDS ?= 15
 # UBSan stays recoverable so that tests/fuzz/ubsan.supp can silence a known, tracked report;

@@ -12,6 +12,7 @@
 #include "http_train.h"
 #include "srv_budget.h"
 #include "srv_dataset.h"
+#include "srv_vocab.h"
 
 static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -61,6 +62,7 @@ static void add_limits(cJSON *lim, const http_config *cfg, unsigned reserve) {
     cJSON_AddNumberToObject(lim, "max_length", (double)l->max_length);
     cJSON_AddNumberToObject(lim, "max_hidden", (double)l->max_hidden);
     cJSON_AddNumberToObject(lim, "max_trainings", (double)l->max_trainings);
+    cJSON_AddNumberToObject(lim, "max_train_seconds", l->max_train_seconds);
     cJSON_AddNumberToObject(lim, "max_connections", (double)cfg->max_connections);
     cJSON_AddNumberToObject(lim, "max_connections_per_ip", (double)cfg->max_conns_per_ip);
     cJSON_AddNumberToObject(lim, "reserve_connections", (double)reserve);
@@ -79,6 +81,8 @@ enum MHD_Result http_get_healthz(const http_config *cfg, unsigned reserve, unsig
         add_limits(lim, cfg, reserve);
         cJSON_AddItemToObject(o, "limits", lim);
         lim = NULL;
+        cJSON *types = srv_vocab_layer_types();
+        if (types) cJSON_AddItemToObject(o, "layer_types", types);
         cJSON_AddNumberToObject(o, "active_trainings", (double)http_train_active());
         cJSON_AddNumberToObject(o, "memory_reserved_bytes", (double)srv_budget_used());
         srv_dataset_health(o);

@@ -11,7 +11,8 @@
 
 static const char *const PATHS[] = {
     "/", "/healthz", "/metrics", "/openapi.json", "/conv", "/pool", "/mlp", "/cnn",
-    "/train/rnn", "/train/lstm", "/train/gru", "static", "other",
+    "/train/rnn", "/train/lstm", "/train/gru", "/check/conv", "/check/pool", "/check/mlp",
+    "static", "other",
 };
 #define NPATHS (sizeof PATHS / sizeof PATHS[0])
 static const int STATUSES[] = {200, 400, 404, 405, 408, 413, 415, 431, 500, 501, 503,

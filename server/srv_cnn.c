@@ -14,15 +14,30 @@
 #include "srv_render.h"
 #include "srv_tensor.h"
 
+/* With "outputs": the layer's output tensor, and a conv layer's kernels [N, KH, KW, C] and
+ * bias [N], so a client can draw and check every layer from one request. */
+static void put_layer_tensors(srv_buf *out, const nn_cnn_layer *L) {
+    srv_buf_puts(out, ",\"output\":");
+    srv_buf_tensor(out, L->output, L->out_shape, L->out_ndim);
+    if (L->type != NN_LAYER_CONV) return;
+    size_t ks[4] = {L->spec.filters, L->spec.size_h, L->spec.size_w, L->in_shape[2]};
+    srv_buf_puts(out, ",\"kernels\":");
+    srv_buf_tensor(out, L->kernels, ks, 4);
+    srv_buf_puts(out, ",\"bias\":");
+    srv_buf_floats(out, L->bias, L->spec.filters);
+}
+
 int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     static const char *const keys[] = {"image", "input", "grayscale", "resize", "architecture",
-                                       "softmax", "seed", "init", "render", "classes", "top", NULL};
+                                       "softmax", "seed", "init", "render", "outputs", "classes",
+                                       "top", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
     double t0 = srv_now_ms();
-    int softmax, render;
+    int softmax, render, outputs;
     unsigned long long seed;
     if (srv_json_bool_opt(req, "softmax", "", 1, &softmax, e)) return -1;
     if (srv_json_bool_opt(req, "render", "", 0, &render, e)) return -1;
+    if (srv_json_bool_opt(req, "outputs", "", 0, &outputs, e)) return -1;
     if (srv_json_seed_opt(req, "seed", "", 0, &seed, e)) return -1;
     /* A top-level "init" is every generated layer's default (a layer's own "init" wins). */
     srv_arch_defaults def = srv_arch_defaults_cnn;
@@ -55,8 +70,10 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     size_t H = x.shape[0], W = x.shape[1], C = x.shape[2];
     nn_cnn_info info;
     if (nn_cnn_validate(a->specs, a->n, H, W, C, &info, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
-    if (info.flops > lim->max_work_flops) {
-        srv_fail(e, 413, "architecture", "this network needs %.3g flops; the limit is %.3g", info.flops, lim->max_work_flops);
+    if (info.work > lim->max_work_flops) {
+        srv_fail(e, 413, "architecture", "this network needs %.3g flops; the limit is %.3g (%.3g of arithmetic, pooling "
+                 "counting 1 per window element, and the floats of scratch its convolutions fill)",
+                 info.work, lim->max_work_flops, info.flops);
         goto done;
     }
     if (info.num_params > lim->max_tensor_elems || info.num_acts > lim->max_tensor_elems) {
@@ -64,8 +81,13 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
                  info.num_params, info.num_acts, lim->max_tensor_elems);
         goto done;
     }
-    /* the model's one block, and with render the PNG maps of its activations */
-    if (srv_budget_need(srv_budget_add(info.bytes, srv_budget_mul(info.num_acts, render ? 4 : 0)), "architecture", e)) goto done;
+    /* the model's one block, its convolution scratch, with render the PNG maps of its
+     * activations, with outputs every activation and parameter as JSON text (at most ~16 bytes
+     * a number) */
+    size_t per_act = (render ? 4 : 0) + (outputs ? 16 : 0);
+    size_t need = srv_budget_add(srv_budget_add(info.bytes, info.ws_bytes), srv_budget_mul(info.num_acts, per_act));
+    if (srv_budget_need(srv_budget_add(need, srv_budget_mul(info.num_params, outputs ? 16 : 0)), "architecture", e))
+        goto done;
     if (nn_cnn_create(&m, a->specs, a->n, H, W, C, seed, softmax, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (nn_cnn_forward(&m, x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (srv_check_finite(m.logits, m.num_outputs, "input", e)) goto done;
@@ -92,6 +114,7 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
         srv_buf_sizes(out, L->out_shape, L->out_ndim);
         srv_buf_puts(out, ",\"flops\":");
         srv_buf_double(out, L->flops);
+        if (outputs) put_layer_tensors(out, L);
         if (render && L->out_ndim == 3) {
             srv_buf_putc(out, ',');
             if (srv_render_maps(out, L->output, L->out_shape[0], L->out_shape[1], L->out_shape[2])) {

@@ -3,13 +3,15 @@
 #include <string.h>
 
 #include "nn_conv.h"
-#include "nn_kernels.h"
+#include "nn_filter_presets.h"
 #include "nn_rng.h"
 #include "srv_endpoints.h"
 #include "srv_image.h"
 #include "srv_json.h"
+#include "srv_ops.h"
 #include "srv_render.h"
 #include "srv_tensor.h"
+#include "srv_workspace.h"
 
 #define MAX_FILTERS 4096
 #define MAX_KERNEL_SIDE 1024
@@ -102,13 +104,13 @@ static int parse_kernels(const cJSON *req, size_t C, const srv_limits *lim, srv_
     memset(k, 0, sizeof *k);
     if (kernel && cJSON_IsString(kernel)) {
         *field = "kernel";
-        nn_kernel_preset preset;
+        nn_filter_preset preset;
         nn_error ne;
         nn_error_clear(&ne);
-        if (nn_kernel_parse(kernel->valuestring, &preset, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
-        size_t shape[4] = {1, NN_KERNEL_PRESET_SIZE, NN_KERNEL_PRESET_SIZE, C};
+        if (nn_filter_preset_parse(kernel->valuestring, &preset, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
+        size_t shape[4] = {1, NN_FILTER_PRESET_SIZE, NN_FILTER_PRESET_SIZE, C};
         if (srv_tensor_alloc(k, shape, 4, lim->max_tensor_elems, "kernel", e)) return -1;
-        if (nn_kernel_fill(k->data, preset, C, &ne) != NN_OK) {
+        if (nn_filter_preset_fill(k->data, preset, C, &ne) != NN_OK) {
             srv_tensor_free(k);
             return srv_fail_nn(e, &ne, NULL);
         }
@@ -157,52 +159,81 @@ static int parse_kernels(const cJSON *req, size_t C, const srv_limits *lim, srv_
     return 0;
 }
 
-int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
+int srv_conv_parse(const srv_limits *lim, const cJSON *req, const char *const *extra_keys,
+                   srv_conv_op *op, srv_err *e) {
     static const char *const keys[] = {"image", "input", "grayscale", "resize", "kernel", "kernels",
                                        "filters", "seed", "bias", "stride", "padding", "activation",
                                        "negative_slope", "render", NULL};
-    if (srv_json_only_keys(req, "", keys, e)) return -1;
-    double t0 = srv_now_ms();
+    memset(op, 0, sizeof *op);
+    op->kfield = "kernel";
+    if (srv_json_only_keys_plus(req, "", keys, extra_keys, e)) return -1;
     long long stride[2], pad[2];
-    int render;
-    nn_conv_params p;
+    nn_conv_params *p = &op->p;
     if (srv_json_pair_opt(req, "stride", "", 1, 1 << 20, 1, stride, e)) return -1;
     if (srv_json_pair_opt(req, "padding", "", 0, 1 << 20, 0, pad, e)) return -1;
-    if (srv_parse_activation(req, "", NN_ACT_IDENTITY, &p.act, e)) return -1;
-    if (srv_json_bool_opt(req, "render", "", 0, &render, e)) return -1;
-    p.stride_h = (size_t)stride[0];
-    p.stride_w = (size_t)stride[1];
-    p.pad_h = (size_t)pad[0];
-    p.pad_w = (size_t)pad[1];
+    if (srv_parse_activation(req, "", NN_ACT_IDENTITY, &p->act, e)) return -1;
+    if (srv_json_bool_opt(req, "render", "", 0, &op->render, e)) return -1;
+    p->stride_h = (size_t)stride[0];
+    p->stride_w = (size_t)stride[1];
+    p->pad_h = (size_t)pad[0];
+    p->pad_w = (size_t)pad[1];
+    op->from_image = srv_json_get(req, "image") != NULL;
 
-    srv_tensor x = {0}, k = {0}, y = {0};
-    float *bias = NULL;
-    int rc = -1;
-    const char *kfield = "kernel";
-    if (srv_request_input(req, lim, &x, e)) goto done;
-    size_t H = x.shape[0], W = x.shape[1], C = x.shape[2];
-    if (parse_kernels(req, C, lim, &k, &kfield, e)) goto done;
-    size_t N = k.shape[0], KH = k.shape[1], KW = k.shape[2];
-    bias = malloc(N * sizeof *bias);
-    if (!bias) { srv_fail(e, 503, NULL, "out of memory"); goto done; }
-    if (parse_bias(req, "bias", "", N, bias, lim->max_tensor_elems, e)) goto done;
+    if (srv_request_input(req, lim, &op->x, e)) goto fail;
+    size_t H = op->x.shape[0], W = op->x.shape[1], C = op->x.shape[2];
+    if (parse_kernels(req, C, lim, &op->k, &op->kfield, e)) goto fail;
+    size_t N = op->k.shape[0], KH = op->k.shape[1], KW = op->k.shape[2];
+    op->bias = malloc(N * sizeof *op->bias);
+    if (!op->bias) { srv_fail(e, 503, NULL, "out of memory"); goto fail; }
+    if (parse_bias(req, "bias", "", N, op->bias, lim->max_tensor_elems, e)) goto fail;
 
     nn_error ne;
     nn_error_clear(&ne);
-    size_t OH, OW;
-    if (nn_conv_output_size(H, W, C, N, KH, KW, &p, &OH, &OW, &ne) != NN_OK) {
-        if (ne.field && strcmp(ne.field, "kernel") == 0) ne.field = kfield;
+    if (nn_conv_output_size(H, W, C, N, KH, KW, p, &op->OH, &op->OW, &ne) != NN_OK) {
+        if (ne.field && strcmp(ne.field, "kernel") == 0) ne.field = op->kfield;
         srv_fail_nn(e, &ne, NULL);
-        goto done;
+        goto fail;
     }
-    double flops = nn_conv_flops(OH, OW, N, KH, KW, C);
-    if (flops > lim->max_work_flops) {
-        srv_fail(e, 413, kfield, "this convolution needs %.3g flops; the limit is %.3g", flops, lim->max_work_flops);
+    op->flops = nn_conv_flops(op->OH, op->OW, N, KH, KW, C);
+    return 0;
+fail:
+    srv_conv_op_free(op);
+    return -1;
+}
+
+void srv_conv_op_free(srv_conv_op *op) {
+    free(op->bias);
+    op->bias = NULL;
+    srv_tensor_free(&op->x);
+    srv_tensor_free(&op->k);
+}
+
+int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
+    double t0 = srv_now_ms();
+    srv_conv_op op;
+    if (srv_conv_parse(lim, req, NULL, &op, e)) return -1;
+    srv_tensor y = {0};
+    int rc = -1;
+    size_t H = op.x.shape[0], W = op.x.shape[1], C = op.x.shape[2];
+    size_t N = op.k.shape[0], KH = op.k.shape[1], KW = op.k.shape[2];
+    size_t OH = op.OH, OW = op.OW;
+    double flops = op.flops;
+    nn_error ne;
+    nn_error_clear(&ne);
+    size_t ws_bytes;
+    if (nn_conv_workspace_size(H, W, C, N, KH, KW, &op.p, &ws_bytes, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
+    /* Filling the scratch (zero-padded planes of a wide stride or padding) is work too. */
+    double work = flops + (double)ws_bytes / sizeof(float);
+    if (work > lim->max_work_flops) {
+        srv_fail(e, 413, op.kfield, "this convolution needs %.3g flops; the limit is %.3g (%.3g of arithmetic and %.3g floats of "
+                 "scratch to fill)", work, lim->max_work_flops, flops, (double)ws_bytes / sizeof(float));
         goto done;
     }
     size_t shape[3] = {OH, OW, N};
     if (srv_tensor_alloc(&y, shape, 3, lim->max_tensor_elems, "output", e)) goto done;
-    if (nn_conv2d_forward(y.data, x.data, k.data, bias, H, W, C, N, KH, KW, &p, srv_thread_workspace(), &ne) != NN_OK) {
+    nn_workspace *ws = srv_workspace_get(ws_bytes, op.kfield, e);
+    if (!ws) goto done;
+    if (nn_conv2d_forward(y.data, op.x.data, op.k.data, op.bias, H, W, C, N, KH, KW, &op.p, ws, &ne) != NN_OK) {
         srv_fail_nn(e, &ne, NULL);
         goto done;
     }
@@ -211,16 +242,16 @@ int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     srv_buf_puts(out, "{\"output\":");
     srv_buf_tensor(out, y.data, y.shape, 3);
     srv_buf_puts(out, ",\"kernels\":");
-    srv_buf_tensor(out, k.data, k.shape, 4);
+    srv_buf_tensor(out, op.k.data, op.k.shape, 4);
     srv_buf_puts(out, ",\"bias\":");
-    srv_buf_floats(out, bias, N);
+    srv_buf_floats(out, op.bias, N);
     srv_buf_puts(out, ",\"input_shape\":");
-    srv_buf_sizes(out, x.shape, 3);
+    srv_buf_sizes(out, op.x.shape, 3);
     srv_buf_puts(out, ",\"activation\":");
-    srv_buf_str(out, nn_act_name(p.act.kind));
+    srv_buf_str(out, nn_act_name(op.p.act.kind));
     srv_buf_puts(out, ",\"flops\":");
     srv_buf_double(out, flops);
-    if (render) {
+    if (op.render) {
         srv_buf_putc(out, ',');
         if (srv_render_maps(out, y.data, OH, OW, N)) { srv_fail(e, 503, NULL, "out of memory rendering maps"); goto done; }
     }
@@ -229,9 +260,7 @@ int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     srv_buf_putc(out, '}');
     rc = 0;
 done:
-    free(bias);
-    srv_tensor_free(&x);
-    srv_tensor_free(&k);
+    srv_conv_op_free(&op);
     srv_tensor_free(&y);
     return rc;
 }

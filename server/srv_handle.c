@@ -1,10 +1,13 @@
-/* srv_handle.c — srv_handle_json: Content-Type, strict parsing, dispatch to the endpoint, and
- * the error object when anything fails; see srv_api.h. */
+/* srv_handle.c — srv_handle_json: Content-Type, strict parsing, dispatch to the endpoint with
+ * the request's cancel flag bound, and the error object when anything fails; see srv_api.h. */
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "srv_api.h"
+#include "srv_check.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
+#include "srv_workspace.h"
 
 typedef int (*endpoint_fn)(const srv_limits *, const cJSON *, srv_buf *, srv_err *);
 
@@ -14,11 +17,14 @@ static endpoint_fn find(const char *name) {
     if (strcmp(name, "pool") == 0) return srv_pool;
     if (strcmp(name, "mlp") == 0) return srv_mlp;
     if (strcmp(name, "cnn") == 0) return srv_cnn;
+    if (strcmp(name, "check/conv") == 0) return srv_check_conv;
+    if (strcmp(name, "check/pool") == 0) return srv_check_pool;
+    if (strcmp(name, "check/mlp") == 0) return srv_check_mlp;
     return NULL;
 }
 
 void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *content_type,
-                     const char *body, size_t len, srv_response *out) {
+                     const char *body, size_t len, const atomic_int *cancel, srv_response *out) {
     memset(out, 0, sizeof *out);
     srv_limits defaults;
     if (!lim) {
@@ -47,7 +53,12 @@ void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *co
     }
     srv_buf b = {0};
     int rc = srv_take_output_format(req, &b.npy, &e);
-    if (rc == 0) rc = fn(lim, req, &b, &e);
+    if (rc == 0) {
+        const atomic_int *outer = nn_cancel_bind(cancel);
+        rc = fn(lim, req, &b, &e);
+        nn_cancel_bind(outer);
+        srv_workspace_trim();
+    }
     cJSON_Delete(req);
     if (rc == 0 && b.oom) rc = srv_fail(&e, 503, NULL, "out of memory building the response");
     if (rc) {

@@ -161,24 +161,38 @@ cJSON *srv_json_parse(const char *body, size_t len, srv_err *e) {
     return j;
 }
 
-int srv_json_only_keys(const cJSON *obj, const char *base, const char *const *allowed, srv_err *e) {
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        int found = 0;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(*a, c->string) == 0) { found = 1; break; }
-        if (!found) {
-            char p[128];
-            srv_path_key(p, sizeof p, base, c->string);
-            char list[300] = "";
-            size_t used = 0;
-            for (const char *const *a = allowed; *a && used < sizeof list - 40; a++) {
-                int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", *a);
-                if (w > 0) used += (size_t)w;
-            }
-            return srv_fail(e, 400, p, "unknown field '%.40s' (expected one of: %s)", c->string, list);
+static int key_listed(const char *const *list, const char *key) {
+    for (const char *const *a = list; a && *a; a++)
+        if (strcmp(*a, key) == 0) return 1;
+    return 0;
+}
+
+static void list_keys(char *out, size_t n, const char *const *allowed, const char *const *extra) {
+    size_t used = 0;
+    out[0] = '\0';
+    const char *const *lists[2] = {allowed, extra};
+    for (int l = 0; l < 2; l++)
+        for (const char *const *a = lists[l]; a && *a && used < n - 40; a++) {
+            int w = snprintf(out + used, n - used, "%s%s", used ? ", " : "", *a);
+            if (w > 0) used += (size_t)w;
         }
+}
+
+int srv_json_only_keys_plus(const cJSON *obj, const char *base, const char *const *allowed,
+                            const char *const *extra, srv_err *e) {
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        if (key_listed(allowed, c->string) || key_listed(extra, c->string)) continue;
+        char p[128];
+        srv_path_key(p, sizeof p, base, c->string);
+        char list[300];
+        list_keys(list, sizeof list, allowed, extra);
+        return srv_fail(e, 400, p, "unknown field '%.40s' (expected one of: %s)", c->string, list);
     }
     return 0;
+}
+
+int srv_json_only_keys(const cJSON *obj, const char *base, const char *const *allowed, srv_err *e) {
+    return srv_json_only_keys_plus(obj, base, allowed, NULL, e);
 }
 
 const cJSON *srv_json_get(const cJSON *obj, const char *key) {
@@ -192,6 +206,9 @@ int srv_json_int(const cJSON *v, const char *path, long long lo, long long hi, l
     double d = v->valuedouble;
     if (!isfinite(d)) return srv_fail(e, 400, path, "%s must be a finite integer", path);
     if (d != floor(d)) return srv_fail(e, 400, path, "%s must be an integer (got %g)", path, d);
+    /* hi >= 2^53 means "no upper bound" (every integer a double holds): do not print it. */
+    if (d < (double)lo && hi >= (1LL << 53))
+        return srv_fail(e, 400, path, "%s must be at least %lld (got %.17g)", path, lo, d);
     if (d < (double)lo || d > (double)hi)
         return srv_fail(e, 400, path, "%s must be between %lld and %lld (got %.17g)", path, lo, hi, d);
     *out = (long long)d;

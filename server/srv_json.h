@@ -31,6 +31,10 @@ void srv_path_index(char *out, size_t n, const char *base, size_t i);
 
 /* Reject keys of obj that are not in the NULL-terminated list `allowed` (400, field = the key). */
 int srv_json_only_keys(const cJSON *obj, const char *base, const char *const *allowed, srv_err *e);
+/* The same with a second NULL-terminated list (may be NULL) also allowed: the keys an endpoint
+ * that wraps another adds to it (/check/conv = /conv's keys + "answer", "tolerance"). */
+int srv_json_only_keys_plus(const cJSON *obj, const char *base, const char *const *allowed,
+                            const char *const *extra, srv_err *e);
 
 /* Type checks on a present value v at `path`. */
 int srv_json_int(const cJSON *v, const char *path, long long lo, long long hi, long long *out,

@@ -1,18 +1,23 @@
 /* srv_train.c — POST /train/{rnn,lstm,gru}: the adding-problem training job, streamed as NDJSON.
  *
- * srv_train_prepare validates everything and copies what the run needs (the request body can be
- * freed right after); srv_train_run runs nn_train_run with a progress callback that checks the
- * cancel flag after every optimiser step, formats progress lines (every report_every steps and
- * at least every 5 s), watches for divergence (a non-finite loss ends the run with an error
- * line "diverged at step N"), and emits epoch and done lines. */
+ * srv_train_prepare validates everything, admits the run (work per step, estimated time,
+ * memory reserved for the job's lifetime) and copies what the run needs (the request body can
+ * be freed right after); srv_train_run runs nn_rnn_train_run with the cancel flag bound (checked
+ * inside every pass through time) and a progress callback that ends a run past its time limit,
+ * formats progress lines (every report_every steps and at least every 5 s), watches for
+ * divergence (a non-finite loss ends the run with an error line "diverged at step N"), and
+ * emits epoch and done lines. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_train.h"
+#include "nn_cancel.h"
+#include "nn_rnn_train.h"
 #include "srv_api.h"
+#include "srv_budget.h"
 #include "srv_buf.h"
+#include "srv_clock.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_tensor.h"
@@ -23,21 +28,28 @@
 
 struct srv_train_job {
     srv_cnn_job *cnn;     /* POST /train/cnn: everything is in there (srv_train_cnn.h) */
-    nn_train_config cfg;
+    nn_rnn_train_config cfg;
     int stream;
     size_t report_every;
     /* owned copies behind cfg's pointers */
     double *data_x, *data_y, *test_x, *test_y;
     size_t *data_len, *test_len;
     double *init[NN_RNN_NPARAMS];
+    /* admission */
+    double est_seconds;   /* nn_rnn_train_estimate_seconds */
+    double max_seconds;   /* the limit, enforced on the run's own CPU time too */
+    size_t mem_bytes;     /* reserved in mem for the job's lifetime */
+    srv_account mem;
     /* run state */
     srv_emit_fn emit;
     void *ctx;
     const atomic_int *cancel;
     int stopped;          /* the client or the server asked to stop */
     size_t diverged_step; /* nonzero: the loss went non-finite at this step */
+    size_t over_time_epoch; /* nonzero: the run passed max_seconds during this epoch */
     size_t last_step;     /* the last optimiser step reported by the core */
     double t0, last_line_ms;
+    double cpu0, cpu_checked_ms; /* the run thread's CPU clock at the start; last look at it */
     double loss_sum;      /* batch losses since the last progress line */
     size_t loss_n;
     srv_buf line;
@@ -56,6 +68,7 @@ static void job_free_data(srv_train_job *j) {
 void srv_train_free(srv_train_job *job) {
     if (!job) return;
     srv_cnn_job_free(job->cnn);
+    srv_budget_release(&job->mem);
     job_free_data(job);
     srv_buf_free(&job->line);
     free(job);
@@ -63,6 +76,14 @@ void srv_train_free(srv_train_job *job) {
 
 int srv_train_streaming(const srv_train_job *job) {
     return !job ? 0 : job->cnn ? srv_cnn_job_streaming(job->cnn) : job->stream;
+}
+
+double srv_train_estimate_seconds(const srv_train_job *job) {
+    return !job ? 0.0 : job->cnn ? srv_cnn_job_estimate_seconds(job->cnn) : job->est_seconds;
+}
+
+size_t srv_train_memory_bytes(const srv_train_job *job) {
+    return !job ? 0 : job->cnn ? srv_cnn_job_memory_bytes(job->cnn) : job->mem_bytes;
 }
 
 /* One sample's x given as a tensor [T, 2] ({"shape", "data"} or {"npy"}) into a malloc'd *t. */
@@ -195,11 +216,12 @@ static size_t longest(const size_t *len, size_t n) {
     return m;
 }
 
-/* Work budget: the core checks the cancel flag between optimiser steps, so one step and one
- * test-set evaluation must each stay within max_work_flops (about a second), and the whole run
- * within 1000 times that. Forward cost per time step ~ 2*G*H*(I + H); backward ~ 2x forward. */
-static int check_work(const srv_train_job *j, const srv_limits *lim, srv_err *e) {
-    const nn_train_config *c = &j->cfg;
+/* Work budget: one step and one test-set evaluation must each stay within max_work_flops (about
+ * a second: progress, divergence and the time limit are checked between steps). Forward cost
+ * per time step ~ 2*G*H*(I + H); backward ~ 2x forward. The whole run must be estimated within
+ * max_train_seconds. */
+static int check_work(srv_train_job *j, const srv_limits *lim, srv_err *e) {
+    const nn_rnn_train_config *c = &j->cfg;
     double G = (double)nn_rnn_kind_gates(c->model), H = (double)c->hidden;
     double fwd = 2.0 * G * H * (NN_ADDING_FEATURES + H) + 2.0 * H;
     size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
@@ -207,16 +229,42 @@ static int check_work(const srv_train_job *j, const srv_limits *lim, srv_err *e)
     double tlen = (double)(c->test_x ? longest(c->test_len, c->test_count) : c->max_length);
     double B = (double)(c->batch_size < n ? c->batch_size : n);
     double step = B * len * 3.0 * fwd, eval = (double)nt * tlen * fwd;
-    double total = (double)c->epochs * ((double)n * len * 3.0 * fwd + eval);
     if (step > lim->max_work_flops)
         return srv_fail(e, 413, "batch_size", "one training step would need %.3g flops; the limit is %.3g", step, lim->max_work_flops);
     if (eval > lim->max_work_flops)
         return srv_fail(e, 413, c->test_x ? "test_dataset" : "test_samples",
                         "evaluating the test set would need %.3g flops; the limit is %.3g", eval, lim->max_work_flops);
-    if (total > 1000.0 * lim->max_work_flops)
-        return srv_fail(e, 413, "epochs", "this run would need %.3g flops; the limit is %.3g (1000 x max_work_flops)",
-                        total, 1000.0 * lim->max_work_flops);
+    j->est_seconds = nn_rnn_train_estimate_seconds(c);
+    j->max_seconds = lim->max_train_seconds;
+    if (j->est_seconds > lim->max_train_seconds)
+        return srv_fail(e, 413, "epochs",
+                        "this run is estimated at %.*f s of computing (%zu epochs of %zu samples); the limit is "
+                        "%g s (--max-train-seconds): ask for fewer epochs, samples or steps, or a smaller hidden_size",
+                        j->est_seconds < 10 ? 1 : 0, j->est_seconds, c->epochs, n, lim->max_train_seconds);
     return 0;
+}
+
+/* The run's memory, reserved for the job's lifetime: what nn_rnn_train_run allocates, our copies of
+ * given data sets, and the done line (weights, predictions and examples as text). */
+static int reserve_memory(srv_train_job *j, srv_err *e) {
+    const nn_rnn_train_config *c = &j->cfg;
+    size_t bytes = nn_rnn_train_memory_bytes(c), copy = 0;
+    for (int s = 0; s < 2; s++) {
+        const size_t *len = s ? c->test_len : c->data_len;
+        size_t count = s ? c->test_count : c->data_count;
+        for (size_t i = 0; len && i < count; i++) copy = srv_budget_add(copy, len[i]);
+        copy = srv_budget_mul(srv_budget_add(srv_budget_mul(copy, 2), 2 * count), sizeof(double));
+        bytes = srv_budget_add(bytes, copy);
+        copy = 0;
+    }
+    /* the done line's numbers as text (~32 bytes each): the weights, the kept predictions and
+     * the examples' steps */
+    size_t numbers = 2 * NN_RNN_TRAIN_PREDICTIONS + 2 * NN_RNN_TRAIN_EXAMPLES * c->max_length;
+    for (int p = 0; p < NN_RNN_NPARAMS; p++)
+        numbers += nn_rnn_param_shape(c->model, NN_ADDING_FEATURES, c->hidden, p, (size_t[2]){0}, NULL);
+    bytes = srv_budget_add(bytes, srv_budget_mul(numbers, 32));
+    j->mem_bytes = bytes;
+    return srv_budget_claim(&j->mem, bytes, c->data_x ? "dataset" : "samples", e);
 }
 
 static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, srv_err *e) {
@@ -224,7 +272,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
                                        "hidden_size", "learning_rate", "clip", "batch_size", "seed",
                                        "report_every", "stream", "dataset", "test_dataset", "init", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
-    nn_train_config *c = &j->cfg;
+    nn_rnn_train_config *c = &j->cfg;
     long long v;
     /* Each size: 400 below its domain, 413 above the configured limit. */
     struct { const char *key; size_t *dst; long long lo; size_t max; } sizes[] = {
@@ -236,7 +284,11 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
         {"hidden_size", &c->hidden, 1, lim->max_hidden},
     };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        if (srv_json_int_opt(req, sizes[i].key, "", sizes[i].lo, (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        /* Read any integer, then name the real range (the configured limit, not 2^53). */
+        if (srv_json_int_opt(req, sizes[i].key, "", -(1LL << 53), (1LL << 53), (long long)*sizes[i].dst, &v, e)) return -1;
+        if (v < sizes[i].lo)
+            return srv_fail(e, 400, sizes[i].key, "%s must be between %lld and %zu (got %lld)", sizes[i].key,
+                            sizes[i].lo, sizes[i].max, v);
         if ((unsigned long long)v > sizes[i].max)
             return srv_fail(e, 413, sizes[i].key, "%s is %lld; this server's limit is %zu", sizes[i].key, v, sizes[i].max);
         *sizes[i].dst = (size_t)v;
@@ -275,8 +327,9 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
     if (init && parse_init(init, j, lim, e)) return -1;
     nn_error ne;
     nn_error_clear(&ne);
-    if (nn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
-    return check_work(j, lim, e);
+    if (nn_rnn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
+    if (check_work(j, lim, e)) return -1;
+    return reserve_memory(j, e);
 }
 
 srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
@@ -316,7 +369,7 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
         srv_error(err, 503, "busy", NULL, "out of memory");
         return NULL;
     }
-    nn_train_config_default(&j->cfg);
+    nn_rnn_train_config_default(&j->cfg);
     j->cfg.model = kind;
     int rc = srv_take_output_format(req, &j->line.npy, &e);
     if (rc == 0 && cnn) rc = (j->cnn = srv_cnn_job_prepare(lim, req, j->line.npy, &e)) ? 0 : -1;
@@ -345,12 +398,26 @@ static void put_elapsed(srv_buf *b, const srv_train_job *j) {
     srv_buf_printf(b, "%.1f", elapsed(j));
 }
 
-static int on_progress(void *ctx, const nn_train_event *ev) {
+/* Whether the run's own CPU time passed max_seconds: what the estimate predicted (seconds with
+ * a core to itself), so a loaded machine does not stop a run the estimate admitted, but a wrong
+ * estimate does. The CPU clock is a system call: looked at every 100 ms of wall time only. */
+static int over_time(srv_train_job *j) {
+    double now = srv_now_ms();
+    if (j->max_seconds <= 0 || now - j->cpu_checked_ms < 100.0) return 0;
+    j->cpu_checked_ms = now;
+    return srv_thread_cpu_s() - j->cpu0 > j->max_seconds;
+}
+
+static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
     if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
     if (j->stopped) return 1;
+    if (over_time(j)) {
+        j->over_time_epoch = ev->epoch;
+        return 1;
+    }
     srv_buf *b = &j->line;
-    if (ev->kind == NN_TRAIN_STEP) {
+    if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;
         if (!isfinite(ev->loss)) {
             j->diverged_step = ev->step;
@@ -390,7 +457,7 @@ static int on_progress(void *ctx, const nn_train_event *ev) {
 }
 
 static void put_start(srv_buf *b, const srv_train_job *j) {
-    const nn_train_config *c = &j->cfg;
+    const nn_rnn_train_config *c = &j->cfg;
     size_t n = c->data_x ? c->data_count : c->samples, nt = c->test_x ? c->test_count : c->test_samples;
     size_t B = c->batch_size < n ? c->batch_size : n;
     srv_buf_puts(b, "{\"type\":\"start\",\"model\":");
@@ -407,7 +474,38 @@ static void put_start(srv_buf *b, const srv_train_job *j) {
                    (c->init[0] || c->init[1] || c->init[2] || c->init[3] || c->init[4] || c->init[5]) ? "true" : "false");
 }
 
-static void put_done(srv_buf *b, const srv_train_job *j, const nn_train_result *r) {
+/* The first test samples' targets and the trained net's predictions, and the first few whole
+ * (so a client can draw predictions against targets and show what a sequence looks like). */
+static void put_predictions(srv_buf *b, const nn_rnn_train_result *r) {
+    srv_buf_puts(b, ",\"test_predictions\":[");
+    for (size_t i = 0; i < r->pred_count; i++) {
+        srv_buf_puts(b, i ? ",{\"y\":" : "{\"y\":");
+        srv_buf_double(b, r->pred_y[i]);
+        srv_buf_puts(b, ",\"pred\":");
+        srv_buf_double(b, r->pred[i]);
+        srv_buf_putc(b, '}');
+    }
+    srv_buf_puts(b, "],\"examples\":[");
+    const double *x = r->example_x;
+    for (size_t i = 0; i < r->example_count; i++) {
+        srv_buf_puts(b, i ? ",{\"x\":[" : "{\"x\":[");
+        for (size_t t = 0; t < r->example_len[i]; t++, x += 2) {
+            srv_buf_puts(b, t ? ",[" : "[");
+            srv_buf_double(b, x[0]);
+            srv_buf_putc(b, ',');
+            srv_buf_double(b, x[1]);
+            srv_buf_putc(b, ']');
+        }
+        srv_buf_puts(b, "],\"y\":");
+        srv_buf_double(b, r->pred_y[i]);
+        srv_buf_puts(b, ",\"pred\":");
+        srv_buf_double(b, r->pred[i]);
+        srv_buf_putc(b, '}');
+    }
+    srv_buf_putc(b, ']');
+}
+
+static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_result *r) {
     srv_buf_puts(b, "{\"type\":\"done\",\"model\":");
     srv_buf_str(b, nn_rnn_kind_name(r->model));
     srv_buf_printf(b, ",\"epochs\":%zu,\"steps\":%zu,\"train_loss\":", r->epochs, r->steps);
@@ -420,6 +518,7 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_train_result *
     srv_buf_double(b, r->baseline_train);
     srv_buf_puts(b, ",\"test_accuracy\":");
     srv_buf_double(b, r->test_accuracy);
+    put_predictions(b, r);
     srv_buf_puts(b, ",\"weights\":{");
     for (int p = 0; p < NN_RNN_NPARAMS; p++) {
         if (p) srv_buf_putc(b, ',');
@@ -446,19 +545,23 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     j->cancel = cancel;
     j->stopped = 0;
     j->diverged_step = 0;
+    j->over_time_epoch = 0;
     j->last_step = 0;
     j->loss_sum = 0;
     j->loss_n = 0;
-    j->t0 = j->last_line_ms = srv_now_ms();
+    j->t0 = j->last_line_ms = j->cpu_checked_ms = srv_now_ms();
+    j->cpu0 = srv_thread_cpu_s();
     if (j->stream) {
         put_start(&j->line, j);
         send_line(j);
         if (j->stopped) return 503;
     }
-    nn_train_result res;
+    nn_rnn_train_result res;
     nn_error ne;
     nn_error_clear(&ne);
-    nn_code rc = nn_train_run(&j->cfg, on_progress, j, &res, &ne);
+    const atomic_int *outer = nn_cancel_bind(cancel);
+    nn_code rc = nn_rnn_train_run(&j->cfg, on_progress, j, &res, &ne);
+    nn_cancel_bind(outer);
     /* The core may catch a non-finite loss itself, before reporting the step. */
     if (rc == NN_INVALID && !j->diverged_step && ne.field && strcmp(ne.field, "learning_rate") == 0 &&
         strstr(ne.message, "diverged"))
@@ -467,7 +570,7 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     if (rc == NN_OK) {
         srv_buf *b = &j->line;
         put_done(b, j, &res);
-        nn_train_result_free(&res);
+        nn_rnn_train_result_free(&res);
         if (j->stream) {
             send_line(j);
         } else {
@@ -480,6 +583,12 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
         char msg[200];
         snprintf(msg, sizeof msg, "diverged at step %zu: the loss is not finite (lower learning_rate or clip)", j->diverged_step);
         status = emit_error(j, 400, "learning_rate", msg, j->diverged_step);
+    } else if (j->over_time_epoch && !j->stopped) {
+        char msg[240];
+        snprintf(msg, sizeof msg, "the run passed the limit of %g s of computing (--max-train-seconds) in epoch %zu of %zu "
+                 "(it was estimated at %.*f s) and was stopped", j->max_seconds, j->over_time_epoch,
+                 j->cfg.epochs, j->est_seconds < 10 ? 1 : 0, j->est_seconds);
+        status = emit_error(j, 413, "epochs", msg, 0);
     } else if (rc == NN_CANCELLED || j->stopped) {
         status = 503; /* cancelled: nothing more is emitted */
     } else {

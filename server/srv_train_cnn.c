@@ -52,6 +52,10 @@ void srv_cnn_job_free(srv_cnn_job *j) {
 
 int srv_cnn_job_streaming(const srv_cnn_job *j) { return j ? j->stream : 0; }
 
+double srv_cnn_job_estimate_seconds(const srv_cnn_job *j) { return j ? j->est_seconds : 0.0; }
+
+size_t srv_cnn_job_memory_bytes(const srv_cnn_job *j) { return j ? j->mem_bytes : 0; }
+
 /* ---- inline data sets -------------------------------------------------------------------- */
 
 /* One item's image into px [784]: a base64 PNG/JPEG (grey, resized to 28x28 when it is not) or
@@ -242,14 +246,20 @@ static int plan(srv_cnn_job *j, const srv_limits *lim, srv_err *e) {
         return srv_fail(e, 413, "architecture", "this network has %zu parameters; the limit is %zu", info.num_params,
                         lim->max_tensor_elems);
     double step = (double)c->batch_size * j->flops_image, fwd = j->flops_image / 3.0;
-    double total = (double)c->epochs * ((double)c->train_samples * j->flops_image + (double)c->test_samples * fwd);
     if (step > lim->max_work_flops)
         return srv_fail(e, 413, "batch_size", "one training step would need %.3g flops; the limit is %.3g", step,
                         lim->max_work_flops);
-    if (total > 1000.0 * lim->max_work_flops)
-        return srv_fail(e, 413, "epochs", "this run would need %.3g flops; the limit is %.3g (1000 x max_work_flops)",
-                        total, 1000.0 * lim->max_work_flops);
-    j->est_seconds = total / SRV_CNN_FLOPS_PER_SECOND;
+    double steps = (double)c->epochs * (double)((c->train_samples + c->batch_size - 1) / c->batch_size);
+    double total = (double)c->epochs * ((double)c->train_samples * j->flops_image + (double)c->test_samples * fwd) +
+                   steps * (double)info.num_params * SRV_CNN_OPTIM_FLOPS;
+    j->est_seconds = total / SRV_CNN_FLOPS_PER_CPU_SECOND;
+    j->max_seconds = lim->max_train_seconds;
+    if (j->est_seconds > lim->max_train_seconds)
+        return srv_fail(e, 413, "epochs",
+                        "this run is estimated at %.*f s of computing (%zu epochs of %zu images); the limit is %g s "
+                        "(--max-train-seconds): ask for fewer epochs or train_samples, or a smaller net",
+                        j->est_seconds < 10 ? 1 : 0, j->est_seconds, c->epochs, c->train_samples,
+                        lim->max_train_seconds);
     return 0;
 }
 

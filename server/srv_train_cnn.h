@@ -14,10 +14,11 @@
  *   srv_train.c takes it out), "dataset" / "test_dataset" (inline
  *   lists [{"image": base64 PNG/JPEG or tensor [28, 28, 1], "label": 0..9}] replacing
  *   Fashion-MNIST's training / test images).
- * Admission: one step within max_work_flops, the whole run within 1000 x max_work_flops, the
- * memory (net, inline images, the done line) reserved in the memory budget for the job's
- * lifetime (503 + Retry-After when there is no room); Fashion-MNIST is loaded on first use
- * (srv_dataset.h; 503 naming the package when it is missing).
+ * Admission: one step within max_work_flops; the run's estimated computing time within
+ * max_train_seconds (413 naming "epochs"; a run whose own thread's CPU time passes the limit
+ * anyway ends with an error); the memory (net, inline images, the done line) reserved in the
+ * memory budget for the job's lifetime (503 + Retry-After when there is no room); Fashion-MNIST
+ * is loaded on first use (srv_dataset.h; 503 naming the package when it is missing).
  * The events are described in docs/api.md. */
 #ifndef SRV_TRAIN_CNN_H
 #define SRV_TRAIN_CNN_H
@@ -46,6 +47,11 @@ size_t srv_cnn_default_spec(nn_layer_spec specs[SRV_CNN_DEFAULT_LAYERS]);
 srv_cnn_job *srv_cnn_job_prepare(const srv_limits *lim, const cJSON *req, int npy, srv_err *e);
 
 int srv_cnn_job_streaming(const srv_cnn_job *j);
+
+/* The run's estimated computing time in CPU-seconds (what --max-train-seconds bounds; both
+ * cores make the wall time about half) and the bytes it reserved. */
+double srv_cnn_job_estimate_seconds(const srv_cnn_job *j);
+size_t srv_cnn_job_memory_bytes(const srv_cnn_job *j);
 
 /* Train, emitting lines (see srv_train_run in srv_api.h). Returns the HTTP status. */
 int srv_cnn_job_run(srv_cnn_job *j, srv_emit_fn emit, void *ctx, const atomic_int *cancel);

@@ -15,11 +15,13 @@
 #include "srv_buf.h"
 #include "srv_train_cnn.h"
 
-/* Training speed of the reference machine with both of its cores, for the start event's
- * estimated_seconds: flops (forward and backward) per second of wall time. The default run
- * (1.4 TFLOP) used 29 CPU-seconds on the busy reference VM, ~48 GFLOP per CPU-second; both
- * cores, less the serial stretches between kernels, give about 80. */
-#define SRV_CNN_FLOPS_PER_SECOND 8e10
+/* The estimate of a run's computing time, in CPU-seconds (seconds with a core to itself, as
+ * --max-train-seconds counts them): forward and backward flops, plus the optimiser step, which
+ * is memory-bound (parameters, gradients and Adam's two moments are streamed through once a
+ * step: counted as SRV_CNN_OPTIM_FLOPS per parameter), at SRV_CNN_FLOPS_PER_CPU_SECOND. The
+ * default run (1.45e12 by this count) took 29-32 CPU-seconds on the busy reference VM. */
+#define SRV_CNN_FLOPS_PER_CPU_SECOND 5e10
+#define SRV_CNN_OPTIM_FLOPS 50.0
 
 struct srv_cnn_job {
     srv_arch *arch;              /* the layers (and given weights) */
@@ -37,7 +39,8 @@ struct srv_cnn_job {
     size_t num_params;
     size_t net_bytes;            /* the net's allocation and scratch */
     double flops_image;          /* forward + backward of one image */
-    double est_seconds;
+    double est_seconds;          /* CPU-seconds of computing (see above) */
+    double max_seconds;          /* --max-train-seconds, enforced on the run thread's CPU time */
     size_t mem_bytes;            /* reserved in mem */
     srv_account mem;
 
@@ -48,7 +51,9 @@ struct srv_cnn_job {
     const atomic_int *cancel;
     int stopped;                 /* the client or the server asked to stop */
     size_t last_step;
+    size_t over_time_epoch;      /* nonzero: the run passed max_seconds in this epoch */
     double t0, last_line_ms;
+    double cpu0, cpu_checked_ms; /* the run thread's CPU clock at the start; last look at it */
     double loss_sum;             /* since the last progress line: summed batch losses x images */
     size_t correct_sum, images_sum;
     srv_buf line;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn_fashion.h"
+#include "srv_clock.h"
 #include "srv_endpoints.h"
 #include "srv_train_cnn_job.h"
 #include "srv_train_line.h"
@@ -137,10 +138,24 @@ static void put_epoch(srv_cnn_job *j, const nn_cnn_event *ev) {
     send_line(j);
 }
 
+/* Whether the run thread's CPU time passed max_seconds (srv_train.c's rule: the estimate counts
+ * seconds of computing, so a busy machine does not stop a run the estimate admitted, a wrong
+ * estimate does). The CPU clock is a system call: looked at every 100 ms of wall time. */
+static int over_time(srv_cnn_job *j) {
+    double now = srv_now_ms();
+    if (j->max_seconds <= 0 || now - j->cpu_checked_ms < 100.0) return 0;
+    j->cpu_checked_ms = now;
+    return srv_thread_cpu_s() - j->cpu0 > j->max_seconds;
+}
+
 static int on_progress(void *ctx, const nn_cnn_event *ev) {
     srv_cnn_job *j = ctx;
     if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
     if (j->stopped) return 1;
+    if (over_time(j)) {
+        j->over_time_epoch = ev->epoch ? ev->epoch : 1;
+        return 1;
+    }
     if (ev->kind == NN_CNN_STEP) {
         j->last_step = ev->step;
         j->loss_sum += ev->loss * (double)ev->batch;
@@ -218,6 +233,13 @@ static int finish(srv_cnn_job *j, nn_code rc, const nn_error *ne, nn_cnn_train_r
         }
         return 200;
     }
+    if (j->over_time_epoch && !j->stopped) {
+        char msg[240];
+        snprintf(msg, sizeof msg, "the run passed the limit of %g s of computing (--max-train-seconds) in epoch %zu of %zu "
+                 "(it was estimated at %.*f s) and was stopped", j->max_seconds, j->over_time_epoch, j->cfg.epochs,
+                 j->est_seconds < 10 ? 1 : 0, j->est_seconds);
+        return emit_error(j, 413, NULL, "epochs", msg, 0);
+    }
     if (rc == NN_CANCELLED || j->stopped) return 503; /* cancelled: nothing more is emitted */
     if (rc == NN_INVALID && ne->field && !strcmp(ne->field, "learning_rate")) {
         char msg[240];
@@ -235,9 +257,11 @@ int srv_cnn_job_run(srv_cnn_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     j->cancel = cancel;
     j->stopped = 0;
     j->last_step = 0;
+    j->over_time_epoch = 0;
     j->loss_sum = 0;
     j->correct_sum = j->images_sum = 0;
-    j->t0 = j->last_line_ms = srv_now_ms();
+    j->t0 = j->last_line_ms = j->cpu_checked_ms = srv_now_ms();
+    j->cpu0 = srv_thread_cpu_s();
     nn_error ne;
     nn_error_clear(&ne);
     nn_cnn_train_result res;

@@ -156,6 +156,30 @@ def main():
              "init": {"fc.weight": npy([1, 1], [0.5], "<f8")}},
         ]:
             put("train", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
+    # /check/{conv,pool,mlp}: the first byte picks the endpoint (0 conv, 1 pool, 2 mlp)
+    def check(ep, r):
+        put("check", bytes([ep]) + json.dumps(r, separators=(",", ":")).encode())
+    img = [[[0.1], [0.2], [0.3]], [[0.4], [0.5], [0.6]], [[0.7], [0.8], [0.9]]]
+    check(0, {"input": img, "kernel": "box", "answer": [[4.5]]})
+    check(0, {"input": img, "kernel": "box", "answer": [[1.0]], "tolerance": {"atol": 0.1, "rtol": 0}})
+    check(0, {"input": t([5, 4, 2]), "kernels": t([2, 3, 3, 2]), "bias": [0.1, -0.1], "stride": 2,
+              "padding": 1, "activation": "relu", "answer": t([3, 2, 2])})
+    check(0, {"input": t([4, 4, 1]), "kernel": [[1, 0], [0, -1]], "activation": "sigmoid",
+              "answer": t([4, 4])})
+    check(0, {"image": b64(small_png), "kernel": "sobel_x", "answer": npy([3, 4, 1], [0.5] * 12),
+              "output_format": "npy"})
+    check(0, {"input": t([4, 4, 3]), "filters": {"count": 2, "size": 2, "init": "numpy_randn"}, "seed": 42,
+              "answer": t([3, 3, 2, 3])})
+    check(1, {"input": t([4, 4, 2]), "size": 2, "answer": t([2, 2, 2])})
+    check(1, {"input": t([5, 5, 1]), "function": "average", "size": 2, "stride": 2, "answer": t([3, 3])})
+    check(1, {"input": t([4, 3, 2]), "size": "global", "function": "max", "answer": [0.1, 0.2]})
+    check(2, {"input": [0.5, -0.2, 0.1], "hidden_layers": 1, "hidden_size": 3, "output_size": 2, "seed": 1,
+              "answer": [0.5, 0.5]})
+    check(2, {"input": [1.0, 2.0], "hidden_layers": 1, "hidden_size": 2, "output_size": 2, "softmax": False,
+              "weights": [{"weight": t([2, 2]), "bias": [0.1, 0.2]}, {"weight": t([2, 2]), "bias": [0, 1]}],
+              "answer": [1, 2]})
+    check(2, {"input": [1.0], "hidden_layers": 0, "output_size": 3, "init": "numpy_randn", "seed": 42,
+              "answer": npy([1, 3], [0.2, 0.3, 0.5], "<f8")})
     # base64
     for s in ["", "QQ==", "QUI=", "QUJD", "QUJDRA", "data:image/png;base64,iVBORw0KGgo=",
               "QU\nJD\r\n RA==", "QQ=", "Q", "QUJD-_==", "QR==", b64(small_png)]:

@@ -51,6 +51,44 @@ Test(basic, healthz_reports_status_version_and_limits) {
     th_resp_free(&r);
 }
 
+/* healthz lists every layer-type spelling /cnn accepts (the page reads this list), and /cnn
+ * runs an architecture written with each of them. */
+Test(basic, healthz_lists_the_layer_types_cnn_accepts) {
+    th_resp r;
+    cr_assert_eq(th_request(&srv, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    cJSON *j = th_json(&r);
+    th_resp_free(&r);
+    cJSON *types = cJSON_GetObjectItem(j, "layer_types");
+    cr_assert(cJSON_IsObject(types));
+    static const char *const canon[] = {"conv", "pool", "global_pool", "mlp"};
+    static const char *const layer[] = {
+        "{\"type\":\"%s\",\"filters\":2,\"size\":3}", "{\"type\":\"%s\",\"size\":2}",
+        "{\"type\":\"%s\"}", "{\"type\":\"%s\",\"hidden_layers\":0,\"output_size\":3}"};
+    size_t total = 0;
+    for (size_t t = 0; t < 4; t++) {
+        cJSON *names = cJSON_GetObjectItem(types, canon[t]), *name;
+        cr_assert(cJSON_IsArray(names) && cJSON_GetArraySize(names) >= 1, "layer_types.%s", canon[t]);
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(names, 0)), canon[t]);
+        cJSON_ArrayForEach(name, names) {
+            char arch[4][96], body[512];
+            for (size_t k = 0; k < 4; k++)
+                snprintf(arch[k], sizeof arch[k], layer[k], k == t ? name->valuestring : canon[k]);
+            snprintf(body, sizeof body, "{\"input\":{\"shape\":[6,6,1],\"data\":[%s]},"
+                     "\"architecture\":[%s,%s,%s,%s]}",
+                     "0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5",
+                     arch[0], arch[1], arch[2], arch[3]);
+            cr_assert_eq(th_post_json(&srv, "/cnn", body, &r), 0);
+            cr_assert_eq(r.status, 200, "/cnn with type \"%s\": %ld %.*s", name->valuestring, (long)r.status,
+                         (int)r.len, r.body);
+            th_resp_free(&r);
+            total++;
+        }
+    }
+    cr_assert_eq(cJSON_GetArraySize(types), 4);
+    cr_assert_geq(total, 11, "conv/convolution, pool/pooling, 3 global pools, mlp/dense/fc/linear");
+    cJSON_Delete(j);
+}
+
 Test(basic, root_serves_the_page) {
     th_resp r;
     cr_assert_eq(th_request(&srv, "GET", "/", NULL, NULL, 0, &r), 0);

@@ -42,6 +42,12 @@ static const char *valid_body(const char *path) {
                "\"seed\":1}";
     if (strcmp(path, "/train/cnn") == 0)
         return "{\"train_samples\":64,\"test_samples\":16,\"epochs\":1,\"stream\":false}";
+    /* Wrong answers, so the check's answer holds a tensor (its mismatch map) for the npy case. */
+    if (strcmp(path, "/check/conv") == 0) return "{\"input\":" IMG3 ",\"kernel\":\"box\",\"answer\":[[0]]}";
+    if (strcmp(path, "/check/pool") == 0) return "{\"input\":" IMG3 ",\"size\":2,\"answer\":[[0]]}";
+    if (strcmp(path, "/check/mlp") == 0)
+        return "{\"input\":[1,2,3],\"hidden_layers\":1,\"hidden_size\":4,\"output_size\":2,"
+               "\"seed\":1,\"answer\":[1,0]}";
     if (strncmp(path, "/train/", 7) == 0)
         return "{\"samples\":20,\"test_samples\":5,\"epochs\":1,\"stream\":false,\"seed\":1}";
     return NULL;
@@ -68,6 +74,7 @@ static const cJSON *resolve(const cJSON *s) {
 static int conforms(const cJSON *schema, const cJSON *value, char *why, size_t wl, int depth) {
     schema = resolve(schema);
     if (!schema || depth > 12) return 1;
+    if (cJSON_IsNull(value) && cJSON_IsTrue(cJSON_GetObjectItem(schema, "nullable"))) return 1;
     const cJSON *sub;
     cJSON_ArrayForEach(sub, cJSON_GetObjectItem(schema, "allOf"))
         if (!conforms(sub, value, why, wl, depth + 1)) return 0;
@@ -198,7 +205,8 @@ Test(openapi, every_documented_operation_answers_as_documented) {
     cr_assert(cJSON_IsObject(paths));
     int ops = 0;
     static const char *const want[] = {"/conv", "/pool", "/mlp", "/cnn", "/healthz", "/metrics",
-                                       "/openapi.json", "/"};
+                                       "/openapi.json", "/", "/check/conv", "/check/pool",
+                                       "/check/mlp"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_assert(cJSON_GetObjectItem(paths, want[i]), "path %s not documented", want[i]);
     cJSON_ArrayForEach(p, paths) {

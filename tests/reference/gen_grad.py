@@ -16,6 +16,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from gen_conv import activation
+
 ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu"]
 
 
@@ -27,20 +29,6 @@ def tensor(t, digits=12):
 def tensor32(t):
     """A float32 input: 9 significant digits read back as the same float32."""
     return tensor(t, 9)
-
-
-def activation(x, name, slope):
-    if name == "identity":
-        return x
-    if name == "sigmoid":
-        return torch.sigmoid(x)
-    if name == "tanh":
-        return torch.tanh(x)
-    if name == "relu":
-        return F.relu(x)
-    if name == "leaky_relu":
-        return F.leaky_relu(x, negative_slope=slope)
-    raise ValueError(name)
 
 
 def rand(g, *shape, lo=-1.0, hi=1.0):

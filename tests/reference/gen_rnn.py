@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference training runs for the recurrent nets (core/nn_train.h): torch.nn.RNN / LSTM / GRU
+"""Reference training runs for the recurrent nets (core/nn_rnn_train.h): torch.nn.RNN / LSTM / GRU
 (batch_first, float64) + nn.Linear on the last hidden state, MSE, Adam, clip_grad_norm_, the
 training samples visited in order. Stores the initial weights, the data, the loss of every
 optimiser step, how many steps the clipping bound, and the final weights
@@ -7,7 +7,7 @@ optimiser step, how many steps the clipping bound, and the final weights
 Also Adam + clip_grad_norm_ on their own (fixed gradients, several tensors) ->
 tests/fixtures/rnn_adam.json.
 
-Mini-batch semantics (the same as nn_train): a batch is `batch` consecutive samples (the last
+Mini-batch semantics (the same as nn_rnn_train): a batch is `batch` consecutive samples (the last
 one may be smaller); each sequence is run on its own (no padding), and the loss is
 MSELoss (mean) over the batch's predictions.
 """

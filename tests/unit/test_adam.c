@@ -9,6 +9,7 @@
 
 #include "fixture.h"
 #include "nn_adam.h"
+#include "nn_cpu.h"
 
 Test(adam, matches_torch_with_and_without_clipping) {
     cJSON *doc = fx_load("rnn_adam.json");
@@ -85,4 +86,33 @@ Test(adam, clip_scales_only_above_the_limit) {
     size_t one[1] = {2};
     nn_clip_grad_norm(h, one, 1, INFINITY); /* +inf never clips */
     cr_assert_eq(h[0], 1e300);
+}
+
+/* The plain and the AVX2 build of the update and of the norm (nn_cpu.h picks one) give the same
+ * bits: no FMA, the same operations in the same order. */
+Test(adam, every_simd_level_gives_the_same_bits) {
+    enum { N = 1000, LEVELS = 3 };
+    static const size_t numel[4] = {1, 7, 500, 492};
+    double p[LEVELS][N], m[LEVELS][N], v[LEVELS][N], g[LEVELS][N], norm[LEVELS];
+    int ran[LEVELS] = {0};
+    for (int level = 0; level < LEVELS; level++) {
+        if ((int)nn_cpu_set_simd(level) != level) continue;
+        ran[level] = 1;
+        nn_adam opt;
+        nn_adam_init(&opt, 0.01);
+        for (size_t i = 0; i < N; i++) p[level][i] = m[level][i] = v[level][i] = 0.0;
+        for (int step = 0; step < 5; step++) {
+            for (size_t i = 0; i < N; i++) g[level][i] = sin((double)(i * 7 + (size_t)step)) * (1.0 + (double)i);
+            norm[level] = nn_clip_grad_norm(g[level], numel, 4, 3.0);
+            nn_adam_step(&opt, p[level], g[level], m[level], v[level], N);
+        }
+    }
+    nn_cpu_set_simd(NN_SIMD_AUTO);
+    for (int level = 1; level < LEVELS; level++) {
+        if (!ran[level]) continue;
+        cr_assert_eq(memcmp(&norm[level], &norm[0], sizeof norm[0]), 0, "level %d: norm", level);
+        cr_assert_eq(memcmp(p[level], p[0], sizeof p[0]), 0, "level %d: parameters", level);
+        cr_assert_eq(memcmp(m[level], m[0], sizeof m[0]), 0, "level %d: first moments", level);
+        cr_assert_eq(memcmp(v[level], v[0], sizeof v[0]), 0, "level %d: second moments", level);
+    }
 }

@@ -1,7 +1,7 @@
 /* test_conv_bits.c — the AVX-512, AVX2 and portable convolution kernels give bit-identical
  * outputs (the HTTP contract: the same request gives the same bytes on any machine): random
- * shapes through every path this CPU has, compared with memcmp, and the fused activations on a
- * sweep of pre-activation values. */
+ * shapes through every path this CPU has (forced with nn_cpu_set_simd), compared with memcmp,
+ * the fused activations on a sweep of pre-activation values, and the dispatch table itself. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "nn_conv.h"
-#include "nn_conv_impl.h"
+#include "nn_conv_dispatch.h"
+#include "nn_cpu.h"
 #include "nn_conv_wino.h"
 #include "nn_rng.h"
 
@@ -20,9 +21,9 @@ static const char *const impl_names[] = {"generic", "avx2", "avx512"};
 static int run_all(float *out[3], size_t ny, const float *x, const float *k, const float *b, size_t H,
                    size_t W, size_t C, size_t N, size_t KH, size_t KW, const nn_conv_params *p) {
     int ran = 0;
-    for (int i = NN_CONV_IMPL_GENERIC; i <= NN_CONV_IMPL_AVX512; i++) {
+    for (int i = NN_SIMD_GENERIC; i <= NN_SIMD_AVX512; i++) {
         out[i] = NULL;
-        if (nn_conv_set_impl(i) != i) continue;
+        if ((int)nn_cpu_set_simd(i) != i) continue;
         /* 64-byte aligned, as a model's buffers are: big outputs then take the streaming stores */
         out[i] = aligned_alloc(64, ((ny ? ny : 1) * sizeof(float) + 63) / 64 * 64);
         cr_assert_not_null(out[i]);
@@ -31,7 +32,7 @@ static int run_all(float *out[3], size_t ny, const float *x, const float *k, con
                      err.message);
         ran++;
     }
-    nn_conv_set_impl(NN_CONV_IMPL_AUTO);
+    nn_cpu_set_simd(NN_SIMD_AUTO);
     return ran;
 }
 
@@ -43,11 +44,11 @@ static ptrdiff_t first_diff(const float *a, const float *b, size_t n) {
 }
 
 static void expect_same(float *out[3], size_t ny, const char *what) {
-    for (int i = NN_CONV_IMPL_AVX2; i <= NN_CONV_IMPL_AVX512; i++) {
+    for (int i = NN_SIMD_AVX2; i <= NN_SIMD_AVX512; i++) {
         if (!out[i]) continue;
-        ptrdiff_t d = first_diff(out[i], out[NN_CONV_IMPL_GENERIC], ny);
+        ptrdiff_t d = first_diff(out[i], out[NN_SIMD_GENERIC], ny);
         cr_assert_eq(d, -1, "%s: %s and generic differ at %td: %a vs %a", what, impl_names[i], d,
-                     d < 0 ? 0.0 : (double)out[i][d], d < 0 ? 0.0 : (double)out[NN_CONV_IMPL_GENERIC][d]);
+                     d < 0 ? 0.0 : (double)out[i][d], d < 0 ? 0.0 : (double)out[NN_SIMD_GENERIC][d]);
     }
 }
 
@@ -153,4 +154,26 @@ Test(conv_bits, winograd_path_same_bits, .timeout = 120) {
         free(x), free(k), free(b);
         for (int i = 0; i < 3; i++) free(out[i]);
     }
+}
+
+/* The operation is chosen from the shapes alone (the same on every path), and every SIMD table
+ * the CPU has fills every forward slot with its own kernel. */
+Test(conv_bits, dispatch_chooses_once_and_tables_are_complete) {
+    nn_conv_job j = {.C = 3, .N = 64, .KH = 3, .KW = 3, .sh = 1, .sw = 1};
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_WINOGRAD);
+    j.N = 48;
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_BROADCAST, "48 filters: not whole Winograd groups");
+    j.N = 64, j.C = 5;
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_BROADCAST, "5 channels: too many for Winograd");
+    j.C = 3, j.sw = 2;
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_BROADCAST, "stride 2");
+    j.N = 1;
+    cr_assert_eq(nn_conv_choose(&j), NN_CONV_FWD_PLANAR);
+    for (int level = NN_SIMD_GENERIC; level <= (int)nn_cpu_simd_max(); level++)
+        for (int op = NN_CONV_FWD_WINOGRAD; op <= NN_CONV_FWD_BROADCAST; op++) {
+            const nn_conv_kernel *k = nn_conv_kernel_at((nn_simd)level, (nn_conv_op)op);
+            cr_assert(k && k->run && k->ws_floats, "level %d op %d has no kernel", level, op);
+            if (level > NN_SIMD_GENERIC) /* its own, not the fallback of the level below */
+                cr_assert_neq(k, nn_conv_kernel_at((nn_simd)(level - 1), (nn_conv_op)op), "level %d op %d", level, op);
+        }
 }

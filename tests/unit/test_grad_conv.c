@@ -10,36 +10,15 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "grad_test.h"
 #include "nn_conv_batch.h"
-#include "nn_conv_impl.h"
+#include "nn_conv_dispatch.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
 #include "nn_rng.h"
 #include "nn_tile.h"
 
-static const int impls[] = {NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512};
-
-static float *rand_array(nn_rng *r, size_t n, float scale) {
-    float *a = malloc((n ? n : 1) * sizeof *a);
-    cr_assert_not_null(a);
-    for (size_t i = 0; i < n; i++) a[i] = scale * (2.0f * nn_rng_uniformf(r) - 1.0f);
-    return a;
-}
-
-static float *zeros(size_t n) {
-    float *a = calloc(n ? n : 1, sizeof *a);
-    cr_assert_not_null(a);
-    return a;
-}
-
-/* Largest |got - want| / max(|want|, 1). */
-static double max_err(const float *got, const float *want, size_t n) {
-    double worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)got[i] - want[i]) / fmax(fabs((double)want[i]), 1.0);
-        if (!(e <= worst)) worst = e; /* NaN counts as worst */
-    }
-    return worst;
-}
+static const int impls[] = {NN_SIMD_GENERIC, NN_SIMD_AVX2, NN_SIMD_AVX512};
 
 /* ---- PyTorch fixtures ---- */
 
@@ -79,7 +58,7 @@ static void fx_free(conv_fx *f) {
 /* Every case of grad_conv.json through the fast path (impl >= 0) or the naive one (-1): the
  * output and all three gradients within 1e-5 of PyTorch's float64 autograd. */
 static void run_fixtures(int impl) {
-    if (impl >= 0) nn_tile_set_impl(impl);
+    if (impl >= 0) nn_cpu_set_simd(impl);
     cJSON *doc = fx_load("grad_conv.json");
     cr_assert_not_null(doc, "tests/fixtures/grad_conv.json missing: run make fixtures");
     const cJSON *c;
@@ -89,7 +68,7 @@ static void run_fixtures(int impl) {
         conv_fx f;
         fx_read(c, &f);
         size_t ny = f.B * f.OH * f.OW * f.N, nx = f.B * f.H * f.W * f.C, nk = f.N * f.KH * f.KW * f.C;
-        float *y = zeros(ny), *dx = zeros(nx), *dk = zeros(nk), *db = zeros(f.N);
+        float *y = gt_zeros(ny), *dx = gt_zeros(nx), *dk = gt_zeros(nk), *db = gt_zeros(f.N);
         nn_error err;
         nn_code rc = impl >= 0 ? nn_conv_batch_forward(y, f.x, f.k, f.b, f.B, f.H, f.W, f.C, f.N, f.KH, f.KW, &f.p, &ws, &err)
                                : nn_conv_batch_forward_naive(y, f.x, f.k, f.b, f.B, f.H, f.W, f.C, f.N, f.KH, f.KW, &f.p, &err);
@@ -111,15 +90,23 @@ static void run_fixtures(int impl) {
 }
 
 Test(grad_conv, naive_matches_pytorch) { run_fixtures(-1); }
-Test(grad_conv, generic_matches_pytorch) { run_fixtures(NN_CONV_IMPL_GENERIC); }
-Test(grad_conv, avx2_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX2); }
-Test(grad_conv, avx512_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX512); }
+Test(grad_conv, generic_matches_pytorch) { run_fixtures(NN_SIMD_GENERIC); }
+Test(grad_conv, avx2_matches_pytorch) { run_fixtures(NN_SIMD_AVX2); }
+Test(grad_conv, avx512_matches_pytorch) { run_fixtures(NN_SIMD_AVX512); }
 
-/* The tile kernels follow the forward convolution's NNLAB_SIMD choice. */
-Test(grad_conv, nnlab_simd_selects_the_path) {
+/* The training kernels run at the forward convolution's SIMD level: NNLAB_SIMD or
+ * nn_cpu_set_simd switches both, and every level the CPU has has its own table. */
+Test(grad_conv, one_switch_for_the_forward_and_the_training_kernels) {
     setenv("NNLAB_SIMD", "generic", 1); /* each test runs in its own process */
     cr_assert_str_eq(nn_tile_pick()->name, "generic");
-    cr_assert_eq(nn_tile_set_impl(NN_CONV_IMPL_AVX2) == NN_CONV_IMPL_AVX2, !strcmp(nn_tile_pick()->name, "avx2"));
+    for (int level = NN_SIMD_GENERIC; level <= (int)nn_cpu_simd_max(); level++) {
+        cr_assert_eq(nn_cpu_set_simd(level), (nn_simd)level);
+        const nn_tile_ops *t = nn_tile_pick();
+        cr_assert(t && t->corr && t->dw && t->colsum && t->poolmax && t->actgrad);
+        cr_assert_str_eq(t->name, nn_cpu_simd_name((nn_simd)level));
+        cr_assert_eq(t, nn_tile_ops_at((nn_simd)level));
+        cr_assert_eq(nn_conv_kernel_for(NN_CONV_FWD_BROADCAST), nn_conv_kernel_at((nn_simd)level, NN_CONV_FWD_BROADCAST));
+    }
 }
 
 /* ---- random shapes: fast against naive, bits across paths and threads ---- */
@@ -149,7 +136,7 @@ typedef struct grads {
 static void run_fast(const shape *s, const float *x, const float *k, const float *b, const float *dy, grads *g,
                      float start, nn_workspace *ws) {
     size_t nx = s->B * s->H * s->W * s->C, nk = s->N * s->KH * s->KW * s->C;
-    g->y = zeros(s->B * s->OH * s->OW * s->N), g->dx = zeros(nx), g->dk = zeros(nk), g->db = zeros(s->N);
+    g->y = gt_zeros(s->B * s->OH * s->OW * s->N), g->dx = gt_zeros(nx), g->dk = gt_zeros(nk), g->db = gt_zeros(s->N);
     for (size_t i = 0; i < nx; i++) g->dx[i] = start;
     for (size_t i = 0; i < nk; i++) g->dk[i] = start;
     for (size_t i = 0; i < s->N; i++) g->db[i] = start;
@@ -167,7 +154,7 @@ static void grads_free(grads *g) { free(g->y), free(g->dx), free(g->dk), free(g-
 static double tol(double terms) { return 1e-5 * fmax(1.0, terms / 256.0); }
 
 static void fast_vs_naive(int impl, uint64_t seed, int trials) {
-    nn_tile_set_impl(impl);
+    nn_cpu_set_simd(impl);
     nn_rng r;
     nn_rng_seed(&r, seed);
     nn_workspace ws = {0};
@@ -175,12 +162,12 @@ static void fast_vs_naive(int impl, uint64_t seed, int trials) {
         shape s;
         draw_shape(&r, &s);
         size_t nx = s.B * s.H * s.W * s.C, nk = s.N * s.KH * s.KW * s.C, ny = s.B * s.OH * s.OW * s.N;
-        float *x = rand_array(&r, nx, 1), *k = rand_array(&r, nk, 1), *dy = rand_array(&r, ny, 1);
-        float *b = nn_rng_range(&r, 0, 1) ? rand_array(&r, s.N, 1) : NULL;
+        float *x = gt_uniform(&r, nx, 1), *k = gt_uniform(&r, nk, 1), *dy = gt_uniform(&r, ny, 1);
+        float *b = nn_rng_range(&r, 0, 1) ? gt_uniform(&r, s.N, 1) : NULL;
         grads g;
         /* every other trial without a kept workspace; gradients start at 0.5 (added into) */
         run_fast(&s, x, k, b, dy, &g, 0.5f, t % 2 ? &ws : NULL);
-        float *y = zeros(ny), *dx = zeros(nx), *dk = zeros(nk), *db = zeros(s.N);
+        float *y = gt_zeros(ny), *dx = gt_zeros(nx), *dk = gt_zeros(nk), *db = gt_zeros(s.N);
         for (size_t i = 0; i < nx; i++) dx[i] = 0.5f;
         for (size_t i = 0; i < nk; i++) dk[i] = 0.5f;
         for (size_t i = 0; i < s.N; i++) db[i] = 0.5f;
@@ -188,8 +175,8 @@ static void fast_vs_naive(int impl, uint64_t seed, int trials) {
         /* the naive backward from the fast forward's y: the same act' as the fast path */
         cr_assert_eq(nn_conv_batch_backward_naive(dx, dk, db, dy, g.y, x, k, s.B, s.H, s.W, s.C, s.N, s.KH, s.KW, &s.p,
                                                   NULL), NN_OK);
-        double ey = max_err(g.y, y, ny), ex = max_err(g.dx, dx, nx), ek = max_err(g.dk, dk, nk),
-               eb = max_err(g.db, db, s.N);
+        double ey = gt_max_err(g.y, y, ny), ex = gt_max_err(g.dx, dx, nx), ek = gt_max_err(g.dk, dk, nk),
+               eb = gt_max_err(g.db, db, s.N);
         double pix = (double)(s.B * s.OH * s.OW);
         cr_assert(ey <= tol((double)(s.KH * s.KW * s.C)) && ex <= tol((double)(s.KH * s.KW * s.N)) &&
                       ek <= tol(pix) && eb <= tol(pix),
@@ -202,9 +189,9 @@ static void fast_vs_naive(int impl, uint64_t seed, int trials) {
     nn_workspace_free(&ws);
 }
 
-Test(grad_conv, generic_matches_naive_on_random_shapes) { fast_vs_naive(NN_CONV_IMPL_GENERIC, 11, 150); }
-Test(grad_conv, avx2_matches_naive_on_random_shapes) { fast_vs_naive(NN_CONV_IMPL_AVX2, 12, 300); }
-Test(grad_conv, avx512_matches_naive_on_random_shapes) { fast_vs_naive(NN_CONV_IMPL_AVX512, 13, 300); }
+Test(grad_conv, generic_matches_naive_on_random_shapes) { fast_vs_naive(NN_SIMD_GENERIC, 11, 150); }
+Test(grad_conv, avx2_matches_naive_on_random_shapes) { fast_vs_naive(NN_SIMD_AVX2, 12, 300); }
+Test(grad_conv, avx512_matches_naive_on_random_shapes) { fast_vs_naive(NN_SIMD_AVX512, 13, 300); }
 
 /* The bit contract of nn_tile.h: every path, 1 or 2 threads, the same bits. */
 Test(grad_conv, same_bits_on_every_path_and_thread_count) {
@@ -216,14 +203,14 @@ Test(grad_conv, same_bits_on_every_path_and_thread_count) {
         draw_shape(&r, &s);
         if (t % 5 == 0) s.B = 1; /* bands of rows instead of whole images */
         size_t nx = s.B * s.H * s.W * s.C, nk = s.N * s.KH * s.KW * s.C, ny = s.B * s.OH * s.OW * s.N;
-        float *x = rand_array(&r, nx, 3), *k = rand_array(&r, nk, 1), *dy = rand_array(&r, ny, 1), *b = rand_array(&r, s.N, 1);
+        float *x = gt_uniform(&r, nx, 3), *k = gt_uniform(&r, nk, 1), *dy = gt_uniform(&r, ny, 1), *b = gt_uniform(&r, s.N, 1);
         grads ref;
-        nn_tile_set_impl(NN_CONV_IMPL_GENERIC);
+        nn_cpu_set_simd(NN_SIMD_GENERIC);
         nn_parallel_set_threads(1);
         run_fast(&s, x, k, b, dy, &ref, 0.0f, &ws);
         for (int i = 0; i < 3; i++)
             for (size_t threads = 0; threads < 2; threads++) {
-                nn_tile_set_impl(impls[i]);
+                nn_cpu_set_simd(impls[i]);
                 nn_parallel_set_threads(threads); /* 0: all cores */
                 grads g;
                 run_fast(&s, x, k, b, dy, &g, 0.0f, &ws);
@@ -316,7 +303,7 @@ Test(grad_conv, gradients_match_finite_differences) {
         draw_shape(&r, &s);
         s.p.act.kind = (nn_act_kind)(t % 3); /* identity, sigmoid, tanh */
         size_t nx = s.B * s.H * s.W * s.C, nk = s.N * s.KH * s.KW * s.C, ny = s.B * s.OH * s.OW * s.N;
-        float *x = rand_array(&r, nx, 1), *k = rand_array(&r, nk, 0.5f), *dy = rand_array(&r, ny, 1), *b = rand_array(&r, s.N, 1);
+        float *x = gt_uniform(&r, nx, 1), *k = gt_uniform(&r, nk, 0.5f), *dy = gt_uniform(&r, ny, 1), *b = gt_uniform(&r, s.N, 1);
         grads g;
         run_fast(&s, x, k, b, dy, &g, 0.0f, NULL);
         double *x64 = to_f64(x, nx), *k64 = to_f64(k, nk), *b64 = to_f64(b, s.N), *dy64 = to_f64(dy, ny);
@@ -338,10 +325,10 @@ Test(grad_conv, null_gradients_are_skipped) {
     shape s = {.B = 3, .H = 9, .W = 7, .C = 3, .N = 5, .KH = 3, .KW = 3, .p = {1, 1, 1, 1, {NN_ACT_TANH, 0}}};
     cr_assert_eq(nn_conv_output_size(s.H, s.W, s.C, s.N, s.KH, s.KW, &s.p, &s.OH, &s.OW, NULL), NN_OK);
     size_t nx = s.B * s.H * s.W * s.C, nk = s.N * s.KH * s.KW * s.C, ny = s.B * s.OH * s.OW * s.N;
-    float *x = rand_array(&r, nx, 1), *k = rand_array(&r, nk, 1), *dy = rand_array(&r, ny, 1);
+    float *x = gt_uniform(&r, nx, 1), *k = gt_uniform(&r, nk, 1), *dy = gt_uniform(&r, ny, 1);
     grads all;
     run_fast(&s, x, k, NULL, dy, &all, 0.0f, NULL);
-    float *dx = zeros(nx), *dk = zeros(nk), *db = zeros(s.N);
+    float *dx = gt_zeros(nx), *dk = gt_zeros(nk), *db = gt_zeros(s.N);
     cr_assert_eq(nn_conv_batch_backward(dx, NULL, NULL, dy, all.y, NULL, k, s.B, s.H, s.W, s.C, s.N, 3, 3, &s.p, NULL, NULL), NN_OK);
     cr_assert_eq(nn_conv_batch_backward(NULL, dk, NULL, dy, all.y, x, NULL, s.B, s.H, s.W, s.C, s.N, 3, 3, &s.p, NULL, NULL), NN_OK);
     cr_assert_eq(nn_conv_batch_backward(NULL, NULL, db, dy, all.y, NULL, NULL, s.B, s.H, s.W, s.C, s.N, 3, 3, &s.p, NULL, NULL), NN_OK);
@@ -366,7 +353,7 @@ Test(grad_conv, workspace_size_is_enough) {
         cr_assert_eq(nn_workspace_reserve(&ws, bytes, NULL), NN_OK);
         void *before = ws.data;
         size_t nx = s.B * s.H * s.W * s.C, nk = s.N * s.KH * s.KW * s.C, ny = s.B * s.OH * s.OW * s.N;
-        float *x = rand_array(&r, nx, 1), *k = rand_array(&r, nk, 1), *dy = rand_array(&r, ny, 1);
+        float *x = gt_uniform(&r, nx, 1), *k = gt_uniform(&r, nk, 1), *dy = gt_uniform(&r, ny, 1);
         grads g;
         run_fast(&s, x, k, NULL, dy, &g, 0.0f, &ws);
         cr_assert_eq(ws.data, before, "trial %d: the workspace was grown", t);
@@ -376,40 +363,35 @@ Test(grad_conv, workspace_size_is_enough) {
     }
 }
 
-static void expect_error(nn_code got, nn_code want, const nn_error *err, const char *field) {
-    cr_assert_eq(got, want, "expected %s, got %s (%s)", nn_code_name(want), nn_code_name(got), err->message);
-    cr_assert_str_eq(err->field, field);
-}
-
 Test(grad_conv, validation_errors_name_the_field) {
     float buf[64] = {0};
     nn_error err;
     nn_conv_params p = {1, 1, 0, 0, {NN_ACT_RELU, 0}};
-    expect_error(nn_conv_batch_forward(buf, buf, buf, NULL, 0, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "batch");
-    expect_error(nn_conv_batch_backward(buf, buf, buf, buf, buf, buf, buf, 0, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
+    gt_expect_error(nn_conv_batch_forward(buf, buf, buf, NULL, 0, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "batch");
+    gt_expect_error(nn_conv_batch_backward(buf, buf, buf, buf, buf, buf, buf, 0, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
                  &err, "batch");
     p.stride_h = 0;
-    expect_error(nn_conv_batch_forward(buf, buf, buf, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "stride");
+    gt_expect_error(nn_conv_batch_forward(buf, buf, buf, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "stride");
     p.stride_h = 1;
-    expect_error(nn_conv_batch_forward(buf, buf, buf, NULL, 1, 2, 2, 1, 1, 3, 3, &p, NULL, &err), NN_INVALID, &err, "kernel");
-    expect_error(nn_conv_batch_forward(NULL, buf, buf, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "output");
-    expect_error(nn_conv_batch_forward(buf, NULL, buf, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "input");
-    expect_error(nn_conv_batch_forward(buf, buf, NULL, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "kernel");
-    expect_error(nn_conv_batch_backward(buf, buf, buf, NULL, buf, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
+    gt_expect_error(nn_conv_batch_forward(buf, buf, buf, NULL, 1, 2, 2, 1, 1, 3, 3, &p, NULL, &err), NN_INVALID, &err, "kernel");
+    gt_expect_error(nn_conv_batch_forward(NULL, buf, buf, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "output");
+    gt_expect_error(nn_conv_batch_forward(buf, NULL, buf, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "input");
+    gt_expect_error(nn_conv_batch_forward(buf, buf, NULL, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID, &err, "kernel");
+    gt_expect_error(nn_conv_batch_backward(buf, buf, buf, NULL, buf, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
                  &err, "grad_output");
-    expect_error(nn_conv_batch_backward(buf, buf, buf, buf, NULL, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
+    gt_expect_error(nn_conv_batch_backward(buf, buf, buf, buf, NULL, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
                  &err, "output");
-    expect_error(nn_conv_batch_backward(NULL, buf, NULL, buf, buf, NULL, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
+    gt_expect_error(nn_conv_batch_backward(NULL, buf, NULL, buf, buf, NULL, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
                  &err, "input");
-    expect_error(nn_conv_batch_backward(buf, NULL, NULL, buf, buf, buf, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
+    gt_expect_error(nn_conv_batch_backward(buf, NULL, NULL, buf, buf, buf, NULL, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
                  &err, "kernel");
     p.act = (nn_activation){NN_ACT_LEAKY_RELU, -0.5f}; /* x is not recoverable from y */
-    expect_error(nn_conv_batch_backward(buf, buf, buf, buf, buf, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
+    gt_expect_error(nn_conv_batch_backward(buf, buf, buf, buf, buf, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_INVALID,
                  &err, "negative_slope");
-    expect_error(nn_conv_batch_backward_naive(buf, buf, buf, buf, buf, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, &err), NN_INVALID,
+    gt_expect_error(nn_conv_batch_backward_naive(buf, buf, buf, buf, buf, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, &err), NN_INVALID,
                  &err, "negative_slope");
     p.act.kind = NN_ACT_IDENTITY; /* y may be NULL for the identity */
     cr_assert_eq(nn_conv_batch_backward(buf, buf, buf, buf, NULL, buf, buf, 1, 2, 2, 1, 1, 1, 1, &p, NULL, &err), NN_OK);
     size_t bytes;
-    expect_error(nn_conv_batch_workspace_size(SIZE_MAX / 2, 4, 4, 4, 4, 3, 3, &p, &bytes, &err), NN_TOO_LARGE, &err, "input");
+    gt_expect_error(nn_conv_batch_workspace_size(SIZE_MAX / 2, 4, 4, 4, 4, 3, 3, &p, &bytes, &err), NN_TOO_LARGE, &err, "input");
 }

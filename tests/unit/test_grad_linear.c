@@ -9,42 +9,21 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "grad_test.h"
 #include "nn_act.h"
-#include "nn_conv_impl.h"
+#include "nn_cpu.h"
 #include "nn_linear.h"
 #include "nn_loss.h"
 #include "nn_parallel.h"
 #include "nn_rng.h"
 #include "nn_tile.h"
 
-static const int impls[] = {NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512};
-
-static float *zeros(size_t n) {
-    float *a = calloc(n ? n : 1, sizeof *a);
-    cr_assert_not_null(a);
-    return a;
-}
-
-static float *rand_array(nn_rng *r, size_t n, float scale) {
-    float *a = malloc((n ? n : 1) * sizeof *a);
-    cr_assert_not_null(a);
-    for (size_t i = 0; i < n; i++) a[i] = scale * (2.0f * nn_rng_uniformf(r) - 1.0f);
-    return a;
-}
-
-static double max_err(const float *got, const float *want, size_t n) {
-    double worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)got[i] - want[i]) / fmax(fabs((double)want[i]), 1.0);
-        if (!(e <= worst)) worst = e;
-    }
-    return worst;
-}
+static const int impls[] = {NN_SIMD_GENERIC, NN_SIMD_AVX2, NN_SIMD_AVX512};
 
 /* ---- linear ---- */
 
 static void linear_fixtures(int impl) {
-    if (impl >= 0) nn_tile_set_impl(impl);
+    if (impl >= 0) nn_cpu_set_simd(impl);
     cJSON *doc = fx_load("grad_linear.json");
     cr_assert_not_null(doc, "tests/fixtures/grad_linear.json missing: run make fixtures");
     const cJSON *c;
@@ -57,7 +36,7 @@ static void linear_fixtures(int impl) {
         double *y_w = fx_tensor_f64(c, "output", NULL, NULL, NULL), *dx_w = fx_tensor_f64(c, "grad_input", NULL, NULL, NULL);
         double *dW_w = fx_tensor_f64(c, "grad_weight", NULL, NULL, NULL), *db_w = fx_tensor_f64(c, "grad_bias", NULL, NULL, NULL);
         size_t B = xs[0], in = wsz[0], out = wsz[1];
-        float *y = zeros(B * out), *dx = zeros(B * in), *dW = zeros(in * out), *db = zeros(out);
+        float *y = gt_zeros(B * out), *dx = gt_zeros(B * in), *dW = gt_zeros(in * out), *db = gt_zeros(out);
         nn_error err;
         nn_code rc = impl >= 0 ? nn_linear_batch_forward(y, x, W, b, B, in, out, &ws, &err)
                                : nn_linear_batch_forward_naive(y, x, W, b, B, in, out, &err);
@@ -79,9 +58,9 @@ static void linear_fixtures(int impl) {
 }
 
 Test(grad_linear, naive_matches_pytorch) { linear_fixtures(-1); }
-Test(grad_linear, generic_matches_pytorch) { linear_fixtures(NN_CONV_IMPL_GENERIC); }
-Test(grad_linear, avx2_matches_pytorch) { linear_fixtures(NN_CONV_IMPL_AVX2); }
-Test(grad_linear, avx512_matches_pytorch) { linear_fixtures(NN_CONV_IMPL_AVX512); }
+Test(grad_linear, generic_matches_pytorch) { linear_fixtures(NN_SIMD_GENERIC); }
+Test(grad_linear, avx2_matches_pytorch) { linear_fixtures(NN_SIMD_AVX2); }
+Test(grad_linear, avx512_matches_pytorch) { linear_fixtures(NN_SIMD_AVX512); }
 
 /* Random sizes on every path and thread count: within rounding of the naive layer, and the
  * same bits everywhere; gradients are added to what the buffers held. */
@@ -91,25 +70,25 @@ Test(grad_linear, fast_matches_naive_and_bits_agree) {
     nn_workspace ws = {0};
     for (int t = 0; t < 120; t++) {
         size_t B = nn_rng_range(&r, 1, 40), in = nn_rng_range(&r, 1, t % 4 ? 70 : 900), out = nn_rng_range(&r, 1, 70);
-        float *x = rand_array(&r, B * in, 1), *W = rand_array(&r, in * out, 1), *b = rand_array(&r, out, 1),
-              *dy = rand_array(&r, B * out, 1);
-        float *y0 = zeros(B * out), *dx0 = zeros(B * in), *dW0 = zeros(in * out), *db0 = zeros(out);
+        float *x = gt_uniform(&r, B * in, 1), *W = gt_uniform(&r, in * out, 1), *b = gt_uniform(&r, out, 1),
+              *dy = gt_uniform(&r, B * out, 1);
+        float *y0 = gt_zeros(B * out), *dx0 = gt_zeros(B * in), *dW0 = gt_zeros(in * out), *db0 = gt_zeros(out);
         for (size_t i = 0; i < B * in; i++) dx0[i] = 0.25f;
         cr_assert_eq(nn_linear_batch_forward_naive(y0, x, W, b, B, in, out, NULL), NN_OK);
         cr_assert_eq(nn_linear_batch_backward_naive(dx0, dW0, db0, dy, x, W, B, in, out, NULL), NN_OK);
         float *ref[4] = {NULL, NULL, NULL, NULL};
         for (int i = 0; i < 3; i++)
             for (size_t threads = 0; threads < 2; threads++) {
-                nn_tile_set_impl(impls[i]);
+                nn_cpu_set_simd(impls[i]);
                 nn_parallel_set_threads(threads);
-                float *y = zeros(B * out), *dx = zeros(B * in), *dW = zeros(in * out), *db = zeros(out);
+                float *y = gt_zeros(B * out), *dx = gt_zeros(B * in), *dW = gt_zeros(in * out), *db = gt_zeros(out);
                 for (size_t k = 0; k < B * in; k++) dx[k] = 0.25f;
                 cr_assert_eq(nn_linear_batch_forward(y, x, W, b, B, in, out, threads ? &ws : NULL, NULL), NN_OK);
                 cr_assert_eq(nn_linear_batch_backward(dx, dW, db, dy, x, W, B, in, out, threads ? &ws : NULL, NULL), NN_OK);
                 double tin = 1e-5 * fmax(1, (double)in / 256), tb = 1e-5 * fmax(1, (double)B / 256),
                        tout = 1e-5 * fmax(1, (double)out / 256);
-                cr_assert(max_err(y, y0, B * out) <= tin && max_err(dx, dx0, B * in) <= tout &&
-                              max_err(dW, dW0, in * out) <= tb && max_err(db, db0, out) <= tb,
+                cr_assert(gt_max_err(y, y0, B * out) <= tin && gt_max_err(dx, dx0, B * in) <= tout &&
+                              gt_max_err(dW, dW0, in * out) <= tb && gt_max_err(db, db0, out) <= tb,
                           "trial %d b%zu %zu->%zu on %s", t, B, in, out, nn_tile_pick()->name);
                 float *got[4] = {y, dx, dW, db};
                 size_t n[4] = {B * out, B * in, in * out, out};
@@ -142,7 +121,7 @@ Test(grad_linear, activation_backward_from_output_matches_pytorch) {
         nn_activation a;
         cr_assert_eq(nn_act_parse(fx_str(c, "activation"), &a, NULL), NN_OK);
         a.negative_slope = (float)fx_num(c, "negative_slope");
-        float *y = zeros(n), *dx = zeros(n), *dz = zeros(n);
+        float *y = gt_zeros(n), *dx = gt_zeros(n), *dz = gt_zeros(n);
         nn_act_forward(y, x, n, a);
         for (size_t i = 0; i < n; i++) dx[i] = 1.0f;
         nn_act_backward_output(dx, dy, y, n, a);
@@ -166,9 +145,9 @@ Test(grad_linear, tile_actgrad_is_act_grad_output) {
     nn_rng r;
     nn_rng_seed(&r, 33);
     for (int t = 0; t < 90; t++) {
-        nn_tile_set_impl(impls[t % 3]);
+        nn_cpu_set_simd(impls[t % 3]);
         size_t n = nn_rng_range(&r, 1, 70);
-        float *dy = rand_array(&r, n, 3), *y = rand_array(&r, n, 2), *a = zeros(n), *b = zeros(n);
+        float *dy = gt_uniform(&r, n, 3), *y = gt_uniform(&r, n, 2), *a = gt_zeros(n), *b = gt_zeros(n);
         y[nn_rng_range(&r, 0, n - 1)] = NAN, y[nn_rng_range(&r, 0, n - 1)] = 0.0f;
         nn_activation act = {(nn_act_kind)(t / 3 % 5), 0.125f};
         nn_act_grad_output(a, dy, y, n, act);
@@ -202,7 +181,7 @@ Test(grad_linear, softmax_ce_matches_pytorch) {
         int32_t *t = malloc(B * sizeof *t);
         const cJSON *tj = cJSON_GetObjectItemCaseSensitive(c, "target");
         for (size_t b = 0; b < B; b++) t[b] = (int32_t)cJSON_GetArrayItem(tj, (int)b)->valuedouble;
-        float *d = zeros(n);
+        float *d = gt_zeros(n);
         double loss;
         size_t correct;
         nn_error err;
@@ -261,10 +240,10 @@ Test(grad_linear, linear_and_loss_match_finite_differences) {
     nn_rng_seed(&r, 32);
     for (int trial = 0; trial < 30; trial++) {
         size_t B = nn_rng_range(&r, 1, 9), in = nn_rng_range(&r, 1, 30), out = nn_rng_range(&r, 2, 16);
-        float *x = rand_array(&r, B * in, 1), *W = rand_array(&r, in * out, 1), *b = rand_array(&r, out, 1);
+        float *x = gt_uniform(&r, B * in, 1), *W = gt_uniform(&r, in * out, 1), *b = gt_uniform(&r, out, 1);
         int32_t t[9];
         for (size_t k = 0; k < B; k++) t[k] = (int32_t)nn_rng_range(&r, 0, out - 1);
-        float *z = zeros(B * out), *dz = zeros(B * out), *dx = zeros(B * in), *dW = zeros(in * out), *db = zeros(out);
+        float *z = gt_zeros(B * out), *dz = gt_zeros(B * out), *dx = gt_zeros(B * in), *dW = gt_zeros(in * out), *db = gt_zeros(out);
         cr_assert_eq(nn_linear_batch_forward(z, x, W, b, B, in, out, NULL, NULL), NN_OK);
         cr_assert_eq(nn_softmax_ce(NULL, dz, NULL, z, t, B, out, NULL), NN_OK);
         cr_assert_eq(nn_linear_batch_backward(dx, dW, db, dz, x, W, B, in, out, NULL, NULL), NN_OK);
@@ -291,26 +270,21 @@ Test(grad_linear, linear_and_loss_match_finite_differences) {
     }
 }
 
-static void expect_error(nn_code got, nn_code want, const nn_error *err, const char *field) {
-    cr_assert_eq(got, want, "expected %s, got %s (%s)", nn_code_name(want), nn_code_name(got), err->message);
-    cr_assert_str_eq(err->field, field);
-}
-
 Test(grad_linear, validation_errors_name_the_field) {
     float buf[16] = {0};
     int32_t t[2] = {0, 3};
     nn_error err;
-    expect_error(nn_linear_batch_forward(buf, buf, buf, NULL, 0, 2, 2, NULL, &err), NN_INVALID, &err, "input");
-    expect_error(nn_linear_batch_forward(NULL, buf, buf, NULL, 1, 2, 2, NULL, &err), NN_INVALID, &err, "output");
-    expect_error(nn_linear_batch_forward(buf, buf, NULL, NULL, 1, 2, 2, NULL, &err), NN_INVALID, &err, "weights");
-    expect_error(nn_linear_batch_backward(buf, buf, buf, NULL, buf, buf, 1, 2, 2, NULL, &err), NN_INVALID, &err, "grad_output");
-    expect_error(nn_linear_batch_backward(NULL, buf, NULL, buf, NULL, buf, 1, 2, 2, NULL, &err), NN_INVALID, &err, "input");
-    expect_error(nn_linear_batch_backward(buf, NULL, NULL, buf, buf, NULL, 1, 2, 2, NULL, &err), NN_INVALID, &err, "weights");
-    expect_error(nn_linear_batch_forward(buf, buf, buf, NULL, SIZE_MAX / 4, 8, 2, NULL, &err), NN_TOO_LARGE, &err, "input");
-    expect_error(nn_softmax_ce(NULL, buf, NULL, buf, t, 2, 3, &err), NN_INVALID, &err, "target");
+    gt_expect_error(nn_linear_batch_forward(buf, buf, buf, NULL, 0, 2, 2, NULL, &err), NN_INVALID, &err, "input");
+    gt_expect_error(nn_linear_batch_forward(NULL, buf, buf, NULL, 1, 2, 2, NULL, &err), NN_INVALID, &err, "output");
+    gt_expect_error(nn_linear_batch_forward(buf, buf, NULL, NULL, 1, 2, 2, NULL, &err), NN_INVALID, &err, "weights");
+    gt_expect_error(nn_linear_batch_backward(buf, buf, buf, NULL, buf, buf, 1, 2, 2, NULL, &err), NN_INVALID, &err, "grad_output");
+    gt_expect_error(nn_linear_batch_backward(NULL, buf, NULL, buf, NULL, buf, 1, 2, 2, NULL, &err), NN_INVALID, &err, "input");
+    gt_expect_error(nn_linear_batch_backward(buf, NULL, NULL, buf, buf, NULL, 1, 2, 2, NULL, &err), NN_INVALID, &err, "weights");
+    gt_expect_error(nn_linear_batch_forward(buf, buf, buf, NULL, SIZE_MAX / 4, 8, 2, NULL, &err), NN_TOO_LARGE, &err, "input");
+    gt_expect_error(nn_softmax_ce(NULL, buf, NULL, buf, t, 2, 3, &err), NN_INVALID, &err, "target");
     t[1] = -1;
-    expect_error(nn_softmax_ce(NULL, buf, NULL, buf, t, 2, 3, &err), NN_INVALID, &err, "target");
-    expect_error(nn_softmax_ce(NULL, buf, NULL, buf, NULL, 2, 3, &err), NN_INVALID, &err, "target");
-    expect_error(nn_softmax_ce(NULL, buf, NULL, buf, t, 0, 3, &err), NN_INVALID, &err, "logits");
-    expect_error(nn_softmax_ce(NULL, buf, NULL, NULL, t, 1, 3, &err), NN_INVALID, &err, "logits");
+    gt_expect_error(nn_softmax_ce(NULL, buf, NULL, buf, t, 2, 3, &err), NN_INVALID, &err, "target");
+    gt_expect_error(nn_softmax_ce(NULL, buf, NULL, buf, NULL, 2, 3, &err), NN_INVALID, &err, "target");
+    gt_expect_error(nn_softmax_ce(NULL, buf, NULL, buf, t, 0, 3, &err), NN_INVALID, &err, "logits");
+    gt_expect_error(nn_softmax_ce(NULL, buf, NULL, NULL, t, 1, 3, &err), NN_INVALID, &err, "logits");
 }

@@ -9,21 +9,16 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "nn_conv_impl.h"
+#include "grad_test.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
 #include "nn_pool_batch.h"
 #include "nn_rng.h"
 #include "nn_tile.h"
 
-static const int impls[] = {NN_CONV_IMPL_GENERIC, NN_CONV_IMPL_AVX2, NN_CONV_IMPL_AVX512};
+static const int impls[] = {NN_SIMD_GENERIC, NN_SIMD_AVX2, NN_SIMD_AVX512};
 
-static float *zeros(size_t n) {
-    float *a = calloc(n ? n : 1, sizeof *a);
-    cr_assert_not_null(a);
-    return a;
-}
-
-static float *rand_array(nn_rng *r, size_t n, int levels) {
+static float *rand_levels(nn_rng *r, size_t n, int levels) {
     float *a = malloc((n ? n : 1) * sizeof *a);
     cr_assert_not_null(a);
     for (size_t i = 0; i < n; i++) /* levels > 0: few distinct values, so windows tie */
@@ -38,7 +33,7 @@ static size_t num(const cJSON *c, const char *key, int i) {
 /* Every case of grad_pool.json: forward (with and without argmax) and backward (from argmax
  * and recomputed), each within 1e-6 of PyTorch's float64 autograd, on the given path. */
 static void run_fixtures(int impl) {
-    nn_tile_set_impl(impl);
+    nn_cpu_set_simd(impl);
     cJSON *doc = fx_load("grad_pool.json");
     cr_assert_not_null(doc, "tests/fixtures/grad_pool.json missing: run make fixtures");
     const cJSON *c;
@@ -58,7 +53,7 @@ static void run_fixtures(int impl) {
         nn_pool_params p = {kind, 0, 0, 0, 0};
         if (!global) p = (nn_pool_params){kind, num(c, "size", 0), num(c, "size", 1), num(c, "stride", 0), num(c, "stride", 1)};
         for (int with_argmax = 0; with_argmax < 2; with_argmax++) {
-            float *y = zeros(ny), *dx = zeros(nx);
+            float *y = gt_zeros(ny), *dx = gt_zeros(nx);
             uint32_t *am = with_argmax && kind == NN_POOL_MAX ? malloc(ny * sizeof *am) : NULL;
             nn_error err;
             nn_code rc = global ? nn_global_pool_batch_forward(y, am, x, B, H, W, C, kind, &err)
@@ -79,9 +74,9 @@ static void run_fixtures(int impl) {
     cJSON_Delete(doc);
 }
 
-Test(grad_pool, generic_matches_pytorch) { run_fixtures(NN_CONV_IMPL_GENERIC); }
-Test(grad_pool, avx2_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX2); }
-Test(grad_pool, avx512_matches_pytorch) { run_fixtures(NN_CONV_IMPL_AVX512); }
+Test(grad_pool, generic_matches_pytorch) { run_fixtures(NN_SIMD_GENERIC); }
+Test(grad_pool, avx2_matches_pytorch) { run_fixtures(NN_SIMD_AVX2); }
+Test(grad_pool, avx512_matches_pytorch) { run_fixtures(NN_SIMD_AVX512); }
 
 /* Random shapes, values with many ties, overlapping windows, every path: forward values equal
  * nn_pool2d_naive's, both backwards equal nn_pool2d_backward's (exactly: the same adds in the
@@ -90,7 +85,7 @@ Test(grad_pool, batch_matches_per_image_references) {
     nn_rng r;
     nn_rng_seed(&r, 21);
     for (int t = 0; t < 450; t++) {
-        nn_tile_set_impl(impls[t % 3]);
+        nn_cpu_set_simd(impls[t % 3]);
         nn_parallel_set_threads(t % 2 ? 1 : 0);
         size_t B = nn_rng_range(&r, 1, 6), H = nn_rng_range(&r, 1, 20), W = nn_rng_range(&r, 1, 20);
         size_t C = nn_rng_range(&r, 1, 3) == 1 ? nn_rng_range(&r, 65, 140) : nn_rng_range(&r, 1, 17);
@@ -99,8 +94,8 @@ Test(grad_pool, batch_matches_per_image_references) {
         size_t OH, OW;
         if (nn_pool_output_size(H, W, C, &p, &OH, &OW, NULL) != NN_OK) { t--; continue; }
         size_t in = H * W * C, out = OH * OW * C;
-        float *x = rand_array(&r, B * in, t % 3 ? 3 : 0), *dy = rand_array(&r, B * out, 0);
-        float *y = zeros(B * out), *dx1 = zeros(B * in), *dx2 = zeros(B * in), *yr = zeros(out), *dxr = zeros(in);
+        float *x = rand_levels(&r, B * in, t % 3 ? 3 : 0), *dy = rand_levels(&r, B * out, 0);
+        float *y = gt_zeros(B * out), *dx1 = gt_zeros(B * in), *dx2 = gt_zeros(B * in), *yr = gt_zeros(out), *dxr = gt_zeros(in);
         uint32_t *am = malloc(B * out * sizeof *am);
         cr_assert_eq(nn_pool_batch_forward(y, p.kind == NN_POOL_MAX ? am : NULL, x, B, H, W, C, &p, NULL), NN_OK);
         cr_assert_eq(nn_pool_batch_backward(dx1, dy, p.kind == NN_POOL_MAX ? am : NULL, x, B, H, W, C, &p, NULL), NN_OK);
@@ -127,11 +122,11 @@ Test(grad_pool, global_matches_definition) {
     nn_rng r;
     nn_rng_seed(&r, 22);
     for (int t = 0; t < 150; t++) {
-        nn_tile_set_impl(impls[t % 3]);
+        nn_cpu_set_simd(impls[t % 3]);
         size_t B = nn_rng_range(&r, 1, 5), H = nn_rng_range(&r, 1, 12), W = nn_rng_range(&r, 1, 12), C = nn_rng_range(&r, 1, 80);
         nn_pool_kind kind = (nn_pool_kind)(t / 3 % 2);
-        float *x = rand_array(&r, B * H * W * C, t % 4 < 2 ? 2 : 0), *dy = rand_array(&r, B * C, 0);
-        float *y = zeros(B * C), *yr = zeros(C), *dx = zeros(B * H * W * C);
+        float *x = rand_levels(&r, B * H * W * C, t % 4 < 2 ? 2 : 0), *dy = rand_levels(&r, B * C, 0);
+        float *y = gt_zeros(B * C), *yr = gt_zeros(C), *dx = gt_zeros(B * H * W * C);
         uint32_t *am = malloc(B * C * sizeof *am);
         int use_am = kind == NN_POOL_MAX && t % 3;
         cr_assert_eq(nn_global_pool_batch_forward(y, use_am ? am : NULL, x, B, H, W, C, kind, NULL), NN_OK);
@@ -175,27 +170,22 @@ Test(grad_pool, nan_takes_the_gradient_and_backward_adds) {
     cr_assert(d[0] == 5 && d[1] == 0 && d[2] == 0 && d[3] == 0);
 }
 
-static void expect_error(nn_code got, nn_code want, const nn_error *err, const char *field) {
-    cr_assert_eq(got, want, "expected %s, got %s (%s)", nn_code_name(want), nn_code_name(got), err->message);
-    cr_assert_str_eq(err->field, field);
-}
-
 Test(grad_pool, validation_errors_name_the_field) {
     float buf[64] = {0};
     uint32_t am[64];
     nn_error err;
     nn_pool_params p = {NN_POOL_MAX, 2, 2, 2, 2};
-    expect_error(nn_pool_batch_forward(buf, am, buf, 0, 4, 4, 1, &p, &err), NN_INVALID, &err, "batch");
-    expect_error(nn_pool_batch_forward(NULL, am, buf, 1, 4, 4, 1, &p, &err), NN_INVALID, &err, "output");
-    expect_error(nn_pool_batch_forward(buf, am, NULL, 1, 4, 4, 1, &p, &err), NN_INVALID, &err, "input");
-    expect_error(nn_pool_batch_backward(buf, NULL, am, buf, 1, 4, 4, 1, &p, &err), NN_INVALID, &err, "grad_output");
-    expect_error(nn_pool_batch_backward(buf, buf, NULL, NULL, 1, 4, 4, 1, &p, &err), NN_INVALID, &err, "input");
-    expect_error(nn_pool_batch_forward(buf, am, buf, 1, 1, 4, 1, &p, &err), NN_INVALID, &err, "size");
-    expect_error(nn_pool_batch_forward(buf, am, buf, SIZE_MAX / 8, 4, 4, 4, &p, &err), NN_TOO_LARGE, &err, "input");
-    expect_error(nn_pool_batch_forward(buf, am, buf, 1, 1u << 17, 1u << 17, 1, &p, &err), NN_TOO_LARGE, &err, "input");
-    expect_error(nn_global_pool_batch_forward(buf, am, buf, 1, 2, 2, 1, (nn_pool_kind)7, &err), NN_INVALID, &err, "function");
-    expect_error(nn_global_pool_batch_forward(buf, am, buf, 1, 0, 2, 1, NN_POOL_MAX, &err), NN_INVALID, &err, "input");
-    expect_error(nn_global_pool_batch_backward(buf, buf, NULL, NULL, 1, 2, 2, 1, NN_POOL_MAX, &err), NN_INVALID, &err, "input");
+    gt_expect_error(nn_pool_batch_forward(buf, am, buf, 0, 4, 4, 1, &p, &err), NN_INVALID, &err, "batch");
+    gt_expect_error(nn_pool_batch_forward(NULL, am, buf, 1, 4, 4, 1, &p, &err), NN_INVALID, &err, "output");
+    gt_expect_error(nn_pool_batch_forward(buf, am, NULL, 1, 4, 4, 1, &p, &err), NN_INVALID, &err, "input");
+    gt_expect_error(nn_pool_batch_backward(buf, NULL, am, buf, 1, 4, 4, 1, &p, &err), NN_INVALID, &err, "grad_output");
+    gt_expect_error(nn_pool_batch_backward(buf, buf, NULL, NULL, 1, 4, 4, 1, &p, &err), NN_INVALID, &err, "input");
+    gt_expect_error(nn_pool_batch_forward(buf, am, buf, 1, 1, 4, 1, &p, &err), NN_INVALID, &err, "size");
+    gt_expect_error(nn_pool_batch_forward(buf, am, buf, SIZE_MAX / 8, 4, 4, 4, &p, &err), NN_TOO_LARGE, &err, "input");
+    gt_expect_error(nn_pool_batch_forward(buf, am, buf, 1, 1u << 17, 1u << 17, 1, &p, &err), NN_TOO_LARGE, &err, "input");
+    gt_expect_error(nn_global_pool_batch_forward(buf, am, buf, 1, 2, 2, 1, (nn_pool_kind)7, &err), NN_INVALID, &err, "function");
+    gt_expect_error(nn_global_pool_batch_forward(buf, am, buf, 1, 0, 2, 1, NN_POOL_MAX, &err), NN_INVALID, &err, "input");
+    gt_expect_error(nn_global_pool_batch_backward(buf, buf, NULL, NULL, 1, 2, 2, 1, NN_POOL_MAX, &err), NN_INVALID, &err, "input");
     p.kind = NN_POOL_AVG; /* the average needs neither argmax nor x */
     cr_assert_eq(nn_pool_batch_backward(buf, buf, NULL, NULL, 1, 4, 4, 1, &p, &err), NN_OK);
 }

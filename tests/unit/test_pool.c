@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "nn_cpu.h"
 #include "nn_parallel.h"
 #include "nn_pool.h"
-#include "nn_pool_impl.h"
 #include "nn_rng.h"
 
 /* Agreement: max |got - want| / max(|want|, 1e-2): relative error <= 1e-5, and for outputs below
@@ -282,7 +282,7 @@ Test(pool, validation_errors) {
 Test(pool, simd_paths_give_the_same_bits) {
     nn_rng r;
     nn_rng_seed(&r, 77);
-    int have512 = nn_pool_set_avx512(1);
+    int have512 = nn_cpu_set_simd(NN_SIMD_AVX512) == NN_SIMD_AVX512;
     size_t compared = 0;
     for (int t = 0; t < 200; t++) {
         size_t H = (size_t)nn_rng_range(&r, 1, t % 10 == 0 ? 300 : 40);
@@ -307,7 +307,7 @@ Test(pool, simd_paths_give_the_same_bits) {
         float *y[2][2], *g[2][2];
         for (int simd = 0; simd < 2; simd++)
             for (int th = 0; th < 2; th++) {
-                nn_pool_set_avx512(simd);
+                nn_cpu_set_simd(simd ? NN_SIMD_AVX512 : NN_SIMD_GENERIC);
                 nn_parallel_set_threads(th ? 0 : 1);
                 y[simd][th] = malloc(ny * sizeof(float));
                 g[simd][th] = malloc(C * sizeof(float));
@@ -330,7 +330,7 @@ Test(pool, simd_paths_give_the_same_bits) {
         compared++;
         free(x);
     }
-    nn_pool_set_avx512(1);
+    nn_cpu_set_simd(NN_SIMD_AUTO);
     nn_parallel_set_threads(0);
     cr_assert_eq(compared, 200);
     if (!have512) cr_log_warn("no AVX-512 on this CPU: only the portable path was compared");
@@ -344,7 +344,7 @@ Test(pool, global_average_neither_overflows_nor_loses_small_values) {
     cr_assert_not_null(x);
     for (int simd = 0; simd < 2; simd++)
         for (int th = 0; th < 2; th++) {
-            nn_pool_set_avx512(simd);
+            nn_cpu_set_simd(simd ? NN_SIMD_AVX512 : NN_SIMD_GENERIC);
             nn_parallel_set_threads(th ? 0 : 1);
             for (size_t i = 0; i < n; i++) x[i] = 1e38f;
             cr_assert_eq(nn_global_pool_forward(y, x, H, W, C, NN_POOL_AVG, NULL), NN_OK);
@@ -358,7 +358,7 @@ Test(pool, global_average_neither_overflows_nor_loses_small_values) {
                 cr_assert_eq(y[c], 0.5f, "avx512=%d threads=%d: mean of [1, 1e8, 1, -1e8] is %g",
                              simd, th, y[c]);
         }
-    nn_pool_set_avx512(1);
+    nn_cpu_set_simd(NN_SIMD_AUTO);
     nn_parallel_set_threads(0);
     free(x);
 }

@@ -1,5 +1,5 @@
 /* test_rnn_fast.c — the fast training kernels (nn_rnn_fast.h) against the general reference
- * cells (nn_rnn.h, nn_lstm.h, nn_gru.h) on random weights and shapes — including the
+ * cells (nn_elman.h, nn_lstm.h, nn_gru.h) on random weights and shapes — including the
  * assignment's I = 2, H = 6, which runs a separately compiled constant-size instance — and the
  * vectorizable exp / sigmoid / tanh (nn_rnn_math.h) against libm. */
 #include <criterion/criterion.h>
@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_cpu.h"
 #include "nn_gru.h"
 #include "nn_lstm.h"
 #include "nn_rng.h"
-#include "nn_rnn.h"
+#include "nn_elman.h"
 #include "nn_rnn_fast.h"
 #include "nn_rnn_math.h"
 
@@ -111,8 +112,8 @@ static void compare(int cell, size_t T, size_t I, size_t H, uint64_t seed) {
     double *dwi1 = zeros(GH * I), *dwh1 = zeros(GH * H), *dbi1 = zeros(GH), *dbh1 = zeros(GH);
     double *dwi2 = zeros(GH * I), *dwh2 = zeros(GH * H), *dbi2 = zeros(GH), *dbh2 = zeros(GH);
     if (cell == 0) {
-        nn_rnn_forward(h1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
-        nn_rnn_backward(NULL, NULL, dwi1, dwh1, dbi1, dbh1, dh, h1, x, NULL, w_ih, w_hh, T, I, H,
+        nn_elman_forward(h1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
+        nn_elman_backward(NULL, NULL, dwi1, dwh1, dbi1, dbh1, dh, h1, x, NULL, w_ih, w_hh, T, I, H,
                         scratch);
         nn_rnn_fast_forward(h2, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
         nn_rnn_fast_backward(dwi2, dwh2, dbi2, dbh2, dh_last, h2, x, w_hhT, T, I, H, scratch);
@@ -163,4 +164,55 @@ Test(rnn_fast, lstm_matches_reference) {
 Test(rnn_fast, gru_matches_reference) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         compare(2, shapes[s][0], shapes[s][1], shapes[s][2], 300 + s);
+}
+
+/* Forward and backward of one cell with the fast kernels; every output, concatenated, into out
+ * (returns its length). */
+static size_t fast_outputs(double *out, int cell, size_t T, size_t I, size_t H, uint64_t seed) {
+    nn_rng r;
+    nn_rng_seed(&r, seed);
+    size_t G = cell == 0 ? 1 : cell == 1 ? 4 : 3, GH = G * H;
+    double *x = rnd(&r, T * I, 1.0), *w_ihT = rnd(&r, I * GH, 0.7), *w_hhT = rnd(&r, H * GH, 0.7);
+    double *b_ih = rnd(&r, GH, 0.5), *b_hh = rnd(&r, GH, 0.5), *dh_last = rnd(&r, H, 1.0);
+    double *scratch = zeros(NN_RNN_FAST_SCRATCH(H));
+    /* out: h, c, tc [T, H]; gate [T, GH]; dw_ihT [I, GH]; dw_hhT [H, GH]; db_ih, db_hh [GH] */
+    size_t n = 3 * T * H + T * GH + I * GH + H * GH + 2 * GH;
+    memset(out, 0, n * sizeof *out);
+    double *h = out, *c = h + T * H, *tc = c + T * H, *gate = tc + T * H, *dwi = gate + T * GH;
+    double *dwh = dwi + I * GH, *dbi = dwh + H * GH, *dbh = dbi + GH;
+    if (cell == 0) {
+        nn_rnn_fast_forward(h, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
+        nn_rnn_fast_backward(dwi, dwh, dbi, dbh, dh_last, h, x, w_hhT, T, I, H, scratch);
+    } else if (cell == 1) {
+        nn_lstm_fast_forward(h, c, gate, tc, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
+        nn_lstm_fast_backward(dwi, dwh, dbi, dbh, dh_last, x, h, c, gate, tc, w_hhT, T, I, H, scratch);
+    } else {
+        nn_gru_fast_forward(h, gate, c, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
+        nn_gru_fast_backward(dwi, dwh, dbi, dbh, dh_last, x, h, gate, c, w_hhT, T, I, H, scratch);
+    }
+    double *all[] = {x, w_ihT, w_hhT, b_ih, b_hh, dh_last, scratch};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    return n;
+}
+
+/* The portable and the AVX2 builds (nn_cpu.h picks one), generic and constant-size, give the
+ * same bits for every cell. */
+Test(rnn_fast, every_simd_level_gives_the_same_bits) {
+    enum { MAX_OUT = 4096 };
+    static double out[NN_SIMD_LEVELS][MAX_OUT];
+    for (int cell = 0; cell < 3; cell++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            size_t n = 0;
+            int ran[NN_SIMD_LEVELS] = {0};
+            for (int level = 0; level < NN_SIMD_LEVELS; level++) {
+                if ((int)nn_cpu_set_simd(level) != level) continue;
+                ran[level] = 1;
+                n = fast_outputs(out[level], cell, shapes[s][0], shapes[s][1], shapes[s][2], 400 + s);
+                cr_assert_leq(n, (size_t)MAX_OUT);
+            }
+            for (int level = 1; level < NN_SIMD_LEVELS; level++)
+                cr_assert(!ran[level] || !memcmp(out[level], out[0], n * sizeof(double)),
+                          "cell %d shape %zu: level %d differs from generic", cell, s, level);
+        }
+    nn_cpu_set_simd(NN_SIMD_AUTO);
 }

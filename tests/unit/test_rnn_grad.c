@@ -11,7 +11,7 @@
 #include "nn_gru.h"
 #include "nn_lstm.h"
 #include "nn_rng.h"
-#include "nn_rnn.h"
+#include "nn_elman.h"
 #include "nn_rnn_head.h"
 #include "nn_rnn_model.h"
 
@@ -42,7 +42,7 @@ static double *zeros(size_t n) {
 static void forward(problem *p) {
     switch (p->cell) {
     case ELMAN:
-        nn_rnn_forward(p->h, p->x, p->h0, p->w_ih, p->w_hh, p->b_ih, p->b_hh, p->T, p->I, p->H);
+        nn_elman_forward(p->h, p->x, p->h0, p->w_ih, p->w_hh, p->b_ih, p->b_hh, p->T, p->I, p->H);
         break;
     case LSTM:
         nn_lstm_forward(p->h, p->c, p->gate, p->aux, p->x, p->h0, p->c0, p->w_ih, p->w_hh,
@@ -109,7 +109,7 @@ static void gradcheck_cell(int cell, uint64_t seed) {
     forward(&p);
     switch (cell) {
     case ELMAN:
-        nn_rnn_backward(dx, dh0, dwi, dwh, dbi, dbh, p.R, p.h, p.x, p.h0, p.w_ih, p.w_hh, T, I, H,
+        nn_elman_backward(dx, dh0, dwi, dwh, dbi, dbh, p.R, p.h, p.x, p.h0, p.w_ih, p.w_hh, T, I, H,
                         scratch);
         break;
     case LSTM:
@@ -135,7 +135,7 @@ static void gradcheck_cell(int cell, uint64_t seed) {
     memcpy(dwi2, dwi, GH * I * sizeof *dwi2);
     forward(&p);
     if (cell == ELMAN)
-        nn_rnn_backward(NULL, NULL, dwi, dwh, dbi, dbh, p.R, p.h, p.x, p.h0, p.w_ih, p.w_hh, T, I,
+        nn_elman_backward(NULL, NULL, dwi, dwh, dbi, dbh, p.R, p.h, p.x, p.h0, p.w_ih, p.w_hh, T, I,
                         H, scratch);
     else if (cell == LSTM)
         nn_lstm_backward(NULL, NULL, NULL, dwi, dwh, dbi, dbh, p.R, p.x, p.h0, p.c0, p.h, p.c,
@@ -176,8 +176,8 @@ Test(rnn_grad, null_initial_state_is_zero) {
     nn_gru_forward(h1, g1, a1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
     nn_gru_forward(h2, g2, a2, x, z, w_ih, w_hh, b_ih, b_hh, T, I, H);
     cr_assert_arr_eq(h1, h2, sizeof h1);
-    nn_rnn_forward(h1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
-    nn_rnn_forward(h2, x, z, w_ih, w_hh, b_ih, b_hh, T, I, H);
+    nn_elman_forward(h1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
+    nn_elman_forward(h2, x, z, w_ih, w_hh, b_ih, b_hh, T, I, H);
     cr_assert_arr_eq(h1, h2, sizeof h1);
     free(x); free(w_ih); free(w_hh); free(b_ih); free(b_hh); free(z);
 }

@@ -10,7 +10,7 @@
 #include "fixture.h"
 #include "nn_conv.h"
 #include "nn_init.h"
-#include "nn_kernels.h"
+#include "nn_filter_presets.h"
 #include "nn_pool.h"
 #include "nn_rng.h"
 #include "srv_api.h"
@@ -24,7 +24,7 @@ static srv_response call_ct(const char *ep, const char *ct, const char *body) {
     srv_limits lim;
     srv_limits_default(&lim);
     srv_response r;
-    srv_handle_json(&lim, ep, ct, body, strlen(body), &r);
+    srv_handle_json(&lim, ep, ct, body, strlen(body), NULL, &r);
     return r;
 }
 
@@ -286,19 +286,19 @@ Test(srv_conv, work_budget_and_output_limits) {
     const char *body = "{\"input\": {\"shape\": [8, 8, 1], \"data\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
                        "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}, \"kernel\": \"box\"}";
     srv_response r;
-    srv_handle_json(&lim, "conv", NULL, body, strlen(body), &r);
+    srv_handle_json(&lim, "conv", NULL, body, strlen(body), NULL, &r);
     cr_assert_eq(r.status, 413, "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"field\":\"kernel\""), "%s", r.body);
     srv_response_free(&r);
     lim.max_work_flops = 1e9;
     lim.max_tensor_elems = 40;
-    srv_handle_json(&lim, "conv", NULL, body, strlen(body), &r);
+    srv_handle_json(&lim, "conv", NULL, body, strlen(body), NULL, &r);
     cr_assert_eq(r.status, 413, "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"field\":\"input\""), "%s", r.body);
     srv_response_free(&r);
     lim.max_tensor_elems = 1000;
     lim.max_body_bytes = 10;
-    srv_handle_json(&lim, "conv", NULL, body, strlen(body), &r);
+    srv_handle_json(&lim, "conv", NULL, body, strlen(body), NULL, &r);
     cr_assert_eq(r.status, 413);
     srv_response_free(&r);
 }
@@ -635,6 +635,68 @@ Test(srv_cnn, default_architecture_on_png) {
                                 " \"architecture\": [{\"type\": \"global_pool\", \"function\": \"max\"}]}");
     cr_assert_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(nos, "output"), 0)->valuedouble, 9.0);
     cJSON_Delete(nos);
+}
+
+/* "outputs": every layer's tensor and every conv layer's kernels and bias, the numbers the
+ * network computed with: a conv layer's output is /conv on its input with those kernels, a pool
+ * layer's is /pool on its input, the last layer's is the logits. Without it, none of them. */
+Test(srv_cnn, layer_outputs_on_request) {
+    const char *arch = "\"architecture\": [{\"type\": \"conv\", \"filters\": 3, \"size\": 3, \"stride\": 2},"
+                       " {\"type\": \"pool\", \"size\": 2}, {\"type\": \"global_pool\"},"
+                       " {\"type\": \"mlp\", \"hidden_layers\": 0, \"output_size\": 4}], \"seed\": 9";
+    char *body = image_body("tests/data/srv/rgb_3x2.png", "\"resize\": [17, 17], \"outputs\": true, \"softmax\": false");
+    char *full = malloc(strlen(body) + strlen(arch) + 4);
+    sprintf(full, "%.*s, %s}", (int)(strlen(body) - 1), body, arch);
+    cJSON *res = call_ok("cnn", full);
+    cJSON *layers = cJSON_GetObjectItem(res, "layers");
+    cr_assert_eq(cJSON_GetArraySize(layers), 4);
+    size_t s0[3] = {8, 8, 3}, s1[3] = {4, 4, 3}, s2[1] = {3}, s3[1] = {4}, sk[4] = {3, 3, 3, 3};
+    cJSON *l0 = cJSON_GetArrayItem(layers, 0), *l1 = cJSON_GetArrayItem(layers, 1);
+    shape_is(cJSON_GetObjectItem(l0, "output"), 3, s0);
+    shape_is(cJSON_GetObjectItem(l0, "kernels"), 4, sk);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(l0, "bias")), 3);
+    shape_is(cJSON_GetObjectItem(l1, "output"), 3, s1);
+    cr_assert_null(cJSON_GetObjectItem(l1, "kernels"));
+    shape_is(cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 2), "output"), 1, s2);
+    cJSON *l3 = cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 3), "output");
+    shape_is(l3, 1, s3);
+    cr_assert(cJSON_Compare(cJSON_GetObjectItem(l3, "data"), cJSON_GetObjectItem(res, "logits"), 1));
+
+    /* Layer 0 = /conv of the same image with the returned kernels; layer 1 = /pool of layer 0. */
+    cJSON *creq = cJSON_Parse(body);
+    cJSON_DeleteItemFromObject(creq, "outputs");
+    cJSON_DeleteItemFromObject(creq, "softmax");
+    cJSON_AddItemReferenceToObject(creq, "kernels", cJSON_GetObjectItem(l0, "kernels"));
+    cJSON_AddNumberToObject(creq, "stride", 2);
+    cJSON_AddStringToObject(creq, "activation", "relu");
+    char *cbody = cJSON_PrintUnformatted(creq);
+    cJSON *conv = call_ok("conv", cbody);
+    cr_assert(cJSON_Compare(cJSON_GetObjectItem(conv, "output"), cJSON_GetObjectItem(l0, "output"), 1),
+              "layer 0's output is /conv's, to the bit");
+    cJSON *preq = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(preq, "input", cJSON_GetObjectItem(l0, "output"));
+    cJSON_AddNumberToObject(preq, "size", 2);
+    char *pbody = cJSON_PrintUnformatted(preq);
+    cJSON *pool = call_ok("pool", pbody);
+    cr_assert(cJSON_Compare(cJSON_GetObjectItem(pool, "output"), cJSON_GetObjectItem(l1, "output"), 1));
+
+    /* Without "outputs": no tensors. */
+    sprintf(full, "%.*s, %s}", (int)(strlen(body) - 1), body, arch);
+    char *at = strstr(full, "\"outputs\": true");
+    memcpy(at, "\"outputs\":false", strlen("\"outputs\":false"));
+    cJSON *plain = call_ok("cnn", full);
+    cr_assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(plain, "layers"), 0), "output"));
+    cr_assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(plain, "layers"), 0), "kernels"));
+    cJSON_Delete(plain);
+    cJSON_Delete(pool);
+    cJSON_Delete(preq);
+    cJSON_Delete(conv);
+    cJSON_Delete(creq);
+    cJSON_Delete(res);
+    free(pbody);
+    free(cbody);
+    free(full);
+    free(body);
 }
 
 /* ---- bad requests ---------------------------------------------------------------------- */

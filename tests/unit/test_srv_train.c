@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "nn_train.h"
+#include "nn_rnn_train.h"
 #include "srv_api.h"
 
 typedef struct sink {
@@ -45,6 +45,20 @@ static srv_train_job *prepare(const char *model, const char *body) {
     srv_train_job *j = srv_train_prepare(&lim, model, "application/json", body, strlen(body), &err);
     cr_assert_not_null(j, "prepare failed: %s", err.body);
     return j;
+}
+
+/* The error's message for a rejected body. */
+static char *err_message(const char *model, const char *body) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_response err;
+    srv_train_job *j = srv_train_prepare(&lim, model, "application/json", body, strlen(body), &err);
+    cr_assert_null(j, "%s accepted", body);
+    cJSON *r = cJSON_Parse(err.body);
+    char *m = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "message")->valuestring);
+    cJSON_Delete(r);
+    srv_response_free(&err);
+    return m;
 }
 
 static void expect_err(const char *model, const char *body, int status, const char *field) {
@@ -126,8 +140,8 @@ Test(srv_train, stream_protocol_and_values) {
     cr_assert_eq(progress, 90 / 25);
     cr_assert_eq(epochs, 3);
     /* The same run straight through the core gives the same numbers. */
-    nn_train_config cfg;
-    nn_train_config_default(&cfg);
+    nn_rnn_train_config cfg;
+    nn_rnn_train_config_default(&cfg);
     cfg.model = NN_RNN_GRU;
     cfg.samples = 60;
     cfg.test_samples = 20;
@@ -136,8 +150,8 @@ Test(srv_train, stream_protocol_and_values) {
     cfg.seed = 11;
     cfg.lr = 0.01;
     cfg.batch_size = 2;
-    nn_train_result res;
-    cr_assert_eq(nn_train_run(&cfg, NULL, NULL, &res, NULL), NN_OK);
+    nn_rnn_train_result res;
+    cr_assert_eq(nn_rnn_train_run(&cfg, NULL, NULL, &res, NULL), NN_OK);
     cJSON *done = lines[n - 1];
     cJSON *tl = cJSON_GetObjectItem(done, "train_loss"), *vl = cJSON_GetObjectItem(done, "test_loss");
     cr_assert_eq(cJSON_GetArraySize(tl), 3);
@@ -160,7 +174,29 @@ Test(srv_train, stream_protocol_and_values) {
     size_t want_ih[2] = {12, 2};
     cJSON *sh = cJSON_GetObjectItem(cJSON_GetObjectItem(w, "weight_ih"), "shape");
     cr_assert_eq(cJSON_GetArrayItem(sh, 0)->valuedouble, want_ih[0]);
-    nn_train_result_free(&res);
+    /* The test predictions and example sequences, exactly as the core kept them. */
+    cJSON *tp = cJSON_GetObjectItem(done, "test_predictions"), *ex = cJSON_GetObjectItem(done, "examples");
+    cr_assert_eq((size_t)cJSON_GetArraySize(tp), res.pred_count);
+    cr_assert_eq(res.pred_count, 20u);
+    for (size_t i = 0; i < res.pred_count; i++) {
+        cJSON *o = cJSON_GetArrayItem(tp, (int)i);
+        cr_assert_eq(cJSON_GetObjectItem(o, "y")->valuedouble, res.pred_y[i], "test_predictions[%zu].y", i);
+        cr_assert_eq(cJSON_GetObjectItem(o, "pred")->valuedouble, res.pred[i], "test_predictions[%zu].pred", i);
+    }
+    cr_assert_eq((size_t)cJSON_GetArraySize(ex), res.example_count);
+    const double *xs = res.example_x;
+    for (size_t k = 0; k < res.example_count; k++) {
+        cJSON *o = cJSON_GetArrayItem(ex, (int)k), *x = cJSON_GetObjectItem(o, "x");
+        cr_assert_eq(cJSON_GetObjectItem(o, "y")->valuedouble, res.pred_y[k]);
+        cr_assert_eq(cJSON_GetObjectItem(o, "pred")->valuedouble, res.pred[k]);
+        cr_assert_eq((size_t)cJSON_GetArraySize(x), res.example_len[k]);
+        for (size_t t = 0; t < res.example_len[k]; t++, xs += 2) {
+            cJSON *step = cJSON_GetArrayItem(x, (int)t);
+            cr_assert_eq(cJSON_GetArrayItem(step, 0)->valuedouble, xs[0], "examples[%zu].x[%zu]", k, t);
+            cr_assert_eq(cJSON_GetArrayItem(step, 1)->valuedouble, xs[1]);
+        }
+    }
+    nn_rnn_train_result_free(&res);
     for (int i = 0; i < n; i++) cJSON_Delete(lines[i]);
     free(s.buf);
 }
@@ -282,6 +318,24 @@ Test(srv_train, validation_errors) {
     cr_assert_null(srv_train_prepare(&lim, "rnn", "text/html", "{}", 2, &err));
     cr_assert_eq(err.status, 415);
     srv_response_free(&err);
+}
+
+/* A too-small size names the real range (this server's limit), never the 2^53 parsing bound. */
+Test(srv_train, range_messages_name_the_real_limits) {
+    static const struct { const char *body, *want; } cases[] = {
+        {"{\"epochs\": 0}", "epochs must be between 1 and 1000 (got 0)"},
+        {"{\"samples\": -3}", "samples must be between 1 and 100000 (got -3)"},
+        {"{\"hidden_size\": 0}", "hidden_size must be between 1 and 256 (got 0)"},
+        {"{\"min_length\": 1}", "min_length must be between 2 and 1000 (got 1)"},
+        {"{\"batch_size\": 0}", "batch_size must be at least 1 (got 0)"},
+        {"{\"report_every\": 0}", "report_every must be at least 1 (got 0)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *m = err_message("rnn", cases[i].body);
+        cr_assert_str_eq(m, cases[i].want, "%s", cases[i].body);
+        cr_assert_null(strstr(m, "9007199254740992"));
+        free(m);
+    }
 }
 
 /* A given data set and initial weights reproduce PyTorch's trained weights. */

@@ -12,6 +12,7 @@
 
 #include "srv_api.h"
 #include "srv_budget.h"
+#include "srv_clock.h"
 #include "srv_dataset.h"
 
 typedef struct out {
@@ -139,7 +140,7 @@ static void check_weights_run_by_cnn(const cJSON *done) {
         cJSON_AddStringToObject(req, "classes", "fashion-mnist");
         char *body = cJSON_PrintUnformatted(req);
         srv_response r;
-        srv_handle_json(NULL, "cnn", "application/json", body, strlen(body), &r);
+        srv_handle_json(NULL, "cnn", "application/json", body, strlen(body), NULL, &r);
         cr_assert_eq(r.status, 200, "%s", r.body);
         cJSON *res = cJSON_Parse(r.body);
         const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "top"), 0);
@@ -338,4 +339,46 @@ Test(srv_train_cnn, npy_weights_run_by_cnn) {
     check_weights_run_by_cnn(done);
     cJSON_Delete(done);
     free(o.buf);
+}
+
+/* --max-train-seconds: a run estimated over it is refused (413 naming epochs, with the estimate);
+ * a run admitted under it whose thread then computes past it is stopped with an error line.
+ * The second case spends the CPU time in the emit callback, which runs on the training thread:
+ * 0.4 s of it while the start line is handed over, against a limit of 0.2 s. */
+static int burn_on_start(void *ctx, const char *data, size_t len) {
+    if (strstr(data, "\"type\":\"start\"")) {
+        double t0 = srv_thread_cpu_s();
+        while (srv_thread_cpu_s() - t0 < 0.4) {
+        }
+    }
+    return collect(ctx, data, len);
+}
+
+Test(srv_train_cnn, the_training_time_limit) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_response err;
+    const char *body = "{\"epochs\": 100}";
+    cr_assert_null(srv_train_prepare(&lim, "cnn", NULL, body, strlen(body), &err));
+    cr_assert_eq(err.status, 413, "%s", err.body);
+    cr_assert(strstr(err.body, "\"field\":\"epochs\"") && strstr(err.body, "estimated at"), "%s", err.body);
+    srv_response_free(&err);
+    srv_train_job *j = prepare("{}");
+    double est = srv_train_estimate_seconds(j);
+    cr_assert(est > 15 && est < 60, "the default run is estimated at %.1f CPU-seconds", est);
+    srv_train_free(j);
+
+    char *inl = inline_body();
+    lim.max_train_seconds = 0.2;
+    j = srv_train_prepare(&lim, "cnn", NULL, inl, strlen(inl), &err);
+    cr_assert_not_null(j, "%s", err.body);
+    cr_assert_lt(srv_train_estimate_seconds(j), 0.2);
+    out o = {0};
+    cr_assert_eq(srv_train_run(j, burn_on_start, &o, NULL), 413);
+    srv_train_free(j);
+    cr_assert(strstr(o.buf, "\"type\":\"error\"") && strstr(o.buf, "passed the limit of 0.2 s"), "%s", o.buf);
+    cr_assert(strstr(o.buf, "\"field\":\"epochs\""), "%s", o.buf);
+    cr_assert_null(strstr(o.buf, "\"type\":\"done\""));
+    free(o.buf);
+    free(inl);
 }

@@ -1,9 +1,14 @@
-// CNN section. The conv and pooling layers run one by one through /conv and /pool so every
-// feature map can be drawn from its float tensor; then /cnn runs the whole network with the
-// same (explicit) kernels and gives the official layer shapes and the output vector.
-import { post, clearErrors, showError } from './api.js';
+// CNN section: one POST /cnn with "outputs": true runs the whole network and returns every
+// layer's output tensor and every conv layer's kernels, so each feature map and kernel is drawn
+// from the numbers the network computed with (and the server fills in every default). Layer
+// types are checked first against the server's own list of spellings (GET /healthz), so any
+// name /cnn accepts ("Conv", "dense", "fc", ...) works and an unknown one is named at once.
+import { post } from './api.js';
+import { bindSection } from './section.js';
 import { createImagePicker } from './image.js';
-import { imageFigure, renderChannels } from './maps.js';
+import { FieldError, readInt } from './fields.js';
+import { canonicalLayerType, layerTypeNames } from './server.js';
+import { imageFigure, renderChannels, renderKernels } from './maps.js';
 import { barChart } from './bars.js';
 import { $, el, fmt, shapeWHC } from './util.js';
 
@@ -16,116 +21,81 @@ export const DEFAULT_ARCH = [
   { type: 'mlp', hidden_layers: 1, hidden_size: 20, activation: 'tanh', output_size: 1000 },
 ];
 
-function archText(a) {
-  return '[\n' + a.map((l) => '  ' + JSON.stringify(l)).join(',\n') + '\n]';
+const archText = (a) => '[\n' + a.map((l) => '  ' + JSON.stringify(l)).join(',\n') + '\n]';
+
+// "conv: filters 16, size 3, stride 2": the layer as the student wrote it (the server's defaults
+// fill the rest), with its canonical type.
+function describe(type, l) {
+  const params = Object.entries(l).filter(([k, v]) => k !== 'type' && typeof v !== 'object')
+    .map(([k, v]) => (k === 'activation' || k === 'function' ? String(v) : `${k.replace('_', ' ')} ${v}`));
+  return `${type}${params.length ? `: ${params.join(', ')}` : ''}`;
 }
 
-function describe(l) {
-  switch (l.type) {
-    case 'conv': return `conv ${l.filters ?? (l.kernels && l.kernels.shape ? l.kernels.shape[0] : '?')} × ${l.size ?? '?'}×${l.size ?? '?'}, stride ${l.stride ?? 1}, padding ${l.padding ?? 0}, ${l.activation ?? 'identity'}`;
-    case 'pool': return `${l.function ?? 'max'} pool ${l.size}, stride ${l.stride ?? l.size}`;
-    case 'global_pool': return `global ${l.function ?? 'average'} pool`;
-    case 'mlp': return `MLP: ${l.hidden_layers} hidden × ${JSON.stringify(l.hidden_size)} ${l.activation ?? ''} → ${l.output_size}`;
-    default: return l.type;
+// The architecture typed in the box: a list of layers whose types the server knows.
+async function readArch(box) {
+  let arch;
+  try { arch = JSON.parse(box.value); } catch (e) {
+    throw new FieldError(box, `The architecture is not valid JSON (${e.message}). Press “Default architecture” to start again.`);
   }
+  if (!Array.isArray(arch) || !arch.length) throw new FieldError(box, 'The architecture must be a JSON list of layers: [ {"type": "conv", ...}, ... ].');
+  const types = [];
+  for (let i = 0; i < arch.length; i++) {
+    const l = arch[i];
+    if (!l || typeof l !== 'object' || Array.isArray(l)) throw new FieldError(box, `Layer ${i + 1} must be an object like {"type": "conv", "filters": 8}.`);
+    const type = await canonicalLayerType(l.type);
+    if (!type) {
+      throw new FieldError(box, `Layer ${i + 1}: ${l.type === undefined ? 'it has no "type"' : `“${l.type}” is not a layer type`}. Use one of: ${await layerTypeNames()}.`);
+    }
+    types.push(type);
+  }
+  return { arch, types };
 }
 
-// Tag an error from a per-layer call with the architecture entry it came from.
-function layerError(e, i) {
-  if (e && e.name !== 'AbortError') {
-    if (e.field && !['image', 'input', 'resize', 'grayscale', 'seed'].includes(e.field)) {
-      e.message = `layer ${i} (its /${e.endpoint} field "${e.field}"): ${e.message}`;
-      e.field = 'architecture';
-    } else e.message = `layer ${i}: ${e.message}`;
+function layerCard(i, desc, L) {
+  const card = el('div', { class: 'layer', 'data-layer': i },
+    el('h4', {}, `${i + 1}. ${desc} → `, el('span', { class: 'shape', text: shapeWHC(L.output_shape) })));
+  const t = L.output;
+  if (t.shape.length === 3) renderChannels(card, t, { prefix: 'map', limit: 64, side: 96 });
+  else if (t.shape[0] <= 64) card.append(barChart(t.data, { caption: `${t.shape[0]} values, one per channel`, top: 0 }));
+  if (L.kernels) {
+    const k = L.kernels.shape;
+    const det = el('details', { class: 'kernels-box' }, el('summary', { text: `Kernels of this layer: ${k[0]} × (${k[2]} × ${k[1]} × ${k[3]})` }));
+    // Drawn when first opened: a CNN has hundreds of kernels, most never looked at.
+    det.addEventListener('toggle', () => { if (det.open && !det.dataset.drawn) { det.dataset.drawn = '1'; renderKernels(det, L.kernels, { limit: 64, cell: 10 }); } });
+    card.append(det);
   }
-  return e;
+  return card;
 }
 
 export function initCnn() {
-  const section = $('#cnn');
   const form = $('#cnn-form');
-  const out = $('#cnn-out');
   const picker = createImagePicker($('#cnn-image'), { name: 'cnn', side: 128 });
   const f = form.elements;
-  f.arch.value = archText(DEFAULT_ARCH);
-  $('#cnn-reset').addEventListener('click', () => { f.arch.value = archText(DEFAULT_ARCH); });
+  f.arch.defaultValue = archText(DEFAULT_ARCH);
+  f.arch.value = f.arch.defaultValue;
+  $('#cnn-reset').addEventListener('click', () => {
+    f.arch.value = archText(DEFAULT_ARCH);
+    f.arch.dispatchEvent(new Event('input', { bubbles: true }));
+  });
 
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(section);
-    const btn = form.querySelector('button[type=submit]');
-    btn.disabled = true;
-    out.classList.add('busy');
-    try {
-      let arch;
-      try { arch = JSON.parse(f.arch.value); } catch (e) {
-        throw Object.assign(new Error(`the architecture is not valid JSON: ${e.message}`), { field: 'architecture' });
-      }
-      if (!Array.isArray(arch)) throw Object.assign(new Error('the architecture must be a JSON list of layers'), { field: 'architecture' });
-      const seed = Number(f.seed.value) || 0;
+  return bindSection({
+    id: 'cnn',
+    async run({ signal, out }) {
+      const { arch, types } = await readArch(f.arch);
+      const seed = readInt(f.seed, { min: 0 });
       const img = await picker.get();
-      out.replaceChildren(el('h3', { text: 'Input' }), imageFigure(img.pixels, { caption: `input ${shapeWHC(img.pixels.shape)}`, side: 200 }));
-      const cards = [];
-      const official = arch.map((l) => ({ ...l }));
-      let t = null;   // the running activation tensor; null = still the image
-      for (let i = 0; i < arch.length; i++) {
-        const l = arch[i];
-        const card = el('div', { class: 'layer', 'data-layer': i },
-          el('h4', {}, `${i + 1}. ${describe(l)} `, el('span', { class: 'shape' })));
-        cards.push(card);
-        out.append(card);
-        if (l.type === 'mlp' || !['conv', 'pool', 'global_pool'].includes(l.type)) continue;
-        try {
-          const base = t ? { input: t } : { ...img.fields };
-          let res;
-          if (l.type === 'conv') {
-            const req = { ...base, stride: l.stride ?? 1, padding: l.padding ?? 0, activation: l.activation ?? 'identity' };
-            if (l.negative_slope !== undefined) req.negative_slope = l.negative_slope;
-            if (l.bias !== undefined) req.bias = l.bias;
-            if (l.kernels) req.kernels = l.kernels;
-            else {
-              req.filters = { count: l.filters, size: l.size, init: /relu/i.test(l.activation || '') ? 'he' : 'xavier', seed: seed + i };
-            }
-            res = await post('conv', req);
-            official[i].kernels = res.kernels;
-          } else {
-            const req = { ...base, function: l.function ?? (l.type === 'pool' ? 'max' : 'average') };
-            if (l.type === 'global_pool') req.size = 'global';
-            else { req.size = l.size; if (l.stride !== undefined) req.stride = l.stride; }
-            if (!t) throw Object.assign(new Error('a pooling layer needs a conv layer before it on this page'), { field: 'architecture' });
-            res = await post('pool', req);
-          }
-          t = res.output;
-        } catch (e) {
-          if (e && typeof e === 'object') e.endpoint = l.type === 'conv' ? 'conv' : 'pool';
-          throw layerError(e, i + 1);
-        }
-        card.querySelector('.shape').textContent = shapeWHC(t.shape);
-        if (t.shape.length === 3) renderChannels(card, t, { prefix: 'map', limit: 64, side: 96 });
-        else card.append(barChart(t.data, { caption: `${t.shape[0]} values, one per channel`, top: 0 }));
-      }
-      const req = { ...img.fields, architecture: official, seed, softmax: f.softmax.checked };
-      const res = await post('cnn', req);
-      // Official shapes from /cnn beside each layer (and a warning if the step-by-step run differs).
-      (res.layers || []).forEach((L, i) => {
-        const card = cards[i];
-        if (!card || !L.output_shape) return;
-        const s = card.querySelector('.shape');
-        const official = shapeWHC(L.output_shape);
-        if (s.textContent && s.textContent !== official) s.textContent += `  (≠ /cnn: ${official})`;
-        else s.textContent = official;
-      });
-      const last = cards[cards.length - 1];
+      const res = await post('cnn', { ...img.fields, architecture: arch, seed, softmax: f.softmax.checked, outputs: true }, { signal });
+      const view = el('div', {},
+        el('p', { class: 'note weights-note', text: 'These weights are random (drawn from the seed), not trained: the maps show what random filters do to the image, and the outputs mean nothing yet. Trained weights come from a training run.' }),
+        el('h3', { text: 'Input' }), imageFigure(img.pixels, { caption: `input ${shapeWHC(img.pixels.shape)}`, side: 200 }));
+      const cards = res.layers.map((L, i) => layerCard(i, describe(types[i], arch[i]), L));
+      view.append(...cards);
       const vec = res.output || [];
-      const host = last && arch[arch.length - 1].type === 'mlp' ? last : out;
+      const host = cards[cards.length - 1] || view;
       host.append(barChart(vec, { caption: `the ${vec.length}-vector${f.softmax.checked ? ' (softmax)' : ''}` }));
       if (f.softmax.checked && res.logits) host.append(barChart(res.logits, { caption: 'logits (before softmax)' }));
-      out.append(el('p', { class: 'note', id: 'cnn-summary', text: `output: ${vec.length} values; /cnn took ${fmt(res.elapsed_ms, 3)} ms on the server` }));
-    } catch (e) {
-      showError(section, e);
-    } finally {
-      btn.disabled = false;
-      out.classList.remove('busy');
-    }
+      view.append(el('p', { class: 'note', id: 'cnn-summary', text: `output: ${vec.length} values; /cnn took ${fmt(res.elapsed_ms, 3)} ms on the server` }));
+      out.replaceChildren(view);
+    },
   });
 }

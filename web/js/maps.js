@@ -1,5 +1,6 @@
-// Drawing float tensors on canvases: feature maps with a colour bar and a hover readout,
-// kernels as heat maps with their numbers, RGB images.
+// Drawing float tensors on canvases: feature maps with a colour bar and a value readout (hover,
+// or tap on a touch screen), kernels as heat maps with their numbers, RGB images; and a marker
+// over a map's cells (the window of "how is this number made?").
 import { makeScale, lutIndex, colorOf, cssColor, textOn } from './colormap.js';
 import { el, fmt, minMax } from './util.js';
 
@@ -7,14 +8,14 @@ const CELL = 30;          // px per cell when numbers are printed in the cells
 const NUMBERS_MAX = 12;   // print numbers in maps up to this many cells per side
 
 // A number short enough for a 30 px cell.
-function cellText(v) {
+export function cellText(v) {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   const t = a >= 1000 ? v.toExponential(0) : a >= 10 ? v.toFixed(0) : a >= 1 ? v.toFixed(1) : v.toFixed(2);
   return /^-0(\.0+)?$/.test(t) ? t.slice(1) : t;
 }
 
-// Size a canvas of W x H pixels for display: integer upscaling up to `side` px.
+// Display size of W x H pixels: integer upscaling up to `side` px, or scaled down to it.
 function cssSize(canvas, W, H, side) {
   const m = Math.max(W, H);
   const k = m >= side ? side / m : Math.max(1, Math.floor(side / m));
@@ -22,7 +23,7 @@ function cssSize(canvas, W, H, side) {
   canvas.style.height = `${Math.round(H * k)}px`;
 }
 
-// Pixel under the mouse, in tensor coordinates, or null.
+// The tensor cell under a pointer event, or null.
 function cellAt(canvas, ev, W, H) {
   const r = canvas.getBoundingClientRect();
   const x = Math.floor(((ev.clientX - r.left) / r.width) * W);
@@ -30,33 +31,49 @@ function cellAt(canvas, ev, W, H) {
   return x >= 0 && y >= 0 && x < W && y < H ? [x, y] : null;
 }
 
-function hover(canvas, readout, W, H, describe) {
-  const idle = readout.textContent;
-  canvas.addEventListener('mousemove', (ev) => {
+// Hover (mouse) shows a value; a click or a tap shows it and keeps it, and calls onPick.
+function readoutOn(canvas, readout, W, H, describe, onPick) {
+  let kept = readout.textContent;
+  canvas.addEventListener('pointermove', (ev) => {
+    if (ev.pointerType !== 'mouse') return;
     const p = cellAt(canvas, ev, W, H);
-    readout.textContent = p ? describe(p[0], p[1]) : idle;
+    readout.textContent = p ? describe(p[0], p[1]) : kept;
   });
-  canvas.addEventListener('mouseleave', () => { readout.textContent = idle; });
+  canvas.addEventListener('pointerleave', () => { readout.textContent = kept; });
+  canvas.addEventListener('click', (ev) => {
+    const p = cellAt(canvas, ev, W, H);
+    if (!p) return;
+    kept = readout.textContent = describe(p[0], p[1]);
+    if (onPick) onPick(p[0], p[1]);
+  });
+  if (onPick) canvas.classList.add('pickable');
 }
 
-// A horizontal colour bar for scale s, labelled with the data's min and max.
-export function colorBar(s, min, max) {
-  const c = el('canvas', { class: 'cbar', width: 256, height: 1 });
-  const ctx = c.getContext('2d');
-  const img = ctx.createImageData(256, 1);
-  for (let i = 0; i < 256; i++) {
-    img.data.set([s.lut[i * 3], s.lut[i * 3 + 1], s.lut[i * 3 + 2], 255], i * 4);
+// A CSS gradient of a scale's colours (no canvas: a page shows hundreds of colour bars).
+const gradients = new Map();
+function gradientOf(lut) {
+  if (!gradients.has(lut)) {
+    const stops = [];
+    for (let i = 0; i <= 16; i++) {
+      const k = Math.round((i / 16) * 255) * 3;
+      stops.push(`rgb(${lut[k]},${lut[k + 1]},${lut[k + 2]}) ${(i / 16) * 100}%`);
+    }
+    gradients.set(lut, `linear-gradient(to right, ${stops.join(', ')})`);
   }
-  ctx.putImageData(img, 0, 0);
+  return gradients.get(lut);
+}
+
+// A horizontal colour bar for scale s, labelled with the scale's ends and the data's min / max.
+export function colorBar(s, min, max) {
   const wrap = el('div', { class: 'cbar-wrap' },
-    c,
+    el('div', { class: 'cbar', 'aria-hidden': 'true', style: `background: ${gradientOf(s.lut)}` }),
     el('div', { class: 'cbar-labels' }, el('span', { text: fmt(s.lo) }), el('span', { text: fmt(s.hi) })),
     el('div', { class: 'cbar-mid', text: `min ${fmt(min)} · max ${fmt(max)}` }));
   wrap.title = s.signed ? 'diverging scale, symmetric around 0' : 'viridis scale';
   return wrap;
 }
 
-// Draw channel c of a [H, W, C] tensor into a new canvas. Returns {canvas, scale, min, max}.
+// Draw channel c of a [H, W, C] (or [H, W]) tensor into a new canvas.
 export function mapCanvas(t, c, { side = 220, scale: given, numbers } = {}) {
   const [H, W, C] = t.shape.length === 2 ? [...t.shape, 1] : t.shape;
   const d = t.data;
@@ -81,7 +98,9 @@ export function mapCanvas(t, c, { side = 220, scale: given, numbers } = {}) {
         ctx.fillText(cellText(v), x * CELL + CELL / 2, y * CELL + CELL / 2);
       }
     }
-    canvas.style.width = `${Math.min(W * CELL, Math.max(side, 160))}px`;
+    const w = Math.min(W * CELL, Math.max(side, 160));
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${Math.round((w * H) / W)}px`;
     canvas.classList.add('smooth');
   } else {
     canvas.width = W;
@@ -109,38 +128,62 @@ export function channelScale(t, c) {
   return makeScale(min, max);
 }
 
-// A figure for one channel: caption, canvas, colour bar, hover readout.
-export function mapFigure(t, c, { caption, side, scale } = {}) {
+// A canvas inside a positioned box, so markers can be laid over its cells.
+function wrapCanvas(canvas, W, H) {
+  const wrap = el('div', { class: 'canvas-wrap' }, canvas);
+  wrap.dataset.w = W;
+  wrap.dataset.h = H;
+  return wrap;
+}
+
+// Outline cells [x0, x0 + w) x [y0, y0 + h) of the map in `host` (a figure or canvas-wrap);
+// cells outside the map (padding) are drawn too, outside the canvas. null removes the marker.
+export function markCells(host, region, cls = 'marker') {
+  const wrap = host.classList.contains('canvas-wrap') ? host : host.querySelector('.canvas-wrap');
+  if (!wrap) return;
+  let m = wrap.querySelector(`:scope > .${cls}`);
+  if (!region) { if (m) m.remove(); return; }
+  if (!m) m = wrap.appendChild(el('div', { class: cls, 'aria-hidden': 'true' }));
+  const W = Number(wrap.dataset.w), H = Number(wrap.dataset.h);
+  m.style.left = `${(region.x / W) * 100}%`;
+  m.style.top = `${(region.y / H) * 100}%`;
+  m.style.width = `${(region.w / W) * 100}%`;
+  m.style.height = `${(region.h / H) * 100}%`;
+}
+
+// A figure for one channel: caption, canvas, colour bar, readout. onPick(x, y) on click / tap.
+export function mapFigure(t, c, { caption, side, scale, onPick } = {}) {
   const m = mapCanvas(t, c, { side, scale });
-  const readout = el('div', { class: 'readout', text: 'hover a pixel' });
-  hover(m.canvas, readout, m.W, m.H,
-    (x, y) => `x ${x}, y ${y}: ${fmt(t.data[(y * m.W + x) * m.C + c], 6)}`);
-  const fig = el('figure', { class: 'mapfig', 'data-channel': c },
-    el('figcaption', { text: caption ?? `channel ${c}` }),
-    m.canvas, colorBar(m.scale, m.min, m.max), readout);
-  fig.style.width = `${Math.max(parseFloat(m.canvas.style.width) || 0, 150)}px`;
+  const name = caption ?? `channel ${c}`;
+  const hint = side && side < 120 ? '' : onPick ? 'tap or click a pixel' : 'hover or tap a pixel';
+  const readout = el('div', { class: 'readout', text: hint });
+  readoutOn(m.canvas, readout, m.W, m.H, (x, y) => `x ${x}, y ${y}: ${fmt(t.data[(y * m.W + x) * m.C + c], 6)}`, onPick);
   m.canvas.setAttribute('role', 'img');
-  m.canvas.setAttribute('aria-label', `${caption ?? `channel ${c}`}: ${m.W} × ${m.H} map, min ${fmt(m.min)}, max ${fmt(m.max)}`);
+  m.canvas.setAttribute('aria-label', `${name}: ${m.W} × ${m.H} map, values from ${fmt(m.min)} to ${fmt(m.max)}`);
+  const fig = el('figure', { class: 'mapfig', 'data-channel': c },
+    el('figcaption', { text: name }), wrapCanvas(m.canvas, m.W, m.H), colorBar(m.scale, m.min, m.max), readout);
+  fig.style.width = `${Math.max(parseFloat(m.canvas.style.width) || 0, 150)}px`;
   return fig;
 }
 
-// Every channel of a [H, W, C] tensor (up to `limit`), each with its own colour bar.
-// scales: optional per-channel colour scales (e.g. the input's, so pooled colours compare).
-export function renderChannels(container, t, { limit = 64, side, prefix = 'map', scales } = {}) {
+// Every channel of a [H, W, C] tensor (up to `limit`). scales: optional per-channel scales.
+// onPick(c, x, y): a click on channel c's pixel (x, y).
+export function renderChannels(container, t, { limit = 64, side, prefix = 'map', scales, onPick } = {}) {
   const C = t.shape.length === 3 ? t.shape[2] : 1;
   const grid = el('div', { class: 'mapgrid' });
   for (let c = 0; c < Math.min(C, limit); c++) {
-    grid.append(mapFigure(t, c, { caption: `${prefix} ${c}`, side, scale: scales && scales[c] }));
+    grid.append(mapFigure(t, c, { caption: `${prefix} ${c}`, side, scale: scales && scales[c],
+      onPick: onPick && ((x, y) => onPick(c, x, y)) }));
   }
   container.append(grid);
   if (C > limit) container.append(el('p', { class: 'note', text: `… and ${C - limit} more channels (showing the first ${limit}).` }));
   return grid;
 }
 
-// An RGB or grayscale image tensor [H, W, C] with values in [0, 1], drawn as an image.
+// An RGB or grey image tensor [H, W, C] in [0, 1], drawn as an image.
 export function imageFigure(t, { caption = 'input', side = 260 } = {}) {
   const [H, W, C] = t.shape;
-  const canvas = el('canvas', { class: 'map', width: W, height: H });
+  const canvas = el('canvas', { class: 'map', width: W, height: H, role: 'img', 'aria-label': `${caption}: ${W} × ${H} image` });
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(W, H);
   for (let i = 0; i < W * H; i++) {
@@ -149,40 +192,49 @@ export function imageFigure(t, { caption = 'input', side = 260 } = {}) {
   }
   ctx.putImageData(img, 0, 0);
   cssSize(canvas, W, H, side);
-  const readout = el('div', { class: 'readout', text: 'hover a pixel' });
-  hover(canvas, readout, W, H, (x, y) => {
+  const readout = el('div', { class: 'readout', text: 'hover or tap a pixel' });
+  readoutOn(canvas, readout, W, H, (x, y) => {
     const v = [];
     for (let ch = 0; ch < C; ch++) v.push(fmt(t.data[(y * W + x) * C + ch], 3));
     return `x ${x}, y ${y}: ${C === 1 ? v[0] : `(${v.join(', ')})`}`;
   });
-  return el('figure', { class: 'mapfig' }, el('figcaption', { text: caption }), canvas, readout);
+  return el('figure', { class: 'mapfig' }, el('figcaption', { text: caption }), wrapCanvas(canvas, W, H), readout);
 }
 
-// A bank of kernels [N, KH, KW, C] as heat maps with their numbers: one row per kernel, one
-// small grid per input channel; one diverging scale over the whole bank.
-export function renderKernels(container, k, { limit = 16 } = {}) {
-  const [N, KH, KW, C] = k.shape;
+// Channel c of kernel n of a bank [N, KH, KW, C] as a small heat map (numbers when small).
+export function kernelCanvas(k, n, c, scale, { cell = 24 } = {}) {
+  const [, KH, KW, C] = k.shape;
+  const sub = { shape: [KH, KW, 1], data: new Array(KH * KW) };
+  for (let i = 0; i < KH * KW; i++) sub.data[i] = k.data[(n * KH * KW + i) * C + c];
+  const nums = KH <= 7 && KW <= 7 && cell >= 20;
+  const m = mapCanvas(sub, 0, { side: KW * cell, scale, numbers: nums });
+  m.canvas.style.width = `${KW * cell}px`;
+  m.canvas.style.height = `${KH * cell}px`;
+  m.canvas.setAttribute('role', 'img');
+  m.canvas.setAttribute('aria-label', `kernel ${n}, channel ${c}: ${KH} × ${KW} values ${sub.data.map((v) => fmt(v, 3)).join(', ')}`);
+  return m.canvas;
+}
+
+// One diverging scale over a whole kernel bank, so kernels compare by colour.
+export function kernelScale(k) {
   const [min, max] = minMax(k.data);
-  const s = makeScale(min, max, true);
-  const nums = KH <= 7 && KW <= 7;
-  const wrap = el('div', { class: 'kernels' });
+  return { scale: makeScale(min, max, true), min, max };
+}
+
+// A kernel bank [N, KH, KW, C] as compact heat maps, one row per kernel (first 4 channels).
+export function renderKernels(container, k, { limit = 64, cell = 10 } = {}) {
+  const [N, , , C] = k.shape;
+  const { scale, min, max } = kernelScale(k);
+  const wrap = el('div', { class: 'kernels compact' });
   for (let n = 0; n < Math.min(N, limit); n++) {
-    const row = el('div', { class: 'krow' }, el('span', { class: 'klabel', text: `kernel ${n}` }));
-    for (let c = 0; c < Math.min(C, 4); c++) {
-      const sub = { shape: [KH, KW, 1], data: new Array(KH * KW) };
-      for (let i = 0; i < KH * KW; i++) sub.data[i] = k.data[((n * KH * KW) + i) * C + c];
-      const m = mapCanvas(sub, 0, { side: nums ? KW * 30 : 90, scale: s, numbers: nums });
-      if (nums) m.canvas.style.width = `${KW * 30}px`;
-      const readout = el('div', { class: 'readout small', text: `ch ${c}` });
-      hover(m.canvas, readout, KW, KH, (x, y) => `[${y},${x}] ${fmt(sub.data[y * KW + x], 6)}`);
-      row.append(el('div', { class: 'kcell' }, m.canvas, readout));
-    }
-    if (C > 4) row.append(el('span', { class: 'note', text: `+${C - 4} channels` }));
+    const row = el('div', { class: 'krow' }, el('span', { class: 'klabel', text: `${n}` }));
+    for (let c = 0; c < Math.min(C, 4); c++) row.append(kernelCanvas(k, n, c, scale, { cell }));
+    if (C > 4) row.append(el('span', { class: 'note', text: `+${C - 4}` }));
     wrap.append(row);
   }
   container.append(wrap);
   if (N > limit) container.append(el('p', { class: 'note', text: `… and ${N - limit} more kernels.` }));
-  const bar = colorBar(s, min, max);
-  bar.style.maxWidth = '360px';
+  const bar = colorBar(scale, min, max);
+  bar.style.maxWidth = '300px';
   container.append(bar);
 }

@@ -58,15 +58,16 @@ export function rng(seed) {
   };
 }
 
-// Parse a matrix typed as rows of numbers ("1 0 -1\n2 0 -2") or as JSON. Returns nested arrays.
-export function parseMatrix(text) {
-  const t = text.trim();
-  if (t.startsWith('[')) return JSON.parse(t);
-  return t.split(/\n|;/).map((r) => r.trim()).filter((r) => r.length)
-    .map((r) => r.split(/[\s,]+/).filter((x) => x.length).map(Number));
+// replaceChildren that skips null / undefined / false (which replaceChildren would print).
+export function fill(node, ...children) {
+  node.replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
 }
 
-export function intValue(input) {
-  const s = input.value.trim();
-  return s === '' ? undefined : Number(s);
+// The index of the largest |value| in channel c of a [.., C] tensor: an interesting place to
+// explain first (a flat region explains nothing).
+export function argmaxAbs(data, c = 0, C = 1) {
+  let best = c;
+  for (let i = c; i < data.length; i += C) if (Math.abs(data[i]) > Math.abs(data[best])) best = i;
+  return Math.floor(best / C);
 }

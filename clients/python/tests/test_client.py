@@ -190,17 +190,37 @@ def _missing(client: nnlab.Client, path: str) -> bool:
     return False
 
 
-def test_check(client: nnlab.Client) -> None:
-    if _missing(client, "/check/conv"):
-        pytest.skip("this daemon has no POST /check/{op} yet (404)")
+def test_check(client: nnlab.Client, sample_png) -> None:
     x = np.random.default_rng(4).random((6, 6, 1)).astype(np.float32)
     k = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)[:, :, None]
     good = client.conv(x, kernel=k)["output"]
     r = client.check("conv", good, input=x, kernel=k)
-    assert r["pass"] is True
+    assert r["pass"] is True and r["diagnosis"] == [] and r["mismatch_map"] is None
     plain_sum = conv_ref(x, np.ones((1, 3, 3, 1), np.float32), np.zeros(1)).astype(np.float32)
     r = client.check("conv", plain_sum, input=x, kernel=k)
-    assert r["pass"] is False and any(d["code"] == "kernel_ignored" for d in r["diagnosis"])
+    assert r["pass"] is False and [d["code"] for d in r["diagnosis"]] == ["kernel_ignored"]
+    assert isinstance(r["mismatch_map"], np.ndarray) and r["mismatch_map"].shape == (4, 4)
+    # A student's float64 NumPy answer on the image itself (pixels / 255) passes; its true
+    # convolution (the kernel flipped) is named.
+    img = client.pool(sample_png, size=1)["output"].astype(np.float64)  # the pixels as read
+    sobel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float64)
+    bank = np.repeat(sobel[None, :, :, None], 3, axis=3)
+    mine = 1 / (1 + np.exp(-conv_ref(img, bank, np.zeros(1))))
+    r = client.check("conv", mine, image=sample_png, kernel="sobel_x", activation="sigmoid")
+    assert r["pass"] is True, r
+    assert r["max_abs_error"] < 1e-6
+    flipped = 1 / (1 + np.exp(-conv_ref(img, bank[:, ::-1, ::-1, :], np.zeros(1))))
+    r = client.check("conv", flipped, image=sample_png, kernel="sobel_x", activation="sigmoid")
+    assert [d["code"] for d in r["diagnosis"]] == ["kernel_flipped"]
+    # pooling and the MLP: the other function, the softmax left out
+    v = np.random.default_rng(5).standard_normal((8, 8, 2)).astype(np.float32)
+    avg = v.reshape(4, 2, 4, 2, 2).mean(axis=(1, 3))
+    r = client.check("pool", avg, input=v, function="max", size=2)
+    assert [d["code"] for d in r["diagnosis"]] == ["avg_instead_of_max"]
+    m = client.mlp(np.arange(4.0), hidden_layers=1, hidden_size=5, output_size=3, init="numpy_randn", seed=42)
+    r = client.check("mlp", m["logits"], input=np.arange(4.0), hidden_layers=1, hidden_size=5, output_size=3,
+                     init="numpy_randn", seed=42)
+    assert [d["code"] for d in r["diagnosis"]] == ["softmax_missing"]
 
 
 def test_run(client: nnlab.Client) -> None:
