@@ -20,7 +20,7 @@ SHELL := /bin/bash
 
 BUILD ?= build
 CC ?= cc
-PKGS := libmicrohttpd libcjson stb
+PKGS := libmicrohttpd libcjson stb zlib
 
 ifeq ($(SAN),1)
   BUILD := build/san
@@ -50,7 +50,7 @@ LDFLAGS += $(SANFLAGS) -pthread
 RNN_OPT_OBJ := $(BUILD)/core/nn_rnn_fast.o $(BUILD)/core/nn_adam.o
 $(RNN_OPT_OBJ): override CFLAGS += -O3 -fno-trapping-math -fno-math-errno
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs libmicrohttpd libcjson 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs libmicrohttpd libcjson zlib 2>/dev/null)
 
 CORE_SRC := $(wildcard core/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)

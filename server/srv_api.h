@@ -55,10 +55,11 @@ void srv_error(srv_response *r, int status, const char *code, const char *field,
 void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *content_type,
                      const char *body, size_t len, srv_response *out);
 
-/* POST /train/{rnn,lstm,gru} ------------------------------------------------------------------ */
+/* POST /train/{rnn,lstm,gru,cnn} -------------------------------------------------------------- */
 typedef struct srv_train_job srv_train_job;
 
-/* Parse and validate a training request for model "rnn", "lstm" or "gru". Returns a job, or
+/* Parse and validate a training request for model "rnn", "lstm", "gru" or "cnn" (the CNN's
+ * parameters: srv_train_cnn.h). Returns a job, or
  * NULL with *err filled (400/413/415/...). The job owns copies of everything it needs. */
 srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
                                  const char *content_type, const char *body, size_t len,

@@ -16,10 +16,13 @@
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_tensor.h"
+#include "srv_train_cnn.h"
+#include "srv_train_line.h"
 
 #define PROGRESS_MAX_GAP_MS 5000.0
 
 struct srv_train_job {
+    srv_cnn_job *cnn;     /* POST /train/cnn: everything is in there (srv_train_cnn.h) */
     nn_rnn_train_config cfg;
     int stream;
     size_t report_every;
@@ -52,12 +55,15 @@ static void job_free_data(srv_train_job *j) {
 
 void srv_train_free(srv_train_job *job) {
     if (!job) return;
+    srv_cnn_job_free(job->cnn);
     job_free_data(job);
     srv_buf_free(&job->line);
     free(job);
 }
 
-int srv_train_streaming(const srv_train_job *job) { return job ? job->stream : 0; }
+int srv_train_streaming(const srv_train_job *job) {
+    return !job ? 0 : job->cnn ? srv_cnn_job_streaming(job->cnn) : job->stream;
+}
 
 /* One sample's x given as a tensor [T, 2] ({"shape", "data"} or {"npy"}) into a malloc'd *t. */
 static int tensor_steps(const cJSON *x, const char *xp, const srv_limits *lim, double **t, size_t *len,
@@ -287,12 +293,13 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
         lim = &defaults;
     }
     srv_err e = {0};
-    nn_rnn_kind kind;
-    if (!model || (strcmp(model, "rnn") && strcmp(model, "lstm") && strcmp(model, "gru"))) {
-        srv_error(err, 404, "not_found", NULL, "no such model: /train/%.20s (rnn, lstm, gru)", model ? model : "");
+    nn_rnn_kind kind = NN_RNN_ELMAN;
+    int cnn = model && !strcmp(model, "cnn");
+    if (!model || (!cnn && strcmp(model, "rnn") && strcmp(model, "lstm") && strcmp(model, "gru"))) {
+        srv_error(err, 404, "not_found", NULL, "no such model: /train/%.20s (rnn, lstm, gru, cnn)", model ? model : "");
         return NULL;
     }
-    nn_rnn_kind_parse(model, &kind, NULL);
+    if (!cnn) nn_rnn_kind_parse(model, &kind, NULL);
     if (len > lim->max_body_bytes) {
         srv_fail(&e, 413, "body", "the body is %zu bytes; the limit is %zu", len, lim->max_body_bytes);
         srv_err_response(&e, err);
@@ -316,7 +323,8 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
     nn_rnn_train_config_default(&j->cfg);
     j->cfg.model = kind;
     int rc = srv_take_output_format(req, &j->line.npy, &e);
-    if (rc == 0) rc = prepare(j, lim, req, &e);
+    if (rc == 0 && cnn) rc = (j->cnn = srv_cnn_job_prepare(lim, req, j->line.npy, &e)) ? 0 : -1;
+    else if (rc == 0) rc = prepare(j, lim, req, &e);
     cJSON_Delete(req);
     if (rc) {
         srv_train_free(j);
@@ -330,11 +338,7 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
 
 /* Send the line being built (streaming only); a refusal stops the run. */
 static void send_line(srv_train_job *j) {
-    srv_buf_putc(&j->line, '\n');
-    if (!j->stopped && !j->line.oom && j->emit(j->ctx, j->line.p, j->line.len)) j->stopped = 1;
-    if (j->line.oom) j->stopped = 1;
-    j->line.len = 0;
-    if (j->line.p) j->line.p[0] = '\0';
+    srv_train_send(&j->line, j->emit, j->ctx, &j->stopped);
     j->last_line_ms = srv_now_ms();
 }
 
@@ -464,34 +468,15 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_resu
     srv_buf_putc(b, '}');
 }
 
-/* The outcome as an error: a line {"type":"error",...} when streaming, else the contract's
- * error object. Returns the status. */
+/* The outcome as an error (srv_train_line.h). Returns the status. */
 static int emit_error(srv_train_job *j, int status, const char *field, const char *msg, size_t step) {
-    if (j->stopped) return status;
-    if (j->stream) {
-        srv_buf *b = &j->line;
-        srv_buf_printf(b, "{\"type\":\"error\",\"status\":%d,\"code\":", status);
-        srv_buf_str(b, step ? "diverged" : srv_status_code(status));
-        srv_buf_puts(b, ",\"message\":");
-        srv_buf_str(b, msg);
-        if (field) {
-            srv_buf_puts(b, ",\"field\":");
-            srv_buf_str(b, field);
-        }
-        if (step) srv_buf_printf(b, ",\"step\":%zu", step);
-        srv_buf_putc(b, '}');
-        send_line(j);
-    } else {
-        srv_response r;
-        srv_error(&r, status, NULL, field, "%s", msg);
-        if (r.body && j->emit(j->ctx, r.body, r.len)) j->stopped = 1;
-        srv_response_free(&r);
-    }
-    return status;
+    return srv_train_error(&j->line, j->emit, j->ctx, j->stream, &j->stopped, status, step ? "diverged" : NULL,
+                           field, msg, step);
 }
 
 int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_int *cancel) {
     if (!j || !emit) return 500;
+    if (j->cnn) return srv_cnn_job_run(j->cnn, emit, ctx, cancel);
     j->emit = emit;
     j->ctx = ctx;
     j->cancel = cancel;

@@ -46,6 +46,8 @@ static const char *valid_body(const char *path) {
     if (strcmp(path, "/check/mlp") == 0)
         return "{\"input\":[1,2,3],\"hidden_layers\":1,\"hidden_size\":4,\"output_size\":2,"
                "\"seed\":1,\"answer\":[1,0]}";
+    if (strcmp(path, "/train/cnn") == 0)
+        return "{\"train_samples\":64,\"test_samples\":16,\"epochs\":1,\"stream\":false}";
     if (strncmp(path, "/train/", 7) == 0)
         return "{\"samples\":20,\"test_samples\":5,\"epochs\":1,\"stream\":false,\"seed\":1}";
     return NULL;
