@@ -58,12 +58,35 @@ async function topThree(page) {
   return top;
 }
 
-test('a small run: live curves, confusion matrix, filters, test images; then try it', async () => {
+// A dark shoe-like blob on white paper, as a PNG made by the browser: a photo the page must invert.
+async function darkOnLightPng(page) {
+  const url = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 120; c.height = 90;
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = '#f4f4f0'; ctx.fillRect(0, 0, 120, 90);
+    ctx.fillStyle = '#202020'; ctx.fillRect(20, 50, 85, 22); ctx.fillRect(20, 20, 30, 40);
+    return c.toDataURL('image/png');
+  });
+  return Buffer.from(url.split(',')[1], 'base64');
+}
+
+test('a small run: live curves, confusion matrix, filters each epoch, test images; then try it', async () => {
   const page = await env.newPage();
   await page.click('#cnntrain-form button[data-preset=quick]');
-  await page.waitForFunction(() => /cnntrain\.epochs=1/.test(location.search) && /cnntrain\.train_samples=2000/.test(location.search));
+  await page.fill('#cnntrain-epochs', '2');
+  await page.waitForFunction(() => /cnntrain\.epochs=2/.test(location.search) && /cnntrain\.train_samples=2000/.test(location.search));
+  // Record each epoch's redraw as it happens, and whether the run was still going then.
+  await page.evaluate(() => {
+    window.epochViews = [];
+    new MutationObserver(() => {
+      const f = document.getElementById('cnntrain-filters');
+      if (f) window.epochViews.push([Number(f.dataset.epoch), document.getElementById('cnntrain').dataset.state]);
+    }).observe(document.getElementById('cnntrain-epoch'), { childList: true });
+  });
   assert.equal(await run(page, 'cnntrain', { timeout: 60000 }), 'fresh');
-  assert.match(await page.textContent('#cnntrain-status'), /^Done in [\d.]+ s: test accuracy [\d.]+ % on 500 test images after 1 epoch/);
+  assert.deepEqual(await page.evaluate(() => window.epochViews), [[1, 'running'], [2, 'running']], 'the matrix and the filters are redrawn live after each epoch');
+  assert.match(await page.textContent('#cnntrain-status'), /^Done in [\d.]+ s: test accuracy [\d.]+ % on 500 test images after 2 epochs/);
   // Empty boxes now say what the server used.
   assert.match(await page.getAttribute('#cnntrain-batch_size', 'placeholder'), /^default \d+$/);
 
@@ -73,8 +96,8 @@ test('a small run: live curves, confusion matrix, filters, test images; then try
   for (const n of points) assert.ok(n >= 5, `${n} points on a chart`);
   for (const c of await page.locator('#cnntrain-charts .chart canvas').all()) assert.ok(await canvasColours(c) > 3, 'chart drawn');
   const words = await page.locator('#cnntrain-charts .chart-summary').allTextContents();
-  assert.match(words[0], /^In words: train \(recent batches\) [\d.]+ at epoch [\d.]+ → [\d.]+ at epoch 1 \((not )?below the baseline\); test [\d.]+ at epoch 1 \(below the baseline\)\. The chance: a uniform guess is 2\.303\.$/);
-  assert.match(words[1], /^In words: train \(recent batches\) [\d.]+ at epoch [\d.]+ → [\d.]+ at epoch 1 \((not )?above the baseline\); test [\d.]+ at epoch 1 \(above the baseline\)\. The chance: 1 in 10 is 10\.$/);
+  assert.match(words[0], /^In words: train \(recent batches\) [\d.]+ at epoch [\d.]+ → [\d.]+ at epoch 2 \((not )?below the baseline\); test [\d.]+ at epoch 1 → [\d.]+ at epoch 2 \(below the baseline\)\. The chance: a uniform guess is 2\.303\.$/);
+  assert.match(words[1], /^In words: train \(recent batches\) [\d.]+ at epoch [\d.]+ → [\d.]+ at epoch 2 \((not )?above the baseline\); test [\d.]+ at epoch 1 → [\d.]+ at epoch 2 \(above the baseline\)\. The chance: 1 in 10 is 10\.$/);
 
   // The confusion matrix: 10 x 10, each row's cells sum to its total, the totals to the test count.
   const m = await page.locator('#cnntrain-confusion tbody tr').evaluateAll((trs) => trs.map((tr) => ({
@@ -95,6 +118,7 @@ test('a small run: live curves, confusion matrix, filters, test images; then try
   assert.ok(await filters.count() >= 4, 'filters drawn');
   assert.ok(await canvasColours(filters.first()) > 1);
   assert.match(await page.textContent('#cnntrain-filters .filter-scale'), /^One colour scale for all \d+ filters of this layer: blue negative, white 0, red positive, from -[\d.]+ to [\d.]+/);
+  assert.match(await page.textContent('#cnntrain-filters .filter-change'), /^The largest change of a weight since the previous epoch: [\d.e-]+\.$/);
 
   // Test images with true and predicted labels; mistakes marked in words, not by colour alone.
   const ex = await page.locator('#cnntrain-examples li').evaluateAll((lis) => lis.map((li) => ({
@@ -109,7 +133,7 @@ test('a small run: live curves, confusion matrix, filters, test images; then try
     assert.match(x.said, /^net: .+ \([\d.]+ %\)$/);
     assert.match(x.alt, x.right ? /: right\.$/ : /: wrong\.$/);
   }
-  assert.equal(await page.locator('#cnntrain-results tbody tr').count(), 1, 'one row per epoch');
+  assert.equal(await page.locator('#cnntrain-results tbody tr').count(), 2, 'one row per epoch');
   await sectionShot(page, 'cnntrain', 'cnn-training-1280');
 
   // Try it: a drawing, then a test image (the trained net's answer is the one the run gave).
@@ -120,6 +144,14 @@ test('a small run: live curves, confusion matrix, filters, test images; then try
   assert.ok(await canvasColours(page.locator('#cnntry-out canvas')) > 2, 'the 28 × 28 picture sent is shown');
   assert.match(await page.textContent('#cnntry-out .how'), /^Not inverted: its border was already dark .* scaled so its longer side is 28 px/);
   await sectionShot(page, 'cnntry', 'cnn-try-1280');
+  // A photo of a dark object on white paper is inverted, trimmed and scaled, and says so.
+  await page.setInputFiles('#cnntry-file', { name: 'shoe.png', mimeType: 'image/png', buffer: await darkOnLightPng(page) });
+  assert.equal(await page.isChecked('#cnntry-form input[name=src][value=file]'), true);
+  assert.equal(await run(page, 'cnntry'), 'fresh');
+  await topThree(page);
+  assert.match(await page.textContent('#cnntry-out .how'), /^Inverted, because its border was light \(0\.9\d on a 0–1 scale\): dark on light became light on black; cropped to the object \(\d+ × \d+ px/);
+  const sent = await page.locator('#cnntry-out canvas').evaluate((c) => { const d = c.getContext('2d').getImageData(0, 0, 28, 28).data; return [d[0], d[(19 * 28 + 14) * 4]]; });
+  assert.deepEqual(sent, [0, 255 - 0x20], 'the corner is black background; the bar of the L (#202020) is inverted to 223');
   await page.check('#cnntry-form input[name=src][value=test]');
   await page.selectOption('#cnntry-test', '0');
   assert.equal(await run(page, 'cnntry'), 'fresh');
