@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "nn_cancel.h"
 #include "nn_rng.h"
 #include "nn_softmax.h"
 
@@ -210,6 +211,7 @@ static nn_code check_layer(const nn_layer_spec *s, size_t i, const size_t in[3],
         out[2] = in[2];
         *out_ndim = 3;
         *n_acts = OH * OW * in[2]; /* <= the input's size, which did not overflow */
+        *flops = nn_pool_work(OH, OW, in[2], &s->pool);
         return NN_OK;
     }
     case NN_LAYER_GLOBAL_POOL:
@@ -221,6 +223,7 @@ static nn_code check_layer(const nn_layer_spec *s, size_t i, const size_t in[3],
         out[0] = in[2];
         *out_ndim = 1;
         *n_acts = in[2];
+        *flops = nn_global_pool_work(in[0], in[1], in[2]);
         return NN_OK;
     case NN_LAYER_MLP: {
         *mlp_cfg = s->mlp;
@@ -269,7 +272,8 @@ typedef struct plan {
     double flops[NN_CNN_MAX_LAYERS];
     nn_mlp_config mlp[NN_CNN_MAX_LAYERS];
     size_t total_params, total_acts, num_outputs; /* rounded floats */
-    double total_flops;
+    size_t ws_bytes;                              /* the largest conv layer's scratch */
+    double total_flops, total_work;
 } plan;
 
 static nn_code make_plan(const nn_layer_spec *specs, size_t n, size_t H, size_t W, size_t C,
@@ -285,10 +289,19 @@ static nn_code make_plan(const nn_layer_spec *specs, size_t n, size_t H, size_t 
         return nn_fail(err, NN_TOO_LARGE, "input", "input %zux%zux%zu is too large", H, W, C);
     size_t tp = 0, ta = 0;
     double tf = 0.0;
+    pl->ws_bytes = 0;
+    pl->total_work = 0.0;
     for (size_t i = 0; i < n; i++) {
-        nn_code c = check_layer(&specs[i], i, in, in_ndim, pl->out[i], &pl->out_ndim[i], &pl->n_params[i],
+        const nn_layer_spec *s = &specs[i];
+        nn_code c = check_layer(s, i, in, in_ndim, pl->out[i], &pl->out_ndim[i], &pl->n_params[i],
                                 &pl->n_acts[i], &pl->flops[i], &pl->mlp[i], err);
         if (c) return c;
+        size_t wsb = 0;
+        if (s->type == NN_LAYER_CONV &&
+            (c = nn_conv_workspace_size(in[0], in[1], in[2], s->filters, s->size_h, s->size_w, &s->conv, &wsb, err)))
+            return relabel(err, c, i, s->type);
+        if (wsb > pl->ws_bytes) pl->ws_bytes = wsb;
+        pl->total_work += pl->flops[i] + (double)wsb / sizeof(float);
         /* Sizes beyond SIZE_MAX/64 floats can never be allocated; refusing them keeps the sums below
          * free of overflow. */
         if (pl->n_params[i] > SIZE_MAX / 64 || pl->n_acts[i] > SIZE_MAX / 64 ||
@@ -323,6 +336,8 @@ nn_code nn_cnn_validate(const nn_layer_spec *specs, size_t n, size_t H, size_t W
         info->num_params = pl->total_params;
         info->num_acts = pl->total_acts;
         info->bytes = (pl->total_params + pl->total_acts) * sizeof(float);
+        info->ws_bytes = pl->ws_bytes;
+        info->work = pl->total_work;
         info->flops = pl->total_flops;
     }
     free(pl);
@@ -469,6 +484,8 @@ nn_code nn_cnn_forward(nn_cnn *m, const float *x, nn_error *err) {
             c = nn_mlp_forward(&L->mlp, cur, err);
             break;
         }
+        if (!c && nn_cancelled()) c = nn_fail(err, NN_CANCELLED, "cancelled", "the network was cancelled");
+        if (c == NN_CANCELLED) return c;
         if (c) return relabel(err, c, i, L->type);
         cur = L->output;
     }

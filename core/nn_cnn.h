@@ -98,7 +98,12 @@ typedef struct nn_cnn_info {
     size_t num_params;                      /* floats in the parameter block */
     size_t num_acts;                        /* floats in the activation block (softmax included) */
     size_t bytes;                           /* the one allocation nn_cnn_create makes (at most) */
-    double flops;                           /* one forward pass (convs + MLPs; 2 per mul-add) */
+    size_t ws_bytes;                        /* conv scratch nn_cnn_forward grows (the largest
+                                               conv layer's, nn_conv_workspace_size) */
+    double flops;                           /* one forward pass: convs and MLPs 2 per mul-add,
+                                               pools 1 per window element (nn_pool_work) */
+    double work;                            /* flops plus the floats of scratch each conv
+                                               layer fills (a work budget's measure) */
 } nn_cnn_info;
 
 /* Check an architecture for an input [H, W, C] without allocating. Errors name
@@ -145,7 +150,8 @@ nn_code nn_cnn_create(nn_cnn *m, const nn_layer_spec *specs, size_t n, size_t H,
 
 /* Run x [in_h, in_w, in_c] through every layer; afterwards layers[i].output holds each
  * intermediate, m->logits the result and m->probs its softmax. Errors: NULL x ("input"),
- * NN_NOMEM growing the conv workspace on the first call. */
+ * NN_NOMEM growing the conv workspace on the first call, NN_CANCELLED (nn_cancel.h; field
+ * "cancelled", outputs unspecified). */
 nn_code nn_cnn_forward(nn_cnn *m, const float *x, nn_error *err);
 
 void nn_cnn_free(nn_cnn *m);

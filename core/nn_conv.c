@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "nn_conv_act.h"
 #include "nn_conv_dispatch.h"
 #include "nn_conv_wino.h"
@@ -187,5 +188,6 @@ nn_code nn_conv2d_forward(float *y, const float *x, const float *k, const float 
     }
     c.kern->run(&c.j);
     nn_workspace_free(&local);
+    if (nn_cancelled()) return nn_fail(err, NN_CANCELLED, "cancelled", "the convolution was cancelled");
     return NN_OK;
 }

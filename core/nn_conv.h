@@ -52,7 +52,8 @@ nn_code nn_conv_workspace_size(size_t H, size_t W, size_t C, size_t N, size_t KH
  * x:      [H, W, C]   input
  * k:      [N, KH, KW, C] kernels
  * bias:   [N] or NULL (zero)
- * ws:     scratch reused across calls, or NULL (then allocated and freed inside). */
+ * ws:     scratch reused across calls, or NULL (then allocated and freed inside).
+ * Cancellable (nn_cancel.h): NN_CANCELLED, field "cancelled", y unspecified. */
 nn_code nn_conv2d_forward(float *y, const float *x, const float *k, const float *bias,
                           size_t H, size_t W, size_t C, size_t N, size_t KH, size_t KW,
                           const nn_conv_params *p, nn_workspace *ws, nn_error *err);

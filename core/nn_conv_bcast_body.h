@@ -16,6 +16,7 @@
  *   BC_PIX_L9_NV1     (optional) pixels of the one-vector tile when KW*C = 9 (default BC_ACC)
  *   BC_EXP_BUFFERED   (optional) sigmoid / tanh tiles go through a buffer to an out-of-line
  *                     store: their dozen constants would spill the accumulators otherwise */
+#include "nn_cancel.h"
 #include "nn_conv_vec.h"
 #include "nn_parallel.h"
 
@@ -216,7 +217,15 @@ static VT void bc_rows(void *ctx, size_t begin, size_t end, size_t worker) {
             bc_tile_args t = {.rows = ky1 - ky0, .L = L, .w = wblk + ky0 * L * nv * VL, .bias = pl->bias + n0,
                               .N = N, .last = V_MASK_FIRST(nb - (nv - 1) * VL), .stream = pl->stream,
                               .act = j->act};
-            for (size_t ox = 0; ox < j->OW; ox += P) {
+            /* the cancel flag: once per row of a block of filters, and every `every` tiles
+             * (a counter, not a work meter: that one cost 4 % on 56x56x64) */
+            if (nn_cancelled()) goto out;
+            const size_t every = NN_CANCEL_EVERY / (P * nb * K) + 1;
+            for (size_t ox = 0, tiles = 0; ox < j->OW; ox += P) {
+                if (__builtin_expect(++tiles == every, 0)) {
+                    tiles = 0;
+                    if (nn_cancelled()) goto out;
+                }
                 size_t start = ox;
                 t.npix = P;
                 if (ox + P > j->OW) {
@@ -230,6 +239,7 @@ static VT void bc_rows(void *ctx, size_t begin, size_t end, size_t worker) {
             wblk += K * nv * VL;
         }
     }
+out:
     if (pl->stream) V_FENCE();
 }
 

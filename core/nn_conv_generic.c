@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "nn_conv_act.h"
 #include "nn_conv_dispatch.h"
 #include "nn_parallel.h"
@@ -84,11 +85,13 @@ static void direct_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     const size_t N = j->N, C = j->C, KW = j->KW, K = j->KH * KW * C;
     const float *wt = j->ws;
     float *acc = j->ws + K * N + worker * N;
+    size_t meter = 0;
     for (size_t oy = begin; oy < end; oy++) {
         ptrdiff_t iy0;
         size_t ky0, ky1;
         nn_conv_rows_inside(j, oy, &iy0, &ky0, &ky1);
         for (size_t ox = 0; ox < j->OW; ox++) {
+            if (nn_cancel_tick(&meter, N * K + 1)) return;
             float *y = j->y + (oy * j->OW + ox) * N;
             ptrdiff_t ix0 = (ptrdiff_t)(ox * j->sw) - (ptrdiff_t)j->pw;
             for (size_t n = 0; n < N; n++) acc[n] = j->bias ? j->bias[n] : 0.0f;

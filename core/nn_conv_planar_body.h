@@ -3,20 +3,23 @@
  * activations (nn_conv_act_body.h).
  *
  * The input is first deinterleaved into zero-padded planes, one per (channel, row, stride
- * phase), so VL consecutive output columns read VL consecutive floats; each tap is one
+ * phase a kernel column can reach: min(sw, KW), so a stride far wider than the kernel costs no
+ * scratch for columns no output reads), so VL consecutive output columns read VL consecutive
+ * floats; each tap is one
  * broadcast weight and four FMAs on 4 * VL output pixels. Rows are split across the threads.
  *
  * The including file may define PL_FILL_RGB_ROW(d0, d1, d2, src, pw, W, Wq): one input row of
  * a 3-channel, stride-1 job split into its three plane rows, faster than the generic fill. */
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "nn_conv_vec.h"
 #include "nn_parallel.h"
 #include "nn_status.h"
 
 typedef struct pl_plan {
     const nn_conv_job *j;
-    float *planes; /* [C][H][sw][Wq] */
+    float *planes; /* [C][H][phases][Wq] */
     size_t Wq;
 } pl_plan;
 
@@ -27,9 +30,12 @@ static size_t pl_wq(const nn_conv_job *j) {
     return (wp + j->sw - 1) / j->sw + j->KW + 64 + 15;
 }
 
+/* Stride phases a kernel column reaches: kx % sw for kx < KW. */
+static size_t pl_phases(const nn_conv_job *j) { return j->sw < j->KW ? j->sw : j->KW; }
+
 static size_t pl_ws_floats(const nn_conv_job *j) {
     size_t f;
-    size_t dims[4] = {j->C, j->H, j->sw, pl_wq(j)};
+    size_t dims[4] = {j->C, j->H, pl_phases(j), pl_wq(j)};
     if (nn_size_prod(dims, 4, &f)) return SIZE_MAX;
     return f;
 }
@@ -62,8 +68,9 @@ static VT void pl_fill(void *ctx, size_t begin, size_t end, size_t worker) {
     (void)worker;
     const pl_plan *pl = ctx;
     const nn_conv_job *j = pl->j;
-    const size_t C = j->C, sw = j->sw, Wq = pl->Wq;
+    const size_t C = j->C, sw = j->sw, Wq = pl->Wq, phases = pl_phases(j);
     for (size_t iy = begin; iy < end; iy++) {
+        if (nn_cancelled()) return; /* a row is C * phases * Wq floats */
         const float *src = j->x + iy * j->W * C;
 #ifdef PL_FILL_RGB_ROW
         if (C == 3 && sw == 1) {
@@ -73,8 +80,8 @@ static VT void pl_fill(void *ctx, size_t begin, size_t end, size_t worker) {
         }
 #endif
         for (size_t c = 0; c < C; c++)
-            for (size_t ph = 0; ph < sw; ph++)
-                pl_fill_row(pl->planes + ((c * j->H + iy) * sw + ph) * Wq, src, C, c, sw, ph, j->pw, j->W, Wq);
+            for (size_t ph = 0; ph < phases; ph++)
+                pl_fill_row(pl->planes + ((c * j->H + iy) * phases + ph) * Wq, src, C, c, sw, ph, j->pw, j->W, Wq);
     }
 }
 
@@ -82,20 +89,22 @@ static VT void pl_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     (void)worker;
     const pl_plan *pl = ctx;
     const nn_conv_job *j = pl->j;
-    const size_t C = j->C, KW = j->KW, sw = j->sw, Wq = pl->Wq, OW = j->OW;
+    const size_t C = j->C, KW = j->KW, sw = j->sw, Wq = pl->Wq, OW = j->OW, phases = pl_phases(j);
     const VEC bias = V_SET1(j->bias ? j->bias[0] : 0.0f);
     const VEC slope = V_SET1(j->act.negative_slope);
+    size_t meter = 0;
     for (size_t oy = begin; oy < end; oy++) {
         ptrdiff_t iy0;
         size_t ky0, ky1;
         nn_conv_rows_inside(j, oy, &iy0, &ky0, &ky1);
         float *yrow = j->y + oy * OW;
         for (size_t ox = 0; ox < OW; ox += 4 * VL) {
+            if (nn_cancel_tick(&meter, 4 * VL * ((ky1 - ky0) * KW * C + 1))) return;
             VEC a0 = bias, a1 = bias, a2 = bias, a3 = bias;
             for (size_t ky = ky0; ky < ky1; ky++) {
                 size_t iy = (size_t)(iy0 + (ptrdiff_t)ky);
                 for (size_t c = 0; c < C; c++) {
-                    const float *plane = pl->planes + ((c * j->H + iy) * sw) * Wq + ox;
+                    const float *plane = pl->planes + ((c * j->H + iy) * phases) * Wq + ox;
                     const float *kw = j->k + ky * KW * C + c;
                     for (size_t kx = 0; kx < KW; kx++) {
                         const float *src = plane + (kx % sw) * Wq + kx / sw;

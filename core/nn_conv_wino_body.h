@@ -12,6 +12,7 @@
  * order and where M lives differ. */
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "nn_conv_vec.h"
 #include "nn_conv_wino.h"
 #include "nn_parallel.h"
@@ -220,12 +221,14 @@ static VT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     float *V = P + 4 * lay->L;
     float *M = V + 16 * NN_WINO_VGS; /* unused by WINO_FUSED */
     (void)M;
+    size_t meter = 0;
     for (size_t ty = begin; ty < end; ty++) {
         wino_in_rows(pl, ty, P);
         const size_t oy = 2 * ty;
         const int rows = oy + 1 < j->OH;
         for (size_t t0 = 0; t0 < lay->ntx; t0 += NN_WINO_TILES) {
             const size_t nt = lay->ntx - t0 < NN_WINO_TILES ? lay->ntx - t0 : NN_WINO_TILES;
+            if (nn_cancel_tick(&meter, 36 * nt * C * N)) goto out; /* 4x4 tiles, 9 taps each */
             wino_in_tiles(pl, P, t0, V);
             for (size_t b = 0; b < lay->nb; b++) {
                 const size_t n0 = b * WGW;
@@ -240,6 +243,7 @@ static VT void wino_rows(void *ctx, size_t begin, size_t end, size_t worker) {
             }
         }
     }
+out:
     if (pl->stream) V_FENCE(); /* order the non-temporal stores before the pool's "done" */
 }
 

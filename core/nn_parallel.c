@@ -21,6 +21,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "nn_cancel.h"
+
 #define MAX_THREADS 64
 #define SPIN_ITERS 4000
 #define PIECES_PER_THREAD 4
@@ -47,6 +49,7 @@ static _Atomic uint64_t job_word = CLOSED; /* generation 0, closed: no job yet *
 /* The current job; written by the caller while no worker is inside, read by joined workers. */
 static nn_parallel_fn job_fn;
 static void *job_ctx;
+static const atomic_int *job_cancel; /* the caller's cancel binding (nn_cancel.h) */
 static size_t job_n, job_pieces, job_threads;
 static atomic_size_t pieces_done;
 
@@ -60,14 +63,16 @@ static int claim(size_t i) {
 /* Thread `me` first runs its own block [lo, hi) of pieces (the same block on every call, so
  * data a previous call left in this core's cache is found there again), then takes what is
  * left of the others' going down from lo - 1 (wrapping around): the far end of the previous
- * block, so a late or descheduled thread loses its last pieces, not its first. */
+ * block, so a late or descheduled thread loses its last pieces, not its first. Once the job
+ * is cancelled, the pieces left are claimed and counted without being run. */
 static void run_pieces(size_t me) {
     const size_t P = job_pieces, T = job_threads;
     const size_t lo = P * me / T, hi = P * (me + 1) / T;
     for (size_t k = 0; k < P; k++) {
         size_t i = k < hi - lo ? lo + k : (lo + P - 1 - (k - (hi - lo))) % P; /* lo-1, lo-2, ... */
         if (!claim(i)) continue;
-        job_fn(job_ctx, job_n * i / job_pieces, job_n * (i + 1) / job_pieces, me);
+        if (!nn_cancelled())
+            job_fn(job_ctx, job_n * i / job_pieces, job_n * (i + 1) / job_pieces, me);
         atomic_fetch_add_explicit(&pieces_done, 1, memory_order_release);
     }
 }
@@ -100,7 +105,11 @@ static void *worker_main(void *arg) {
             }
         }
         if (!joined) continue;
-        if (me < job_threads) run_pieces(me);
+        if (me < job_threads) {
+            nn_cancel_bind(job_cancel); /* the caller's flag, for the kernels' own checks */
+            run_pieces(me);
+            nn_cancel_bind(NULL);
+        }
         atomic_fetch_sub_explicit(&job_word, 1, memory_order_release);
     }
     return NULL;
@@ -161,6 +170,7 @@ void nn_parallel_for(size_t n, size_t grain, nn_parallel_fn fn, void *ctx) {
     /* No worker is inside (the previous job was closed and drained), so this is safe. */
     job_fn = fn;
     job_ctx = ctx;
+    job_cancel = nn_cancel_current();
     job_n = n;
     job_pieces = pieces;
     job_threads = threads < pieces ? threads : pieces;

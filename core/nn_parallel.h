@@ -23,7 +23,10 @@ typedef void (*nn_parallel_fn)(void *ctx, size_t begin, size_t end, size_t worke
  * block of pieces (thread t of T: the t-th T-th of the range, the same on every call with the
  * same n, grain and threads, so data it left in its core's cache is found there again), then
  * takes over pieces the others have not started. Returns when all pieces are done. The
- * calling thread works too (as worker 0). n == 0 does nothing. */
+ * calling thread works too (as worker 0). n == 0 does nothing.
+ * Cancellation (nn_cancel.h): the workers see the caller's cancel binding while they run its
+ * pieces, and once the flag is set no further piece is started (fn must check the flag itself
+ * to stop inside a piece); the call still returns only when no thread is inside fn. */
 void nn_parallel_for(size_t n, size_t grain, nn_parallel_fn fn, void *ctx);
 
 /* Threads a parallel loop may use (>= 1; the calling thread included). */

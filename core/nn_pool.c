@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "nn_cancel.h"
 #include "nn_cpu.h"
 #include "nn_parallel.h"
 
@@ -89,6 +90,25 @@ nn_code nn_pool_output_size(size_t H, size_t W, size_t C, const nn_pool_params *
     if (OH) *OH = oh;
     if (OW) *OW = ow;
     return NN_OK;
+}
+
+double nn_pool_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p) {
+    return (double)OH * (double)OW * (double)C * (double)p->size_h * (double)p->size_w;
+}
+
+double nn_global_pool_work(size_t H, size_t W, size_t C) {
+    return (double)H * (double)W * (double)C;
+}
+
+/* Output pixels between two looks at the cancel flag: about NN_CANCEL_EVERY operations (the
+ * first pixel looks too, so a cancelled call writes nothing). */
+static size_t cancel_every(size_t C, const nn_pool_params *p) {
+    size_t per = C * p->size_h * p->size_w;
+    return per >= NN_CANCEL_EVERY ? 1 : NN_CANCEL_EVERY / per;
+}
+
+static nn_code cancelled(nn_error *err) {
+    return nn_fail(err, NN_CANCELLED, "cancelled", "pooling was cancelled");
 }
 
 /* ---- windowed pooling -------------------------------------------------------------------- */
@@ -191,8 +211,13 @@ T512 static void pool_rows_512(float *y, const float *x, size_t W, size_t C, siz
     __mmask16 tail = (__mmask16)((1u << (C % 16)) - 1);
     __m512 inv = _mm512_set1_ps(1.0f / (float)(kh * kw));
     int is_max = p->kind == NN_POOL_MAX;
-    for (size_t oy = begin; oy < end; oy++) {
+    const size_t every = cancel_every(C, p);
+    for (size_t oy = begin, n = every - 1; oy < end; oy++) {
         for (size_t ox = 0; ox < OW; ox++) {
+            if (__builtin_expect(++n == every, 0)) {
+                n = 0;
+                if (nn_cancelled()) return;
+            }
             const float *xw = x + (oy * p->stride_h * W + ox * p->stride_w) * C;
             float *yo = y + (oy * OW + ox) * C;
             for (size_t c = 0; c < C; c += 16) {
@@ -223,10 +248,15 @@ static void pool_rows(void *ctx, size_t begin, size_t end, size_t worker) {
     }
 #endif
     size_t W = j->W, C = j->C, OW = j->OW;
-    for (size_t oy = begin; oy < end; oy++) {
+    const size_t every = cancel_every(C, &j->p);
+    for (size_t oy = begin, n = every - 1; oy < end; oy++) {
         const float *xr = j->x + oy * j->p.stride_h * W * C;
         float *yr = j->y + oy * OW * C;
         for (size_t ox = 0; ox < OW; ox++) {
+            if (__builtin_expect(++n == every, 0)) {
+                n = 0;
+                if (nn_cancelled()) return;
+            }
             const float *xw = xr + ox * j->p.stride_w * C;
 #ifdef NN_POOL_SSE
             window_sse(yr + ox * C, xw, W, C, &j->p);
@@ -260,7 +290,7 @@ nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C
         size_t grain = PAR_MIN_WORK / (row_work ? row_work : 1);
         nn_parallel_for(OH, grain ? grain : 1, pool_rows, &j);
     }
-    return NN_OK;
+    return nn_cancelled() ? cancelled(err) : NN_OK;
 }
 
 nn_code nn_pool2d_naive(float *y, const float *x, size_t H, size_t W, size_t C,
@@ -443,13 +473,16 @@ static void gp_chunks(void *ctx, size_t begin, size_t end, size_t worker) {
     const float *base = j->x + j->c0;
 #ifdef NN_POOL_AVX512
     if (cb >= 8 && use_avx512()) {
-        for (; begin + 4 <= end; begin += 4)
+        for (; begin + 4 <= end; begin += 4) {
+            if (nn_cancelled()) return;
             gp_four_512(base, C, cb, j->npix, begin, j->kind, j->sum, j->max);
+        }
         if (begin == end) return; /* leftover chunks (not with 4-aligned pieces) go below */
     }
 #endif
     for (size_t k = begin; k < end; k++) {
         size_t p0 = gp_begin(j->npix, k), p1 = gp_begin(j->npix, k + 1);
+        if (nn_cancelled()) return; /* a chunk is at most 1/32 of a bounded map */
         if (j->kind == NN_POOL_MAX) {
             float m[GP_CBLOCK];
             for (size_t c = 0; c < cb; c++) m[c] = -INFINITY;
@@ -503,6 +536,7 @@ nn_code nn_global_pool_forward(float *y, const float *x, size_t H, size_t W, siz
     j.kind = kind;
     int par = j.npix * C >= PAR_MIN_WORK && nn_parallel_threads() > 1;
     for (size_t c0 = 0; c0 < C; c0 += GP_CBLOCK) {
+        if (nn_cancelled()) return cancelled(err);
         j.c0 = c0;
         j.cb = C - c0 < GP_CBLOCK ? C - c0 : GP_CBLOCK;
         if (par) nn_parallel_for(GP_CHUNKS, 4, gp_chunks, &j);
@@ -520,7 +554,7 @@ nn_code nn_global_pool_forward(float *y, const float *x, size_t H, size_t W, siz
             }
         }
     }
-    return NN_OK;
+    return nn_cancelled() ? cancelled(err) : NN_OK;
 }
 
 nn_code nn_global_pool_naive(float *y, const float *x, size_t H, size_t W, size_t C,

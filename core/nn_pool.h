@@ -42,7 +42,14 @@ const char *nn_pool_name(nn_pool_kind kind);
 nn_code nn_pool_output_size(size_t H, size_t W, size_t C, const nn_pool_params *p, size_t *OH,
                             size_t *OW, nn_error *err);
 
-/* Fast windowed pooling (SIMD over channels, both cores for big inputs).
+/* The work of a windowed pooling, for a work budget: one operation (a compare or an add) per
+ * window element of every output value, OH * OW * C * size_h * size_w. */
+double nn_pool_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p);
+/* The work of a global pooling: one operation per input value, H * W * C. */
+double nn_global_pool_work(size_t H, size_t W, size_t C);
+
+/* Fast windowed pooling (SIMD over channels, both cores for big inputs). Cancellable
+ * (nn_cancel.h): NN_CANCELLED, field "cancelled", y unspecified.
  * y: [OH, OW, C] written;  x: [H, W, C]. Same validation as nn_pool_output_size. */
 nn_code nn_pool2d_forward(float *y, const float *x, size_t H, size_t W, size_t C,
                           const nn_pool_params *p, nn_error *err);
@@ -58,7 +65,7 @@ nn_code nn_pool2d_backward(float *dx, const float *dy, const float *x, size_t H,
                            size_t C, const nn_pool_params *p, nn_error *err);
 
 /* Global pooling: y [C] written; x [H, W, C]. Errors: unknown kind ("function"), zero sizes
- * ("input"), overflow ("input", NN_TOO_LARGE). */
+ * ("input"), overflow ("input", NN_TOO_LARGE), NN_CANCELLED as nn_pool2d_forward. */
 nn_code nn_global_pool_forward(float *y, const float *x, size_t H, size_t W, size_t C,
                                nn_pool_kind kind, nn_error *err);
 

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "nn_cpu.h"
 #include "nn_rnn_math.h"
 
@@ -57,6 +58,10 @@ static NN_RNN_INLINE void sigmoid_v(double *y, const double *a, size_t n) {
 
 static NN_RNN_INLINE void tanh_v(double *y, const double *a, size_t n) { nn_rnn_tanh_v(y, a, n); }
 
+/* Whether to stop at time step t: the cancel flag (nn_cancel.h) is looked at every 64 steps, a
+ * few milliseconds at the largest hidden size. */
+static NN_RNN_INLINE int stop_at(size_t t) { return (t & 63) == 63 && nn_cancelled(); }
+
 /* ---- Elman ---------------------------------------------------------------------------- */
 
 static NN_RNN_INLINE void rnn_fwd(double *h, const double *x, const double *w_ihT,
@@ -65,6 +70,7 @@ static NN_RNN_INLINE void rnn_fwd(double *h, const double *x, const double *w_ih
     double *gi = scratch, *gh = scratch + H, *zero = scratch + 2 * H;
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = 0; t < T; t++) {
+        if (stop_at(t)) return;
         const double *hp = t ? h + (t - 1) * H : zero;
         affine_t(gi, w_ihT, b_ih, x + t * I, H, I);
         affine_t(gh, w_hhT, b_hh, hp, H, H);
@@ -80,6 +86,7 @@ static NN_RNN_INLINE void rnn_bwd(double *dw_ihT, double *dw_hhT, double *db_ih,
     double *dhn = scratch, *da = scratch + H;
     memcpy(dhn, dh_last, H * sizeof *dhn);
     for (size_t t = T; t-- > 0;) {
+        if (stop_at(t)) return;
         const double *ht = h + t * H;
         for (size_t j = 0; j < H; j++) da[j] = dhn[j] * (1.0 - ht[j] * ht[j]);
         outer_add_t(dw_ihT, x + t * I, da, H, I);
@@ -103,6 +110,7 @@ static NN_RNN_INLINE void lstm_fwd(double *h, double *c, double *gate, double *t
     double *gh = scratch, *zero = scratch + G;
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = 0; t < T; t++) {
+        if (stop_at(t)) return;
         const double *hp = t ? h + (t - 1) * H : zero;
         const double *cp = t ? c + (t - 1) * H : zero;
         double *gt = gate + t * G;
@@ -131,6 +139,7 @@ static NN_RNN_INLINE void lstm_bwd(double *dw_ihT, double *dw_hhT, double *db_ih
     memset(dcn, 0, H * sizeof *dcn);
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = T; t-- > 0;) {
+        if (stop_at(t)) return;
         const double *gt = gate + t * G, *tct = tc + t * H;
         const double *ig = gt, *fg = gt + H, *gg = gt + 2 * H, *og = gt + 3 * H;
         const double *cp = t ? c + (t - 1) * H : zero;
@@ -164,6 +173,7 @@ static NN_RNN_INLINE void gru_fwd(double *h, double *gate, double *hn, const dou
     double *gi = scratch, *gh = scratch + G, *zero = scratch + 2 * G;
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = 0; t < T; t++) {
+        if (stop_at(t)) return;
         const double *hp = t ? h + (t - 1) * H : zero;
         double *gt = gate + t * G;
         affine_t(gi, w_ihT, b_ih, x + t * I, G, I);
@@ -194,6 +204,7 @@ static NN_RNN_INLINE void gru_bwd(double *dw_ihT, double *dw_hhT, double *db_ih,
     memcpy(dhn, dh_last, H * sizeof *dhn);
     memset(zero, 0, H * sizeof *zero);
     for (size_t t = T; t-- > 0;) {
+        if (stop_at(t)) return;
         const double *gt = gate + t * G, *hnt = hn + t * H;
         const double *r = gt, *z = gt + H, *n = gt + 2 * H;
         const double *hp = t ? h + (t - 1) * H : zero;

@@ -10,7 +10,10 @@
  * exp of nn_rnn_math.h instead of libm calls; no branches inside the loops; an AVX2 build picked
  * at run time and a constant-size build for the assignment's I = 2, H = 6 (bit-identical to the
  * generic one). Same maths and gate order as the reference cells; results agree to ~1e-15.
- * Backward ADDS into the gradients. scratch: NN_RNN_FAST_SCRATCH(H) doubles for every kernel. */
+ * Backward ADDS into the gradients. scratch: NN_RNN_FAST_SCRATCH(H) doubles for every kernel.
+ * Cancellable (nn_cancel.h): every 64 time steps the thread's cancel flag is looked at, and
+ * once it is set the kernel returns at once, its outputs unspecified (the caller checks
+ * nn_cancelled() afterwards). */
 #ifndef NN_RNN_FAST_H
 #define NN_RNN_FAST_H
 

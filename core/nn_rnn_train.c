@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nn_adam.h"
+#include "nn_cancel.h"
 
 void nn_rnn_train_config_default(nn_rnn_train_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -106,11 +107,12 @@ nn_code nn_rnn_train_validate(const nn_rnn_train_config *cfg, nn_error *err) {
     return NN_OK;
 }
 
-/* MSE over a set with the current weights, and the fraction within the accuracy tolerance. */
+/* MSE over a set with the current weights, and the fraction within the accuracy tolerance.
+ * Stops early (a meaningless result) once the thread's cancel flag is set. */
 static double evaluate(nn_rnn_model *m, const nn_seqset *set, double *accuracy) {
     double s = 0.0;
     size_t hits = 0;
-    for (size_t i = 0; i < set->count; i++) {
+    for (size_t i = 0; i < set->count && !nn_cancelled(); i++) {
         double d = nn_rnn_model_forward(m, nn_seqset_x(set, i), nn_seqset_len(set, i)) - set->y[i];
         s += d * d;
         hits += fabs(d) < NN_RNN_TRAIN_ACCURACY_TOL;
@@ -151,6 +153,106 @@ static nn_code result_alloc(nn_rnn_train_result *r, const nn_rnn_model *m, size_
     r->input = m->input;
     r->hidden = m->hidden;
     return NN_OK;
+}
+
+/* ---- cost model ------------------------------------------------------------------------ */
+
+/* Nanoseconds, calibrated on the reference machine (2-core AMD EPYC VM with AVX-512, gcc -O2,
+ * one core; the minimum of 9 repeats of each kernel, T = 200, H = 6..256, all three models,
+ * fitted by relative least squares and rounded up; every point within -20 % / +60 % of the
+ * fit). w = G*H*(I+H) is the weights a time step multiplies, G*H the gate values it activates,
+ * P the parameter count. bench/bench_train_estimate.c compares the estimate with whole runs. */
+#define NS_TRAIN_STEP 40.0 /* forward + backward of one time step: + 0.45 w + 3.5 G*H */
+#define NS_TRAIN_W 0.45
+#define NS_TRAIN_GH 3.5
+#define NS_EVAL_STEP 40.0 /* forward only (test set): + 0.12 w + 2.5 G*H */
+#define NS_EVAL_W 0.12
+#define NS_EVAL_GH 2.5
+#define NS_OPT 70.0       /* zero_grad + clipping + Adam per optimiser step: + 1.6 P */
+#define NS_OPT_P 1.6
+#define NS_DATA_STEP 15.0 /* generating or copying one time step of a data set (once) */
+
+/* Time steps of a set: the given lengths, or the expected total of generated ones. */
+static double set_steps(const size_t *len, size_t count, size_t n_gen, size_t min_len, size_t max_len) {
+    double s = 0.0;
+    if (len) {
+        for (size_t i = 0; i < count; i++) s += (double)len[i];
+        return s;
+    }
+    return (double)n_gen * ((double)min_len + (double)max_len) / 2.0;
+}
+
+double nn_rnn_train_estimate_seconds(const nn_rnn_train_config *cfg) {
+    double G = (double)nn_rnn_kind_gates(cfg->model), H = (double)cfg->hidden;
+    double w = G * H * (NN_ADDING_FEATURES + H), gh = G * H, P = w + 2.0 * gh + H + 1.0;
+    size_t n = cfg->data_x ? cfg->data_count : cfg->samples;
+    size_t B = cfg->batch_size && cfg->batch_size < n ? cfg->batch_size : (n ? n : 1);
+    double train = set_steps(cfg->data_x ? cfg->data_len : NULL, cfg->data_count, cfg->samples,
+                             cfg->min_length, cfg->max_length);
+    double test = set_steps(cfg->test_x ? cfg->test_len : NULL, cfg->test_count, cfg->test_samples,
+                            cfg->min_length, cfg->max_length);
+    double steps_per_epoch = (double)((n + B - 1) / B);
+    double eval_step = NS_EVAL_STEP + NS_EVAL_W * w + NS_EVAL_GH * gh;
+    double epoch = train * (NS_TRAIN_STEP + NS_TRAIN_W * w + NS_TRAIN_GH * gh) + test * eval_step +
+                   steps_per_epoch * (NS_OPT + NS_OPT_P * P);
+    /* the predictions kept at the end: at most NN_RNN_TRAIN_PREDICTIONS test samples again */
+    size_t nt = cfg->test_x ? cfg->test_count : cfg->test_samples;
+    double preds = test / (double)(nt ? nt : 1) *
+                   (double)(nt < NN_RNN_TRAIN_PREDICTIONS ? nt : NN_RNN_TRAIN_PREDICTIONS);
+    return ((double)cfg->epochs * epoch + preds * eval_step + (train + test) * NS_DATA_STEP) * 1e-9;
+}
+
+/* Bytes of a set of `count` sequences holding `steps` time steps (nn_adding.c's layout). */
+static size_t set_bytes(size_t count, size_t steps) {
+    size_t a = count + 1, b = steps, c = count;
+    if (nn_size_mul(a, sizeof(size_t), &a) || nn_size_mul(b, NN_ADDING_FEATURES * sizeof(double), &b) ||
+        nn_size_mul(c, sizeof(double), &c) || nn_size_add(a, b, &a) || nn_size_add(a, c, &a))
+        return SIZE_MAX;
+    return a;
+}
+
+/* The longest sequence and the total steps of a set (at most, for a generated one). */
+static void set_extent(const size_t *len, size_t count, size_t n_gen, size_t max_len, size_t *longest,
+                       size_t *steps) {
+    if (!len) {
+        *longest = max_len;
+        *steps = nn_size_mul(n_gen, max_len, steps) ? SIZE_MAX : *steps;
+        return;
+    }
+    size_t m = 0, s = 0;
+    for (size_t i = 0; i < count; i++) {
+        m = len[i] > m ? len[i] : m;
+        s = nn_size_add(s, len[i], &s) ? SIZE_MAX : s;
+    }
+    *longest = m;
+    *steps = s;
+}
+
+size_t nn_rnn_train_memory_bytes(const nn_rnn_train_config *cfg) {
+    size_t n = cfg->data_x ? cfg->data_count : cfg->samples;
+    size_t nt = cfg->test_x ? cfg->test_count : cfg->test_samples;
+    size_t lt, st, le, se;
+    set_extent(cfg->data_x ? cfg->data_len : NULL, cfg->data_count, cfg->samples, cfg->max_length, &lt, &st);
+    set_extent(cfg->test_x ? cfg->test_len : NULL, cfg->test_count, cfg->test_samples, cfg->max_length, &le, &se);
+    size_t T = lt > le ? lt : le, G = nn_rnn_kind_gates(cfg->model), H = cfg->hidden, P = 0;
+    for (int p = 0; p < NN_RNN_NPARAMS; p++) {
+        size_t shape[2], k = nn_rnn_param_shape(cfg->model, NN_ADDING_FEATURES, H, p, shape, NULL);
+        if (k == 0 || nn_size_add(P, k, &P)) return SIZE_MAX;
+    }
+    /* nn_rnn_model_init: params, grads, two Adam moments; h, c, aux, dh and the gates for T
+     * steps (the activations kept for backprop); scratch. Then the results: losses, weights,
+     * predictions (two per kept test sample) and the examples' steps (two doubles each). */
+    size_t model = 0, tmp, total, kept = nt < NN_RNN_TRAIN_PREDICTIONS ? nt : NN_RNN_TRAIN_PREDICTIONS;
+    size_t ex = nt < NN_RNN_TRAIN_EXAMPLES ? nt : NN_RNN_TRAIN_EXAMPLES;
+    if (nn_size_mul(4, P, &model) || nn_size_mul(T, H, &tmp) || nn_size_mul(tmp, 4 + G, &tmp) ||
+        nn_size_add(model, tmp, &model) || nn_size_add(model, 16 * H, &model) ||
+        nn_size_add(model, P, &model) || nn_size_mul(cfg->epochs, 2, &tmp) || nn_size_add(model, tmp, &model) ||
+        nn_size_add(model, 2 * kept, &model) || nn_size_mul(ex, 2 * le, &tmp) || nn_size_add(model, tmp, &model) ||
+        nn_size_mul(model, sizeof(double), &model))
+        return SIZE_MAX;
+    total = set_bytes(n, st);
+    if (nn_size_add(total, set_bytes(nt, se), &total) || nn_size_add(total, model, &total)) return SIZE_MAX;
+    return total;
 }
 
 void nn_rnn_train_result_free(nn_rnn_train_result *res) {
@@ -231,6 +333,7 @@ nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_f
                 double d = nn_rnn_model_forward(&m, x, nn_seqset_len(&train, i)) - train.y[i];
                 batch_sum += d * d;
                 nn_rnn_model_backward(&m, x, 2.0 * d / (double)nb);
+                if (nn_cancelled()) goto cancelled;
             }
             if (!isfinite(batch_sum)) { /* e.g. a given data set with values near DBL_MAX */
                 rc = nn_fail(err, NN_INVALID, "learning_rate",
@@ -254,6 +357,7 @@ nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_f
         }
         out->train_loss[e] = epoch_sum / (double)N;
         out->test_loss[e] = evaluate(&m, &test, &accuracy);
+        if (nn_cancelled()) goto cancelled;
         out->epochs = e + 1;
         if (progress) {
             ev.kind = NN_RNN_TRAIN_EPOCH;
@@ -272,7 +376,9 @@ nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_f
         out->pred[i] = nn_rnn_model_forward(&m, nn_seqset_x(&test, i), nn_seqset_len(&test, i));
     }
     for (int p = 0; p < NN_RNN_NPARAMS; p++) nn_rnn_model_get_param(&m, p, out->weights[p]);
-
+    goto done;
+cancelled:
+    rc = nn_fail(err, NN_CANCELLED, "cancelled", "training cancelled");
 done:
     if (rc) nn_rnn_train_result_free(out);
     nn_rnn_model_free(&m);

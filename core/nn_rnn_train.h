@@ -131,13 +131,25 @@ typedef struct nn_rnn_train_result {
     void *block;             /* the single allocation behind every pointer above */
 } nn_rnn_train_result;
 
-/* Validate cfg, then train to the end. progress may be NULL. On NN_OK *out is filled (free with
- * nn_rnn_train_result_free). On any other code (NN_INVALID, NN_TOO_LARGE, NN_NOMEM, NN_CANCELLED)
- * *out holds nothing (nn_rnn_train_result_free on it is still safe). A loss that stops being finite
+/* Validate cfg, then train to the end. progress may be NULL. Cancellable (nn_cancel.h): the
+ * thread's cancel flag is looked at inside every forward and backward pass through time,
+ * after every sample and during the test-set evaluation (NN_CANCELLED, field "cancelled").
+ * On NN_OK *out is filled (free with nn_rnn_train_result_free). On any other code (NN_INVALID,
+ * NN_TOO_LARGE, NN_NOMEM, NN_CANCELLED) *out holds nothing (nn_rnn_train_result_free on it is
+ * still safe). A loss that stops being finite
  * (only possible with extreme given data) ends the run with NN_INVALID, field "learning_rate". */
 nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_fn progress, void *ctx,
                      nn_rnn_train_result *out, nn_error *err);
 
 void nn_rnn_train_result_free(nn_rnn_train_result *res);
+
+/* What nn_rnn_train_run(cfg) will cost, for admission before it starts (cfg valid):
+ * the estimated wall time in seconds with one core of the reference machine to itself (a cost
+ * model per time step, optimiser step and data-set step, calibrated there; see nn_train.c),
+ * and the bytes it allocates at most (both data sets, the model with its Adam moments and the
+ * activations kept for backprop through the longest sequence, the results; SIZE_MAX when that
+ * overflows). */
+double nn_rnn_train_estimate_seconds(const nn_rnn_train_config *cfg);
+size_t nn_rnn_train_memory_bytes(const nn_rnn_train_config *cfg);
 
 #endif

@@ -63,6 +63,9 @@ static const opt OPTS[] = {
      "training: hidden_size"},
     {"max-trainings", "NNLAB_MAX_TRAININGS", OPT_SIZE, OFF(lim.max_trainings), 0,
      "concurrent trainings (beyond: 503 + Retry-After)"},
+    {"max-train-seconds", "NNLAB_MAX_TRAIN_SECONDS", OPT_DOUBLE, OFF(lim.max_train_seconds), 0,
+     "training: estimated seconds of computing (longer: 413); a run whose CPU time passes "
+     "it ends with an error"},
     {"max-memory", "NNLAB_MAX_MEMORY", OPT_SIZE_OFF, OFF(max_memory), 0,
      "bytes requests may hold at once (0 = half the container's memory limit or RAM; "
      "off = no limit); beyond: wait 2 s, then 503 + Retry-After"},

@@ -62,6 +62,7 @@ static void add_limits(cJSON *lim, const http_config *cfg, unsigned reserve) {
     cJSON_AddNumberToObject(lim, "max_length", (double)l->max_length);
     cJSON_AddNumberToObject(lim, "max_hidden", (double)l->max_hidden);
     cJSON_AddNumberToObject(lim, "max_trainings", (double)l->max_trainings);
+    cJSON_AddNumberToObject(lim, "max_train_seconds", l->max_train_seconds);
     cJSON_AddNumberToObject(lim, "max_connections", (double)cfg->max_connections);
     cJSON_AddNumberToObject(lim, "max_connections_per_ip", (double)cfg->max_conns_per_ip);
     cJSON_AddNumberToObject(lim, "reserve_connections", (double)reserve);

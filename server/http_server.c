@@ -247,16 +247,20 @@ static enum MHD_Result upload(http_server *s, http_req *r, const char *data, siz
 /* ------------------------------------------------------------------------ 3. the final call */
 
 /* POST /conv /pool /mlp /cnn, computed on this connection's thread. The guard watches the
- * client meanwhile (http_guard.h): r->cancel is set when it is gone or the server stops.
- * (srv_handle_json takes no cancel flag yet; pass &r->cancel when it does.) */
+ * client meanwhile (http_guard.h): r->cancel is set when it is gone or the server stops, and
+ * the computation stops within milliseconds (srv_handle_json binds it, core/nn_cancel.h). */
 static enum MHD_Result serve_json(http_server *s, struct MHD_Connection *c, http_req *r) {
     srv_response sr;
     memset(&sr, 0, sizeof sr);
     srv_budget_set_current(&r->mem); /* the handler's tensors are counted too */
     http_conn_watch(r->conn, &r->cancel);
     srv_handle_json(&s->cfg.lim, r->endpoint, header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
-                    r->body ? r->body : "", r->len, &sr);
+                    r->body ? r->body : "", r->len, &r->cancel, &sr);
     int probe = http_conn_unwatch(r->conn);
+    if (sr.status == 503 && atomic_load(&s->stopping)) { /* cancelled by the stop */
+        srv_response_free(&sr);
+        srv_error(&sr, 503, "busy", NULL, "server is shutting down");
+    }
     srv_budget_set_current(NULL);
     free(r->body); /* parsed and answered: only the response stays until it is sent */
     r->body = NULL;

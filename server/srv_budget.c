@@ -242,6 +242,7 @@ int srv_budget_wait_room(size_t bytes, int wait_ms) {
 }
 
 void srv_budget_shrink(srv_account *a, size_t keep) {
+    if (a && a->claimed > keep) a->claimed = keep;
     if (!a || a->held <= keep) return;
     pthread_mutex_lock(&mu);
     set_held(a, keep);
@@ -253,10 +254,21 @@ void srv_budget_release(srv_account *a) { srv_budget_shrink(a, 0); }
 
 void srv_budget_set_current(srv_account *a) { current = a; }
 
+int srv_budget_claim(srv_account *a, size_t bytes, const char *field, srv_err *e) {
+    if (!a || bytes == 0) return 0;
+    size_t whole = srv_budget_total(), want = srv_budget_add(a->claimed, bytes);
+    if (whole && want > whole)
+        return srv_fail(e, 413, field,
+                        "this request needs %.0f MB of memory; the server's whole budget is "
+                        "%.0f MB (--max-memory)", (double)want / 1e6, (double)whole / 1e6);
+    if (srv_budget_reserve(a, bytes, SRV_BUDGET_WAIT_MS) != 0)
+        return srv_fail(e, 503, field,
+                        "the server's memory is taken by other requests (this one needs %.0f MB "
+                        "more); retry later", (double)bytes / 1e6);
+    a->claimed = want;
+    return 0;
+}
+
 int srv_budget_need(size_t bytes, const char *field, srv_err *e) {
-    if (!current) return 0;
-    if (srv_budget_reserve(current, bytes, SRV_BUDGET_WAIT_MS) == 0) return 0;
-    return srv_fail(e, 503, field,
-                    "the server's memory is taken by other requests (this one needs %.0f MB "
-                    "more); retry later", (double)bytes / 1e6);
+    return srv_budget_claim(current, bytes, field, e);
 }

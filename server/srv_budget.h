@@ -11,9 +11,12 @@
  * then the request gets 503 with Retry-After. Only a request that holds little yet may wait
  * (one holding a lot and waiting for more could deadlock with another doing the same): later it
  * fits at once or is refused.
- * A request with no other big one around may always proceed, whatever it needs: the
- * per-request limits bound it, and refusing it would refuse it forever. A small request (at
- * most SRV_BUDGET_SMALL) never waits.
+ * A request with no other big one around may proceed beyond the budget with its body (the
+ * per-request limits bound it). What its handler needs on top (srv_budget_need,
+ * srv_budget_claim: tensors, scratch, decoded images, a training's data sets and activations)
+ * may not exceed the whole budget: such a request would wait for room that never comes, so it
+ * gets 413 at once, saying how much it needs. A small request (at most SRV_BUDGET_SMALL) never
+ * waits.
  *
  * The budget is off (unlimited) until srv_budget_init sets one; the unit tests and fuzzers
  * never set one. Thread-safe. */
@@ -44,6 +47,7 @@
 /* What one request holds. Zero-initialise; give back with srv_budget_release. */
 typedef struct srv_account {
     size_t held;
+    size_t claimed; /* of held, what srv_budget_claim / srv_budget_need reserved */
 } srv_account;
 
 /* The default budget: half of the memory this process may use — the smallest limit of its
@@ -83,8 +87,12 @@ void srv_budget_release(srv_account *a);
  * HTTP layer sets it around srv_handle_json. */
 void srv_budget_set_current(srv_account *a);
 
-/* Reserve for the current request (no-op without one): 0, or -1 with a 503 "busy" in e naming
- * `field`. */
+/* Reserve `bytes` more for what a's request computes, waiting up to SRV_BUDGET_WAIT_MS: 0, or
+ * -1 with the error in e naming `field`: 413 "too_large" when the request's claims would
+ * exceed the whole budget (no wait can help), else 503 "busy" when there is no room now. */
+int srv_budget_claim(srv_account *a, size_t bytes, const char *field, srv_err *e);
+
+/* srv_budget_claim for the current request (no-op without one). */
 int srv_budget_need(size_t bytes, const char *field, srv_err *e);
 
 /* n * per and a + b, saturating at SIZE_MAX. */

@@ -13,6 +13,7 @@
 #include "srv_check.h"
 #include "srv_endpoints.h"
 #include "srv_ops.h"
+#include "srv_workspace.h"
 
 typedef struct conv_check {
     srv_conv_op op;
@@ -31,8 +32,12 @@ static int conv_into(const conv_check *cc, float *y, const float *x, size_t H, s
     nn_error ne;
     nn_error_clear(&ne);
     const srv_tensor *kt = &cc->op.k;
-    if (nn_conv2d_forward(y, x, k, bias, H, W, C, N, kt->shape[1], kt->shape[2], p,
-                          srv_thread_workspace(), &ne) != NN_OK)
+    size_t ws_bytes;
+    if (nn_conv_workspace_size(H, W, C, N, kt->shape[1], kt->shape[2], p, &ws_bytes, &ne) != NN_OK)
+        return srv_fail_nn(e, &ne, NULL);
+    nn_workspace *ws = srv_workspace_get(ws_bytes, cc->op.kfield, e);
+    if (!ws) return -1;
+    if (nn_conv2d_forward(y, x, k, bias, H, W, C, N, kt->shape[1], kt->shape[2], p, ws, &ne) != NN_OK)
         return srv_fail_nn(e, &ne, NULL);
     return 0;
 }

@@ -69,8 +69,10 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     size_t H = x.shape[0], W = x.shape[1], C = x.shape[2];
     nn_cnn_info info;
     if (nn_cnn_validate(a->specs, a->n, H, W, C, &info, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
-    if (info.flops > lim->max_work_flops) {
-        srv_fail(e, 413, "architecture", "this network needs %.3g flops; the limit is %.3g", info.flops, lim->max_work_flops);
+    if (info.work > lim->max_work_flops) {
+        srv_fail(e, 413, "architecture", "this network needs %.3g flops; the limit is %.3g (%.3g of arithmetic, pooling "
+                 "counting 1 per window element, and the floats of scratch its convolutions fill)",
+                 info.work, lim->max_work_flops, info.flops);
         goto done;
     }
     if (info.num_params > lim->max_tensor_elems || info.num_acts > lim->max_tensor_elems) {
@@ -78,11 +80,13 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
                  info.num_params, info.num_acts, lim->max_tensor_elems);
         goto done;
     }
-    /* the model's one block, with render the PNG maps of its activations, with outputs every
-     * activation and parameter as JSON text (at most ~16 bytes a number) */
+    /* the model's one block, its convolution scratch, with render the PNG maps of its
+     * activations, with outputs every activation and parameter as JSON text (at most ~16 bytes
+     * a number) */
     size_t per_act = (render ? 4 : 0) + (outputs ? 16 : 0);
-    if (srv_budget_need(srv_budget_add(srv_budget_add(info.bytes, srv_budget_mul(info.num_acts, per_act)),
-                                       srv_budget_mul(info.num_params, outputs ? 16 : 0)), "architecture", e)) goto done;
+    size_t need = srv_budget_add(srv_budget_add(info.bytes, info.ws_bytes), srv_budget_mul(info.num_acts, per_act));
+    if (srv_budget_need(srv_budget_add(need, srv_budget_mul(info.num_params, outputs ? 16 : 0)), "architecture", e))
+        goto done;
     if (nn_cnn_create(&m, a->specs, a->n, H, W, C, seed, softmax, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (nn_cnn_forward(&m, x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
     if (srv_check_finite(m.logits, m.num_outputs, "input", e)) goto done;

@@ -11,6 +11,7 @@
 #include "srv_ops.h"
 #include "srv_render.h"
 #include "srv_tensor.h"
+#include "srv_workspace.h"
 
 #define MAX_FILTERS 4096
 #define MAX_KERNEL_SIDE 1024
@@ -217,15 +218,22 @@ int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     size_t N = op.k.shape[0], KH = op.k.shape[1], KW = op.k.shape[2];
     size_t OH = op.OH, OW = op.OW;
     double flops = op.flops;
-    if (flops > lim->max_work_flops) {
-        srv_fail(e, 413, op.kfield, "this convolution needs %.3g flops; the limit is %.3g", flops, lim->max_work_flops);
-        goto done;
-    }
     nn_error ne;
     nn_error_clear(&ne);
+    size_t ws_bytes;
+    if (nn_conv_workspace_size(H, W, C, N, KH, KW, &op.p, &ws_bytes, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
+    /* Filling the scratch (zero-padded planes of a wide stride or padding) is work too. */
+    double work = flops + (double)ws_bytes / sizeof(float);
+    if (work > lim->max_work_flops) {
+        srv_fail(e, 413, op.kfield, "this convolution needs %.3g flops; the limit is %.3g (%.3g of arithmetic and %.3g floats of "
+                 "scratch to fill)", work, lim->max_work_flops, flops, (double)ws_bytes / sizeof(float));
+        goto done;
+    }
     size_t shape[3] = {OH, OW, N};
     if (srv_tensor_alloc(&y, shape, 3, lim->max_tensor_elems, "output", e)) goto done;
-    if (nn_conv2d_forward(y.data, op.x.data, op.k.data, op.bias, H, W, C, N, KH, KW, &op.p, srv_thread_workspace(), &ne) != NN_OK) {
+    nn_workspace *ws = srv_workspace_get(ws_bytes, op.kfield, e);
+    if (!ws) goto done;
+    if (nn_conv2d_forward(y.data, op.x.data, op.k.data, op.bias, H, W, C, N, KH, KW, &op.p, ws, &ne) != NN_OK) {
         srv_fail_nn(e, &ne, NULL);
         goto done;
     }

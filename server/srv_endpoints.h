@@ -12,6 +12,7 @@
 #include "nn_init.h"
 #include "srv_api.h"
 #include "srv_buf.h"
+#include "srv_clock.h"
 #include "srv_err.h"
 #include "srv_tensor.h"
 
@@ -42,11 +43,5 @@ int srv_parse_mlp_weights(const cJSON *v, const char *path, size_t L, const size
 
 /* A 400 naming `field` if any of x[0..n) is not finite (a result overflowed float32). */
 int srv_check_finite(const float *x, size_t n, const char *field, srv_err *e);
-
-/* This thread's convolution scratch, kept across requests (freed when the thread exits). */
-nn_workspace *srv_thread_workspace(void);
-
-/* Milliseconds since an arbitrary origin (monotonic). */
-double srv_now_ms(void);
 
 #endif

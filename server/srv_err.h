@@ -23,8 +23,11 @@ int srv_fail(srv_err *e, int status, const char *field, const char *fmt, ...)
 #endif
     ;
 
-/* Record a core library error: NN_INVALID -> 400, NN_TOO_LARGE -> 413, NN_NOMEM -> 503,
- * anything else -> 500. The core's field is prefixed with `prefix` + "." when prefix is
+/* A cancelled computation (core/nn_cancel.h): 503 "busy", no field. Returns -1. */
+int srv_fail_cancelled(srv_err *e);
+
+/* Record a core library error: NN_INVALID -> 400, NN_TOO_LARGE -> 413, NN_NOMEM and
+ * NN_CANCELLED -> 503, anything else -> 500. The core's field is prefixed with `prefix` + "." when prefix is
  * non-empty (e.g. "architecture[1]" + "." + "kernel"). Returns -1. */
 int srv_fail_nn(srv_err *e, const nn_error *ne, const char *prefix);
 

@@ -1,11 +1,13 @@
-/* srv_handle.c — srv_handle_json: Content-Type, strict parsing, dispatch to the endpoint, and
- * the error object when anything fails; see srv_api.h. */
+/* srv_handle.c — srv_handle_json: Content-Type, strict parsing, dispatch to the endpoint with
+ * the request's cancel flag bound, and the error object when anything fails; see srv_api.h. */
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "srv_api.h"
 #include "srv_check.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
+#include "srv_workspace.h"
 
 typedef int (*endpoint_fn)(const srv_limits *, const cJSON *, srv_buf *, srv_err *);
 
@@ -22,7 +24,7 @@ static endpoint_fn find(const char *name) {
 }
 
 void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *content_type,
-                     const char *body, size_t len, srv_response *out) {
+                     const char *body, size_t len, const atomic_int *cancel, srv_response *out) {
     memset(out, 0, sizeof *out);
     srv_limits defaults;
     if (!lim) {
@@ -51,7 +53,12 @@ void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *co
     }
     srv_buf b = {0};
     int rc = srv_take_output_format(req, &b.npy, &e);
-    if (rc == 0) rc = fn(lim, req, &b, &e);
+    if (rc == 0) {
+        const atomic_int *outer = nn_cancel_bind(cancel);
+        rc = fn(lim, req, &b, &e);
+        nn_cancel_bind(outer);
+        srv_workspace_trim();
+    }
     cJSON_Delete(req);
     if (rc == 0 && b.oom) rc = srv_fail(&e, 503, NULL, "out of memory building the response");
     if (rc) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "srv_base64.h"
 #include "srv_budget.h"
 #include "srv_json.h"
@@ -217,6 +218,10 @@ int srv_image_resize(const srv_tensor *x, size_t OH, size_t OW, const srv_limits
     if (srv_tensor_alloc(out, shape, 3, lim->max_tensor_elems, path, e)) return -1;
     float sh = (float)H / (float)OH, sw = (float)W / (float)OW;
     for (size_t oy = 0; oy < OH; oy++) {
+        if (nn_cancelled()) { /* a row is at most max_image_side * C values */
+            srv_tensor_free(out);
+            return srv_fail_cancelled(e);
+        }
         float sy = sh * ((float)oy + 0.5f) - 0.5f;
         if (sy < 0) sy = 0;
         size_t y0 = (size_t)sy;

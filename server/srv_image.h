@@ -30,7 +30,8 @@
 int srv_image_decode(const unsigned char *bytes, size_t n, int grayscale, const srv_limits *lim,
                      const char *path, srv_tensor *out, srv_err *e);
 
-/* Bilinear resize of x [H, W, C] into a new tensor out [OH, OW, C] (formula above). */
+/* Bilinear resize of x [H, W, C] into a new tensor out [OH, OW, C] (formula above). Stops with
+ * a 503 once the thread's cancel flag is set (core/nn_cancel.h). */
 int srv_image_resize(const srv_tensor *x, size_t OH, size_t OW, const srv_limits *lim,
                      const char *path, srv_tensor *out, srv_err *e);
 

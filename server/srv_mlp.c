@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn_mlp.h"
+#include "srv_budget.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_ops.h"
@@ -143,6 +144,11 @@ int srv_mlp_parse(const srv_limits *lim, const cJSON *req, const char *const *ex
         srv_fail(e, 413, "hidden_size", "this MLP needs %.3g flops; the limit is %.3g", op->flops, lim->max_work_flops);
         goto fail;
     }
+    /* the model's one block, and with return_weights the JSON text of every weight */
+    size_t per_param = op->return_weights ? SRV_BUDGET_PER_ELEMENT : sizeof(float);
+    if (srv_budget_need(srv_budget_add(srv_budget_mul(n_params, per_param), srv_budget_mul(n_acts, sizeof(float))),
+                        "hidden_size", e))
+        goto fail;
     if (nn_mlp_create(&op->m, &cfg, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto fail; }
     if (set_params(lim, req, seed, init, &op->m, e)) goto fail;
     return 0;

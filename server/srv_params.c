@@ -1,9 +1,6 @@
-/* srv_params.c — parameters shared by several endpoints: activations, init schemes, the
- * per-thread convolution workspace and the clock. */
-#include <pthread.h>
-#include <stdlib.h>
+/* srv_params.c — parameters shared by several endpoints: activations, init schemes and the
+ * output format. */
 #include <strings.h>
-#include <time.h>
 
 #include "srv_endpoints.h"
 #include "srv_json.h"
@@ -53,36 +50,4 @@ int srv_take_output_format(cJSON *req, int *npy, srv_err *e) {
         return srv_fail(e, 400, "output_format", "output_format must be \"json\" or \"npy\" (got '%.20s')", f);
     cJSON_DeleteItemFromObjectCaseSensitive(req, "output_format");
     return 0;
-}
-
-/* The workspace lives behind a pthread key so its destructor frees it when a connection thread
- * ends (a bare _Thread_local would leak one buffer per thread). */
-static pthread_key_t ws_key;
-static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
-static int ws_key_ok;
-
-static void ws_destroy(void *p) {
-    nn_workspace *ws = p;
-    nn_workspace_free(ws);
-    free(ws);
-}
-
-static void ws_init(void) { ws_key_ok = pthread_key_create(&ws_key, ws_destroy) == 0; }
-
-nn_workspace *srv_thread_workspace(void) {
-    pthread_once(&ws_once, ws_init);
-    if (!ws_key_ok) return NULL;
-    nn_workspace *ws = pthread_getspecific(ws_key);
-    if (!ws) {
-        ws = calloc(1, sizeof *ws);
-        if (!ws) return NULL;
-        if (pthread_setspecific(ws_key, ws)) { free(ws); return NULL; }
-    }
-    return ws;
-}
-
-double srv_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

@@ -1,4 +1,6 @@
-/* srv_pool.c — POST /pool: windowed or global max / average pooling. */
+/* srv_pool.c — POST /pool: windowed or global max / average pooling. Its work (one operation
+ * per window element of every output value) is within max_work_flops or the request gets 413
+ * before any of it is done. */
 #include <string.h>
 
 #include "nn_pool.h"
@@ -53,7 +55,7 @@ int srv_pool_parse(const srv_limits *lim, const cJSON *req, const char *const *e
     if (op->global) {
         op->out_shape[0] = C;
         op->out_ndim = 1;
-        op->flops = (double)H * (double)W * (double)C;
+        op->flops = nn_global_pool_work(H, W, C);
         return 0;
     }
     size_t OH, OW;
@@ -67,7 +69,7 @@ int srv_pool_parse(const srv_limits *lim, const cJSON *req, const char *const *e
     op->out_shape[1] = OW;
     op->out_shape[2] = C;
     op->out_ndim = 3;
-    op->flops = (double)OH * (double)OW * (double)C * (double)op->p.size_h * (double)op->p.size_w;
+    op->flops = nn_pool_work(OH, OW, C, &op->p);
     return 0;
 }
 
@@ -89,6 +91,11 @@ int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     srv_tensor y = {0};
     int rc = -1;
     size_t C = op.x.shape[2];
+    if (op.flops > lim->max_work_flops) {
+        srv_fail(e, 413, op.global ? "input" : "size", "this pooling needs %.3g flops; the limit is %.3g (one per "
+                 "window element of every output value)", op.flops, lim->max_work_flops);
+        goto done;
+    }
     if (srv_tensor_alloc(&y, op.out_shape, op.out_ndim, lim->max_tensor_elems, "output", e)) goto done;
     if (srv_pool_run(&op, &op.p, y.data, e)) goto done;
     if (srv_check_finite(y.data, y.n, "input", e)) goto done;

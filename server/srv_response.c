@@ -19,6 +19,7 @@ void srv_limits_default(srv_limits *lim) {
     lim->max_length = 1000;
     lim->max_hidden = 256;
     lim->max_trainings = 4;
+    lim->max_train_seconds = 180.0;
 }
 
 void srv_response_free(srv_response *r) {
@@ -90,6 +91,7 @@ int srv_fail(srv_err *e, int status, const char *field, const char *fmt, ...) {
 }
 
 int srv_fail_nn(srv_err *e, const nn_error *ne, const char *prefix) {
+    if (ne->code == NN_CANCELLED) return srv_fail_cancelled(e);
     int status = ne->code == NN_INVALID     ? 400
                  : ne->code == NN_TOO_LARGE ? 413
                  : ne->code == NN_NOMEM     ? 503
@@ -102,6 +104,10 @@ int srv_fail_nn(srv_err *e, const nn_error *ne, const char *prefix) {
     else
         snprintf(field, sizeof field, "%s", ne->field ? ne->field : "");
     return srv_fail(e, status, field, "%s", ne->message[0] ? ne->message : nn_code_name(ne->code));
+}
+
+int srv_fail_cancelled(srv_err *e) {
+    return srv_fail(e, 503, NULL, "the request was cancelled: its client went away or the server is stopping");
 }
 
 void srv_err_response(const srv_err *e, srv_response *r) {

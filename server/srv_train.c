@@ -1,22 +1,27 @@
 /* srv_train.c — POST /train/{rnn,lstm,gru}: the adding-problem training job, streamed as NDJSON.
  *
- * srv_train_prepare validates everything and copies what the run needs (the request body can be
- * freed right after); srv_train_run runs nn_rnn_train_run with a progress callback that checks the
- * cancel flag after every optimiser step, formats progress lines (every report_every steps and
- * at least every 5 s), watches for divergence (a non-finite loss ends the run with an error
- * line "diverged at step N"), and emits epoch and done lines. */
+ * srv_train_prepare validates everything, admits the run (work per step, estimated time,
+ * memory reserved for the job's lifetime) and copies what the run needs (the request body can
+ * be freed right after); srv_train_run runs nn_rnn_train_run with the cancel flag bound (checked
+ * inside every pass through time) and a progress callback that ends a run past its time limit,
+ * formats progress lines (every report_every steps and at least every 5 s), watches for
+ * divergence (a non-finite loss ends the run with an error line "diverged at step N"), and
+ * emits epoch and done lines. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_cancel.h"
 #include "nn_rnn_train.h"
 #include "srv_api.h"
+#include "srv_budget.h"
 #include "srv_buf.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_tensor.h"
 #include "srv_train_cnn.h"
+#include "srv_train_cnn_job.h"
 #include "srv_train_line.h"
 
 #define PROGRESS_MAX_GAP_MS 5000.0
@@ -30,14 +35,21 @@ struct srv_train_job {
     double *data_x, *data_y, *test_x, *test_y;
     size_t *data_len, *test_len;
     double *init[NN_RNN_NPARAMS];
+    /* admission */
+    double est_seconds;   /* nn_rnn_train_estimate_seconds */
+    double max_seconds;   /* the limit, enforced on the run's own CPU time too */
+    size_t mem_bytes;     /* reserved in mem for the job's lifetime */
+    srv_account mem;
     /* run state */
     srv_emit_fn emit;
     void *ctx;
     const atomic_int *cancel;
     int stopped;          /* the client or the server asked to stop */
     size_t diverged_step; /* nonzero: the loss went non-finite at this step */
+    size_t over_time_epoch; /* nonzero: the run passed max_seconds during this epoch */
     size_t last_step;     /* the last optimiser step reported by the core */
     double t0, last_line_ms;
+    double cpu0, cpu_checked_ms; /* the run thread's CPU clock at the start; last look at it */
     double loss_sum;      /* batch losses since the last progress line */
     size_t loss_n;
     srv_buf line;
@@ -56,6 +68,7 @@ static void job_free_data(srv_train_job *j) {
 void srv_train_free(srv_train_job *job) {
     if (!job) return;
     srv_cnn_job_free(job->cnn);
+    srv_budget_release(&job->mem);
     job_free_data(job);
     srv_buf_free(&job->line);
     free(job);
@@ -64,6 +77,12 @@ void srv_train_free(srv_train_job *job) {
 int srv_train_streaming(const srv_train_job *job) {
     return !job ? 0 : job->cnn ? srv_cnn_job_streaming(job->cnn) : job->stream;
 }
+
+double srv_train_estimate_seconds(const srv_train_job *job) {
+    return !job ? 0.0 : job->cnn ? job->cnn->est_seconds : job->est_seconds;
+}
+
+size_t srv_train_memory_bytes(const srv_train_job *job) { return !job ? 0 : job->cnn ? job->cnn->mem_bytes : job->mem_bytes; }
 
 /* One sample's x given as a tensor [T, 2] ({"shape", "data"} or {"npy"}) into a malloc'd *t. */
 static int tensor_steps(const cJSON *x, const char *xp, const srv_limits *lim, double **t, size_t *len,
@@ -195,10 +214,11 @@ static size_t longest(const size_t *len, size_t n) {
     return m;
 }
 
-/* Work budget: the core checks the cancel flag between optimiser steps, so one step and one
- * test-set evaluation must each stay within max_work_flops (about a second), and the whole run
- * within 1000 times that. Forward cost per time step ~ 2*G*H*(I + H); backward ~ 2x forward. */
-static int check_work(const srv_train_job *j, const srv_limits *lim, srv_err *e) {
+/* Work budget: one step and one test-set evaluation must each stay within max_work_flops (about
+ * a second: progress, divergence and the time limit are checked between steps). Forward cost
+ * per time step ~ 2*G*H*(I + H); backward ~ 2x forward. The whole run must be estimated within
+ * max_train_seconds. */
+static int check_work(srv_train_job *j, const srv_limits *lim, srv_err *e) {
     const nn_rnn_train_config *c = &j->cfg;
     double G = (double)nn_rnn_kind_gates(c->model), H = (double)c->hidden;
     double fwd = 2.0 * G * H * (NN_ADDING_FEATURES + H) + 2.0 * H;
@@ -207,16 +227,42 @@ static int check_work(const srv_train_job *j, const srv_limits *lim, srv_err *e)
     double tlen = (double)(c->test_x ? longest(c->test_len, c->test_count) : c->max_length);
     double B = (double)(c->batch_size < n ? c->batch_size : n);
     double step = B * len * 3.0 * fwd, eval = (double)nt * tlen * fwd;
-    double total = (double)c->epochs * ((double)n * len * 3.0 * fwd + eval);
     if (step > lim->max_work_flops)
         return srv_fail(e, 413, "batch_size", "one training step would need %.3g flops; the limit is %.3g", step, lim->max_work_flops);
     if (eval > lim->max_work_flops)
         return srv_fail(e, 413, c->test_x ? "test_dataset" : "test_samples",
                         "evaluating the test set would need %.3g flops; the limit is %.3g", eval, lim->max_work_flops);
-    if (total > 1000.0 * lim->max_work_flops)
-        return srv_fail(e, 413, "epochs", "this run would need %.3g flops; the limit is %.3g (1000 x max_work_flops)",
-                        total, 1000.0 * lim->max_work_flops);
+    j->est_seconds = nn_rnn_train_estimate_seconds(c);
+    j->max_seconds = lim->max_train_seconds;
+    if (j->est_seconds > lim->max_train_seconds)
+        return srv_fail(e, 413, "epochs",
+                        "this run is estimated at %.*f s of computing (%zu epochs of %zu samples); the limit is "
+                        "%g s (--max-train-seconds): ask for fewer epochs, samples or steps, or a smaller hidden_size",
+                        j->est_seconds < 10 ? 1 : 0, j->est_seconds, c->epochs, n, lim->max_train_seconds);
     return 0;
+}
+
+/* The run's memory, reserved for the job's lifetime: what nn_rnn_train_run allocates, our copies of
+ * given data sets, and the done line (weights, predictions and examples as text). */
+static int reserve_memory(srv_train_job *j, srv_err *e) {
+    const nn_rnn_train_config *c = &j->cfg;
+    size_t bytes = nn_rnn_train_memory_bytes(c), copy = 0;
+    for (int s = 0; s < 2; s++) {
+        const size_t *len = s ? c->test_len : c->data_len;
+        size_t count = s ? c->test_count : c->data_count;
+        for (size_t i = 0; len && i < count; i++) copy = srv_budget_add(copy, len[i]);
+        copy = srv_budget_mul(srv_budget_add(srv_budget_mul(copy, 2), 2 * count), sizeof(double));
+        bytes = srv_budget_add(bytes, copy);
+        copy = 0;
+    }
+    /* the done line's numbers as text (~32 bytes each): the weights, the kept predictions and
+     * the examples' steps */
+    size_t numbers = 2 * NN_RNN_TRAIN_PREDICTIONS + 2 * NN_RNN_TRAIN_EXAMPLES * c->max_length;
+    for (int p = 0; p < NN_RNN_NPARAMS; p++)
+        numbers += nn_rnn_param_shape(c->model, NN_ADDING_FEATURES, c->hidden, p, (size_t[2]){0}, NULL);
+    bytes = srv_budget_add(bytes, srv_budget_mul(numbers, 32));
+    j->mem_bytes = bytes;
+    return srv_budget_claim(&j->mem, bytes, c->data_x ? "dataset" : "samples", e);
 }
 
 static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, srv_err *e) {
@@ -280,7 +326,8 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
     nn_error ne;
     nn_error_clear(&ne);
     if (nn_rnn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
-    return check_work(j, lim, e);
+    if (check_work(j, lim, e)) return -1;
+    return reserve_memory(j, e);
 }
 
 srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
@@ -349,10 +396,31 @@ static void put_elapsed(srv_buf *b, const srv_train_job *j) {
     srv_buf_printf(b, "%.1f", elapsed(j));
 }
 
+/* Seconds of CPU time this thread (the run's) has used. */
+static double thread_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Whether the run's own CPU time passed max_seconds: what the estimate predicted (seconds with
+ * a core to itself), so a loaded machine does not stop a run the estimate admitted, but a wrong
+ * estimate does. The CPU clock is a system call: looked at every 100 ms of wall time only. */
+static int over_time(srv_train_job *j) {
+    double now = srv_now_ms();
+    if (j->max_seconds <= 0 || now - j->cpu_checked_ms < 100.0) return 0;
+    j->cpu_checked_ms = now;
+    return thread_cpu_s() - j->cpu0 > j->max_seconds;
+}
+
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
     if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
     if (j->stopped) return 1;
+    if (over_time(j)) {
+        j->over_time_epoch = ev->epoch;
+        return 1;
+    }
     srv_buf *b = &j->line;
     if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;
@@ -482,10 +550,12 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     j->cancel = cancel;
     j->stopped = 0;
     j->diverged_step = 0;
+    j->over_time_epoch = 0;
     j->last_step = 0;
     j->loss_sum = 0;
     j->loss_n = 0;
-    j->t0 = j->last_line_ms = srv_now_ms();
+    j->t0 = j->last_line_ms = j->cpu_checked_ms = srv_now_ms();
+    j->cpu0 = thread_cpu_s();
     if (j->stream) {
         put_start(&j->line, j);
         send_line(j);
@@ -494,7 +564,9 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     nn_rnn_train_result res;
     nn_error ne;
     nn_error_clear(&ne);
+    const atomic_int *outer = nn_cancel_bind(cancel);
     nn_code rc = nn_rnn_train_run(&j->cfg, on_progress, j, &res, &ne);
+    nn_cancel_bind(outer);
     /* The core may catch a non-finite loss itself, before reporting the step. */
     if (rc == NN_INVALID && !j->diverged_step && ne.field && strcmp(ne.field, "learning_rate") == 0 &&
         strstr(ne.message, "diverged"))
@@ -516,6 +588,12 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
         char msg[200];
         snprintf(msg, sizeof msg, "diverged at step %zu: the loss is not finite (lower learning_rate or clip)", j->diverged_step);
         status = emit_error(j, 400, "learning_rate", msg, j->diverged_step);
+    } else if (j->over_time_epoch && !j->stopped) {
+        char msg[240];
+        snprintf(msg, sizeof msg, "the run passed the limit of %g s of computing (--max-train-seconds) in epoch %zu of %zu "
+                 "(it was estimated at %.*f s) and was stopped", j->max_seconds, j->over_time_epoch,
+                 j->cfg.epochs, j->est_seconds < 10 ? 1 : 0, j->est_seconds);
+        status = emit_error(j, 413, "epochs", msg, 0);
     } else if (rc == NN_CANCELLED || j->stopped) {
         status = 503; /* cancelled: nothing more is emitted */
     } else {

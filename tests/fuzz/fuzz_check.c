@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     srv_limits lim;
     fuzz_limits(&lim);
     srv_response r = {0};
-    srv_handle_json(&lim, eps[data[0] % 3], "application/json", (const char *)data + 1, size - 1, &r);
+    srv_handle_json(&lim, eps[data[0] % 3], "application/json", (const char *)data + 1, size - 1, NULL, &r);
     fuzz_check_response(&r);
     if (r.status == 200) check_verdict(&r);
     srv_response_free(&r);

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     srv_limits lim;
     fuzz_limits(&lim);
     srv_response r = {0};
-    srv_handle_json(&lim, "pool", "application/json", body, (size_t)len, &r);
+    srv_handle_json(&lim, "pool", "application/json", body, (size_t)len, NULL, &r);
     fuzz_check_response(&r);
     if (r.status == 200) check_identity(data, size, &r);
     srv_response_free(&r);

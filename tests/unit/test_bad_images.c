@@ -93,7 +93,7 @@ Test(bad_images, every_file_gets_its_expected_answer, .timeout = 120) {
         cJSON_Delete(req);
         srv_response r = {0};
         double t0 = now_ms();
-        srv_handle_json(&lim, "conv", "application/json", body, strlen(body), &r);
+        srv_handle_json(&lim, "conv", "application/json", body, strlen(body), NULL, &r);
         double ms = now_ms() - t0;
         free(body);
         int is4xx = r.status == 400 || r.status == 413 || r.status == 415;

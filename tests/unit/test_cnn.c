@@ -183,7 +183,9 @@ Test(cnn, default_architecture_shapes) {
         cr_assert_eq(info.out_ndim[i], i < 4 ? 3 : 1);
         for (size_t d = 0; d < info.out_ndim[i]; d++) cr_assert_eq(info.out_shape[i][d], want[i][d], "layer %d", i);
     }
-    double flops = 2.0 * (111 * 111 * 16 * 27 + 55 * 55 * 32 * 144 + 32 * 20 + 20 * 1000);
+    /* convolutions and the MLP: 2 per multiply-add; pools: 1 per window element */
+    double flops = 2.0 * (111 * 111 * 16 * 27 + 55 * 55 * 32 * 144 + 32 * 20 + 20 * 1000) +
+                   55 * 55 * 16 * 4 + 27 * 27 * 32 * 4 + 27 * 27 * 32;
     cr_assert_float_eq(info.flops, flops, 1.0);
     size_t params = 16 * 27 + 16 + 32 * 144 + 32 + 32 * 20 + 20 + 20 * 1000 + 1000;
     cr_assert_geq(info.num_params, params);
@@ -450,4 +452,31 @@ Test(cnn, names_and_fields) {
     cr_assert_str_eq(nn_cnn_field(32, "size"), "architecture");
     cr_assert_str_eq(nn_cnn_field(1, "nonsense"), "architecture");
     cr_assert_eq(nn_cnn_field(4, "stride"), nn_cnn_field(4, "stride"), "field strings are static");
+}
+
+/* Pooling is work too (issue 13): each pool layer reports one operation per window element of
+ * every output value, a global pool one per input value, and they count in the total. */
+Test(cnn, pool_layers_count_their_work) {
+    nn_layer_spec s[3];
+    memset(s, 0, sizeof s);
+    s[0].type = NN_LAYER_POOL;
+    s[0].pool = (nn_pool_params){NN_POOL_MAX, 3, 2, 1, 2};
+    s[1].type = NN_LAYER_POOL;
+    s[1].pool = (nn_pool_params){NN_POOL_AVG, 2, 2, 2, 2};
+    s[2].type = NN_LAYER_GLOBAL_POOL;
+    s[2].pool.kind = NN_POOL_AVG;
+    nn_cnn m;
+    nn_error err;
+    cr_assert_eq(nn_cnn_create(&m, s, 3, 10, 9, 5, 1, 0, &err), NN_OK, "%s", err.message);
+    /* 10x9 -> (3x2 window, stride 1x2) 8x4 -> (2x2 / 2) 4x2 -> [5] */
+    cr_assert_float_eq(m.layers[0].flops, 8.0 * 4 * 5 * 3 * 2, 1e-9);
+    cr_assert_float_eq(m.layers[1].flops, 4.0 * 2 * 5 * 2 * 2, 1e-9);
+    cr_assert_float_eq(m.layers[2].flops, 4.0 * 2 * 5, 1e-9);
+    cr_assert_float_eq(m.flops, 960.0 + 160.0 + 40.0, 1e-9);
+    nn_cnn_info info;
+    cr_assert_eq(nn_cnn_validate(s, 3, 10, 9, 5, &info, &err), NN_OK);
+    cr_assert_float_eq(info.flops, m.flops, 1e-9);
+    cr_assert_float_eq(info.work, m.flops, 1e-9, "no convolution: no scratch");
+    cr_assert_eq(info.ws_bytes, 0);
+    nn_cnn_free(&m);
 }

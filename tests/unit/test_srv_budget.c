@@ -208,7 +208,7 @@ Test(budget, current_request_refusal_is_a_503_naming_the_field) {
     cr_assert_eq(srv_budget_need(1 * MB, "input", &e), 0, "small: admitted");
     cr_assert_eq(mine.held, 1 * MB);
     double t0 = now_s();
-    cr_assert_eq(srv_budget_need(50 * MB, "output", &e), -1);
+    cr_assert_eq(srv_budget_need(5 * MB, "output", &e), -1);
     cr_assert_geq(now_s() - t0, SRV_BUDGET_WAIT_MS / 1000.0 * 0.9, "waited before refusing");
     cr_assert_eq(e.status, 503);
     cr_assert_str_eq(e.field, "output");
@@ -216,6 +216,41 @@ Test(budget, current_request_refusal_is_a_503_naming_the_field) {
     srv_budget_set_current(NULL);
     srv_budget_release(&mine);
     srv_budget_release(&other);
+    cr_assert_eq(srv_budget_used(), 0);
+}
+
+/* A request whose handler needs more than the whole budget can never fit: 413 at once, not a
+ * wait and a 503 + Retry-After that would send its client round forever. Claims add up; a
+ * body reserved beyond the budget (alone) does not count against them. */
+Test(budget, needing_more_than_the_whole_budget_is_413_at_once) {
+    reset(10 * MB);
+    srv_account other = {0}, mine = {0};
+    cr_assert_eq(srv_budget_reserve(&other, 8 * MB, 0), 0);
+    srv_budget_set_current(&mine);
+    srv_err e = {0};
+    double t0 = now_s();
+    cr_assert_eq(srv_budget_need(11 * MB, "output", &e), -1);
+    cr_assert_lt(now_s() - t0, 0.5, "refused after %.2f s: it waited for room", now_s() - t0);
+    cr_assert_eq(e.status, 413, "%d %s", e.status, e.message);
+    cr_assert_str_eq(e.field, "output");
+    cr_assert(strstr(e.message, "11 MB") && strstr(e.message, "10 MB"), "%s", e.message);
+    cr_assert_eq(mine.held, 0, "nothing was reserved");
+    srv_budget_release(&other);
+    /* 6 + 6 MB of claims exceed it too, though each fits */
+    srv_err e2 = {0};
+    cr_assert_eq(srv_budget_need(6 * MB, "input", &e2), 0);
+    cr_assert_eq(srv_budget_need(6 * MB, "output", &e2), -1);
+    cr_assert_eq(e2.status, 413);
+    /* a claim for another account (a training job) follows the same rule */
+    srv_account job = {0};
+    srv_err e3 = {0};
+    cr_assert_eq(srv_budget_claim(&job, 20 * MB, "samples", &e3), -1);
+    cr_assert_eq(e3.status, 413);
+    cr_assert_eq(srv_budget_claim(&job, 3 * MB, "samples", &e3), 0);
+    cr_assert_eq(job.held, 3 * MB);
+    srv_budget_set_current(NULL);
+    srv_budget_release(&mine);
+    srv_budget_release(&job);
     cr_assert_eq(srv_budget_used(), 0);
 }
 

@@ -21,7 +21,7 @@
 
 static srv_response call_lim(const srv_limits *lim, const char *ep, const char *body) {
     srv_response r;
-    srv_handle_json(lim, ep, "application/json", body, strlen(body), &r);
+    srv_handle_json(lim, ep, "application/json", body, strlen(body), NULL, &r);
     return r;
 }
 

@@ -24,7 +24,7 @@ static srv_response call_ct(const char *ep, const char *ct, const char *body) {
     srv_limits lim;
     srv_limits_default(&lim);
     srv_response r;
-    srv_handle_json(&lim, ep, ct, body, strlen(body), &r);
+    srv_handle_json(&lim, ep, ct, body, strlen(body), NULL, &r);
     return r;
 }
 
@@ -286,19 +286,19 @@ Test(srv_conv, work_budget_and_output_limits) {
     const char *body = "{\"input\": {\"shape\": [8, 8, 1], \"data\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
                        "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}, \"kernel\": \"box\"}";
     srv_response r;
-    srv_handle_json(&lim, "conv", NULL, body, strlen(body), &r);
+    srv_handle_json(&lim, "conv", NULL, body, strlen(body), NULL, &r);
     cr_assert_eq(r.status, 413, "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"field\":\"kernel\""), "%s", r.body);
     srv_response_free(&r);
     lim.max_work_flops = 1e9;
     lim.max_tensor_elems = 40;
-    srv_handle_json(&lim, "conv", NULL, body, strlen(body), &r);
+    srv_handle_json(&lim, "conv", NULL, body, strlen(body), NULL, &r);
     cr_assert_eq(r.status, 413, "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"field\":\"input\""), "%s", r.body);
     srv_response_free(&r);
     lim.max_tensor_elems = 1000;
     lim.max_body_bytes = 10;
-    srv_handle_json(&lim, "conv", NULL, body, strlen(body), &r);
+    srv_handle_json(&lim, "conv", NULL, body, strlen(body), NULL, &r);
     cr_assert_eq(r.status, 413);
     srv_response_free(&r);
 }

@@ -24,7 +24,7 @@ static srv_response call(const char *ep, cJSON *req) {
     srv_limits lim;
     srv_limits_default(&lim);
     srv_response r;
-    srv_handle_json(&lim, ep, "application/json", body, strlen(body), &r);
+    srv_handle_json(&lim, ep, "application/json", body, strlen(body), NULL, &r);
     free(body);
     return r;
 }
@@ -345,7 +345,7 @@ Test(npy_errors, status_and_field) {
     cJSON *req = conv_with_input(npy_f32(x, s3, 3));
     char *body = cJSON_PrintUnformatted(req);
     srv_response r;
-    srv_handle_json(&lim, "conv", NULL, body, strlen(body), &r);
+    srv_handle_json(&lim, "conv", NULL, body, strlen(body), NULL, &r);
     cr_assert_eq(r.status, 413, "%s", r.body);
     cr_assert(strstr(r.body, "\"field\":\"input.npy\""), "%s", r.body);
     srv_response_free(&r);

@@ -138,7 +138,7 @@ static void check_weights_run_by_cnn(const cJSON *done) {
         cJSON_AddStringToObject(req, "classes", "fashion-mnist");
         char *body = cJSON_PrintUnformatted(req);
         srv_response r;
-        srv_handle_json(NULL, "cnn", "application/json", body, strlen(body), &r);
+        srv_handle_json(NULL, "cnn", "application/json", body, strlen(body), NULL, &r);
         cr_assert_eq(r.status, 200, "%s", r.body);
         cJSON *res = cJSON_Parse(r.body);
         const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "top"), 0);

@@ -36,6 +36,8 @@ const RULES = [
   [/^learning_rate must be > 0 and <= (\S+)$/, (m, ctx) => `${ctx.label} must be greater than 0 and at most ${m[1]}.`],
   [/^momentum must be in \[0, 1\)$/, (m, ctx) => `${ctx.label} must be at least 0 and below 1.`],
   [/^diverged at step (\d+)/, (m) => `The training blew up at step ${m[1]}: the loss became infinite or not a number. Use a smaller learning rate.`],
+  [/^this run is estimated at ([\d.]+) s of computing.*the limit is ([\d.e+]+) s/, (m) =>
+    `This run would take about ${m[1]} s of computing; the server allows ${m[2]} s. Use fewer samples or epochs, or a smaller net.`],
   [/needs ([\d.e+]+) flops; the limit is ([\d.e+]+)/, (m) =>
     `This is too much work for one request (${fmt(Number(m[1]), 2)} operations; the server allows ${fmt(Number(m[2]), 2)}). Use a smaller image, fewer or smaller filters, or a larger stride.`],
   [/has (\d+) parameters; the limit is (\d+)/, (m) => `This network has too many weights (${big(Number(m[1]))}; the server allows ${big(Number(m[2]))}). Use smaller layers.`],

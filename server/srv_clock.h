@@ -1,0 +1,14 @@
+/* srv_clock.h — the monotonic clock the handlers time themselves with ("elapsed_ms"). */
+#ifndef SRV_CLOCK_H
+#define SRV_CLOCK_H
+
+#include <time.h>
+
+/* Milliseconds since an arbitrary origin (CLOCK_MONOTONIC: immune to clock changes). */
+static inline double srv_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+#endif

@@ -1,0 +1,348 @@
+/* test_srv_limits.c — every request's work, memory and time are bounded before they are spent,
+ * and a cancel stops the work (issue 13), through srv_handle_json / srv_train_* (no socket):
+ * - pooling counts in the work budget: the ~60-byte /pool that pooled a 1x1 image resized to
+ *   1024^2 with a 512 window for minutes is a 413 in milliseconds; /cnn reports and counts
+ *   its pool layers' work;
+ * - a cancel flag set while a request computes ends it with a 503 within milliseconds;
+ * - a convolution's scratch is reserved in the memory budget (413 when it alone exceeds the
+ *   whole budget: once a 1 GB allocation the budget never saw) and is not kept by the thread
+ *   after its request; a CNN's scratch and an MLP's model are counted too;
+ * - a training's memory (3.2 GB for 100 000 samples of length 1000 and a test set as large) is
+ *   reserved for its lifetime, 413 beyond the whole budget;
+ * - a training estimated over max_train_seconds is refused with the estimate and the limit,
+ *   and one whose own CPU time passes the limit anyway (a wrong estimate) ends with an error. */
+#include <cJSON.h>
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "srv_api.h"
+#include "srv_budget.h"
+#include "srv_workspace.h"
+
+#define MB ((size_t)1000000)
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static srv_response handle(const srv_limits *lim, const char *ep, const char *body, const atomic_int *cancel) {
+    srv_response r;
+    srv_handle_json(lim, ep, "application/json", body, strlen(body), cancel, &r);
+    return r;
+}
+
+/* The error's status and field, or the test fails. */
+static void expect_error(const srv_response *r, int status, const char *field, const char *words) {
+    cr_assert_eq(r->status, status, "want %d, got %d: %.400s", status, r->status, r->body);
+    cJSON *j = cJSON_Parse(r->body);
+    cr_assert_not_null(j);
+    cJSON *e = cJSON_GetObjectItem(j, "error");
+    cr_assert_not_null(e, "%s", r->body);
+    cJSON *f = cJSON_GetObjectItem(e, "field");
+    if (field) cr_assert(cJSON_IsString(f) && strcmp(f->valuestring, field) == 0, "field: %s", r->body);
+    if (words) cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")), words), "%s", r->body);
+    cJSON_Delete(j);
+}
+
+/* ---- pooling work ---- */
+
+Test(limits, pooling_work_is_counted_before_any_is_done, .timeout = 10) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    const char *body = "{\"input\": [[[1]]], \"resize\": [1024, 1024], \"size\": 512, \"stride\": 1}";
+    double t0 = now_s();
+    srv_response r = handle(&lim, "pool", body, NULL);
+    double took = now_s() - t0;
+    expect_error(&r, 413, "size", "window element");
+    cr_assert_lt(took, 1.0, "answered in %.3f s", took);
+    srv_response_free(&r);
+    /* each at its exact work and one below: global pooling 1 per input value (4x3x1 = 12), a
+     * 3x3 window on 4x4x1 with stride 1 1 per window element (2x2 outputs x 9 = 36) */
+    static const struct { const char *body, *field; double work; } at[] = {
+        {"{\"input\": [[[1],[2],[3]],[[4],[5],[6]],[[7],[8],[9]],[[1],[2],[3]]], \"size\": \"global\"}", "input", 12},
+        {"{\"input\": [[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]], \"size\": 3, \"stride\": 1}", "size", 36},
+    };
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        lim.max_work_flops = at[i].work;
+        r = handle(&lim, "pool", at[i].body, NULL);
+        cr_assert_eq(r.status, 200, "%g operations are within %g: %s", at[i].work, at[i].work, r.body);
+        srv_response_free(&r);
+        lim.max_work_flops = at[i].work - 1;
+        r = handle(&lim, "pool", at[i].body, NULL);
+        expect_error(&r, 413, at[i].field, "window element");
+        srv_response_free(&r);
+    }
+}
+
+Test(limits, cnn_pool_layers_report_and_count_their_work, .timeout = 10) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    const char *arch = "{\"input\": [[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]], \"architecture\": ["
+                       "{\"type\": \"pool\", \"size\": 3, \"stride\": 1}, {\"type\": \"global_pool\"}]}";
+    srv_response r = handle(&lim, "cnn", arch, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cJSON *j = cJSON_Parse(r.body);
+    cJSON *layers = cJSON_GetObjectItem(j, "layers");
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 0), "flops")->valuedouble, 36.0);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 1), "flops")->valuedouble, 4.0);
+    cr_assert_eq(cJSON_GetObjectItem(j, "flops")->valuedouble, 40.0);
+    cJSON_Delete(j);
+    srv_response_free(&r);
+    const char *huge = "{\"input\": [[[1]]], \"resize\": [1024, 1024], \"architecture\": ["
+                       "{\"type\": \"pool\", \"size\": 512, \"stride\": 1}, {\"type\": \"global_pool\"}]}";
+    double t0 = now_s();
+    r = handle(&lim, "cnn", huge, NULL);
+    expect_error(&r, 413, "architecture", "flops");
+    cr_assert_lt(now_s() - t0, 1.0);
+    srv_response_free(&r);
+}
+
+/* ---- cancellation ---- */
+
+typedef struct setter {
+    atomic_int *flag;
+    double delay, set_at;
+} setter;
+
+static void *set_later(void *arg) {
+    setter *s = arg;
+    struct timespec ts = {0, (long)(s->delay * 1e9)};
+    nanosleep(&ts, NULL);
+    s->set_at = now_s();
+    atomic_store(s->flag, 1);
+    return NULL;
+}
+
+Test(limits, a_cancel_ends_a_request_within_milliseconds, .timeout = 60) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    lim.max_work_flops = 1e13; /* the same /pool, allowed: it would run for minutes */
+    const char *body = "{\"input\": [[[1]]], \"resize\": [1024, 1024], \"size\": 512, \"stride\": 1}";
+    atomic_int flag = 0;
+    setter s = {&flag, 0.3, 0};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, set_later, &s), 0);
+    srv_response r = handle(&lim, "pool", body, &flag);
+    double lat = now_s() - s.set_at;
+    pthread_join(th, NULL);
+    expect_error(&r, 503, NULL, "cancelled");
+    cr_assert_lt(lat, 0.3, "stopped %.3f s after the flag", lat);
+    srv_response_free(&r);
+    /* a cleared flag: the same endpoint works */
+    atomic_store(&flag, 0);
+    r = handle(&lim, "pool", "{\"input\": [[1,2],[3,4]], \"size\": 2}", &flag);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    srv_response_free(&r);
+}
+
+/* ---- memory ---- */
+
+/* 64x64x1, one 1x64 filter, stride [1, 64], padding [0, 2^20]: 2.7e8 flops, a 2.1M-value
+ * output, and 539 MB of zero-padded planes (64 stride phases of 32913 columns per row). */
+#define WIDE_CONV "{\"input\": {\"shape\": [64, 64, 1], \"data\": [%s]}, \"filters\": {\"count\": 1, \"size\": [1, 64], \"seed\": 1}, " \
+                  "\"stride\": [1, 64], \"padding\": [0, 1048576]}"
+
+static char *wide_conv(void) {
+    size_t n = 64 * 64;
+    char *ones = malloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        ones[2 * i] = '1';
+        ones[2 * i + 1] = ',';
+    }
+    ones[2 * n - 1] = '\0';
+    char *b = malloc(strlen(WIDE_CONV) + 2 * n + 1);
+    sprintf(b, WIDE_CONV, ones);
+    free(ones);
+    return b;
+}
+
+Test(limits, a_convolutions_scratch_counts_in_the_memory_budget, .timeout = 30) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_budget_init(256 * MB);
+    srv_account acct = {0};
+    srv_budget_set_current(&acct);
+    char *body = wide_conv();
+    double t0 = now_s();
+    srv_response r = handle(&lim, "conv", body, NULL);
+    expect_error(&r, 413, "filters", "budget");
+    cr_assert_lt(now_s() - t0, 1.0, "413 at once, not after waiting for room");
+    srv_response_free(&r);
+    srv_budget_release(&acct);
+    /* within a larger budget it runs, its scratch is counted while it does, and the thread
+     * does not keep it after the request */
+    srv_budget_init(4000 * MB);
+    r = handle(&lim, "conv", body, NULL);
+    cr_assert_eq(r.status, 200, "%.300s", r.body);
+    cr_assert_geq(acct.held, 539 * MB, "scratch reserved: %zu", acct.held);
+    cr_assert_leq(srv_workspace_held(), SRV_WORKSPACE_KEEP, "the thread keeps %zu bytes", srv_workspace_held());
+    srv_response_free(&r);
+    srv_budget_set_current(NULL);
+    srv_budget_release(&acct);
+    free(body);
+}
+
+Test(limits, a_cnns_scratch_counts_too, .timeout = 30) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_budget_init(64 * MB);
+    srv_account acct = {0};
+    srv_budget_set_current(&acct);
+    /* the same wide layer inside a CNN: tiny model, 539 MB of scratch */
+    const char *body = "{\"input\": [[[1]]], \"resize\": [64, 64], \"architecture\": [{\"type\": \"conv\", \"filters\": 1, "
+                       "\"size\": [1, 64], \"stride\": [1, 64], \"padding\": [0, 1048576]}, {\"type\": \"global_pool\"}]}";
+    srv_response r = handle(&lim, "cnn", body, NULL);
+    expect_error(&r, 413, "architecture", "budget");
+    srv_response_free(&r);
+    srv_budget_set_current(NULL);
+    srv_budget_release(&acct);
+}
+
+Test(limits, an_mlps_model_counts_in_the_memory_budget, .timeout = 30) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_budget_init(32 * MB);
+    srv_account acct = {0};
+    srv_budget_set_current(&acct);
+    /* 12 M weights (48 MB) from a 70-byte request */
+    const char *body = "{\"input\": [1], \"hidden_layers\": 1, \"hidden_size\": 4000, \"output_size\": 3000}";
+    srv_response r = handle(&lim, "mlp", body, NULL);
+    expect_error(&r, 413, "hidden_size", "budget");
+    srv_response_free(&r);
+    srv_budget_init(100 * MB);
+    r = handle(&lim, "mlp", body, NULL);
+    cr_assert_eq(r.status, 200, "%.200s", r.body);
+    cr_assert_geq(acct.held, 48 * MB, "the model was reserved: %zu", acct.held);
+    srv_response_free(&r);
+    srv_budget_set_current(NULL);
+    srv_budget_release(&acct);
+}
+
+static srv_train_job *prepare(const srv_limits *lim, const char *model, const char *body, srv_response *err) {
+    return srv_train_prepare(lim, model, "application/json", body, strlen(body), err);
+}
+
+Test(limits, a_trainings_memory_is_reserved_for_its_lifetime) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    lim.max_train_seconds = 1e6; /* memory is what this test is about */
+    const char *big = "{\"samples\": 100000, \"test_samples\": 100000, \"min_length\": 1000, \"max_length\": 1000, \"epochs\": 1}";
+    srv_budget_init(1000 * MB);
+    srv_response err;
+    double t0 = now_s();
+    srv_train_job *j = prepare(&lim, "rnn", big, &err);
+    cr_assert_null(j, "100000 samples of 1000 steps, twice, admitted in a 1 GB budget");
+    expect_error(&err, 413, "samples", "MB");
+    cr_assert_lt(now_s() - t0, 1.0);
+    srv_response_free(&err);
+    cr_assert_eq(srv_budget_used(), 0);
+    /* with room it is admitted and holds its memory until it is freed */
+    srv_budget_init(8000 * MB);
+    j = prepare(&lim, "rnn", big, &err);
+    cr_assert_not_null(j, "%s", err.body);
+    size_t need = srv_train_memory_bytes(j);
+    cr_assert_geq(need, (size_t)3200 * MB, "two sets of 1e8 steps of two doubles: %zu", need);
+    cr_assert_eq(srv_budget_used(), need);
+    srv_train_free(j);
+    cr_assert_eq(srv_budget_used(), 0);
+}
+
+/* ---- training time ---- */
+
+Test(limits, a_training_estimated_over_the_limit_is_refused) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    lim.max_train_seconds = 5;
+    srv_response err;
+    /* ~275 000 time steps an epoch at ~8 us each: about 45 s for 20 epochs */
+    const char *body = "{\"hidden_size\": 64, \"samples\": 5000, \"min_length\": 10, \"max_length\": 100, \"epochs\": 20}";
+    srv_train_job *j = prepare(&lim, "lstm", body, &err);
+    cr_assert_null(j);
+    expect_error(&err, 413, "epochs", "estimated at");
+    cr_assert(strstr(err.body, "the limit is 5 s"), "%s", err.body);
+    srv_response_free(&err);
+    lim.max_train_seconds = 1000;
+    j = prepare(&lim, "lstm", body, &err);
+    cr_assert_not_null(j, "%s", err.body);
+    double est = srv_train_estimate_seconds(j);
+    cr_assert(est > 20 && est < 120, "estimate %.1f s", est);
+    srv_train_free(j);
+    /* the default limit admits the assignment's runs, estimated well under a second */
+    srv_limits_default(&lim);
+    j = prepare(&lim, "gru", "{}", &err);
+    cr_assert_not_null(j, "%s", err.body);
+    cr_assert_lt(srv_train_estimate_seconds(j), 1.0);
+    srv_train_free(j);
+}
+
+typedef struct sink {
+    char *buf;
+    size_t len;
+} sink;
+
+static int collect(void *ctx, const char *data, size_t len) {
+    sink *s = ctx;
+    s->buf = realloc(s->buf, s->len + len + 1);
+    memcpy(s->buf + s->len, data, len);
+    s->len += len;
+    s->buf[s->len] = '\0';
+    return 0;
+}
+
+/* Run body with the limit at 1.3 times its estimate: one training and one test sample whose
+ * lengths (seed 297: 992 and 999 steps) are twice the 501 the estimate assumes for lengths
+ * 2..1000, so the run computes about twice its estimate and passes the limit. */
+static int run_past_the_estimate(const char *body, sink *out, double *est) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    srv_response err;
+    srv_train_job *j = prepare(&lim, "rnn", body, &err);
+    cr_assert_not_null(j, "%s", err.body);
+    *est = srv_train_estimate_seconds(j);
+    srv_train_free(j);
+    lim.max_train_seconds = 1.3 * *est;
+    j = prepare(&lim, "rnn", body, &err);
+    cr_assert_not_null(j, "admitted at 1.3 x its estimate: %s", err.body);
+    int status = srv_train_run(j, collect, out, NULL);
+    srv_train_free(j);
+    return status;
+}
+
+#define PAST_ESTIMATE "{\"samples\": 1, \"test_samples\": 1, \"min_length\": 2, \"max_length\": 1000, " \
+                      "\"hidden_size\": 32, \"epochs\": 1000, \"seed\": 297, \"stream\": %s}"
+
+Test(limits, a_run_past_the_limit_ends_with_an_error, .timeout = 60) {
+    char body[256];
+    double est;
+    /* streamed: the last line is the error */
+    snprintf(body, sizeof body, PAST_ESTIMATE, "true");
+    sink s = {NULL, 0};
+    int status = run_past_the_estimate(body, &s, &est);
+    cr_assert_eq(status, 413, "estimate %.2f s: %d %s", est, status, s.buf);
+    const char *last = s.buf + s.len - 1;
+    while (last > s.buf && last[-1] != '\n') last--;
+    cJSON *line = cJSON_Parse(last);
+    cr_assert_not_null(line, "%s", last);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(line, "type")), "error", "%s", last);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(line, "code")), "too_large", "%s", last);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(line, "field")), "epochs", "%s", last);
+    cr_assert(strstr(last, "passed the limit of") && strstr(last, "estimated at"), "%s", last);
+    cr_assert(!strstr(s.buf, "\"done\""), "it did not finish");
+    cJSON_Delete(line);
+    free(s.buf);
+    /* not streamed: the error object is the whole answer */
+    snprintf(body, sizeof body, PAST_ESTIMATE, "false");
+    sink t = {NULL, 0};
+    status = run_past_the_estimate(body, &t, &est);
+    cr_assert_eq(status, 413, "estimate %.2f s: %d %s", est, status, t.buf);
+    srv_response fake = {.status = 413, .body = t.buf, .len = t.len};
+    expect_error(&fake, 413, "epochs", "passed the limit");
+    free(t.buf);
+}
