@@ -52,7 +52,7 @@ static void measure_epoch(const bench_case *bc) {
     nn_cnn_net net;
     nn_error err;
     nn_cnn_train_result res;
-    nn_cnn_train_config cfg = {&c->fm.train, &c->fm.test, NN_FASHION_TRAIN, NN_FASHION_TEST, 1, 32, 1, 1};
+    nn_cnn_train_config cfg = {&c->fm.train, &c->fm.test, NN_FASHION_TRAIN, NN_FASHION_TEST, 1, 32, 1, 1, 1};
     if (nn_cnn_net_create(&net, c->specs, 5, 28, 28, 1, 32, &opt, 1, &err) != NN_OK) {
         fprintf(stderr, "bench_train: %s\n", err.message);
         exit(1);

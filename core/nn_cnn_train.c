@@ -36,6 +36,8 @@ nn_code nn_cnn_train_validate(const nn_cnn_net *net, const nn_cnn_train_config *
     if (!c) c = check_set(net, cfg->test, cfg->test_samples, "test_dataset", "test_samples", err);
     if (c) return c;
     if (cfg->epochs == 0) return nn_fail(err, NN_INVALID, "epochs", "epochs must be >= 1");
+    if (!(cfg->lr_decay >= 0 && cfg->lr_decay <= 1))
+        return nn_fail(err, NN_INVALID, "lr_decay", "lr_decay must be in (0, 1]");
     if (cfg->batch_size == 0 || cfg->batch_size > net->batch || cfg->batch_size > cfg->train_samples)
         return nn_fail(err, NN_INVALID, "batch_size", "batch_size is %zu; it must be 1 to %zu", cfg->batch_size,
                        net->batch < cfg->train_samples ? net->batch : cfg->train_samples);
@@ -165,6 +167,7 @@ nn_code nn_cnn_train_run(nn_cnn_net *net, const nn_cnn_train_config *cfg,
         }
         res->epochs = e + 1;
         res->steps = ev.step;
+        if (cfg->lr_decay > 0) net->opt.lr *= cfg->lr_decay; /* as StepLR: one multiply per epoch */
         ev.kind = NN_CNN_EPOCH;
         ev.train_loss = res->train_loss[e];
         ev.train_accuracy = res->train_accuracy[e];

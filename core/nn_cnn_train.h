@@ -8,6 +8,7 @@
  *     smaller): in order when shuffle is off, else in a fresh permutation per epoch (Fisher-
  *     Yates with an nn_rng seeded from seed, one stream for the whole run);
  *   - per batch one nn_cnn_net_train_step (forward, mean cross-entropy, backward, optimiser);
+ *     after each epoch the learning rate is multiplied by lr_decay (when set);
  *   - after each epoch the test images are classified in batches: mean test loss, accuracy and
  *     the confusion matrix (rows = true class, columns = predicted);
  *   - train_loss / train_accuracy of an epoch are the means over its images of what each batch
@@ -42,6 +43,9 @@ typedef struct nn_cnn_train_config {
     size_t batch_size;          /* 1 .. net->batch */
     int shuffle;                /* 1: a seeded permutation per epoch */
     uint64_t seed;
+    double lr_decay;            /* after every epoch the learning rate is multiplied by this
+                                   (torch.optim.lr_scheduler.StepLR(step_size=1, gamma)); 0 or 1:
+                                   constant */
 } nn_cnn_train_config;
 
 typedef enum nn_cnn_event_kind { NN_CNN_STEP = 0, NN_CNN_EVAL, NN_CNN_EPOCH } nn_cnn_event_kind;

@@ -31,7 +31,7 @@ size_t srv_cnn_default_spec(nn_layer_spec specs[SRV_CNN_DEFAULT_LAYERS]) {
         specs[i + 1].pool = (nn_pool_params){NN_POOL_MAX, 2, 2, 2, 2};
     }
     specs[4].type = NN_LAYER_MLP;
-    nn_mlp_config_uniform(&specs[4].mlp, 0, 0, 0, NN_FASHION_CLASSES, relu);
+    nn_mlp_config_uniform(&specs[4].mlp, 0, 1, 128, NN_FASHION_CLASSES, relu);
     specs[4].mlp_init = NN_INIT_HE_NORMAL;
     return SRV_CNN_DEFAULT_LAYERS;
 }
@@ -98,7 +98,6 @@ static int parse_inline(const cJSON *v, const char *path, const srv_limits *lim,
     size_t n = (size_t)cJSON_GetArraySize(v);
     if (n > lim->max_samples)
         return srv_fail(e, 413, path, "%s has %zu images; the limit is %zu", path, n, lim->max_samples);
-    if (srv_budget_need(srv_budget_mul(n, NN_FASHION_PIXELS * sizeof(float) + 1), path, e)) return -1;
     float *px = j->own_px[which] = malloc(n * NN_FASHION_PIXELS * sizeof *px);
     uint8_t *lb = j->own_lb[which] = malloc(n);
     if (!px || !lb) return srv_fail(e, 503, path, "out of memory for %s", path);
@@ -157,6 +156,9 @@ static int parse_optimizer(const cJSON *req, srv_cnn_job *j, srv_err *e) {
     if (!(momentum >= 0 && momentum < 1)) return srv_fail(e, 400, "momentum", "momentum must be in [0, 1)");
     if (sgd) nn_optim_sgd(&j->opt, lr, momentum);
     else nn_optim_adam(&j->opt, lr);
+    if (srv_json_num_opt(req, "lr_decay", "", SRV_CNN_LR_DECAY, &j->cfg.lr_decay, e)) return -1;
+    if (!(j->cfg.lr_decay > 0 && j->cfg.lr_decay <= 1))
+        return srv_fail(e, 400, "lr_decay", "lr_decay must be in (0, 1] (1: a constant learning rate)");
     return 0;
 }
 
@@ -174,7 +176,7 @@ static int parse_count(const cJSON *req, const char *key, size_t def, size_t max
 static int parse_sizes(const cJSON *req, const srv_limits *lim, srv_cnn_job *j, srv_err *e) {
     nn_cnn_train_config *c = &j->cfg;
     long long v;
-    if (srv_json_int_opt(req, "epochs", "", 1, 1LL << 53, 2, &v, e)) return -1;
+    if (srv_json_int_opt(req, "epochs", "", 1, 1LL << 53, SRV_CNN_EPOCHS, &v, e)) return -1;
     if ((unsigned long long)v > lim->max_epochs)
         return srv_fail(e, 413, "epochs", "epochs is %lld; this server's limit is %zu", v, lim->max_epochs);
     c->epochs = (size_t)v;
@@ -251,10 +253,14 @@ static int plan(srv_cnn_job *j, const srv_limits *lim, srv_err *e) {
     return 0;
 }
 
-/* The run's memory, held for the job's lifetime: the net, the result, the permutation and the
- * done line (weights and examples as text). Inline images were reserved as they were read. */
+/* The run's memory, held for the job's lifetime: the net, the inline images, the result, the
+ * permutation and the done line (weights and examples as text). */
 static int reserve(srv_cnn_job *j, srv_err *e) {
     size_t bytes = j->net_bytes;
+    for (int s = 0; s < 2; s++)
+        if (j->own_px[s])
+            bytes = srv_budget_add(bytes, srv_budget_mul((s ? j->test : j->train).count,
+                                                         NN_FASHION_PIXELS * sizeof(float) + 1));
     bytes = srv_budget_add(bytes, srv_budget_mul(j->cfg.train_samples, sizeof(size_t)));
     bytes = srv_budget_add(bytes, srv_budget_mul(j->num_params, SRV_BUDGET_PER_ELEMENT));
     bytes = srv_budget_add(bytes, srv_budget_mul(NN_CNN_EXAMPLES * NN_FASHION_PIXELS, SRV_BUDGET_PER_ELEMENT));
@@ -268,7 +274,7 @@ static int reserve(srv_cnn_job *j, srv_err *e) {
 
 srv_cnn_job *srv_cnn_job_prepare(const srv_limits *lim, const cJSON *req, int npy, srv_err *e) {
     static const char *const keys[] = {"architecture", "init", "epochs", "batch_size", "optimizer",
-                                       "learning_rate", "momentum", "train_samples", "test_samples",
+                                       "learning_rate", "momentum", "lr_decay", "train_samples", "test_samples",
                                        "shuffle", "seed", "report_every", "stream", "dataset",
                                        "test_dataset", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return NULL;

@@ -6,9 +6,10 @@
  * Parameters (400 naming the field when invalid, 413 beyond a server limit):
  *   "architecture" (the /cnn layer list for a 28x28x1 input, ending in 10 values; default
  *   srv_cnn_default_spec), or "init": the same list with every weight given (what a done
- *   event's "weights" holds; not together with "architecture"); "epochs" (2), "batch_size"
+ *   event's "weights" holds; not together with "architecture"); "epochs" (SRV_CNN_EPOCHS), "batch_size"
  *   (32), "optimizer" ("adam" | "sgd"), "learning_rate" (0.001 for Adam, 0.01 for SGD),
- *   "momentum" (SGD only, 0.9), "train_samples" (all), "test_samples" (all), "shuffle" (true),
+ *   "momentum" (SGD only, 0.9), "lr_decay" (the learning rate's factor after each epoch,
+ *   SRV_CNN_LR_DECAY), "train_samples" (all), "test_samples" (all), "shuffle" (true),
  *   "seed" (1), "report_every" (50 steps), "stream" (true), "output_format" ("json" | "npy":
  *   srv_train.c takes it out), "dataset" / "test_dataset" (inline
  *   lists [{"image": base64 PNG/JPEG or tensor [28, 28, 1], "label": 0..9}] replacing
@@ -30,8 +31,14 @@
 
 typedef struct srv_cnn_job srv_cnn_job;
 
-/* The default net of POST /train/cnn: specs[0..returned). */
+/* The default net of POST /train/cnn, specs[0..returned): conv 16 3x3 pad 1 ReLU -> max-pool 2
+ * -> conv 32 3x3 pad 1 ReLU -> max-pool 2 -> MLP 1568 -> 128 ReLU -> 10 (206 922 parameters;
+ * He-normal weights, zero biases). With the default settings (2 epochs, batch 32, Adam 0.001,
+ * shuffled, seed 1) it reaches 90.5 % on the 10 000 test images (docs/training.md). */
 #define SRV_CNN_DEFAULT_LAYERS 5
+/* The default "epochs", and "lr_decay": the learning rate's factor after each epoch. */
+#define SRV_CNN_EPOCHS 3
+#define SRV_CNN_LR_DECAY 0.5
 size_t srv_cnn_default_spec(nn_layer_spec specs[SRV_CNN_DEFAULT_LAYERS]);
 
 /* Validate the request object and admit the run; npy: write tensors as .npy ("output_format",

@@ -15,9 +15,11 @@
 #include "srv_buf.h"
 #include "srv_train_cnn.h"
 
-/* Training speed of the reference machine (2 cores), for the estimate in the start event:
- * forward + backward flops per second of the default net's run. */
-#define SRV_CNN_FLOPS_PER_SECOND 2e10
+/* Training speed of the reference machine with both of its cores, for the start event's
+ * estimated_seconds: flops (forward and backward) per second of wall time. The default run
+ * (1.4 TFLOP) used 29 CPU-seconds on the busy reference VM, ~48 GFLOP per CPU-second; both
+ * cores, less the serial stretches between kernels, give about 80. */
+#define SRV_CNN_FLOPS_PER_SECOND 8e10
 
 struct srv_cnn_job {
     srv_arch *arch;              /* the layers (and given weights) */

@@ -74,6 +74,7 @@ static void put_start(srv_cnn_job *j) {
                    c->shuffle ? "true" : "false", (unsigned long long)j->seed);
     srv_buf_str(b, j->opt.kind == NN_OPTIM_SGD ? "sgd" : "adam");
     put_num(b, "learning_rate", j->opt.lr);
+    put_num(b, "lr_decay", j->cfg.lr_decay);
     if (j->opt.kind == NN_OPTIM_SGD) {
         put_num(b, "momentum", j->opt.momentum);
     }

@@ -14,7 +14,7 @@
 
 static const char SMALL[] = "{\"epochs\": 2, \"train_samples\": 640, \"test_samples\": 200, \"report_every\": 5}";
 /* Long enough to still be going when the test hangs up (it is always cancelled). */
-static const char LONG_RUN[] = "{\"epochs\": 50, \"report_every\": 5}";
+static const char LONG_RUN[] = "{\"epochs\": 20, \"report_every\": 5}";
 
 static const cJSON *fashion_health(cJSON *h) {
     return cJSON_GetObjectItem(cJSON_GetObjectItem(h, "datasets"), "fashion-mnist");
@@ -164,7 +164,7 @@ Test(train_cnn, a_client_that_leaves_cancels_within_half_a_second, .timeout = 30
 
     /* not streamed: a client that dies while it waits for the body */
     char body[128];
-    snprintf(body, sizeof body, "{\"epochs\": 50, \"stream\": false}");
+    snprintf(body, sizeof body, "{\"epochs\": 20, \"stream\": false}");
     pid_t child = fork();
     if (child == 0) {
         const char *hd[] = {"Content-Type: application/json", NULL};

@@ -2,7 +2,8 @@
 """Reference training trajectories for the trainable CNN (core/nn_cnn_net.h, core/nn_cnn_train.h):
 PyTorch float32, 200 optimiser steps of batch 32 over the first 6400 Fashion-MNIST training
 images in order (no shuffling), once with Adam and once with SGD + momentum, from the same
-initial weights -> tests/fixtures/cnn_train.json.
+initial weights; and two epochs of 50 steps over the first 1600 images with Adam and the
+learning rate halved after the first (StepLR(step_size=1, gamma=0.5)) -> tests/fixtures/cnn_train.json.
 
 The net is the benchmark net: conv 8x3x3 pad 1 ReLU -> max-pool 2 -> conv 16x3x3 pad 1 ReLU ->
 max-pool 2 -> linear 784 -> 10, cross-entropy (mean over the batch). nnlab is channels-last, so
@@ -63,23 +64,27 @@ def initial(seed):
     return net.state_dict()
 
 
-def train(state, x, y, opt_name, lr, momentum, channels_last):
+def train(state, x, y, opt_name, lr, momentum, channels_last, epochs=1, gamma=1.0):
+    """The loss of every step; an epoch is the len(x) // BATCH batches in order."""
     net = Net()
     net.load_state_dict(state)
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
     opt = (torch.optim.Adam(net.parameters(), lr=lr) if opt_name == "adam"
            else torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum))
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=gamma)
     losses = []
-    for s in range(STEPS):
-        xb = x[s * BATCH:(s + 1) * BATCH]
-        if channels_last:
-            xb = xb.contiguous(memory_format=torch.channels_last)
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(net(xb), y[s * BATCH:(s + 1) * BATCH])
-        loss.backward()
-        opt.step()
-        losses.append(float(loss))
+    for _ in range(epochs):
+        for s in range(len(x) // BATCH):
+            xb = x[s * BATCH:(s + 1) * BATCH]
+            if channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(xb), y[s * BATCH:(s + 1) * BATCH])
+            loss.backward()
+            opt.step()
+            losses.append(float(loss))
+        sched.step()
     return losses
 
 
@@ -106,15 +111,19 @@ def main():
     x, y = data()
     state = initial(7)
     cases = []
-    for opt_name, lr, momentum in (("adam", 1e-3, 0.0), ("sgd", 0.01, 0.9)):
-        nchw = train(state, x, y, opt_name, lr, momentum, False)
-        cl = train(state, x, y, opt_name, lr, momentum, True)
+    for name, opt_name, lr, momentum, images, epochs, gamma in (
+            ("adam", "adam", 1e-3, 0.0, STEPS * BATCH, 1, 1.0),
+            ("sgd", "sgd", 0.01, 0.9, STEPS * BATCH, 1, 1.0),
+            ("adam_decay", "adam", 2e-3, 0.0, STEPS * BATCH // 4, 2, 0.5)):
+        xs, ys = x[:images], y[:images]
+        nchw = train(state, xs, ys, opt_name, lr, momentum, False, epochs, gamma)
+        cl = train(state, xs, ys, opt_name, lr, momentum, True, epochs, gamma)
         drift = max(abs(a - b) / abs(b) for a, b in zip(nchw, cl))
-        print(f"{opt_name}: loss {nchw[0]:.4f} -> {nchw[-1]:.4f}, NCHW vs channels-last {drift:.2e}",
+        print(f"{name}: loss {nchw[0]:.4f} -> {nchw[-1]:.4f}, NCHW vs channels-last {drift:.2e}",
               flush=True)
-        cases.append({"name": opt_name, "optimizer": opt_name, "learning_rate": lr,
-                      "momentum": momentum, "losses": nchw, "losses_channels_last": cl,
-                      "torch_drift": drift})
+        cases.append({"name": name, "optimizer": opt_name, "learning_rate": lr,
+                      "momentum": momentum, "images": images, "epochs": epochs, "lr_decay": gamma,
+                      "losses": nchw, "losses_channels_last": cl, "torch_drift": drift})
     doc = {"generator": "gen_cnn_train.py", "torch": torch.__version__, "steps": STEPS,
            "batch_size": BATCH, "images": "the first 6400 training images, in order",
            "weights": nnlab_weights(state), "cases": cases}

@@ -237,7 +237,7 @@ static int record(void *ctx, const nn_cnn_event *ev) {
 
 static void run_steps(const nn_layer_spec *s, size_t n, nn_imageset *set, int shuffle, double *losses, size_t steps) {
     nn_cnn_net *net = make(s, n, set->h, 8, 2);
-    nn_cnn_train_config cfg = {set, set, steps * 8, 16, 1, 8, shuffle, 9};
+    nn_cnn_train_config cfg = {set, set, steps * 8, 16, 1, 8, shuffle, 9, 1};
     recorder r = {losses, 0, steps, 0, NN_CNN_STEP, 0, 0};
     nn_cnn_train_result res;
     nn_error err;
@@ -291,13 +291,14 @@ Test(cnn_net, evaluation_confusion_and_examples) {
     nn_imageset set;
     random_set(&set, px, lb, 100, 12, 3, 21);
     nn_cnn_net *net = make(s, 6, 12, 16, 4);
-    nn_cnn_train_config cfg = {&set, &set, 64, 70, 2, 16, 1, 3};
+    nn_cnn_train_config cfg = {&set, &set, 64, 70, 2, 16, 1, 3, 1};
     double losses[8];
     recorder r = {losses, 0, 8, 0, NN_CNN_STEP, 0, 0};
     nn_cnn_train_result res;
     cr_assert_eq(nn_cnn_train_run(net, &cfg, record, &r, &res, NULL), NN_OK);
     cr_assert_eq(res.epochs, 2u);
     cr_assert_eq(res.steps, 8u);
+    cr_assert_eq(net->opt.lr, 1e-3, "lr_decay 1 keeps the learning rate");
     cr_assert_eq(r.epochs, 2u);
     cr_assert_eq(r.evals, 2 * 5 + 1, "70 test images in batches of 16, twice, and the examples");
     size_t total = 0, diag = 0;
@@ -331,7 +332,7 @@ Test(cnn_net, a_callback_cancels_training_and_evaluation) {
     double losses[50];
     for (int kind = 0; kind < 2; kind++) {
         nn_cnn_net *net = make(s, 6, 12, 8, 4);
-        nn_cnn_train_config cfg = {&set, &set, 200, 200, 3, 8, 1, 1};
+        nn_cnn_train_config cfg = {&set, &set, 200, 200, 3, 8, 1, 1, 1};
         recorder r = {losses, 0, 50, 3, kind ? NN_CNN_EVAL : NN_CNN_STEP, 0, 0};
         nn_cnn_train_result res;
         nn_error err;
@@ -385,17 +386,26 @@ Test(cnn_net, errors_name_the_field) {
         {10, 5, 1, 5, "batch_size"}, {3, 5, 1, 4, "batch_size"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        nn_cnn_train_config cfg = {&set, &set, cases[i].train, cases[i].test, cases[i].epochs, cases[i].batch, 0, 1};
+        nn_cnn_train_config cfg = {&set, &set, cases[i].train, cases[i].test, cases[i].epochs, cases[i].batch, 0, 1, 1};
         cr_assert_eq(nn_cnn_train_validate(ok, &cfg, &err), NN_INVALID, "case %zu", i);
         cr_assert_str_eq(err.field, cases[i].field, "case %zu", i);
     }
     small = set;
     small.h = small.w = 10;
-    nn_cnn_train_config cfg = {&small, &set, 1, 1, 1, 1, 0, 1};
+    nn_cnn_train_config cfg = {&small, &set, 1, 1, 1, 1, 0, 1, 1};
     cr_assert_eq(nn_cnn_train_validate(ok, &cfg, &err), NN_INVALID);
     cr_assert_str_eq(err.field, "dataset");
+    cfg = (nn_cnn_train_config){&set, &set, 10, 10, 1, 1, 0, 1, 1.5};
+    cr_assert_eq(nn_cnn_train_validate(ok, &cfg, &err), NN_INVALID);
+    cr_assert_str_eq(err.field, "lr_decay");
+    /* two epochs with lr_decay 0.5: the rate is halved after each, as StepLR(gamma=0.5) */
+    cfg = (nn_cnn_train_config){&set, &set, 8, 4, 2, 4, 1, 1, 0.5};
+    nn_cnn_train_result res;
+    cr_assert_eq(nn_cnn_train_run(ok, &cfg, NULL, NULL, &res, &err), NN_OK, "%s", err.message);
+    cr_assert_eq(ok->opt.lr, 1e-3 * 0.5 * 0.5);
+    nn_cnn_train_result_free(&res);
     lb[4] = 7;
-    cfg = (nn_cnn_train_config){&set, &set, 10, 10, 1, 1, 0, 1};
+    cfg = (nn_cnn_train_config){&set, &set, 10, 10, 1, 1, 0, 1, 1};
     cr_assert_eq(nn_cnn_train_validate(ok, &cfg, &err), NN_INVALID);
     cr_assert_str_eq(err.field, "dataset");
     destroy(ok);

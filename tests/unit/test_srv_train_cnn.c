@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "srv_api.h"
+#include "srv_budget.h"
 #include "srv_dataset.h"
 
 typedef struct out {
@@ -79,12 +80,12 @@ Test(srv_train_cnn, stream_lines_in_order_with_their_fields) {
     cr_assert_not_null(start);
     cr_assert(!strncmp(o.buf, "{\"type\":\"start\"", 15), "start comes first");
     cr_assert_eq(num(start, "steps_per_epoch"), 10);
-    cr_assert_eq(num(start, "parameters") >= 20490, 1);
+    cr_assert_eq(num(start, "parameters") >= 206922, 1);
     cr_assert_str_eq(cJSON_GetObjectItem(start, "dataset")->valuestring, "fashion-mnist");
     const cJSON *layers = cJSON_GetObjectItem(start, "layers");
     cr_assert_eq(cJSON_GetArraySize(layers), 5);
     cr_assert_eq(num(cJSON_GetArrayItem(layers, 0), "params"), 16 * 9 + 16);
-    cr_assert_eq(num(cJSON_GetArrayItem(layers, 4), "params"), 1568 * 10 + 10);
+    cr_assert_eq(num(cJSON_GetArrayItem(layers, 4), "params"), 1568 * 128 + 128 + 128 * 10 + 10);
     cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(start, "classes"), 9)->valuestring, "Ankle boot");
     /* progress every 4 steps: 4, 8 in epoch 1, 12, 16, 20 in epoch 2 (and maybe one on time) */
     int progress = 0;
@@ -280,6 +281,8 @@ Test(srv_train_cnn, bad_parameters_name_their_field) {
     expect_err("{\"optimizer\": \"sgd\", \"momentum\": 1}", 400, "momentum");
     expect_err("{\"learning_rate\": 0}", 400, "learning_rate");
     expect_err("{\"learning_rate\": \"fast\"}", 400, "learning_rate");
+    expect_err("{\"lr_decay\": 0}", 400, "lr_decay");
+    expect_err("{\"lr_decay\": 1.5}", 400, "lr_decay");
     expect_err("{\"shuffle\": 1}", 400, "shuffle");
     expect_err("{\"seed\": -1}", 400, "seed");
     expect_err("{\"report_every\": 0}", 400, "report_every");
@@ -300,4 +303,39 @@ Test(srv_train_cnn, bad_parameters_name_their_field) {
     for (int i = 0; i < 784; i++) n += (size_t)snprintf(body + n, sizeof body - n, i ? ",0" : "0");
     snprintf(body + n, sizeof body - n, "]}, \"label\": 10}]}");
     expect_err(body, 400, "dataset[0].label");
+}
+
+/* The run's memory is reserved while the job lives and given back when it is freed; with the
+ * budget taken by someone else the request is refused (503), not run. */
+Test(srv_train_cnn, memory_is_reserved_for_the_job_life) {
+    char *body = inline_body();
+    srv_budget_init((size_t)64 << 20);
+    size_t before = srv_budget_used();
+    srv_train_job *j = prepare(body);
+    size_t held = srv_budget_used() - before;
+    cr_assert_gt(held, (size_t)10 << 20, "the default net and its batch (~11 MB) are counted: %zu", held);
+    srv_train_free(j);
+    cr_assert_eq(srv_budget_used(), before);
+    srv_account other = {0};
+    cr_assert_eq(srv_budget_reserve(&other, (size_t)60 << 20, 0), 0);
+    srv_response err;
+    cr_assert_null(srv_train_prepare(NULL, "cnn", NULL, body, strlen(body), &err));
+    cr_assert_eq(err.status, 503, "%s", err.body);
+    srv_response_free(&err);
+    srv_budget_release(&other);
+    free(body);
+}
+
+/* "output_format": "npy": the weights and example images come as .npy tensors, and /cnn runs
+ * the trained net from them just the same. */
+Test(srv_train_cnn, npy_weights_run_by_cnn) {
+    out o = run("{\"epochs\": 1, \"train_samples\": 256, \"test_samples\": 64, \"stream\": false,"
+                " \"output_format\": \"npy\"}", 200);
+    cJSON *done = cJSON_Parse(o.buf);
+    cr_assert_not_null(done);
+    const cJSON *k = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(done, "weights"), 0), "kernels");
+    cr_assert(cJSON_IsString(cJSON_GetObjectItem(k, "npy")), "kernels as .npy: %.200s", o.buf);
+    check_weights_run_by_cnn(done);
+    cJSON_Delete(done);
+    free(o.buf);
 }
