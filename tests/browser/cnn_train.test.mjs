@@ -198,6 +198,7 @@ test('errors in a student\'s words on the control at fault', async () => {
   await bad('#cnntrain-batch_size', '200', /^The batch size \(200\) cannot be larger than the number of training images \(100\)\.$/);
   // Refused by the server, reworded and placed by the error's field.
   await bad('#cnntrain-learning_rate', '20', /^Learning rate must be greater than 0 and at most 10\.$/);
+  await bad('#cnntrain-lr_decay', '2', /^The learning rate's factor after each epoch must be greater than 0 and at most 1 \(1 keeps it constant; you typed 2\)\.$/);
   await page.selectOption('#cnntrain-optimizer', 'sgd');
   await bad('#cnntrain-momentum', '1', /^Momentum must be at least 0 and below 1 \(you typed 1\)\.$/);
   // "Try it" before any training.

@@ -24,7 +24,7 @@ const PRESETS = {
 };
 // About this many progress lines an epoch, so a short run still draws curves.
 const LINES_PER_EPOCH = 25;
-const FIELDS = ['epochs', 'batch_size', 'train_samples', 'test_samples', 'learning_rate', 'momentum', 'seed'];
+const FIELDS = ['epochs', 'batch_size', 'train_samples', 'test_samples', 'learning_rate', 'lr_decay', 'momentum', 'seed'];
 
 async function fashionInfo() {
   try { return ((await loadServerInfo()).datasets || {})['fashion-mnist'] || {}; } catch { return {}; }
@@ -50,6 +50,8 @@ async function readParams(f) {
   const optDefault = [...f.optimizer.options].find((o) => o.defaultSelected)?.value;
   if (f.optimizer.value !== optDefault) p.optimizer = f.optimizer.value;
   put('learning_rate', readNumber(f.learning_rate, { above: 0, optional: true }));
+  put('lr_decay', readNumber(f.lr_decay, { above: 0, optional: true }));
+  if (p.lr_decay > 1) throw new FieldError(f.lr_decay, `The learning rate's factor after each epoch must be greater than 0 and at most 1 (1 keeps it constant; you typed ${p.lr_decay}).`);
   if (f.optimizer.value === 'sgd') {
     put('momentum', readNumber(f.momentum, { min: 0, optional: true }));
     if (p.momentum >= 1) throw new FieldError(f.momentum, `Momentum must be at least 0 and below 1 (you typed ${p.momentum}).`);
@@ -60,7 +62,8 @@ async function readParams(f) {
   return p;
 }
 
-const settingsLabel = (s) => `${s.train_samples} training images, ${s.test_samples} test, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}, batch ${s.batch_size}, ${s.optimizer === 'sgd' ? `SGD (momentum ${s.momentum})` : 'Adam'} lr ${s.learning_rate}, seed ${s.seed}`;
+const decay = (s) => (s.lr_decay !== undefined && s.lr_decay !== 1 ? ` × ${s.lr_decay} after each epoch` : '');
+const settingsLabel = (s) => `${s.train_samples} training images, ${s.test_samples} test, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}, batch ${s.batch_size}, ${s.optimizer === 'sgd' ? `SGD (momentum ${s.momentum})` : 'Adam'}, learning rate ${s.learning_rate}${decay(s)}, seed ${s.seed}`;
 
 const netLabel = (layers) => layers.map((L) => `${L.type} → ${L.output_shape.join(' × ')}`).join(', ');
 

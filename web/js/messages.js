@@ -35,6 +35,7 @@ const RULES = [
     `${ctx.label} can be at most ${m[4]}: that is how many ${m[3]} images there are${m[1] === 'batch_size' ? ' in this run' : ''} (you asked for ${m[2]}).`],
   [/^learning_rate must be > 0 and <= (\S+)$/, (m, ctx) => `${ctx.label} must be greater than 0 and at most ${m[1]}.`],
   [/^momentum must be in \[0, 1\)$/, (m, ctx) => `${ctx.label} must be at least 0 and below 1.`],
+  [/^lr_decay must be in \(0, 1\]/, (m, ctx) => `${ctx.label} must be greater than 0 and at most 1 (1 keeps the learning rate constant).`],
   [/^diverged at step (\d+)/, (m) => `The training blew up at step ${m[1]}: the loss became infinite or not a number. Use a smaller learning rate.`],
   [/^this run is estimated at ([\d.]+) s of computing.*the limit is ([\d.e+]+) s/, (m) =>
     `This run would take about ${m[1]} s of computing; the server allows ${m[2]} s. Use fewer samples or epochs, or a smaller net.`],
