@@ -201,6 +201,10 @@ test('errors in a student\'s words on the control at fault', async () => {
   await bad('#cnntrain-lr_decay', '2', /^The learning rate's factor after each epoch must be greater than 0 and at most 1 \(1 keeps it constant; you typed 2\)\.$/);
   await page.selectOption('#cnntrain-optimizer', 'sgd');
   await bad('#cnntrain-momentum', '1', /^Momentum must be at least 0 and below 1 \(you typed 1\)\.$/);
+  // An error line in the middle of the stream: SGD at learning rate 10 diverges at step 5.
+  for (const [k, v] of [['train_samples', 500], ['test_samples', 100], ['epochs', 1]]) await page.fill(`#cnntrain-${k}`, String(v));
+  await bad('#cnntrain-learning_rate', '10', /^The training blew up at step 5: the loss became infinite or not a number\. Use a smaller learning rate\.$/);
+  assert.match(await page.textContent('#cnntrain-status'), /^The run stopped with an error/);
   // "Try it" before any training.
   assert.notEqual(await run(page, 'cnntry'), 'fresh');
   assert.deepEqual(await errors(page, 'cnntry'), ['There is no trained net yet: train one in the section above first (the quick look takes a second or two).']);

@@ -203,7 +203,7 @@ export function initTrainCnn() {
       try {
         showDone(await train(p, signal));
       } catch (e) {
-        if (e.name !== 'AbortError') { say(`Stopped by an error (${e.message}).`, 'failed'); throw e; }
+        if (e.name !== 'AbortError') { say('The run stopped with an error: see the message in red by the setting at fault.', 'failed'); throw e; }
         say(`Stopped: ${progress.text.textContent || 'before the first step'}. The server cancelled the run when the page closed the connection.`);
       }
     },
