@@ -180,8 +180,15 @@ test('Stop mid-run frees the server\'s training slot', async () => {
   await page.close();
 });
 
-test('errors in a student\'s words on the control at fault', async () => {
-  const page = await env.newPage();
+test('a link keeps the settings; errors in a student\'s words on the control at fault', async () => {
+  const page = await env.newPage({ path: '/?cnntrain.optimizer=sgd&cnntrain.epochs=4&cnntrain.momentum=0.5' });
+  assert.equal(await page.inputValue('#cnntrain-optimizer'), 'sgd');
+  assert.equal(await page.inputValue('#cnntrain-epochs'), '4');
+  assert.equal(await page.inputValue('#cnntrain-momentum'), '0.5');
+  assert.equal(await page.isVisible('#cnntrain-momentum'), true, 'SGD shows its momentum');
+  assert.equal(await page.getAttribute('#cnntrain', 'data-state'), null, 'a link does not start a training');
+  await page.selectOption('#cnntrain-optimizer', 'adam');
+  assert.equal(await page.isVisible('#cnntrain-momentum'), false, 'Adam has no momentum');
   const h = await healthz();
   const bad = async (sel, value, re) => {
     await page.fill(sel, value);
