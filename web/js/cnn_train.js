@@ -102,16 +102,85 @@ function makeCharts(host) {
   return { loss, acc };
 }
 
-export function initTrainCnn() {
-  const form = $('#cnntrain-form');
-  const f = form.elements;
+// The view's parts, made once: the status line, the progress bar, the two charts, the boxes
+// for the epoch's and the final figures.
+function createView(f) {
   const statusBox = $('#cnntrain-status');
-  const epochBox = $('#cnntrain-epoch');
-  const finalBox = $('#cnntrain-final');
   const progress = progressBar();
   statusBox.before(progress.box);
-  const charts = makeCharts($('#cnntrain-charts'));
+  return {
+    f, progress, charts: makeCharts($('#cnntrain-charts')),
+    epochBox: $('#cnntrain-epoch'), finalBox: $('#cnntrain-final'),
+    say: (text, cls = '') => statusBox.replaceChildren(el('p', { class: `run-status ${cls}`, text })),
+  };
+}
 
+// A run's state as its lines arrive: run.settings (the start line), run.series, run.done.
+function onStart(v, run, m) {
+  run.settings = m;
+  run.spe = m.steps_per_epoch || 1;
+  showDefaults(v.f, m);
+  const lossRun = v.charts.loss.newRun(settingsLabel(m)), accRun = v.charts.acc.newRun(settingsLabel(m));
+  run.series = {
+    loss: v.charts.loss.addSeries(lossRun, { name: 'train (recent batches)', ...TRAIN }),
+    lossTest: v.charts.loss.addSeries(lossRun, { name: 'test', ...TEST }),
+    acc: v.charts.acc.addSeries(accRun, { name: 'train (recent batches)', ...TRAIN }),
+    accTest: v.charts.acc.addSeries(accRun, { name: 'test', ...TEST }),
+  };
+  v.progress.box.hidden = false;
+  v.say(`Training: ${settingsLabel(m)}. The net: ${netLabel(m.layers)}; ${m.parameters} parameters. About ${fmt(m.estimated_seconds, 2)} s of computing.`);
+}
+
+function onProgress(v, run, m) {
+  run.series.loss.push(m.step / run.spe, m.loss);
+  run.series.acc.push(m.step / run.spe, 100 * m.accuracy);
+  v.progress.bar.value = m.steps ? m.step / m.steps : 0;
+  v.progress.text.textContent = `epoch ${m.epoch} of ${run.settings.epochs} · step ${m.step} of ${m.steps} · ${m.images_per_s} images/s · recent loss ${fmt(m.loss)}, accuracy ${fmt(100 * m.accuracy, 3)} %`;
+}
+
+// After an epoch: the test points, the confusion matrix and the filters redrawn.
+function onEpoch(v, run, m) {
+  run.series.lossTest.push(m.epoch, m.test_loss);
+  run.series.accTest.push(m.epoch, 100 * m.test_accuracy);
+  const { classes, test_samples: n } = run.settings;
+  v.epochBox.replaceChildren(el('h3', { text: `After epoch ${m.epoch} of ${m.epochs}` }),
+    el('div', { class: 'pair' },
+      confusionView(m.confusion, classes, { id: 'cnntrain-confusion', caption: `Confusion matrix of the ${n} test images after epoch ${m.epoch}` }),
+      m.kernels ? filtersView(m.kernels, { epoch: m.epoch, prev: run.kernels, id: 'cnntrain-filters' }) : null));
+  run.kernels = m.kernels || null;
+  v.say(`Epoch ${m.epoch} of ${m.epochs}: test accuracy ${fmt(100 * m.test_accuracy, 3)} % (loss ${fmt(m.test_loss)}), train accuracy ${fmt(100 * m.train_accuracy, 3)} %.`);
+}
+
+// The end: the test images, the table, and the trained net handed to "try it".
+function onDone(v, run, done) {
+  const last = done.final, settings = run.settings;
+  v.progress.bar.value = 1;
+  v.say(`Done in ${fmt(done.elapsed_ms / 1000, 3)} s: test accuracy ${fmt(100 * last.test_accuracy, 3)} % on ${settings.test_samples} test images after ${done.epochs} epoch${done.epochs === 1 ? '' : 's'}. Try the net below.`, 'finished');
+  v.finalBox.replaceChildren(el('h3', { text: 'The trained net on test images' }),
+    examplesGrid(done.examples, done.classes, { id: 'cnntrain-examples' }), epochTable(done));
+  document.dispatchEvent(new CustomEvent('nnlab:cnn-trained', { detail: {
+    weights: done.weights, classes: done.classes, examples: done.examples,
+    label: `${settingsLabel(settings)}: test accuracy ${fmt(100 * last.test_accuracy, 3)} %`,
+  } }));
+}
+
+// One run: the stream's lines drawn as they come; an error line is thrown as the ApiError it is.
+async function train(v, p, signal) {
+  const run = { spe: 1, settings: null, series: null, kernels: null, done: null };
+  const onLine = (m) => {
+    if (m.type === 'start') onStart(v, run, m);
+    else if (m.type === 'progress') onProgress(v, run, m);
+    else if (m.type === 'epoch') onEpoch(v, run, m);
+    else if (m.type === 'done') run.done = m;
+    else if (m.type === 'error') throw Object.assign(new ApiError(m.status, { error: m }), { step: m.step });
+  };
+  await streamNdjson('train/cnn', p, { signal, onLine,
+    onWait: (s) => v.say(`The server is busy (all its training slots are taken); trying again in ${s} s.`) });
+  if (!run.done) throw new Error('The connection ended before the run finished. Is nnlabd still running?');
+  onDone(v, run, run.done);
+}
+
+function bindControls(form, f) {
   const syncOptimizer = () => {
     $('#cnntrain-momentum-ctl').hidden = f.optimizer.value !== 'sgd';
     f.learning_rate.placeholder = f.momentum.placeholder = 'default';
@@ -126,85 +195,27 @@ export function initTrainCnn() {
       f.optimizer.dispatchEvent(new Event('change', { bubbles: true }));
     });
   }
+}
 
-  const say = (text, cls = '') => statusBox.replaceChildren(el('p', { class: `run-status ${cls}`, text }));
-
-  // One run: the stream's lines drawn as they come. Returns the done line.
-  async function train(p, signal) {
-    let spe = 1, settings = null, done = null, prevKernels = null;
-    let lossRun, accRun, series;
-    const handle = (m) => {
-      if (m.type === 'start') {
-        settings = m;
-        spe = m.steps_per_epoch || 1;
-        showDefaults(f, m);
-        lossRun = charts.loss.newRun(settingsLabel(m));
-        accRun = charts.acc.newRun(settingsLabel(m));
-        series = {
-          loss: charts.loss.addSeries(lossRun, { name: 'train (recent batches)', ...TRAIN }),
-          lossTest: charts.loss.addSeries(lossRun, { name: 'test', ...TEST }),
-          acc: charts.acc.addSeries(accRun, { name: 'train (recent batches)', ...TRAIN }),
-          accTest: charts.acc.addSeries(accRun, { name: 'test', ...TEST }),
-        };
-        progress.box.hidden = false;
-        say(`Training: ${settingsLabel(m)}. The net: ${netLabel(m.layers)}; ${m.parameters} parameters. About ${fmt(m.estimated_seconds, 2)} s of computing.`);
-      } else if (m.type === 'progress') {
-        series.loss.push(m.step / spe, m.loss);
-        series.acc.push(m.step / spe, 100 * m.accuracy);
-        progress.bar.value = m.steps ? m.step / m.steps : 0;
-        progress.text.textContent = `epoch ${m.epoch} of ${settings.epochs} · step ${m.step} of ${m.steps} · ${m.images_per_s} images/s · recent loss ${fmt(m.loss)}, accuracy ${fmt(100 * m.accuracy, 3)} %`;
-      } else if (m.type === 'epoch') {
-        series.lossTest.push(m.epoch, m.test_loss);
-        series.accTest.push(m.epoch, 100 * m.test_accuracy);
-        showEpoch(m, settings, prevKernels);
-        prevKernels = m.kernels || null;
-        say(`Epoch ${m.epoch} of ${m.epochs}: test accuracy ${fmt(100 * m.test_accuracy, 3)} % (loss ${fmt(m.test_loss)}), train accuracy ${fmt(100 * m.train_accuracy, 3)} %.`);
-      } else if (m.type === 'done') {
-        done = m;
-      } else if (m.type === 'error') {
-        throw Object.assign(new ApiError(m.status, { error: m }), { step: m.step });
-      }
-    };
-    await streamNdjson('train/cnn', p, { signal, onLine: handle,
-      onWait: (s) => say(`The server is busy (all its training slots are taken); trying again in ${s} s.`) });
-    if (!done) throw new Error('The connection ended before the run finished. Is nnlabd still running?');
-    progress.bar.value = 1;
-    return { done, settings };
-  }
-
-  function showEpoch(m, settings, prevKernels) {
-    const classes = settings.classes;
-    epochBox.replaceChildren(el('h3', { text: `After epoch ${m.epoch} of ${m.epochs}` }),
-      el('div', { class: 'pair' },
-        confusionView(m.confusion, classes, { id: 'cnntrain-confusion', caption: `Confusion matrix of the ${settings.test_samples} test images after epoch ${m.epoch}` }),
-        m.kernels ? filtersView(m.kernels, { epoch: m.epoch, prev: prevKernels, id: 'cnntrain-filters' }) : null));
-  }
-
-  function showDone({ done, settings }) {
-    const last = done.final;
-    say(`Done in ${fmt(done.elapsed_ms / 1000, 3)} s: test accuracy ${fmt(100 * last.test_accuracy, 3)} % on ${settings.test_samples} test images after ${done.epochs} epoch${done.epochs === 1 ? '' : 's'}. Try the net below.`, 'finished');
-    finalBox.replaceChildren(el('h3', { text: 'The trained net on test images' }),
-      examplesGrid(done.examples, done.classes, { id: 'cnntrain-examples' }), epochTable(done));
-    document.dispatchEvent(new CustomEvent('nnlab:cnn-trained', { detail: {
-      weights: done.weights, classes: done.classes, examples: done.examples,
-      label: `${settingsLabel(settings)}: test accuracy ${fmt(100 * last.test_accuracy, 3)} %`,
-    } }));
-  }
-
+export function initTrainCnn() {
+  const form = $('#cnntrain-form');
+  const f = form.elements;
+  bindControls(form, f);
+  const v = createView(f);
   return bindSection({
     id: 'cnntrain', stale: false, stop: $('#cnntrain-stop'),
     async run({ signal }) {
       const p = await readParams(f);
-      epochBox.replaceChildren();
-      finalBox.replaceChildren();
-      progress.bar.value = 0;
-      progress.text.textContent = '';
-      say('Connecting…');
+      v.epochBox.replaceChildren();
+      v.finalBox.replaceChildren();
+      v.progress.bar.value = 0;
+      v.progress.text.textContent = '';
+      v.say('Connecting…');
       try {
-        showDone(await train(p, signal));
+        await train(v, p, signal);
       } catch (e) {
-        if (e.name !== 'AbortError') { say('The run stopped with an error: see the message in red by the setting at fault.', 'failed'); throw e; }
-        say(`Stopped: ${progress.text.textContent || 'before the first step'}. The server cancelled the run when the page closed the connection.`);
+        if (e.name !== 'AbortError') { v.say('The run stopped with an error: see the message in red by the setting at fault.', 'failed'); throw e; }
+        v.say(`Stopped: ${v.progress.text.textContent || 'before the first step'}. The server cancelled the run when the page closed the connection.`);
       }
     },
   });
