@@ -67,6 +67,8 @@ export function studentMessage(err, { label, limits = {} } = {}) {
   if (err.name === 'FieldError') return err.message;
   if (err.name !== 'ApiError') return err.message || String(err);
   if (err.status === 0) return 'The page cannot reach the server. Is nnlabd still running? Reload the page to try again.';
+  // A missing data set is not cured by waiting: the server's message names the package.
+  if (err.code === 'dataset_unavailable') return err.message;
   if (err.status === 503) {
     const wait = err.retryAfter ? ` Try again in ${err.retryAfter} s.` : ' Try again in a moment.';
     return `The server is busy (${limits.max_trainings ? `at most ${limits.max_trainings} trainings at once` : 'too many requests'}).${wait}`;
