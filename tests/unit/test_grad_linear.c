@@ -1,7 +1,8 @@
 /* test_grad_linear.c — the batched linear layer (nn_linear.h), the activations' backward from
  * their output (nn_act_backward_output) and the fused softmax cross-entropy (nn_loss.h):
  * PyTorch autograd fixtures on every SIMD path, fast against naive on random sizes, the same
- * bits on every path, finite differences of a float64 forward, and the errors. */
+ * bits on every path, finite differences of a float64 forward (linear + loss) and of every
+ * activation, and the errors. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -137,6 +138,34 @@ Test(grad_linear, activation_backward_from_output_matches_pytorch) {
     }
     cr_assert_eq(count, 7);
     cJSON_Delete(doc);
+}
+
+/* Every activation's backward (from its input, and from its output as the training uses it)
+ * against central differences of the library's own forward, away from ReLU's kink. */
+Test(grad_linear, activations_match_finite_differences) {
+    nn_rng r;
+    nn_rng_seed(&r, 34);
+    for (int k = 0; k < 5; k++) {
+        nn_activation a = {(nn_act_kind)k, 0.125f};
+        enum { N = 64 };
+        float x[N], dy[N], y[N], dx[N] = {0}, dz[N];
+        for (size_t i = 0; i < N; i++) {
+            x[i] = 6.0f * nn_rng_uniformf(&r) - 3.0f;
+            if (fabsf(x[i]) < 0.05f) x[i] = 0.5f; /* no kink within +-h */
+            dy[i] = 2.0f * nn_rng_uniformf(&r) - 1.0f;
+        }
+        nn_act_forward(y, x, N, a);
+        nn_act_backward(dx, dy, x, N, a);
+        nn_act_grad_output(dz, dy, y, N, a);
+        for (size_t i = 0; i < N; i++) {
+            const float h = 0.01f;
+            double fd = dy[i] * ((double)nn_act_scalar(x[i] + h, a) - nn_act_scalar(x[i] - h, a)) /
+                        (double)((x[i] + h) - (x[i] - h));
+            /* truncation (h^2 times the third derivative / 6) and float rounding / h: ~2e-5 */
+            cr_assert(fabs(dx[i] - fd) <= 1e-4 && fabs(dz[i] - fd) <= 1e-4, "%s at %g: dx %.7g dz %.7g fd %.7g",
+                      nn_act_name(a.kind), x[i], dx[i], dz[i], fd);
+        }
+    }
 }
 
 /* The SIMD kernel the convolution uses for dz is nn_act_grad_output to the bit, NaN and

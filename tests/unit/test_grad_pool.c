@@ -1,7 +1,8 @@
 /* test_grad_pool.c — batched pooling forward and backward (nn_pool_batch.h): PyTorch autograd
  * fixtures (ties included: the gradient goes to the first maximum), the argmax scatter against
  * the recomputing backward and against the per-image references (nn_pool2d_naive,
- * nn_pool2d_backward) on random shapes, NaN windows, gradients added, and every error. */
+ * nn_pool2d_backward) on random shapes, finite differences of the forward, NaN windows,
+ * gradients added, and every error. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -150,6 +151,57 @@ Test(grad_pool, global_matches_definition) {
 
 /* A NaN in a window is its maximum and takes the gradient (the last NaN, as PyTorch's rule
  * `v > m || isnan(v)` gives); gradients are added to what dx held. */
+/* ---- finite differences ---- */
+
+/* L = sum(dy * pool(x)) in double, pool by the library's forward (windowed, or global when
+ * p is NULL). */
+static double pool_loss(const float *x, const float *dy, float *y, size_t B, size_t H, size_t W, size_t C,
+                        const nn_pool_params *p, nn_pool_kind kind, size_t ny) {
+    nn_code rc = p ? nn_pool_batch_forward(y, NULL, x, B, H, W, C, p, NULL)
+                   : nn_global_pool_batch_forward(y, NULL, x, B, H, W, C, kind, NULL);
+    cr_assert_eq(rc, NN_OK);
+    double L = 0;
+    for (size_t i = 0; i < ny; i++) L += (double)dy[i] * y[i];
+    return L;
+}
+
+/* The backward of max, average, overlapping and global pooling against central differences
+ * of the forward. The inputs are a shuffled ladder 0.05 apart, so no maximum changes within
+ * +-h (max pooling is piecewise linear: the quotient is then exact up to rounding). */
+Test(grad_pool, backward_matches_finite_differences) {
+    nn_rng r;
+    nn_rng_seed(&r, 77);
+    for (int t = 0; t < 24; t++) {
+        size_t B = nn_rng_range(&r, 1, 2), H = nn_rng_range(&r, 3, 7), W = nn_rng_range(&r, 3, 7), C = nn_rng_range(&r, 1, 3);
+        size_t nx = B * H * W * C, k = nn_rng_range(&r, 1, 3), s = nn_rng_range(&r, 1, k);
+        nn_pool_kind kind = t % 2 ? NN_POOL_MAX : NN_POOL_AVG;
+        nn_pool_params p = {kind, k, k, s, s};
+        const nn_pool_params *pp = t % 6 >= 4 ? NULL : &p; /* every third pair global */
+        size_t ny = pp ? B * ((H - k) / s + 1) * ((W - k) / s + 1) * C : B * C;
+        float *x = gt_zeros(nx), *dy = gt_uniform(&r, ny, 1), *y = gt_zeros(ny), *dx = gt_zeros(nx);
+        for (size_t i = 0; i < nx; i++) x[i] = 0.05f * (float)i;
+        for (size_t i = nx - 1; i > 0; i--) { /* Fisher-Yates */
+            size_t j = nn_rng_range(&r, 0, i);
+            float v = x[i];
+            x[i] = x[j], x[j] = v;
+        }
+        cr_assert_eq(pp ? nn_pool_batch_backward(dx, dy, NULL, x, B, H, W, C, pp, NULL)
+                        : nn_global_pool_batch_backward(dx, dy, NULL, x, B, H, W, C, kind, NULL), NN_OK);
+        for (size_t i = 0; i < nx; i++) {
+            const float h = 0.01f, keep = x[i];
+            x[i] = keep + h;
+            double up = pool_loss(x, dy, y, B, H, W, C, pp, kind, ny);
+            x[i] = keep - h;
+            double down = pool_loss(x, dy, y, B, H, W, C, pp, kind, ny);
+            x[i] = keep;
+            double fd = (up - down) / (double)((keep + h) - (keep - h));
+            cr_assert(fabs(dx[i] - fd) <= 1e-4 * fmax(1, fabs(fd)), "trial %d (%s%s k %zu s %zu) x[%zu]: %.7g vs %.7g",
+                      t, pp ? "" : "global ", kind == NN_POOL_MAX ? "max" : "avg", k, s, i, dx[i], fd);
+        }
+        free(x), free(dy), free(y), free(dx);
+    }
+}
+
 Test(grad_pool, nan_takes_the_gradient_and_backward_adds) {
     float x[8] = {1, NAN, 3, 3, 0, NAN, 2, 9}; /* 2x4x1: windows 2x2 */
     float y[2], dy[2] = {10, 20}, dx[8] = {1, 1, 1, 1, 1, 1, 1, 1};
