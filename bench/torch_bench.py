@@ -187,13 +187,13 @@ def train_epoch_case():
                 step(i)
             net = BenchNet().to(memory_format=fmt)
             opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for i in range(0, 60000, 32):
                 step(i)
-            seconds = time.perf_counter() - t0
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         with torch.no_grad():
             acc = (net(xte.contiguous(memory_format=fmt)).argmax(1) == yte).float().mean().item()
-        return seconds, acc
+        return seconds, acc, cpu
     return epoch
 
 
@@ -201,12 +201,13 @@ def measure_train_epoch(op, shape, epoch):
     """Both memory formats, one epoch each; the faster is reported (named in "config")."""
     runs = []
     for name, fmt in (("channels_last", torch.channels_last), ("contiguous", torch.contiguous_format)):
-        seconds, acc = epoch(fmt)
-        runs.append((seconds, acc, name))
-    seconds, acc, name = min(runs)
+        seconds, acc, cpu = epoch(fmt)
+        runs.append((seconds, acc, cpu, name))
+    seconds, acc, cpu, name = min(runs)
     flops = 3.0 * 60000 * (conv_flops(28, 28, 8, 3, 3, 1) + conv_flops(14, 14, 16, 3, 3, 8) + 2.0 * 784 * 10)
     print(json.dumps({"op": op, "shape": shape, "impl": "torch", "ms_median": round(seconds * 1e3, 1),
-                      "ms_min": round(seconds * 1e3, 1), "gflops": round(flops / (seconds * 1e9), 2),
+                      "ms_min": round(seconds * 1e3, 1), "cpu_ms": round(cpu * 1e3, 1),
+                      "gflops": round(flops / (seconds * 1e9), 2),
                       "test_accuracy": round(acc, 4),
                       "config": f"{name}, {THREADS} threads, torch {torch.__version__}"
                                 f" (other format {max(runs)[0] * 1e3:.0f} ms)"}), flush=True)

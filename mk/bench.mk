@@ -34,12 +34,7 @@ bench-train: $(BENCH_TRAIN) ## one Fashion-MNIST training epoch paired with PyTo
 	  echo '{"note": "python3 not installed: PyTorch comparison skipped (apt-get install python3-torch)"}'; fi
 
 # wrk against the release daemon: /conv and /mlp, 2 and 32 connections.
-bench-http: $(NNLABD) #bench-train: $(BENCH_TRAIN) ## one Fashion-MNIST training epoch paired with PyTorch, BENCH_TRAIN_ROUNDS (3) rounds
-	@if [ -x /usr/bin/python3 ]; then /usr/bin/python3 bench/compare.py $(BENCH_TRAIN_ROUNDS) $(BENCH_TRAIN); \
-	else $(BENCH_TRAIN); \
-	  echo '{"note": "python3 not installed: PyTorch comparison skipped (apt-get install python3-torch)"}'; fi
-
-# wrk against the release daemon: /conv and /mlp, BENCH_SECONDS (10) s per case
+bench-http: $(NNLABD) ## wrk against the release daemon: /conv and /mlp, BENCH_SECONDS (10) s per case
 	@tests/http/bench_http.sh $(NNLABD) $(or $(BENCH_SECONDS),10)
 
 # The table of docs/recurrent.md: Elman / LSTM / GRU, seeds 1-5, the assignment's settings.

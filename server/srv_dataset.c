@@ -45,7 +45,7 @@ const nn_fashion *srv_dataset_fashion(srv_err *e) {
             } else {
                 srv_budget_release(&g_account);
                 snprintf(g_error, sizeof g_error, "%s", ne.message);
-                srv_fail(e, 503, "dataset",
+                srv_fail_code(e, 503, SRV_DATASET_UNAVAILABLE, "dataset",
                          "Fashion-MNIST is not available: %.150s. Install it with `%s`, or point "
                          "--data-dir / NNLAB_DATA_DIR at its files",
                          ne.message, INSTALL);

@@ -19,8 +19,12 @@
 void srv_dataset_set_dir(const char *dir);
 const char *srv_dataset_dir(void);
 
-/* Fashion-MNIST, loaded on the first call. NULL with e filled when it cannot be had: 503,
- * field "dataset", a message that names the file and its problem and how to install the data
+/* The error code of a data set that is not there: 503 without Retry-After (waiting does not
+ * install a package), so a client reports it instead of retrying. */
+#define SRV_DATASET_UNAVAILABLE "dataset_unavailable"
+
+/* Fashion-MNIST, loaded on the first call. NULL with e filled when it cannot be had: 503
+ * SRV_DATASET_UNAVAILABLE, field "dataset", a message that names the file and its problem and how to install the data
  * (apt-get install dataset-fashion-mnist, or --data-dir), or 503 "busy" when the memory budget
  * has no room for it now. */
 const nn_fashion *srv_dataset_fashion(srv_err *e);

@@ -7,6 +7,8 @@ import { initPool } from './js/pool.js';
 import { initMlp } from './js/mlp.js';
 import { initCnn } from './js/cnn.js';
 import { initTrain } from './js/train.js';
+import { initTrainCnn } from './js/cnn_train.js';
+import { initTryCnn } from './js/cnn_try.js';
 import { initCheck } from './js/check.js';
 import { initPresent, setPresent } from './js/present.js';
 import { restoreURL, trackURL, viewURL } from './js/urlstate.js';
@@ -20,7 +22,7 @@ loadServerInfo().then((h) => {
   health.classList.add('bad');
 });
 
-const sections = [initConv(), initPool(), initMlp(), initCnn(), initTrain()];
+const sections = [initConv(), initPool(), initMlp(), initCnn(), initTrain(), initTrainCnn(), initTryCnn()];
 initCheck();
 addErrorSlots(document);
 initPresent();

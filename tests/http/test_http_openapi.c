@@ -282,6 +282,22 @@ Test(openapi, training_stream_is_documented_as_ndjson) {
     cr_assert_gt(found, 0, "training documented");
 }
 
+/* A missing data set's 503 is documented on /train/cnn, its code in the enum. */
+Test(openapi, missing_dataset_answer_is_documented) {
+    th_server bare;
+    const char *const args[] = {"--data-dir", "/nonexistent/fashion", NULL};
+    th_start(&bare, args);
+    th_resp r;
+    cr_assert_eq(th_post_json(&bare, "/train/cnn", "{\"epochs\": 1}", &r), 0);
+    cr_assert_eq(r.status, 503, "%s", r.body);
+    cr_assert(strstr(r.body, "dataset_unavailable"), "%s", r.body);
+    const cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "paths"),
+                                                              "/train/cnn"), "post");
+    check_answer("POST /train/cnn without its data set", op, &r);
+    th_resp_free(&r);
+    cr_assert_eq(th_stop(&bare), 0);
+}
+
 /* The checker itself rejects what it should (so the test above is not vacuous). */
 Test(openapi, checker_rejects_a_nonconforming_body) {
     const cJSON *err = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,

@@ -1,6 +1,7 @@
 /* test_http_train_cnn.c — POST /train/cnn against the real daemon: a streamed run's lines as
  * NDJSON, a non-streamed run whose weights /cnn then runs (same predictions, top classes by
- * name), errors naming their field, /healthz's data sets before and after the first run, and a
+ * name), errors naming their field, /healthz's data sets before and after the first run,
+ * --data-dir / NNLAB_DATA_DIR and the non-retryable 503 of a missing set, and a
  * client that leaves cancelling its run within 0.5 s (streamed or not). */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -131,6 +132,45 @@ Test(train_cnn, bad_parameters_are_400_naming_the_field) {
         cJSON_Delete(j);
         th_resp_free(&r);
     }
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* ---------------------------------------------------------------- where the data set is */
+
+static void expect_unavailable(const th_server *s) {
+    th_resp r;
+    cr_assert_eq(th_post_json(s, "/train/cnn", SMALL, &r), 0);
+    cr_assert_eq(r.status, 503, "%s", r.body);
+    /* Retry-After would have a client wait and retry for ever: a package is missing */
+    cr_assert_str_empty(r.retry_after, "Retry-After: %s", r.retry_after);
+    cJSON *j = th_json(&r);
+    const cJSON *err = cJSON_GetObjectItem(j, "error");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(err, "code")), "dataset_unavailable");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(err, "field")), "dataset");
+    cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(err, "message")), "dataset-fashion-mnist"), "%s", r.body);
+    cJSON_Delete(j);
+    th_resp_free(&r);
+    cr_assert_eq(th_request(s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    j = th_json(&r);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(fashion_health(j), "available")), "%s", r.body);
+    cJSON_Delete(j);
+    th_resp_free(&r);
+}
+
+Test(train_cnn, data_dir_flag_and_env_missing_set_is_not_retryable, .timeout = 120) {
+    th_server s;
+    const char *const missing[] = {"--data-dir", "/nonexistent/fashion", NULL};
+    th_start(&s, missing);
+    expect_unavailable(&s);
+    cr_assert_eq(th_stop(&s), 0);
+    setenv("NNLAB_DATA_DIR", "/nonexistent/env-fashion", 1);
+    th_start(&s, NULL);
+    unsetenv("NNLAB_DATA_DIR");
+    th_resp r;
+    cr_assert_eq(th_request(&s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    cr_assert(strstr(r.body, "/nonexistent/env-fashion"), "NNLAB_DATA_DIR not used: %s", r.body);
+    th_resp_free(&r);
+    expect_unavailable(&s);
     cr_assert_eq(th_stop(&s), 0);
 }
 

@@ -1,6 +1,6 @@
 /* test_srv_dataset.c — the daemon's shared Fashion-MNIST: loaded once however many threads ask
- * at the same time, counted once in the memory budget, a clear 503 naming the package when the
- * files are missing (and a retry after they appear), and what /healthz says in each case. */
+ * at the same time, counted once in the memory budget, a clear 503 "dataset_unavailable" (no
+ * Retry-After) naming the package when the files are missing (and a retry after they appear), and what /healthz says in each case. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <string.h>
@@ -45,7 +45,14 @@ Test(srv_dataset, missing_files_name_the_package_and_a_retry_finds_them) {
     srv_err e = {0};
     cr_assert_null(srv_dataset_fashion(&e));
     cr_assert_eq(e.status, 503);
+    cr_assert_str_eq(e.code, "dataset_unavailable");
     cr_assert_str_eq(e.field, "dataset");
+    /* not "busy": no Retry-After, which would have a client retry for ever */
+    srv_response r;
+    srv_err_response(&e, &r);
+    cr_assert_eq(r.retry_after, 0);
+    cr_assert(strstr(r.body, "\"code\":\"dataset_unavailable\""), "%s", r.body);
+    srv_response_free(&r);
     cr_assert(strstr(e.message, "apt-get install dataset-fashion-mnist"), "%s", e.message);
     cr_assert(strstr(e.message, "train-images-idx3-ubyte.gz"), "%s", e.message);
     cr_assert(strstr(e.message, "--data-dir"), "%s", e.message);
