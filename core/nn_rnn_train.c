@@ -8,6 +8,7 @@
 
 #include "nn_adam.h"
 #include "nn_cancel.h"
+#include "nn_rnn_probe.h"
 
 void nn_rnn_train_config_default(nn_rnn_train_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -22,6 +23,7 @@ void nn_rnn_train_config_default(nn_rnn_train_config *cfg) {
     cfg->clip = 3.0;
     cfg->batch_size = 1;
     cfg->seed = 1;
+    cfg->probe_samples = 32;
 }
 
 static const char *const init_fields[NN_RNN_NPARAMS] = {
@@ -193,10 +195,18 @@ double nn_rnn_train_estimate_seconds(const nn_rnn_train_config *cfg) {
                             cfg->min_length, cfg->max_length);
     double steps_per_epoch = (double)((n + B - 1) / B);
     double eval_step = NS_EVAL_STEP + NS_EVAL_W * w + NS_EVAL_GH * gh;
-    double epoch = train * (NS_TRAIN_STEP + NS_TRAIN_W * w + NS_TRAIN_GH * gh) + test * eval_step +
+    size_t nt = cfg->test_x ? cfg->test_count : cfg->test_samples;
+    /* the probe at every epoch's end: forward and backward of probe_samples test sequences of
+     * the longest length (for a generated set of nt, its expected longest: a + (b - a) nt/(nt+1)) */
+    double longest_test = cfg->test_x ? 0.0
+                                      : (double)cfg->min_length + (double)(cfg->max_length - cfg->min_length) *
+                                                                      (double)nt / (double)(nt + 1);
+    for (size_t i = 0; cfg->test_x && i < cfg->test_count; i++)
+        longest_test = fmax(longest_test, (double)cfg->test_len[i]);
+    double probe = (double)(cfg->probe_samples < nt ? cfg->probe_samples : nt) * longest_test;
+    double epoch = (train + probe) * (NS_TRAIN_STEP + NS_TRAIN_W * w + NS_TRAIN_GH * gh) + test * eval_step +
                    steps_per_epoch * (NS_OPT + NS_OPT_P * P);
     /* the predictions kept at the end: at most NN_RNN_TRAIN_PREDICTIONS test samples again */
-    size_t nt = cfg->test_x ? cfg->test_count : cfg->test_samples;
     double preds = test / (double)(nt ? nt : 1) *
                    (double)(nt < NN_RNN_TRAIN_PREDICTIONS ? nt : NN_RNN_TRAIN_PREDICTIONS);
     return ((double)cfg->epochs * epoch + preds * eval_step + (train + test) * NS_DATA_STEP) * 1e-9;
@@ -252,6 +262,11 @@ size_t nn_rnn_train_memory_bytes(const nn_rnn_train_config *cfg) {
         return SIZE_MAX;
     total = set_bytes(n, st);
     if (nn_size_add(total, set_bytes(nt, se), &total) || nn_size_add(total, model, &total)) return SIZE_MAX;
+    /* the probe: its gradient by step [longest test sequence] and its set of indices */
+    size_t probe = cfg->probe_samples < nt ? cfg->probe_samples : nt;
+    if (nn_size_add(probe, le, &probe) || nn_size_mul(probe, sizeof(double), &probe) ||
+        nn_size_add(total, probe, &total))
+        return SIZE_MAX;
     return total;
 }
 
@@ -261,49 +276,80 @@ void nn_rnn_train_result_free(nn_rnn_train_result *res) {
     memset(res, 0, sizeof *res);
 }
 
-nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_fn progress, void *ctx,
-                     nn_rnn_train_result *out, nn_error *err) {
-    if (out) memset(out, 0, sizeof *out);
-    if (!out) return nn_fail(err, NN_INVALID, "result", "no result");
+nn_code nn_rnn_train_begin(const nn_rnn_train_config *cfg, nn_seqset *train, nn_seqset *test,
+                           nn_rnn_model *m, nn_error *err) {
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    memset(m, 0, sizeof *m);
     nn_code rc = nn_rnn_train_validate(cfg, err);
     if (rc) return rc;
-
     nn_rng root;
     nn_rng_seed(&root, cfg->seed);
     uint64_t init_seed = nn_rng_u64(&root);
     uint64_t train_seed = nn_rng_u64(&root);
     uint64_t test_seed = nn_rng_u64(&root);
-
-    nn_seqset train, test;
-    nn_rnn_model m;
-    memset(&test, 0, sizeof test);
-    memset(&m, 0, sizeof m);
     nn_rng rng;
     if (cfg->data_x) {
-        rc = nn_seqset_copy(&train, cfg->data_x, cfg->data_len, cfg->data_y, cfg->data_count,
+        rc = nn_seqset_copy(train, cfg->data_x, cfg->data_len, cfg->data_y, cfg->data_count,
                             "dataset", err);
     } else {
         nn_rng_seed(&rng, train_seed);
-        rc = nn_adding_generate(&train, cfg->samples, cfg->min_length, cfg->max_length, &rng, err);
+        rc = nn_adding_generate(train, cfg->samples, cfg->min_length, cfg->max_length, &rng, err);
     }
     if (rc) return rc;
     if (cfg->test_x) {
-        rc = nn_seqset_copy(&test, cfg->test_x, cfg->test_len, cfg->test_y, cfg->test_count,
+        rc = nn_seqset_copy(test, cfg->test_x, cfg->test_len, cfg->test_y, cfg->test_count,
                             "test_dataset", err);
     } else {
         nn_rng_seed(&rng, test_seed);
-        rc = nn_adding_generate(&test, cfg->test_samples, cfg->min_length, cfg->max_length, &rng,
+        rc = nn_adding_generate(test, cfg->test_samples, cfg->min_length, cfg->max_length, &rng,
                                 err);
         if (rc && err && err->field && !strcmp(err->field, "samples")) err->field = "test_samples";
     }
-    if (rc) goto done;
-    size_t max_len = train.max_len > test.max_len ? train.max_len : test.max_len;
-    rc = nn_rnn_model_init(&m, cfg->model, NN_ADDING_FEATURES, cfg->hidden, max_len, err);
-    if (rc) goto done;
+    size_t max_len = train->max_len > test->max_len ? train->max_len : test->max_len;
+    if (!rc) rc = nn_rnn_model_init(m, cfg->model, NN_ADDING_FEATURES, cfg->hidden, max_len, err);
+    if (rc) {
+        nn_seqset_free(train);
+        nn_seqset_free(test);
+        return rc;
+    }
     nn_rng_seed(&rng, init_seed);
-    nn_rnn_model_init_uniform(&m, &rng);
+    nn_rnn_model_init_uniform(m, &rng);
     for (int p = 0; p < NN_RNN_NPARAMS; p++)
-        if (cfg->init[p]) nn_rnn_model_set_param(&m, p, cfg->init[p]);
+        if (cfg->init[p]) nn_rnn_model_set_param(m, p, cfg->init[p]);
+    return NN_OK;
+}
+
+/* The probe (nn_rnn_probe.h): its gradient by step grad [test.max_len] and its set idx [n], in
+ * one allocation (*grad; NULL without a probe). */
+static nn_code probe_alloc(const nn_rnn_train_config *cfg, const nn_seqset *test, double **grad,
+                           size_t **idx, size_t *count, nn_error *err) {
+    *grad = NULL;
+    *count = 0;
+    if (cfg->probe_samples == 0) return NN_OK;
+    size_t n = cfg->probe_samples < test->count ? cfg->probe_samples : test->count, a, b;
+    if (nn_size_mul(n, sizeof(size_t), &a) || nn_size_mul(test->max_len, sizeof(double), &b) ||
+        nn_size_add(a, b, &a))
+        return nn_fail(err, NN_TOO_LARGE, "probe_samples", "probe_samples is too large");
+    *grad = malloc(a);
+    if (!*grad) return nn_fail(err, NN_NOMEM, "probe_samples", "out of memory for the probe");
+    *idx = (size_t *)(*grad + test->max_len);
+    *count = nn_rnn_probe_select(test, n, *idx);
+    return NN_OK;
+}
+
+nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_fn progress, void *ctx,
+                     nn_rnn_train_result *out, nn_error *err) {
+    if (out) memset(out, 0, sizeof *out);
+    if (!out) return nn_fail(err, NN_INVALID, "result", "no result");
+    nn_seqset train, test;
+    nn_rnn_model m;
+    double *probe_grad = NULL;
+    size_t *probe_idx = NULL, probe_count = 0;
+    nn_code rc = nn_rnn_train_begin(cfg, &train, &test, &m, err);
+    if (rc) return rc;
+    rc = probe_alloc(cfg, &test, &probe_grad, &probe_idx, &probe_count, err);
+    if (rc) goto done;
     rc = result_alloc(out, &m, cfg->epochs, &test, err);
     if (rc) goto done;
     out->train_count = train.count;
@@ -360,11 +406,21 @@ nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_f
         if (nn_cancelled()) goto cancelled;
         out->epochs = e + 1;
         if (progress) {
+            if (probe_grad) {
+                nn_rnn_probe_grad_by_step(&m, &test, probe_idx, probe_count, probe_grad);
+                if (nn_cancelled()) goto cancelled; /* the kernels stopped early: no probe */
+                ev.grad_by_step = probe_grad;
+                ev.grad_steps = nn_seqset_len(&test, probe_idx[0]);
+                ev.probe_count = probe_count;
+            }
             ev.kind = NN_RNN_TRAIN_EPOCH;
             ev.loss = out->train_loss[e];
             ev.train_loss = out->train_loss[e];
             ev.test_loss = out->test_loss[e];
-            if (progress(ctx, &ev)) {
+            int stop = progress(ctx, &ev);
+            ev.grad_by_step = NULL; /* step events carry none */
+            ev.grad_steps = ev.probe_count = 0;
+            if (stop) {
                 rc = nn_fail(err, NN_CANCELLED, "progress", "training cancelled");
                 goto done;
             }
@@ -381,6 +437,7 @@ cancelled:
     rc = nn_fail(err, NN_CANCELLED, "cancelled", "training cancelled");
 done:
     if (rc) nn_rnn_train_result_free(out);
+    free(probe_grad);
     nn_rnn_model_free(&m);
     nn_seqset_free(&train);
     nn_seqset_free(&test);

@@ -52,3 +52,13 @@ bench-http-formats: $(BUILD)/bench/http_formats $(NNLABD) ## /conv JSON vs .npy 
 	@$(BUILD)/bench/http_formats $(NNLABD) $(or $(BENCH_FORMAT_ROUNDS),40)
 
 BENCH_TARGETS += bench-compare bench-train bench-nnlab bench-http bench-http-formats
+
+# The vanishing gradient measured by nnlab and by PyTorch on the same run (docs/recurrent.md,
+# "Gradients through time"): bench/rnn_gradients.py against a daemon started on a free port.
+# Needs python3-torch; a few minutes (PyTorch trains 2 epochs of 5000 sequences per model).
+.PHONY: rnn-gradients
+rnn-gradients: $(NNLABD) ## nnlab's gradient_by_step against PyTorch autograd on the exported run (T = 60, 2 epochs; needs python3-torch)
+	@set -e; out=$$(mktemp); $(NNLABD) --host 127.0.0.1 --port 0 > $$out 2>/dev/null & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null || true; rm -f $$out' EXIT; \
+	for i in $$(seq 100); do grep -q '^listening on ' $$out && break; sleep 0.1; done; \
+	/usr/bin/python3 bench/rnn_gradients.py --url "$$(sed -n 's/^listening on //p' $$out)" $(RNN_GRADIENTS_ARGS)

@@ -55,8 +55,9 @@ void srv_error(srv_response *r, int status, const char *code, const char *field,
 #endif
     ;
 
-/* POST /conv, /pool, /mlp, /cnn, /check/{conv,pool,mlp}. endpoint is "conv", "pool", "mlp",
- * "cnn", "check/conv", "check/pool" or "check/mlp" (srv_check.h); content_type is
+/* POST /conv, /pool, /mlp, /cnn, /check/{conv,pool,mlp}, /run/{rnn,lstm,gru}. endpoint is
+ * "conv", "pool", "mlp", "cnn", "check/conv", "check/pool", "check/mlp" (srv_check.h),
+ * "run/rnn", "run/lstm" or "run/gru"; content_type is
  * the request's header or NULL; body need not be NUL-terminated. Always fills out.
  * cancel (may be NULL) is bound to the computation (core/nn_cancel.h): once another thread sets
  * it — the client went away, the server is stopping — the work stops within milliseconds and
@@ -68,7 +69,8 @@ void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *co
 typedef struct srv_train_job srv_train_job;
 
 /* Parse and validate a training request for model "rnn", "lstm", "gru" or "cnn" (the CNN's
- * parameters and admission: srv_train_cnn.h). Returns a job, or
+ * parameters and admission: srv_train_cnn.h), or a sweep over sequence lengths for model
+ * "sweep" (POST /train/sweep, srv_sweep.h). Returns a job, or
  * NULL with *err filled (400/413/415/...). The job owns copies of everything it needs.
  * Admission: one step and one test-set evaluation within max_work_flops; the run's estimated
  * time (srv_train_estimate_seconds) within max_train_seconds; its memory (data sets, model,

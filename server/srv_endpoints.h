@@ -20,6 +20,10 @@ int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e);
 int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e);
 int srv_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e);
 int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e);
+/* POST /run/{rnn,lstm,gru} (srv_run.c). */
+int srv_run_rnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e);
+int srv_run_lstm(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e);
+int srv_run_gru(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e);
 
 /* "activation" (default def) and "negative_slope" (default 0.01) of obj; base is obj's path. */
 int srv_parse_activation(const cJSON *obj, const char *base, nn_act_kind def, nn_activation *out,

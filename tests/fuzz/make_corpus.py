@@ -175,6 +175,25 @@ def main():
              "init": {"fc.weight": npy([1, 1], [0.5], "<f8")}},
         ]:
             put("train", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
+        for r in [{"samples": 3, "test_samples": 2, "epochs": 1, "hidden_size": 2, "max_length": 5,
+                   "probe_samples": 2, "export": "pytorch"},
+                  {"samples": 3, "test_samples": 2, "epochs": 1, "probe_samples": 0, "stream": False,
+                   "export": "pytorch", "output_format": "npy"}]:
+            put("train", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
+    # /train/sweep: first byte 3
+    for r in [{"lengths": [2, 4], "samples": 3, "test_samples": 2, "epochs": 1, "hidden_size": 2},
+              {"models": ["gru", "rnn"], "lengths": [3], "samples": 2, "test_samples": 1, "epochs": 2,
+               "hidden_size": 1, "stream": False, "seed": 4},
+              {"models": ["lstm", "lstm"]}, {"lengths": [1]}]:
+        put("train", bytes([3]) + json.dumps(r, separators=(",", ":")).encode())
+    # /run/{rnn,lstm,gru}: first byte picks the model
+    for m, g in ((0, 1), (1, 4), (2, 3)):
+        w = {"weight_ih": [[0.5, -0.25]] * g, "weight_hh": [[0.75]] * g, "bias_ih": [0.1] * g,
+             "bias_hh": [0.0] * g, "fc.weight": [[1.5]], "fc.bias": [0.2]}
+        for r in [{"weights": w, "sequence": [[0.5, 1], [0.25, 0], [0.125, 1]]},
+                  {"weights": w, "sequence": npy([2, 2], [0.5, 1, 0.25, 1], "<f8"), "output_format": "npy"},
+                  {"weights": w, "sequence": [[1, 0]] * 9}, {"weights": {}, "sequence": [[1, 0]]}]:
+            put("run", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
     # /check/{conv,pool,mlp}: the first byte picks the endpoint (0 conv, 1 pool, 2 mlp)
     def check(ep, r):
         put("check", bytes([ep]) + json.dumps(r, separators=(",", ":")).encode())

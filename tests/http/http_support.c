@@ -39,6 +39,31 @@ void th_sleep(double seconds) {
     }
 }
 
+static pid_t spinners[TH_MAX_SPINNERS];
+
+void th_cpu_load_start(int n) {
+    for (int i = 0; i < n && i < TH_MAX_SPINNERS; i++) {
+        pid_t pid = fork();
+        cr_assert(pid >= 0, "fork: %s", strerror(errno));
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            alarm(600);
+            for (volatile unsigned long k = 0;; k++) {
+            }
+        }
+        spinners[i] = pid;
+    }
+}
+
+void th_cpu_load_stop(void) {
+    for (int i = 0; i < TH_MAX_SPINNERS; i++) {
+        if (spinners[i] <= 0) continue;
+        kill(spinners[i], SIGKILL);
+        waitpid(spinners[i], NULL, 0);
+        spinners[i] = 0;
+    }
+}
+
 void th_start(th_server *s, const char *const *args) {
     memset(s, 0, sizeof *s);
     const char *bin = getenv("NNLABD_BIN");

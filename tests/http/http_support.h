@@ -95,6 +95,13 @@ typedef int (*th_line_fn)(void *ctx, const char *line, size_t len, double t);
 long th_stream(const th_server *s, const char *path, const char *json, th_line_fn on_line,
                void *ctx);
 
+/* A loaded machine: n busy-looping child processes (at most TH_MAX_SPINNERS), so that the
+ * daemon's threads wait for a core as on a busy CI runner. They die with the test process
+ * (PR_SET_PDEATHSIG) and after 10 minutes at the latest; th_cpu_load_stop ends them. */
+#define TH_MAX_SPINNERS 8
+void th_cpu_load_start(int n);
+void th_cpu_load_stop(void);
+
 /* Test data directory: tests/data (files of the HTTP tests are named http_*). */
 #define TH_DATA "tests/data"
 

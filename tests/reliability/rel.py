@@ -291,6 +291,27 @@ class Prober(threading.Thread):
         return s[min(len(s) - 1, int(len(s) * 0.99))]
 
 
+class CpuLoad:
+    """`n` busy-looping processes, to run a scenario on a machine whose cores are all taken
+    (as on a loaded CI runner): the daemon's threads, and the clients, then wait for a core.
+    A context manager; the spinners are killed on exit."""
+
+    def __init__(self, n):
+        self.n, self.procs = n, []
+
+    def __enter__(self):
+        for _ in range(self.n):
+            self.procs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.wait()
+        self.procs = []
+
+
 class RssSampler(threading.Thread):
     """Samples the daemon's VmRSS (KiB) once a second."""
 

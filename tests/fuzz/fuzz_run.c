@@ -1,0 +1,18 @@
+/* fuzz_run.c — libFuzzer harness for POST /run/{rnn,lstm,gru}: the first byte picks the model,
+ * the rest is the body, through srv_handle_json with small limits; every response must pass
+ * fuzz_common.h's checks. */
+#include "fuzz_common.h"
+
+static const char *const ENDPOINTS[] = {"run/rnn", "run/lstm", "run/gru"};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1) return 0;
+    srv_limits lim;
+    fuzz_limits(&lim);
+    srv_response r = {0};
+    srv_handle_json(&lim, ENDPOINTS[data[0] % 3], "application/json", (const char *)data + 1, size - 1,
+                    NULL, &r);
+    fuzz_check_response(&r);
+    srv_response_free(&r);
+    return 0;
+}
