@@ -30,11 +30,12 @@ TestSuite(openapi, .init = up, .fini = down, .timeout = 120);
 
 /* A valid request body for each POST path. */
 static const char *valid_body(const char *path) {
-    if (strcmp(path, "/conv") == 0) return "{\"input\":" IMG3 ",\"kernel\":\"box\"}";
-    if (strcmp(path, "/pool") == 0) return "{\"input\":" IMG3 ",\"function\":\"max\",\"size\":2}";
+    /* with the gradients, so their members are checked against the schema too */
+    if (strcmp(path, "/conv") == 0) return "{\"input\":" IMG3 ",\"kernel\":\"box\",\"grad_output\":[[[1]]]}";
+    if (strcmp(path, "/pool") == 0) return "{\"input\":" IMG3 ",\"function\":\"max\",\"size\":2,\"grad_output\":[[[1]]]}";
     if (strcmp(path, "/mlp") == 0)
         return "{\"input\":[1,2,3],\"hidden_layers\":1,\"hidden_size\":4,\"output_size\":2,"
-               "\"seed\":1}";
+               "\"seed\":1,\"target\":1}";
     if (strcmp(path, "/cnn") == 0)
         return "{\"input\":" IMG3 ",\"architecture\":[{\"type\":\"conv\",\"filters\":2,\"size\":2,"
                "\"activation\":\"relu\"},{\"type\":\"global_pool\",\"function\":\"average\"},"
