@@ -26,7 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch_grad import grad_cases
 
-THREADS = 2
+# 2 (the machine's cores); BENCH_TORCH_THREADS=1 pairs with NNLAB_THREADS=1 for a one-core
+# CPU-time comparison that a loaded machine distorts less (no thread waits for a descheduled one).
+THREADS = int(os.environ.get("BENCH_TORCH_THREADS", "2"))
 MIN_RUNS, MAX_RUNS, MIN_SECONDS, WARMUP = 20, 200, 0.3, 10  # nnlab's bench_run: 200 or 0.3 s
 
 
