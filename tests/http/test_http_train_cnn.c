@@ -1,6 +1,7 @@
 /* test_http_train_cnn.c — POST /train/cnn against the real daemon: a streamed run's lines as
  * NDJSON, a non-streamed run whose weights /cnn then runs (same predictions, top classes by
  * name), errors naming their field, /healthz's data sets before and after the first run,
+ * progress lines at least every second, the training slots shared with the recurrent runs,
  * --data-dir / NNLAB_DATA_DIR and the non-retryable 503 of a missing set, and a
  * client that leaves cancelling its run within 0.5 s (streamed or not). */
 #include <criterion/criterion.h>
@@ -16,6 +17,8 @@
 static const char SMALL[] = "{\"epochs\": 2, \"train_samples\": 640, \"test_samples\": 200, \"report_every\": 5}";
 /* Long enough to still be going when the test hangs up (it is always cancelled). */
 static const char LONG_RUN[] = "{\"epochs\": 15, \"report_every\": 5}";
+
+static double wait_gauge(const th_server *s, double want, double seconds);
 
 static const cJSON *fashion_health(cJSON *h) {
     return cJSON_GetObjectItem(cJSON_GetObjectItem(h, "datasets"), "fashion-mnist");
@@ -132,6 +135,84 @@ Test(train_cnn, bad_parameters_are_400_naming_the_field) {
         cJSON_Delete(j);
         th_resp_free(&r);
     }
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* ---------------------------------------------------------------- progress at least every second */
+
+typedef struct gaps {
+    double last, worst;
+    int progress;
+    int training; /* between start and the epoch line */
+} gaps;
+
+static int time_lines(void *ctx, const char *line, size_t len, double t) {
+    gaps *g = ctx;
+    int start = strstr(line, "\"type\":\"start\"") != NULL, progress = strstr(line, "\"type\":\"progress\"") != NULL;
+    (void)len;
+    if (progress && g->training && t - g->last > g->worst) g->worst = t - g->last;
+    if (start || progress) g->last = t, g->training = 1;
+    else g->training = 0;
+    g->progress += progress;
+    return 0;
+}
+
+/* report_every far beyond the run's steps: every progress line but the last comes from the
+ * one-second rule. The gaps are measured at the client, so a loaded machine adds to them. */
+Test(train_cnn, progress_at_least_every_second, .timeout = 300) {
+    th_server s;
+    th_start(&s, NULL);
+    gaps g = {0};
+    cr_assert_eq(th_stream(&s, "/train/cnn", "{\"epochs\": 1, \"train_samples\": 32000, \"test_samples\": 100,"
+                                              " \"report_every\": 1000}", time_lines, &g), 200);
+    fprintf(stderr, "progress lines: %d, the longest gap %.3f s\n", g.progress, g.worst);
+    cr_assert_geq(g.progress, 3, "only %d progress lines", g.progress);
+    cr_assert_leq(g.worst, 1.0 + 0.25 * th_slow(), "a gap of %.3f s between progress lines", g.worst);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* ---------------------------------------------------------------- one pool of training slots */
+
+/* A child process holds one non-streamed training (killed by the caller). */
+static pid_t hold_training(const th_server *s, const char *path, const char *body) {
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        const char *hd[] = {"Content-Type: application/json", NULL};
+        th_resp rr;
+        (void)th_request_ex(s, "POST", path, hd, body, strlen(body), 0, &rr);
+        _exit(0);
+    }
+    return child;
+}
+
+static void expect_busy(const th_server *s, const char *path, const char *body) {
+    th_resp r;
+    cr_assert_eq(th_post_json(s, path, body, &r), 0);
+    cr_assert_eq(r.status, 503, "%s while the other kind held the only slot: %ld %s", path, r.status, r.body);
+    cr_assert(strstr(r.body, "\"busy\""), "%s", r.body);
+    cr_assert(r.retry_after[0], "503 busy without Retry-After");
+    th_resp_free(&r);
+}
+
+/* --max-trainings counts CNN and recurrent runs together: with one slot, a CNN run turns a
+ * recurrent one away and the other way round. */
+Test(train_cnn, shares_the_training_slots_with_recurrent_runs, .timeout = 300) {
+    th_server s;
+    const char *const one[] = {"--max-trainings", "1", NULL};
+    th_start(&s, one);
+    pid_t child = hold_training(&s, "/train/cnn", "{\"epochs\": 15, \"stream\": false}");
+    cr_assert_eq(wait_gauge(&s, 1, 10 * th_slow()), 1);
+    expect_busy(&s, "/train/rnn", "{\"epochs\": 1, \"samples\": 10, \"test_samples\": 5}");
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    cr_assert_eq(wait_gauge(&s, 0, 5 * th_slow()), 0);
+    child = hold_training(&s, "/train/lstm", "{\"epochs\": 100, \"stream\": false}");
+    cr_assert_eq(wait_gauge(&s, 1, 10 * th_slow()), 1);
+    expect_busy(&s, "/train/cnn", SMALL);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    cr_assert_eq(wait_gauge(&s, 0, 5 * th_slow()), 0);
     cr_assert_eq(th_stop(&s), 0);
 }
 
