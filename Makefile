@@ -6,7 +6,8 @@
 #   server/*.c - main.c -> $(BUILD)/libnnlabsrv.a   (request -> response logic, HTTP layer)
 #   server/main.c       -> $(BUILD)/nnlabd          (the daemon)
 #   tests/unit/test_*.c -> $(BUILD)/tests/test_*    (one Criterion binary per file)
-#   tests/support/*.c   -> linked into every test binary (fixture loader, helpers)
+#   tests/support/*.c   -> linked into every test binary (fixture loader, helpers; handler_test.c
+#                          into the unit tests only)
 # mk/<concern>.mk adds the targets of one concern (assets, http, browser, deploy, fuzz,
 # reliability, bench) and registers its suites in TEST_TARGETS / BENCH_TARGETS.
 # Every target carries a `## what it does` comment: that is what `make help` prints.
@@ -58,8 +59,12 @@ CORE_SRC := $(wildcard core/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SRV_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
 SRV_OBJ := $(SRV_SRC:%.c=$(BUILD)/%.o)
-SUP_SRC := $(wildcard tests/support/*.c)
+# tests/support/handler_test.c calls the request handlers: only the unit tests, which link the
+# server library, get it (SUP_SRV_OBJ); every test binary gets the rest (SUP_OBJ).
+SUP_SRV_SRC := tests/support/handler_test.c
+SUP_SRC := $(filter-out $(SUP_SRV_SRC),$(wildcard tests/support/*.c))
 SUP_OBJ := $(SUP_SRC:%.c=$(BUILD)/%.o)
+SUP_SRV_OBJ := $(SUP_SRV_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -95,7 +100,7 @@ $(NNLABD): $(BUILD)/server/main.o $(LIBSRV) $(LIBNN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # Unit tests link the server library too, so request handlers are tested without a socket.
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(SUP_OBJ) $(LIBSRV) $(LIBNN)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(SUP_OBJ) $(SUP_SRV_OBJ) $(LIBSRV) $(LIBNN)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion -lm
 

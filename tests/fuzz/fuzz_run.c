@@ -6,13 +6,6 @@
 static const char *const ENDPOINTS[] = {"run/rnn", "run/lstm", "run/gru"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size < 1) return 0;
-    srv_limits lim;
-    fuzz_limits(&lim);
-    srv_response r = {0};
-    srv_handle_json(&lim, ENDPOINTS[data[0] % 3], "application/json", (const char *)data + 1, size - 1,
-                    NULL, &r);
-    fuzz_check_response(&r);
-    srv_response_free(&r);
+    if (size >= 1) fuzz_endpoint(ENDPOINTS[data[0] % 3], data + 1, size - 1, NULL);
     return 0;
 }

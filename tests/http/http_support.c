@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
+
 double th_slow(void) {
     const char *e = getenv("NNLAB_TEST_SLOW");
     double v = e ? atof(e) : 1.0;
@@ -301,24 +303,22 @@ double th_wait_metric(const th_server *s, const char *name, double want, double 
     return v;
 }
 
-char *th_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        if (len) *len = (size_t)n;
-    }
-    return buf;
+int th_collect_lines(void *ctx, const char *line, size_t len, double t) {
+    (void)t;
+    th_lines *ls = ctx;
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
+    cr_assert_lt(ls->n, TH_LINES_MAX, "more than %d lines", TH_LINES_MAX);
+    ls->items[ls->n++] = j;
+    return 0;
 }
+
+void th_lines_free(th_lines *ls) {
+    for (int i = 0; i < ls->n; i++) cJSON_Delete(ls->items[i]);
+    ls->n = 0;
+}
+
+char *th_read_file(const char *path, size_t *len) { return fx_read_file(path, len); }
 
 char *th_base64(const unsigned char *d, size_t n) {
     static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

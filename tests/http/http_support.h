@@ -79,7 +79,7 @@ typedef struct th_raw {
 } th_raw;
 int th_parse_raw(const char *buf, size_t n, th_raw *out);
 
-/* Whole file (NUL-terminated, malloc'd) or NULL. */
+/* Whole file (NUL-terminated, malloc'd) or NULL: fx_read_file. */
 char *th_read_file(const char *path, size_t *len);
 /* Standard base64 of data (malloc'd). */
 char *th_base64(const unsigned char *data, size_t len);
@@ -94,6 +94,17 @@ void th_sleep(double seconds);
 typedef int (*th_line_fn)(void *ctx, const char *line, size_t len, double t);
 long th_stream(const th_server *s, const char *path, const char *json, th_line_fn on_line,
                void *ctx);
+
+/* The lines of a streamed answer, each parsed: th_collect_lines is a th_line_fn whose ctx is a
+ * th_lines (a line that is not JSON, or more than TH_LINES_MAX lines, fail the test);
+ * th_lines_free deletes them. */
+#define TH_LINES_MAX 4096
+typedef struct th_lines {
+    cJSON *items[TH_LINES_MAX];
+    int n;
+} th_lines;
+int th_collect_lines(void *ctx, const char *line, size_t len, double t);
+void th_lines_free(th_lines *ls);
 
 /* A loaded machine: n busy-looping child processes (at most TH_MAX_SPINNERS), so that the
  * daemon's threads wait for a core as on a busy CI runner. They die with the test process

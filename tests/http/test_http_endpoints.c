@@ -113,9 +113,8 @@ static cJSON *fixture(const char *name) {
 
 Test(endpoints, conv_matches_pytorch_fixtures) {
     cJSON *f = fixture("conv");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemToObject(req, "input", dup(c, "input"));
         cJSON_AddItemToObject(req, "kernels", dup(c, "kernels"));
@@ -144,9 +143,8 @@ Test(endpoints, conv_matches_pytorch_fixtures) {
 
 Test(endpoints, pool_matches_pytorch_fixtures) {
     cJSON *f = fixture("pool");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemToObject(req, "input", dup(c, "input"));
         cJSON_AddItemToObject(req, "function", dup(c, "function"));
@@ -171,9 +169,8 @@ Test(endpoints, pool_matches_pytorch_fixtures) {
 
 Test(endpoints, mlp_matches_pytorch_fixtures) {
     cJSON *f = fixture("mlp");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemToObject(req, "input", dup(c, "input"));
         const cJSON *hs = cJSON_GetObjectItem(c, "hidden_sizes");
@@ -210,9 +207,8 @@ Test(endpoints, mlp_matches_pytorch_fixtures) {
 
 Test(endpoints, cnn_matches_pytorch_fixtures) {
     cJSON *f = fixture("cnn");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemToObject(req, "input", dup(c, "input"));
         cJSON *arch = dup(c, "architecture"), *l;
@@ -381,26 +377,10 @@ static void expect_weights(const cJSON *got, const cJSON *want) {
     }
 }
 
-typedef struct lines {
-    cJSON *items[4096];
-    int n;
-} lines;
-
-static int collect(void *ctx, const char *line, size_t len, double t) {
-    (void)t;
-    lines *ls = ctx;
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
-    if (ls->n < 4096) ls->items[ls->n++] = j;
-    else cJSON_Delete(j);
-    return 0;
-}
-
 Test(endpoints, train_all_models_match_pytorch_fixtures) {
     cJSON *f = fixture("rnn_train");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         char path[64];
         snprintf(path, sizeof path, "/train/%s", fx_str(c, "model"));
         int stream = cases % 2 == 0;
@@ -408,8 +388,8 @@ Test(endpoints, train_all_models_match_pytorch_fixtures) {
         char *body = cJSON_PrintUnformatted(req);
         cJSON_Delete(req);
         if (stream) {
-            lines ls = {.n = 0};
-            long status = th_stream(&srv, path, body, collect, &ls);
+            static th_lines ls; /* 32 KiB: not on the stack */
+            long status = th_stream(&srv, path, body, th_collect_lines, &ls);
             cr_assert_eq(status, 200);
             cr_assert_geq(ls.n, 2);
             cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(ls.items[0], "type")), "start");
@@ -422,7 +402,7 @@ Test(endpoints, train_all_models_match_pytorch_fixtures) {
             cr_assert_eq(epochs, (int)fx_num(c, "epochs"));
             cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(done, "train_loss")), epochs);
             expect_weights(cJSON_GetObjectItem(done, "weights"), cJSON_GetObjectItem(c, "final"));
-            for (int i = 0; i < ls.n; i++) cJSON_Delete(ls.items[i]);
+            th_lines_free(&ls);
         } else {
             th_resp r;
             cr_assert_eq(th_post_json(&srv, path, body, &r), 0);

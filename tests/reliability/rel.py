@@ -181,6 +181,17 @@ def request(method, port, path, body=None, headers=None, timeout=30):
         s.close()
 
 
+def parse_head(head):
+    """The status and the headers (lower-case names) of a response head, without its blank line."""
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs
+
+
 def read_response(s, stop_after_lines=None):
     """Read one HTTP/1.1 response (Content-Length, chunked or until close)."""
     buf = b""
@@ -191,12 +202,7 @@ def read_response(s, stop_after_lines=None):
         buf += d
     head, rest = buf.split(b"\r\n\r\n", 1)
     rest = bytearray(rest)  # += on bytes is quadratic for large bodies
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = {}
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        hdrs[k.strip().lower()] = v.strip()
+    status, hdrs = parse_head(head)
     if "content-length" in hdrs:
         n = int(hdrs["content-length"])
         while len(rest) < n:

@@ -57,12 +57,7 @@ class Conn:
         while b"\r\n\r\n" not in self.buf:
             self._fill()
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        hdrs = {}
-        for l in lines[1:]:
-            k, _, v = l.partition(":")
-            hdrs[k.strip().lower()] = v.strip()
+        status, hdrs = rel.parse_head(head)
         n = int(hdrs.get("content-length", "0"))
         while len(self.buf) < n:
             self._fill()

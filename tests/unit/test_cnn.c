@@ -103,11 +103,9 @@ static size_t specs_from_json(nn_layer_spec *specs, const cJSON *arch, owned *o)
 }
 
 Test(cnn, fixtures_match_pytorch) {
-    cJSON *doc = fx_load("cnn.json");
-    cr_assert_not_null(doc, "tests/fixtures/cnn.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("cnn.json");
     int count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         const char *name = fx_str(c, "name");
         nn_layer_spec specs[NN_CNN_MAX_LAYERS];
         owned o = {0};

@@ -30,8 +30,7 @@ static double max_err(const float *got, const float *want, size_t n) {
 }
 
 static void run_fixtures(int fast) {
-    cJSON *doc = fx_load("conv.json");
-    cr_assert_not_null(doc, "tests/fixtures/conv.json missing: run make fixtures");
+    cJSON *doc = fx_require("conv.json");
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases"), *c;
     int count = 0;
     nn_workspace ws = {0};
@@ -217,8 +216,7 @@ Test(conv, thread_count_does_not_change_results) {
  * activations (for one output channel and for many) are checked on the activation fixtures'
  * extreme values, and NaN must come out as NaN. */
 static void fused_act(size_t N) {
-    cJSON *doc = fx_load("act.json");
-    cr_assert_not_null(doc);
+    cJSON *doc = fx_require("act.json");
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
         size_t n;

@@ -15,8 +15,7 @@
 #include "nn_rnn_train.h"
 
 static cJSON *load(void) {
-    cJSON *doc = fx_load("rnn_inside.json");
-    cr_assert_not_null(doc, "cannot load rnn_inside.json");
+    cJSON *doc = fx_require("rnn_inside.json");
     return doc;
 }
 
@@ -84,9 +83,8 @@ static void check_sequence(nn_rnn_model *m, const cJSON *c, const cJSON *s, doub
 
 Test(rnn_inside, states_gates_and_gradient_by_step_match_torch) {
     cJSON *doc = load();
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         nn_rnn_model m;
         model_of(&m, c, 64);
         double worst = 0.0;

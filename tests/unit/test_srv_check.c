@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler_test.h"
 #include "npy_test.h"
 #include "srv_api.h"
 #include "srv_image.h"
@@ -20,36 +21,14 @@
 /* ---- helpers --------------------------------------------------------------------------- */
 
 static srv_response call_lim(const srv_limits *lim, const char *ep, const char *body) {
-    srv_response r;
-    srv_handle_json(lim, ep, "application/json", body, strlen(body), NULL, &r);
-    return r;
+    return ht_post(lim, ep, "application/json", body);
 }
 
 /* POST ep with req (deleted here); 200 expected; the parsed answer (caller deletes). */
 static cJSON *check_ok(const char *ep, cJSON *req) {
-    char *body = cJSON_PrintUnformatted(req);
+    cJSON *j = ht_post_ok_json(NULL, ep, req);
     cJSON_Delete(req);
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response r = call_lim(&lim, ep, body);
-    cr_assert_eq(r.status, 200, "%s: status %d: %.500s", ep, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert_not_null(j);
-    srv_response_free(&r);
-    free(body);
     return j;
-}
-
-static void expect_err(const char *ep, const char *body, int status, const char *field) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response r = call_lim(&lim, ep, body);
-    cr_assert_eq(r.status, status, "%s %.200s: want %d, got %d: %.300s", ep, body, status, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "field");
-    if (field) cr_assert(cJSON_IsString(f) && strcmp(f->valuestring, field) == 0, "%.200s: %s", body, r.body);
-    cJSON_Delete(j);
-    srv_response_free(&r);
 }
 
 static int is_true(const cJSON *res, const char *key) { return cJSON_IsTrue(cJSON_GetObjectItem(res, key)); }
@@ -678,21 +657,21 @@ Test(check_conv, bad_requests) {
     const char *in = "\"input\": [[1,2,3],[4,5,6],[7,8,9]], \"kernel\": \"box\"";
     char b[512];
     snprintf(b, sizeof b, "{%s}", in);
-    expect_err("check/conv", b, 400, "answer");
+    ht_post_err(NULL, "check/conv", b, 400, "answer");
     snprintf(b, sizeof b, "{%s, \"answer\": [[1, 2], [3]]}", in);
-    expect_err("check/conv", b, 400, "answer");
+    ht_post_err(NULL, "check/conv", b, 400, "answer");
     snprintf(b, sizeof b, "{%s, \"answer\": {\"npy\": \"AAAA\"}}", in);
-    expect_err("check/conv", b, 415, "answer.npy");
+    ht_post_err(NULL, "check/conv", b, 415, "answer.npy");
     snprintf(b, sizeof b, "{%s, \"answer\": [1], \"softmax\": true}", in);
-    expect_err("check/conv", b, 400, "softmax");
+    ht_post_err(NULL, "check/conv", b, 400, "softmax");
     snprintf(b, sizeof b, "{%s, \"answer\": [1], \"tolerance\": 0.1}", in);
-    expect_err("check/conv", b, 400, "tolerance");
+    ht_post_err(NULL, "check/conv", b, 400, "tolerance");
     snprintf(b, sizeof b, "{%s, \"answer\": [1], \"tolerance\": {\"rtol\": -1}}", in);
-    expect_err("check/conv", b, 400, "tolerance.rtol");
+    ht_post_err(NULL, "check/conv", b, 400, "tolerance.rtol");
     snprintf(b, sizeof b, "{%s, \"answer\": [1], \"tolerance\": {\"atol\": 1, \"x\": 1}}", in);
-    expect_err("check/conv", b, 400, "tolerance.x");
-    expect_err("check/conv", "{\"answer\": [1], \"kernel\": \"box\"}", 400, "input");
-    expect_err("check/nothing", "{}", 404, NULL);
+    ht_post_err(NULL, "check/conv", b, 400, "tolerance.x");
+    ht_post_err(NULL, "check/conv", "{\"answer\": [1], \"kernel\": \"box\"}", 400, "input");
+    ht_post_err(NULL, "check/nothing", "{}", 404, NULL);
 }
 
 /* ---- /check/pool ------------------------------------------------------------------------------- */
@@ -943,5 +922,5 @@ Test(check_mlp, float64_npy_answer_and_shape) {
     expect_codes(res, "shape_mismatch", NULL);
     cJSON_Delete(res);
     free_mlp(&m);
-    expect_err("check/mlp", "{\"input\": [1, 2], \"answer\": [1], \"softmax\": 3}", 400, "softmax");
+    ht_post_err(NULL, "check/mlp", "{\"input\": [1, 2], \"answer\": [1], \"softmax\": 3}", 400, "softmax");
 }

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "handler_test.h"
+#include "ndjson_sink.h"
 #include "srv_api.h"
 #include "srv_budget.h"
 #include "srv_workspace.h"
@@ -38,16 +40,12 @@ static srv_response handle(const srv_limits *lim, const char *ep, const char *bo
     return r;
 }
 
-/* The error's status and field, or the test fails. */
+/* The error's status and field (ht_expect_error), and its message holds `words`. */
 static void expect_error(const srv_response *r, int status, const char *field, const char *words) {
-    cr_assert_eq(r->status, status, "want %d, got %d: %.400s", status, r->status, r->body);
+    ht_expect_error(r, status, field);
     cJSON *j = cJSON_Parse(r->body);
-    cr_assert_not_null(j);
-    cJSON *e = cJSON_GetObjectItem(j, "error");
-    cr_assert_not_null(e, "%s", r->body);
-    cJSON *f = cJSON_GetObjectItem(e, "field");
-    if (field) cr_assert(cJSON_IsString(f) && strcmp(f->valuestring, field) == 0, "field: %s", r->body);
-    if (words) cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")), words), "%s", r->body);
+    const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "message"));
+    cr_assert(msg && strstr(msg, words), "want \"%s\" in %s", words, r->body);
     cJSON_Delete(j);
 }
 
@@ -282,20 +280,6 @@ Test(limits, a_training_estimated_over_the_limit_is_refused) {
     srv_train_free(j);
 }
 
-typedef struct sink {
-    char *buf;
-    size_t len;
-} sink;
-
-static int collect(void *ctx, const char *data, size_t len) {
-    sink *s = ctx;
-    s->buf = realloc(s->buf, s->len + len + 1);
-    memcpy(s->buf + s->len, data, len);
-    s->len += len;
-    s->buf[s->len] = '\0';
-    return 0;
-}
-
 /* Run body with the limit at 1.3 times its estimate: one training and one test sample whose
  * lengths (seed 297: 992 and 999 steps) are twice the 501 the estimate assumes for lengths
  * 2..1000, so the run computes about twice its estimate and passes the limit. */
@@ -310,7 +294,7 @@ static int run_past_the_estimate(const char *body, sink *out, double *est) {
     lim.max_train_seconds = 1.3 * *est;
     j = prepare(&lim, "rnn", body, &err);
     cr_assert_not_null(j, "admitted at 1.3 x its estimate: %s", err.body);
-    int status = srv_train_run(j, collect, out, NULL);
+    int status = srv_train_run(j, emit, out, NULL);
     srv_train_free(j);
     return status;
 }
@@ -323,7 +307,7 @@ Test(limits, a_run_past_the_limit_ends_with_an_error, .timeout = 60) {
     double est;
     /* streamed: the last line is the error */
     snprintf(body, sizeof body, PAST_ESTIMATE, "true");
-    sink s = {NULL, 0};
+    sink s = {0};
     int status = run_past_the_estimate(body, &s, &est);
     cr_assert_eq(status, 413, "estimate %.2f s: %d %s", est, status, s.buf);
     const char *last = s.buf + s.len - 1;
@@ -339,7 +323,7 @@ Test(limits, a_run_past_the_limit_ends_with_an_error, .timeout = 60) {
     free(s.buf);
     /* not streamed: the error object is the whole answer */
     snprintf(body, sizeof body, PAST_ESTIMATE, "false");
-    sink t = {NULL, 0};
+    sink t = {0};
     status = run_past_the_estimate(body, &t, &est);
     cr_assert_eq(status, 413, "estimate %.2f s: %d %s", est, status, t.buf);
     srv_response fake = {.status = 413, .body = t.buf, .len = t.len};

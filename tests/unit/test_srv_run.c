@@ -10,47 +10,10 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "handler_test.h"
 #include "ndjson_sink.h"
 #include "npy_test.h"
 #include "srv_api.h"
-
-static srv_response call_lim(const srv_limits *lim, const char *ep, const char *body) {
-    srv_response r;
-    srv_handle_json(lim, ep, "application/json", body, strlen(body), NULL, &r);
-    return r;
-}
-
-static cJSON *call_ok(const char *ep, const char *body) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response r = call_lim(&lim, ep, body);
-    cr_assert_eq(r.status, 200, "%s: status %d: %.400s", ep, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert_not_null(j);
-    srv_response_free(&r);
-    return j;
-}
-
-static void expect_err_lim(const srv_limits *lim, const char *ep, const char *body, int status,
-                           const char *field) {
-    srv_response r = call_lim(lim, ep, body);
-    cr_assert_eq(r.status, status, "%s %.300s: want %d got %d: %.300s", ep, body, status, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert_not_null(j);
-    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "field");
-    if (field) {
-        cr_assert(cJSON_IsString(f), "%.300s: no field in %s", body, r.body);
-        cr_assert_str_eq(f->valuestring, field, "%.300s: %s", body, r.body);
-    }
-    cJSON_Delete(j);
-    srv_response_free(&r);
-}
-
-static void expect_err(const char *ep, const char *body, int status, const char *field) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    expect_err_lim(&lim, ep, body, status, field);
-}
 
 /* got's "data" against the fixture tensor want (same shape), relative 1e-13. */
 static void same_tensor(const cJSON *got, const cJSON *want_obj, const char *key, const char *what) {
@@ -71,11 +34,9 @@ static void same_tensor(const cJSON *got, const cJSON *want_obj, const char *key
 }
 
 Test(srv_run, states_and_gates_equal_torch) {
-    cJSON *doc = fx_load("rnn_inside.json");
-    cr_assert_not_null(doc);
-    const cJSON *c;
+    cJSON *doc = fx_require("rnn_inside.json");
     int seqs = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         const char *model = fx_str(c, "model");
         char ep[16];
         snprintf(ep, sizeof ep, "run/%s", model);
@@ -85,7 +46,7 @@ Test(srv_run, states_and_gates_equal_torch) {
             cJSON_AddItemToObject(req, "weights", cJSON_Duplicate(cJSON_GetObjectItem(c, "weights"), 1));
             cJSON_AddItemToObject(req, "sequence", cJSON_Duplicate(cJSON_GetObjectItem(s, "x"), 1));
             char *body = cJSON_PrintUnformatted(req);
-            cJSON *r = call_ok(ep, body);
+            cJSON *r = ht_post_ok(NULL, ep, body);
             double out = cJSON_GetObjectItem(r, "output")->valuedouble, want = fx_num(s, "output");
             cr_assert(fabs(out - want) <= 1e-13 * fmax(1.0, fabs(want)), "%s output %.17g torch %.17g", fx_str(c, "name"), out, want);
             cr_assert_str_eq(cJSON_GetObjectItem(r, "model")->valuestring, model);
@@ -140,7 +101,7 @@ static cJSON *run_with(const char *model, const char *weights, const char *forma
     sprintf(body, "{\"weights\": %s, \"sequence\": [[0.5, 1], [0.25, 0], [0.125, 1], [0.75, 0]], "
                   "\"output_format\": \"%s\"}", weights, format);
     snprintf(ep, sizeof ep, "run/%s", model);
-    cJSON *r = call_ok(ep, body);
+    cJSON *r = ht_post_ok(NULL, ep, body);
     free(body);
     return r;
 }
@@ -177,39 +138,39 @@ Test(srv_run, bad_requests_name_the_field) {
     cJSON *w = cJSON_Parse(ws);
     char body[65536];
 #define WITH(seq) (snprintf(body, sizeof body, "{\"weights\": %s, \"sequence\": %s}", ws, seq), body)
-    expect_err("run/lstm", "{\"sequence\": [[1, 0]]}", 400, "weights");
-    expect_err("run/lstm", "{\"weights\": [1], \"sequence\": [[1, 0]]}", 400, "weights");
-    expect_err("run/lstm", "{\"weights\": {\"weight_xx\": [1]}, \"sequence\": [[1, 0]]}", 400, "weights.weight_xx");
-    expect_err("run/lstm", "{\"weights\": {}, \"sequence\": [[1, 0]]}", 400, "weights.weight_hh");
-    expect_err("run/gru", WITH("[[1, 0]]"), 400, "weights.weight_hh"); /* LSTM weights: 12 rows, not 3H */
+    ht_post_err(NULL, "run/lstm", "{\"sequence\": [[1, 0]]}", 400, "weights");
+    ht_post_err(NULL, "run/lstm", "{\"weights\": [1], \"sequence\": [[1, 0]]}", 400, "weights");
+    ht_post_err(NULL, "run/lstm", "{\"weights\": {\"weight_xx\": [1]}, \"sequence\": [[1, 0]]}", 400, "weights.weight_xx");
+    ht_post_err(NULL, "run/lstm", "{\"weights\": {}, \"sequence\": [[1, 0]]}", 400, "weights.weight_hh");
+    ht_post_err(NULL, "run/gru", WITH("[[1, 0]]"), 400, "weights.weight_hh"); /* LSTM weights: 12 rows, not 3H */
     cJSON *bad = cJSON_Duplicate(w, 1);
     cJSON_ReplaceItemInObject(bad, "bias_ih", cJSON_Parse("[1, 2, 3]"));
     char *bs = cJSON_PrintUnformatted(bad);
     snprintf(body, sizeof body, "{\"weights\": %s, \"sequence\": [[1, 0]]}", bs);
-    expect_err("run/lstm", body, 400, "weights.bias_ih");
+    ht_post_err(NULL, "run/lstm", body, 400, "weights.bias_ih");
     cJSON_ReplaceItemInObject(bad, "bias_ih", cJSON_Duplicate(cJSON_GetObjectItem(w, "bias_ih"), 1));
     cJSON_DeleteItemFromObject(bad, "fc.bias");
     free(bs);
     bs = cJSON_PrintUnformatted(bad);
     snprintf(body, sizeof body, "{\"weights\": %s, \"sequence\": [[1, 0]]}", bs);
-    expect_err("run/lstm", body, 400, "weights.fc.bias");
-    expect_err("run/lstm", WITH("null"), 400, "sequence");
-    expect_err("run/lstm", WITH("[[1, 0, 2]]"), 400, "sequence");
-    expect_err("run/lstm", WITH("[1, 0]"), 400, "sequence");
-    expect_err("run/lstm", WITH("[[1, \"a\"]]"), 400, NULL);
+    ht_post_err(NULL, "run/lstm", body, 400, "weights.fc.bias");
+    ht_post_err(NULL, "run/lstm", WITH("null"), 400, "sequence");
+    ht_post_err(NULL, "run/lstm", WITH("[[1, 0, 2]]"), 400, "sequence");
+    ht_post_err(NULL, "run/lstm", WITH("[1, 0]"), 400, "sequence");
+    ht_post_err(NULL, "run/lstm", WITH("[[1, \"a\"]]"), 400, NULL);
     snprintf(body, sizeof body, "{\"weights\": %s, \"sequence\": [[1, 0]], \"extra\": 1}", ws);
-    expect_err("run/lstm", body, 400, "extra");
+    ht_post_err(NULL, "run/lstm", body, 400, "extra");
     srv_limits lim;
     srv_limits_default(&lim);
     lim.max_length = 3;
-    expect_err_lim(&lim, "run/lstm", WITH("[[1, 0], [1, 0], [1, 0], [1, 0]]"), 413, "sequence");
+    ht_post_err(&lim, "run/lstm", WITH("[[1, 0], [1, 0], [1, 0], [1, 0]]"), 413, "sequence");
     lim.max_length = 1000;
     lim.max_hidden = 2;
-    expect_err_lim(&lim, "run/lstm", WITH("[[1, 0]]"), 413, "weights.weight_hh");
+    ht_post_err(&lim, "run/lstm", WITH("[[1, 0]]"), 413, "weights.weight_hh");
     lim.max_hidden = 256;
     lim.max_work_flops = 100;
-    expect_err_lim(&lim, "run/lstm", WITH("[[1, 0], [1, 0]]"), 413, "sequence");
-    expect_err("run/xyz", WITH("[[1, 0]]"), 404, NULL);
+    ht_post_err(&lim, "run/lstm", WITH("[[1, 0], [1, 0]]"), 413, "sequence");
+    ht_post_err(NULL, "run/xyz", WITH("[[1, 0]]"), 404, NULL);
 #undef WITH
     free(bs);
     cJSON_Delete(bad);

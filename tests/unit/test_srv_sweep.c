@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler_test.h"
 #include "ndjson_sink.h"
 #include "nn_rnn_train.h"
 #include "srv_api.h"
@@ -17,28 +18,10 @@ static srv_train_job *prepare_lim(const srv_limits *lim, const char *body, srv_r
     return srv_train_prepare(lim, "sweep", "application/json", body, strlen(body), err);
 }
 
-static srv_train_job *prepare(const char *body) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response err;
-    srv_train_job *j = prepare_lim(&lim, body, &err);
-    cr_assert_not_null(j, "%s: %s", body, err.body);
-    return j;
-}
+static srv_train_job *prepare(const char *body) { return ht_prepare(NULL, "sweep", body); }
 
 static void expect_err(const char *body, int status, const char *field) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response err;
-    srv_train_job *j = prepare_lim(&lim, body, &err);
-    cr_assert_null(j, "%s accepted", body);
-    cr_assert_eq(err.status, status, "%s: want %d got %d: %s", body, status, err.status, err.body);
-    cJSON *r = cJSON_Parse(err.body);
-    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "field");
-    cr_assert(cJSON_IsString(f), "%s: no field: %s", body, err.body);
-    cr_assert_str_eq(f->valuestring, field, "%s: %s", body, err.body);
-    cJSON_Delete(r);
-    srv_response_free(&err);
+    ht_prepare_err(NULL, "sweep", body, status, field);
 }
 
 static double num(const cJSON *j, const char *key) {

@@ -10,18 +10,12 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "handler_test.h"
 #include "ndjson_sink.h"
 #include "nn_rnn_train.h"
 #include "srv_api.h"
 
-static srv_train_job *prepare(const char *model, const char *body) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(&lim, model, "application/json", body, strlen(body), &err);
-    cr_assert_not_null(j, "prepare failed: %s", err.body);
-    return j;
-}
+static srv_train_job *prepare(const char *model, const char *body) { return ht_prepare(NULL, model, body); }
 
 /* The error's message for a rejected body. */
 static char *err_message(const char *model, const char *body) {
@@ -37,25 +31,12 @@ static char *err_message(const char *model, const char *body) {
     return m;
 }
 
+/* Refused with max_samples 10 000: its 413s are checked at that bound. */
 static void expect_err(const char *model, const char *body, int status, const char *field) {
     srv_limits lim;
     srv_limits_default(&lim);
     lim.max_samples = 10000;
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(&lim, model, "application/json", body, strlen(body), &err);
-    cr_assert_null(j, "%s accepted", body);
-    cr_assert_eq(err.status, status, "%s: want %d got %d: %s", body, status, err.status, err.body);
-    cJSON *r = cJSON_Parse(err.body);
-    cr_assert_not_null(r);
-    cJSON *e = cJSON_GetObjectItem(r, "error");
-    cr_assert_eq(cJSON_GetObjectItem(e, "status")->valuedouble, status);
-    if (field) {
-        cJSON *f = cJSON_GetObjectItem(e, "field");
-        cr_assert_not_null(f, "%s: no field: %s", body, err.body);
-        cr_assert_str_eq(f->valuestring, field, "%s: %s", body, err.body);
-    }
-    cJSON_Delete(r);
-    srv_response_free(&err);
+    ht_prepare_err(&lim, model, body, status, field);
 }
 
 
@@ -297,11 +278,9 @@ Test(srv_train, range_messages_name_the_real_limits) {
 
 /* A given data set and initial weights reproduce PyTorch's trained weights. */
 Test(srv_train, given_dataset_and_init_match_pytorch) {
-    cJSON *fx = fx_load("rnn_train.json");
-    cr_assert_not_null(fx);
-    const cJSON *c;
+    cJSON *fx = fx_require("rnn_train.json");
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(fx, "cases")) {
+    for (const cJSON *c = fx_cases(fx); c; c = c->next) {
         const char *model = fx_str(c, "model");
         size_t shape[8], nd, nx;
         double *x = fx_tensor_f64(c, "x", shape, &nd, &nx);

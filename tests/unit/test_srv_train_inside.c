@@ -10,33 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler_test.h"
 #include "ndjson_sink.h"
 #include "npy_test.h"
 #include "nn_rnn_train.h"
 #include "srv_api.h"
 
-static srv_train_job *prepare(const char *model, const char *body) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(&lim, model, "application/json", body, strlen(body), &err);
-    cr_assert_not_null(j, "%s: %s", body, err.body);
-    return j;
-}
+static srv_train_job *prepare(const char *model, const char *body) { return ht_prepare(NULL, model, body); }
 
 static void expect_err(const char *body, int status, const char *field) {
     srv_limits lim;
     srv_limits_default(&lim);
     lim.max_samples = 10000;
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(&lim, "lstm", "application/json", body, strlen(body), &err);
-    cr_assert_null(j, "%s accepted", body);
-    cr_assert_eq(err.status, status, "%s: want %d got %d: %s", body, status, err.status, err.body);
-    cJSON *r = cJSON_Parse(err.body);
-    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "field");
-    cr_assert(cJSON_IsString(f) && !strcmp(f->valuestring, field), "%s: %s", body, err.body);
-    cJSON_Delete(r);
-    srv_response_free(&err);
+    ht_prepare_err(&lim, "lstm", body, status, field);
 }
 
 /* The lines of a streamed run of `body` (caller frees lines and *text). */

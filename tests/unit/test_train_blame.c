@@ -7,42 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler_test.h"
+#include "ndjson_sink.h"
 #include "srv_api.h"
-
-typedef struct text {
-    char *p;
-    size_t len;
-} text;
-
-static int collect(void *ctx, const char *data, size_t len) {
-    text *t = ctx;
-    t->p = realloc(t->p, t->len + len + 1);
-    memcpy(t->p + t->len, data, len);
-    t->len += len;
-    t->p[t->len] = '\0';
-    return 0;
-}
 
 /* Run a non-streamed training; the error object's field (the status must be 400). */
 static char *divergence_field(const char *body, char *message, size_t n) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(&lim, "rnn", "application/json", body, strlen(body), &err);
-    cr_assert_not_null(j, "prepare failed: %s", err.body);
-    text t = {0};
-    int status = srv_train_run(j, collect, &t, NULL);
+    srv_train_job *j = ht_prepare(NULL, "rnn", body);
+    sink t = {0};
+    int status = srv_train_run(j, emit, &t, NULL);
     srv_train_free(j);
-    cr_assert_eq(status, 400, "status %d: %s", status, t.p);
-    cJSON *r = cJSON_Parse(t.p);
+    cr_assert_eq(status, 400, "status %d: %s", status, t.buf);
+    cJSON *r = cJSON_Parse(t.buf);
     const cJSON *e = cJSON_GetObjectItem(r, "error");
     const char *field = cJSON_GetStringValue(cJSON_GetObjectItem(e, "field"));
     const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(e, "message"));
-    cr_assert(field && msg, "%s", t.p);
+    cr_assert(field && msg, "%s", t.buf);
     snprintf(message, n, "%s", msg);
     char *f = strdup(field);
     cJSON_Delete(r);
-    free(t.p);
+    free(t.buf);
     return f;
 }
 
