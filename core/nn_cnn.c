@@ -147,6 +147,128 @@ size_t nn_cnn_default_spec(nn_layer_spec specs[NN_CNN_DEFAULT_LAYERS]) {
 static int act_ok(nn_activation a) { return (unsigned)a.kind <= (unsigned)NN_ACT_LEAKY_RELU; }
 static int init_ok(nn_init_kind k) { return (unsigned)k <= (unsigned)NN_INIT_LAST; }
 
+/* The checks of one layer kind given its input shape: they fill its output shape, parameter and
+ * activation float counts (unrounded) and flops (all zeroed by check_layer). */
+static nn_code check_conv(const nn_layer_spec *s, size_t i, nn_layer_type t, const size_t in[3],
+                          size_t in_ndim, size_t out[3], size_t *out_ndim, size_t *n_params,
+                          size_t *n_acts, double *flops, nn_error *err) {
+    if (in_ndim != 3)
+        return layer_fail(err, NN_INVALID, i, t, "type",
+                          "a convolution needs an [H, W, C] input, but the previous layer outputs a vector");
+    size_t H = in[0], W = in[1], C = in[2], N = s->filters, KH = s->size_h, KW = s->size_w;
+    const nn_conv_params *p = &s->conv;
+    if (N == 0) return layer_fail(err, NN_INVALID, i, t, "filters", "filters must be >= 1");
+    if (KH == 0 || KW == 0)
+        return layer_fail(err, NN_INVALID, i, t, "size", "kernel size must be >= 1 (got %zux%zu)", KH, KW);
+    if (p->stride_h == 0 || p->stride_w == 0)
+        return layer_fail(err, NN_INVALID, i, t, "stride", "stride must be >= 1 (got %zux%zu)",
+                          p->stride_h, p->stride_w);
+    if (!act_ok(p->act)) return layer_fail(err, NN_INVALID, i, t, "activation", "unknown activation");
+    if (!s->kernels && !init_ok(s->init)) return layer_fail(err, NN_INVALID, i, t, "init", "unknown init");
+    size_t ph2, pw2, Hp, Wp;
+    if (nn_size_mul(p->pad_h, 2, &ph2) || nn_size_mul(p->pad_w, 2, &pw2) ||
+        nn_size_add(H, ph2, &Hp) || nn_size_add(W, pw2, &Wp))
+        return layer_fail(err, NN_TOO_LARGE, i, t, "padding", "padding %zux%zu is too large",
+                          p->pad_h, p->pad_w);
+    if (KH > Hp || KW > Wp)
+        return layer_fail(err, NN_INVALID, i, t, "size",
+                          "kernel %zux%zu is larger than its padded %zux%zu input", KH, KW, Hp, Wp);
+    out[0] = (Hp - KH) / p->stride_h + 1;
+    out[1] = (Wp - KW) / p->stride_w + 1;
+    out[2] = N;
+    *out_ndim = 3;
+    size_t kdims[4] = {N, KH, KW, C}, kn, an;
+    if (nn_size_prod(kdims, 4, &kn) || nn_size_add(kn, N, n_params))
+        return layer_fail(err, NN_TOO_LARGE, i, t, "filters", "the kernel bank is too large");
+    if (nn_size_prod(out, 3, &an))
+        return layer_fail(err, NN_TOO_LARGE, i, t, "filters", "the output is too large");
+    *n_acts = an;
+    if (s->kernels && s->kernels_len != kn)
+        return layer_fail(err, NN_INVALID, i, t, "kernels",
+                          "kernels must have shape [%zu, %zu, %zu, %zu] (%zu values, got %zu)", N, KH,
+                          KW, C, kn, s->kernels_len);
+    if (s->bias && s->bias_len != N)
+        return layer_fail(err, NN_INVALID, i, t, "bias", "bias must have %zu values (got %zu)", N,
+                          s->bias_len);
+    *flops = 2.0 * (double)an * (double)KH * (double)KW * (double)C;
+    return NN_OK;
+}
+
+static nn_code check_pool(const nn_layer_spec *s, size_t i, nn_layer_type t, const size_t in[3],
+                          size_t in_ndim, size_t out[3], size_t *out_ndim, size_t *n_params,
+                          size_t *n_acts, double *flops, nn_error *err) {
+    (void)n_params;
+    if (in_ndim != 3)
+        return layer_fail(err, NN_INVALID, i, t, "type",
+                          "pooling needs an [H, W, C] input, but the previous layer outputs a vector");
+    size_t OH, OW;
+    nn_code c = nn_pool_output_size(in[0], in[1], in[2], &s->pool, &OH, &OW, err);
+    if (c) return relabel(err, c, i, t);
+    out[0] = OH;
+    out[1] = OW;
+    out[2] = in[2];
+    *out_ndim = 3;
+    *n_acts = OH * OW * in[2]; /* <= the input's size, which did not overflow */
+    *flops = nn_pool_work(OH, OW, in[2], &s->pool);
+    return NN_OK;
+}
+
+static nn_code check_global(const nn_layer_spec *s, size_t i, nn_layer_type t, const size_t in[3],
+                            size_t in_ndim, size_t out[3], size_t *out_ndim, size_t *n_params,
+                            size_t *n_acts, double *flops, nn_error *err) {
+    (void)n_params;
+    if (in_ndim != 3)
+        return layer_fail(err, NN_INVALID, i, t, "type",
+                          "global pooling needs an [H, W, C] input, but the previous layer outputs a vector");
+    if (s->pool.kind != NN_POOL_MAX && s->pool.kind != NN_POOL_AVG)
+        return layer_fail(err, NN_INVALID, i, t, "function", "unknown pooling function");
+    out[0] = in[2];
+    *out_ndim = 1;
+    *n_acts = in[2];
+    *flops = nn_global_pool_work(in[0], in[1], in[2]);
+    return NN_OK;
+}
+
+static nn_code check_mlp(const nn_layer_spec *s, size_t i, nn_layer_type t, const size_t in[3],
+                         size_t in_ndim, size_t out[3], size_t *out_ndim, size_t *n_params,
+                         size_t *n_acts, double *flops, nn_mlp_config *mlp_cfg,
+                         nn_error *err) {
+    *mlp_cfg = s->mlp;
+    size_t nin = 1;
+    for (size_t d = 0; d < in_ndim; d++) nin *= in[d]; /* a product already checked */
+    mlp_cfg->input_size = nin;
+    if (!init_ok(s->mlp_init) && !s->mlp_weight[0])
+        return layer_fail(err, NN_INVALID, i, t, "init", "unknown init");
+    size_t np, na;
+    nn_code c = nn_mlp_sizes(mlp_cfg, &np, &na, err);
+    if (c) return relabel(err, c, i, t);
+    size_t L = mlp_cfg->hidden_layers + 1;
+    if (s->mlp_weight[0]) {
+        for (size_t l = 0; l < L; l++) {
+            size_t lin = l == 0 ? nin : mlp_cfg->hidden_sizes[l - 1];
+            size_t lout = l + 1 == L ? mlp_cfg->output_size : mlp_cfg->hidden_sizes[l];
+            if (!s->mlp_weight[l] || s->mlp_weight_len[l] != lin * lout)
+                return layer_fail(err, NN_INVALID, i, t, "weights",
+                                  "weights[%zu].weight must have shape [%zu, %zu] (%zu values, got %zu)",
+                                  l, lin, lout, lin * lout, s->mlp_weight[l] ? s->mlp_weight_len[l] : 0);
+            if (s->mlp_bias[l] && s->mlp_bias_len[l] != lout)
+                return layer_fail(err, NN_INVALID, i, t, "weights",
+                                  "weights[%zu].bias must have %zu values (got %zu)", l, lout,
+                                  s->mlp_bias_len[l]);
+        }
+        for (size_t l = L; l < NN_MLP_MAX_LAYERS; l++)
+            if (s->mlp_weight[l])
+                return layer_fail(err, NN_INVALID, i, t, "weights",
+                                  "the MLP has %zu layers but weights for layer %zu were given", L, l);
+    }
+    out[0] = mlp_cfg->output_size;
+    *out_ndim = 1;
+    *n_params = np;
+    *n_acts = na;
+    *flops = nn_mlp_flops(mlp_cfg);
+    return NN_OK;
+}
+
 /* Checks one layer given its input shape; fills its output shape, parameter and activation float
  * counts (unrounded) and flops. */
 static nn_code check_layer(const nn_layer_spec *s, size_t i, const size_t in[3], size_t in_ndim,
@@ -157,110 +279,12 @@ static nn_code check_layer(const nn_layer_spec *s, size_t i, const size_t in[3],
     *n_acts = 0;
     *flops = 0.0;
     switch (t) {
-    case NN_LAYER_CONV: {
-        if (in_ndim != 3)
-            return layer_fail(err, NN_INVALID, i, t, "type",
-                              "a convolution needs an [H, W, C] input, but the previous layer outputs a vector");
-        size_t H = in[0], W = in[1], C = in[2], N = s->filters, KH = s->size_h, KW = s->size_w;
-        const nn_conv_params *p = &s->conv;
-        if (N == 0) return layer_fail(err, NN_INVALID, i, t, "filters", "filters must be >= 1");
-        if (KH == 0 || KW == 0)
-            return layer_fail(err, NN_INVALID, i, t, "size", "kernel size must be >= 1 (got %zux%zu)", KH, KW);
-        if (p->stride_h == 0 || p->stride_w == 0)
-            return layer_fail(err, NN_INVALID, i, t, "stride", "stride must be >= 1 (got %zux%zu)",
-                              p->stride_h, p->stride_w);
-        if (!act_ok(p->act)) return layer_fail(err, NN_INVALID, i, t, "activation", "unknown activation");
-        if (!s->kernels && !init_ok(s->init)) return layer_fail(err, NN_INVALID, i, t, "init", "unknown init");
-        size_t ph2, pw2, Hp, Wp;
-        if (nn_size_mul(p->pad_h, 2, &ph2) || nn_size_mul(p->pad_w, 2, &pw2) ||
-            nn_size_add(H, ph2, &Hp) || nn_size_add(W, pw2, &Wp))
-            return layer_fail(err, NN_TOO_LARGE, i, t, "padding", "padding %zux%zu is too large",
-                              p->pad_h, p->pad_w);
-        if (KH > Hp || KW > Wp)
-            return layer_fail(err, NN_INVALID, i, t, "size",
-                              "kernel %zux%zu is larger than its padded %zux%zu input", KH, KW, Hp, Wp);
-        out[0] = (Hp - KH) / p->stride_h + 1;
-        out[1] = (Wp - KW) / p->stride_w + 1;
-        out[2] = N;
-        *out_ndim = 3;
-        size_t kdims[4] = {N, KH, KW, C}, kn, an;
-        if (nn_size_prod(kdims, 4, &kn) || nn_size_add(kn, N, n_params))
-            return layer_fail(err, NN_TOO_LARGE, i, t, "filters", "the kernel bank is too large");
-        if (nn_size_prod(out, 3, &an))
-            return layer_fail(err, NN_TOO_LARGE, i, t, "filters", "the output is too large");
-        *n_acts = an;
-        if (s->kernels && s->kernels_len != kn)
-            return layer_fail(err, NN_INVALID, i, t, "kernels",
-                              "kernels must have shape [%zu, %zu, %zu, %zu] (%zu values, got %zu)", N, KH,
-                              KW, C, kn, s->kernels_len);
-        if (s->bias && s->bias_len != N)
-            return layer_fail(err, NN_INVALID, i, t, "bias", "bias must have %zu values (got %zu)", N,
-                              s->bias_len);
-        *flops = 2.0 * (double)an * (double)KH * (double)KW * (double)C;
-        return NN_OK;
-    }
-    case NN_LAYER_POOL: {
-        if (in_ndim != 3)
-            return layer_fail(err, NN_INVALID, i, t, "type",
-                              "pooling needs an [H, W, C] input, but the previous layer outputs a vector");
-        size_t OH, OW;
-        nn_code c = nn_pool_output_size(in[0], in[1], in[2], &s->pool, &OH, &OW, err);
-        if (c) return relabel(err, c, i, t);
-        out[0] = OH;
-        out[1] = OW;
-        out[2] = in[2];
-        *out_ndim = 3;
-        *n_acts = OH * OW * in[2]; /* <= the input's size, which did not overflow */
-        *flops = nn_pool_work(OH, OW, in[2], &s->pool);
-        return NN_OK;
-    }
+    case NN_LAYER_CONV: return check_conv(s, i, t, in, in_ndim, out, out_ndim, n_params, n_acts, flops, err);
+    case NN_LAYER_POOL: return check_pool(s, i, t, in, in_ndim, out, out_ndim, n_params, n_acts, flops, err);
     case NN_LAYER_GLOBAL_POOL:
-        if (in_ndim != 3)
-            return layer_fail(err, NN_INVALID, i, t, "type",
-                              "global pooling needs an [H, W, C] input, but the previous layer outputs a vector");
-        if (s->pool.kind != NN_POOL_MAX && s->pool.kind != NN_POOL_AVG)
-            return layer_fail(err, NN_INVALID, i, t, "function", "unknown pooling function");
-        out[0] = in[2];
-        *out_ndim = 1;
-        *n_acts = in[2];
-        *flops = nn_global_pool_work(in[0], in[1], in[2]);
-        return NN_OK;
-    case NN_LAYER_MLP: {
-        *mlp_cfg = s->mlp;
-        size_t nin = 1;
-        for (size_t d = 0; d < in_ndim; d++) nin *= in[d]; /* a product already checked */
-        mlp_cfg->input_size = nin;
-        if (!init_ok(s->mlp_init) && !s->mlp_weight[0])
-            return layer_fail(err, NN_INVALID, i, t, "init", "unknown init");
-        size_t np, na;
-        nn_code c = nn_mlp_sizes(mlp_cfg, &np, &na, err);
-        if (c) return relabel(err, c, i, t);
-        size_t L = mlp_cfg->hidden_layers + 1;
-        if (s->mlp_weight[0]) {
-            for (size_t l = 0; l < L; l++) {
-                size_t lin = l == 0 ? nin : mlp_cfg->hidden_sizes[l - 1];
-                size_t lout = l + 1 == L ? mlp_cfg->output_size : mlp_cfg->hidden_sizes[l];
-                if (!s->mlp_weight[l] || s->mlp_weight_len[l] != lin * lout)
-                    return layer_fail(err, NN_INVALID, i, t, "weights",
-                                      "weights[%zu].weight must have shape [%zu, %zu] (%zu values, got %zu)",
-                                      l, lin, lout, lin * lout, s->mlp_weight[l] ? s->mlp_weight_len[l] : 0);
-                if (s->mlp_bias[l] && s->mlp_bias_len[l] != lout)
-                    return layer_fail(err, NN_INVALID, i, t, "weights",
-                                      "weights[%zu].bias must have %zu values (got %zu)", l, lout,
-                                      s->mlp_bias_len[l]);
-            }
-            for (size_t l = L; l < NN_MLP_MAX_LAYERS; l++)
-                if (s->mlp_weight[l])
-                    return layer_fail(err, NN_INVALID, i, t, "weights",
-                                      "the MLP has %zu layers but weights for layer %zu were given", L, l);
-        }
-        out[0] = mlp_cfg->output_size;
-        *out_ndim = 1;
-        *n_params = np;
-        *n_acts = na;
-        *flops = nn_mlp_flops(mlp_cfg);
-        return NN_OK;
-    }
+        return check_global(s, i, t, in, in_ndim, out, out_ndim, n_params, n_acts, flops, err);
+    case NN_LAYER_MLP:
+        return check_mlp(s, i, t, in, in_ndim, out, out_ndim, n_params, n_acts, flops, mlp_cfg, err);
     }
     return layer_fail(err, NN_INVALID, i, t, "type", "unknown layer type");
 }
@@ -363,6 +387,58 @@ static int uses_numpy(const nn_layer_spec *specs, size_t n) {
     return 0;
 }
 
+/* Point layer i of a model into its blocks (pp: its parameters, ap: its activations) and fill
+ * its weights: given, NumPy's stream (mt), or the seeded generator (rng). The error is not yet
+ * relabelled with the layer. */
+static nn_code bind_layer(nn_cnn_layer *L, const nn_layer_spec *s, const plan *pl, size_t i, const size_t in[3],
+                          size_t in_ndim, float *pp, float *ap, nn_rng *rng, nn_mt19937 *mt, nn_error *err) {
+    nn_code c;
+    L->type = s->type;
+    L->spec = *s;
+    L->spec.kernels = NULL;
+    L->spec.bias = NULL;
+    memset(L->spec.mlp_weight, 0, sizeof L->spec.mlp_weight);
+    memset(L->spec.mlp_bias, 0, sizeof L->spec.mlp_bias);
+    memcpy(L->in_shape, in, sizeof L->in_shape);
+    L->in_ndim = in_ndim;
+    memcpy(L->out_shape, pl->out[i], sizeof L->out_shape);
+    L->out_ndim = pl->out_ndim[i];
+    L->out_len = 1;
+    for (size_t d = 0; d < L->out_ndim; d++) L->out_len *= L->out_shape[d];
+    L->flops = pl->flops[i];
+    if (s->type == NN_LAYER_CONV) {
+        size_t N = s->filters, per = s->size_h * s->size_w * in[2];
+        L->kernels = pp;
+        L->bias = pp + N * per;
+        if (s->kernels) memcpy(L->kernels, s->kernels, N * per * sizeof(float));
+        else if (nn_init_is_numpy(s->init)) {
+            if ((c = nn_init_fill_numpy(L->kernels, N * per, s->init, mt, err))) return c;
+        } else if ((c = nn_init_fill(L->kernels, N * per, per, N * s->size_h * s->size_w, s->init,
+                                     rng, err)))
+            return c;
+        if (s->bias) memcpy(L->bias, s->bias, N * sizeof(float));
+        L->output = ap;
+    } else if (s->type == NN_LAYER_MLP) {
+        size_t np, na;
+        if ((c = nn_mlp_sizes(&pl->mlp[i], &np, &na, err))) return c;
+        if ((c = nn_mlp_bind(&L->mlp, &pl->mlp[i], pp, ap, err))) return c;
+        if (s->mlp_weight[0]) {
+            for (size_t l = 0; l < L->mlp.num_layers; l++)
+                if ((c = nn_mlp_set_layer(&L->mlp, l, s->mlp_weight[l], s->mlp_weight_len[l],
+                                          s->mlp_bias[l], s->mlp_bias_len[l], err)))
+                    return c;
+        } else if (nn_init_is_numpy(s->mlp_init)) {
+            if ((c = nn_mlp_init_params_numpy(&L->mlp, mt, s->mlp_init, err))) return c;
+        } else if ((c = nn_mlp_init_params_rng(&L->mlp, rng, s->mlp_init, err))) {
+            return c;
+        }
+        L->output = L->mlp.logits;
+    } else {
+        L->output = ap;
+    }
+    return NN_OK;
+}
+
 nn_code nn_cnn_create(nn_cnn *m, const nn_layer_spec *specs, size_t n, size_t H, size_t W,
                       size_t C, uint64_t seed, int with_softmax, nn_error *err) {
     if (!m) return nn_fail(err, NN_INVALID, "architecture", "model missing");
@@ -398,60 +474,16 @@ nn_code nn_cnn_create(nn_cnn *m, const nn_layer_spec *specs, size_t n, size_t H,
     float *pp = m->params, *ap = m->acts;
     size_t in[3] = {H, W, C}, in_ndim = 3;
     for (size_t i = 0; i < n; i++) {
-        nn_cnn_layer *L = &m->layers[i];
         const nn_layer_spec *s = &specs[i];
-        L->type = s->type;
-        L->spec = *s;
-        L->spec.kernels = NULL;
-        L->spec.bias = NULL;
-        memset(L->spec.mlp_weight, 0, sizeof L->spec.mlp_weight);
-        memset(L->spec.mlp_bias, 0, sizeof L->spec.mlp_bias);
-        memcpy(L->in_shape, in, sizeof in);
-        L->in_ndim = in_ndim;
-        memcpy(L->out_shape, pl->out[i], sizeof L->out_shape);
-        L->out_ndim = pl->out_ndim[i];
-        L->out_len = 1;
-        for (size_t d = 0; d < L->out_ndim; d++) L->out_len *= L->out_shape[d];
-        L->flops = pl->flops[i];
-        if (s->type == NN_LAYER_CONV) {
-            size_t N = s->filters, per = s->size_h * s->size_w * in[2];
-            L->kernels = pp;
-            L->bias = pp + N * per;
-            if (s->kernels) memcpy(L->kernels, s->kernels, N * per * sizeof(float));
-            else if (nn_init_is_numpy(s->init)) {
-                if ((c = nn_init_fill_numpy(L->kernels, N * per, s->init, &mt, err))) goto fail_relabel;
-            } else if ((c = nn_init_fill(L->kernels, N * per, per, N * s->size_h * s->size_w, s->init,
-                                         &rng, err)))
-                goto fail_relabel;
-            if (s->bias) memcpy(L->bias, s->bias, N * sizeof(float));
-            L->output = ap;
-        } else if (s->type == NN_LAYER_MLP) {
-            size_t np, na;
-            if ((c = nn_mlp_sizes(&pl->mlp[i], &np, &na, err))) goto fail_relabel;
-            if ((c = nn_mlp_bind(&L->mlp, &pl->mlp[i], pp, ap, err))) goto fail_relabel;
-            if (s->mlp_weight[0]) {
-                for (size_t l = 0; l < L->mlp.num_layers; l++)
-                    if ((c = nn_mlp_set_layer(&L->mlp, l, s->mlp_weight[l], s->mlp_weight_len[l],
-                                              s->mlp_bias[l], s->mlp_bias_len[l], err)))
-                        goto fail_relabel;
-            } else if (nn_init_is_numpy(s->mlp_init)) {
-                if ((c = nn_mlp_init_params_numpy(&L->mlp, &mt, s->mlp_init, err))) goto fail_relabel;
-            } else if ((c = nn_mlp_init_params_rng(&L->mlp, &rng, s->mlp_init, err))) {
-                goto fail_relabel;
-            }
-            L->output = L->mlp.logits;
-        } else {
-            L->output = ap;
+        if ((c = bind_layer(&m->layers[i], s, pl, i, in, in_ndim, pp, ap, &rng, &mt, err))) {
+            c = relabel(err, c, i, s->type);
+            nn_cnn_free(m);
+            goto done;
         }
         pp += round_up(pl->n_params[i]);
         ap += round_up(pl->n_acts[i]);
         memcpy(in, pl->out[i], sizeof in);
         in_ndim = pl->out_ndim[i];
-        continue;
-    fail_relabel:
-        c = relabel(err, c, i, s->type);
-        nn_cnn_free(m);
-        goto done;
     }
     m->logits = m->layers[n - 1].output;
     m->num_outputs = pl->num_outputs;

@@ -27,6 +27,111 @@ static void put_layer_tensors(srv_buf *out, const nn_cnn_layer *L) {
     srv_buf_floats(out, L->bias, L->spec.filters);
 }
 
+/* The layers: "architecture", or the default one with a top-level "init" applied to it. */
+static int parse_layers(const srv_limits *lim, const cJSON *req, srv_arch *a, srv_err *e) {
+    /* A top-level "init" is every generated layer's default (a layer's own "init" wins). */
+    srv_arch_defaults def = srv_arch_defaults_cnn;
+    if (srv_parse_init(req, "", def.conv_init, &def.conv_init, e)) return -1;
+    if (srv_parse_init(req, "", def.mlp_init, &def.mlp_init, e)) return -1;
+    const cJSON *arch = srv_json_get(req, "architecture");
+    if (arch) return srv_arch_parse(arch, "architecture", lim, &def, a, e);
+    a->n = nn_cnn_default_spec(a->specs);
+    if (srv_json_get(req, "init"))
+        for (size_t i = 0; i < a->n; i++) {
+            a->specs[i].init = def.conv_init;
+            a->specs[i].mlp_init = def.mlp_init;
+        }
+    return 0;
+}
+
+/* The net on an [H, W, C] input within the request limits and the memory budget: the model's
+ * one block, its convolution scratch, with render the PNG maps of its activations, with
+ * outputs every activation and parameter as JSON text (at most ~16 bytes a number). */
+static int admit(const srv_limits *lim, const srv_arch *a, const size_t *shape, int render, int outputs,
+                 srv_err *e) {
+    nn_cnn_info info;
+    nn_error ne;
+    nn_error_clear(&ne);
+    if (nn_cnn_validate(a->specs, a->n, shape[0], shape[1], shape[2], &info, &ne) != NN_OK)
+        return srv_fail_nn(e, &ne, NULL);
+    if (info.work > lim->max_work_flops)
+        return srv_fail(e, 413, "architecture", "this network needs %.3g flops; the limit is %.3g (%.3g of arithmetic, "
+                        "pooling counting 1 per window element, and the floats of scratch its convolutions fill)",
+                        info.work, lim->max_work_flops, info.flops);
+    if (info.num_params > lim->max_tensor_elems || info.num_acts > lim->max_tensor_elems)
+        return srv_fail(e, 413, "architecture", "this network holds %zu parameters and %zu activations; the limit is "
+                        "%zu each", info.num_params, info.num_acts, lim->max_tensor_elems);
+    size_t per_act = (render ? 4 : 0) + (outputs ? 16 : 0);
+    size_t need = srv_budget_add(srv_budget_add(info.bytes, info.ws_bytes), srv_budget_mul(info.num_acts, per_act));
+    return srv_budget_need(srv_budget_add(need, srv_budget_mul(info.num_params, outputs ? 16 : 0)), "architecture", e);
+}
+
+/* "layers": each layer's type, shape and flops, with outputs its tensors, with render its maps. */
+static int put_layers(srv_buf *out, const nn_cnn *m, int render, int outputs, srv_err *e) {
+    srv_buf_puts(out, ",\"layers\":[");
+    for (size_t i = 0; i < m->num_layers; i++) {
+        const nn_cnn_layer *L = &m->layers[i];
+        if (i) srv_buf_putc(out, ',');
+        srv_buf_puts(out, "{\"type\":");
+        srv_buf_str(out, nn_layer_type_name(L->type));
+        srv_buf_puts(out, ",\"output_shape\":");
+        srv_buf_sizes(out, L->out_shape, L->out_ndim);
+        srv_buf_puts(out, ",\"flops\":");
+        srv_buf_double(out, L->flops);
+        if (outputs) put_layer_tensors(out, L);
+        if (render && L->out_ndim == 3) {
+            srv_buf_putc(out, ',');
+            if (srv_render_maps(out, L->output, L->out_shape[0], L->out_shape[1], L->out_shape[2]))
+                return srv_fail(e, 503, NULL, "out of memory rendering maps");
+        }
+        srv_buf_putc(out, '}');
+    }
+    srv_buf_putc(out, ']');
+    return 0;
+}
+
+/* Run the admitted net on x and write the answer. */
+static int run(const cJSON *req, const srv_arch *a, const srv_tensor *x, unsigned long long seed, int softmax,
+               int render, int outputs, double t0, srv_buf *out, srv_err *e) {
+    nn_cnn m;
+    memset(&m, 0, sizeof m);
+    srv_classes cls = {0};
+    float *probs = NULL;
+    nn_error ne;
+    nn_error_clear(&ne);
+    int rc = -1;
+    if (nn_cnn_create(&m, a->specs, a->n, x->shape[0], x->shape[1], x->shape[2], seed, softmax, &ne) != NN_OK ||
+        nn_cnn_forward(&m, x->data, &ne) != NN_OK) {
+        srv_fail_nn(e, &ne, NULL);
+        goto done;
+    }
+    if (srv_check_finite(m.logits, m.num_outputs, "input", e)) goto done;
+    if (srv_classes_parse(req, m.num_outputs, &cls, e)) goto done;
+    if (cls.top && !m.probs) {
+        if (!(probs = malloc(m.num_outputs * sizeof *probs))) { srv_fail(e, 503, NULL, "out of memory"); goto done; }
+        nn_softmax_forward(probs, m.logits, m.num_outputs);
+    }
+    srv_buf_puts(out, "{\"output\":");
+    srv_buf_floats(out, softmax && m.probs ? m.probs : m.logits, m.num_outputs);
+    srv_buf_puts(out, ",\"logits\":");
+    srv_buf_floats(out, m.logits, m.num_outputs);
+    srv_classes_write_top(out, &cls, m.probs ? m.probs : probs, m.num_outputs);
+    srv_buf_puts(out, ",\"input_shape\":");
+    srv_buf_sizes(out, x->shape, 3);
+    if (put_layers(out, &m, render, outputs, e)) goto done;
+    srv_buf_puts(out, ",\"flops\":");
+    srv_buf_double(out, m.flops);
+    srv_buf_puts(out, ",\"elapsed_ms\":");
+    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
+    srv_buf_putc(out, '}');
+    rc = 0;
+done:
+    nn_cnn_free(&m);
+    srv_classes_free(&cls);
+    free(probs);
+    return rc;
+}
+
 int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     static const char *const keys[] = {"image", "input", "grayscale", "resize", "architecture",
                                        "softmax", "seed", "init", "render", "outputs", "classes",
@@ -39,101 +144,13 @@ int srv_cnn(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     if (srv_json_bool_opt(req, "render", "", 0, &render, e)) return -1;
     if (srv_json_bool_opt(req, "outputs", "", 0, &outputs, e)) return -1;
     if (srv_json_seed_opt(req, "seed", "", 0, &seed, e)) return -1;
-    /* A top-level "init" is every generated layer's default (a layer's own "init" wins). */
-    srv_arch_defaults def = srv_arch_defaults_cnn;
-    if (srv_parse_init(req, "", def.conv_init, &def.conv_init, e)) return -1;
-    if (srv_parse_init(req, "", def.mlp_init, &def.mlp_init, e)) return -1;
-
     srv_arch *a = calloc(1, sizeof *a);
     if (!a) return srv_fail(e, 503, NULL, "out of memory");
-    int rc = -1;
     srv_tensor x = {0};
-    nn_cnn m;
-    memset(&m, 0, sizeof m);
-    srv_classes cls = {0};
-    float *probs = NULL;
-    nn_error ne;
-    nn_error_clear(&ne);
-
-    const cJSON *arch = srv_json_get(req, "architecture");
-    if (!arch) {
-        a->n = nn_cnn_default_spec(a->specs);
-        if (srv_json_get(req, "init"))
-            for (size_t i = 0; i < a->n; i++) {
-                a->specs[i].init = def.conv_init;
-                a->specs[i].mlp_init = def.mlp_init;
-            }
-    } else if (srv_arch_parse(arch, "architecture", lim, &def, a, e)) {
-        goto done;
-    }
-    if (srv_request_input(req, lim, &x, e)) goto done;
-    size_t H = x.shape[0], W = x.shape[1], C = x.shape[2];
-    nn_cnn_info info;
-    if (nn_cnn_validate(a->specs, a->n, H, W, C, &info, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
-    if (info.work > lim->max_work_flops) {
-        srv_fail(e, 413, "architecture", "this network needs %.3g flops; the limit is %.3g (%.3g of arithmetic, pooling "
-                 "counting 1 per window element, and the floats of scratch its convolutions fill)",
-                 info.work, lim->max_work_flops, info.flops);
-        goto done;
-    }
-    if (info.num_params > lim->max_tensor_elems || info.num_acts > lim->max_tensor_elems) {
-        srv_fail(e, 413, "architecture", "this network holds %zu parameters and %zu activations; the limit is %zu each",
-                 info.num_params, info.num_acts, lim->max_tensor_elems);
-        goto done;
-    }
-    /* the model's one block, its convolution scratch, with render the PNG maps of its
-     * activations, with outputs every activation and parameter as JSON text (at most ~16 bytes
-     * a number) */
-    size_t per_act = (render ? 4 : 0) + (outputs ? 16 : 0);
-    size_t need = srv_budget_add(srv_budget_add(info.bytes, info.ws_bytes), srv_budget_mul(info.num_acts, per_act));
-    if (srv_budget_need(srv_budget_add(need, srv_budget_mul(info.num_params, outputs ? 16 : 0)), "architecture", e))
-        goto done;
-    if (nn_cnn_create(&m, a->specs, a->n, H, W, C, seed, softmax, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
-    if (nn_cnn_forward(&m, x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
-    if (srv_check_finite(m.logits, m.num_outputs, "input", e)) goto done;
-    if (srv_classes_parse(req, m.num_outputs, &cls, e)) goto done;
-    if (cls.top && !m.probs) {
-        if (!(probs = malloc(m.num_outputs * sizeof *probs))) { srv_fail(e, 503, NULL, "out of memory"); goto done; }
-        nn_softmax_forward(probs, m.logits, m.num_outputs);
-    }
-
-    srv_buf_puts(out, "{\"output\":");
-    srv_buf_floats(out, softmax && m.probs ? m.probs : m.logits, m.num_outputs);
-    srv_buf_puts(out, ",\"logits\":");
-    srv_buf_floats(out, m.logits, m.num_outputs);
-    srv_classes_write_top(out, &cls, m.probs ? m.probs : probs, m.num_outputs);
-    srv_buf_puts(out, ",\"input_shape\":");
-    srv_buf_sizes(out, x.shape, 3);
-    srv_buf_puts(out, ",\"layers\":[");
-    for (size_t i = 0; i < m.num_layers; i++) {
-        const nn_cnn_layer *L = &m.layers[i];
-        if (i) srv_buf_putc(out, ',');
-        srv_buf_puts(out, "{\"type\":");
-        srv_buf_str(out, nn_layer_type_name(L->type));
-        srv_buf_puts(out, ",\"output_shape\":");
-        srv_buf_sizes(out, L->out_shape, L->out_ndim);
-        srv_buf_puts(out, ",\"flops\":");
-        srv_buf_double(out, L->flops);
-        if (outputs) put_layer_tensors(out, L);
-        if (render && L->out_ndim == 3) {
-            srv_buf_putc(out, ',');
-            if (srv_render_maps(out, L->output, L->out_shape[0], L->out_shape[1], L->out_shape[2])) {
-                srv_fail(e, 503, NULL, "out of memory rendering maps");
-                goto done;
-            }
-        }
-        srv_buf_putc(out, '}');
-    }
-    srv_buf_puts(out, "],\"flops\":");
-    srv_buf_double(out, m.flops);
-    srv_buf_puts(out, ",\"elapsed_ms\":");
-    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
-    srv_buf_putc(out, '}');
-    rc = 0;
-done:
-    nn_cnn_free(&m);
-    srv_classes_free(&cls);
-    free(probs);
+    int rc = parse_layers(lim, req, a, e);
+    if (rc == 0) rc = srv_request_input(req, lim, &x, e);
+    if (rc == 0) rc = admit(lim, a, x.shape, render, outputs, e);
+    if (rc == 0) rc = run(req, a, &x, seed, softmax, render, outputs, t0, out, e);
     srv_tensor_free(&x);
     srv_arch_free(a);
     free(a);
