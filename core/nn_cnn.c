@@ -150,11 +150,8 @@ static int init_ok(nn_init_kind k) { return (unsigned)k <= (unsigned)NN_INIT_LAS
 /* The checks of one layer kind given its input shape: they fill its output shape, parameter and
  * activation float counts (unrounded) and flops (all zeroed by check_layer). */
 static nn_code check_conv(const nn_layer_spec *s, size_t i, nn_layer_type t, const size_t in[3],
-                          size_t in_ndim, size_t out[3], size_t *out_ndim, size_t *n_params,
-                          size_t *n_acts, double *flops, nn_error *err) {
-    if (in_ndim != 3)
-        return layer_fail(err, NN_INVALID, i, t, "type",
-                          "a convolution needs an [H, W, C] input, but the previous layer outputs a vector");
+                          size_t out[3], size_t *out_ndim, size_t *n_params, size_t *n_acts,
+                          double *flops, nn_error *err) {
     size_t H = in[0], W = in[1], C = in[2], N = s->filters, KH = s->size_h, KW = s->size_w;
     const nn_conv_params *p = &s->conv;
     if (N == 0) return layer_fail(err, NN_INVALID, i, t, "filters", "filters must be >= 1");
@@ -195,12 +192,7 @@ static nn_code check_conv(const nn_layer_spec *s, size_t i, nn_layer_type t, con
 }
 
 static nn_code check_pool(const nn_layer_spec *s, size_t i, nn_layer_type t, const size_t in[3],
-                          size_t in_ndim, size_t out[3], size_t *out_ndim, size_t *n_params,
-                          size_t *n_acts, double *flops, nn_error *err) {
-    (void)n_params;
-    if (in_ndim != 3)
-        return layer_fail(err, NN_INVALID, i, t, "type",
-                          "pooling needs an [H, W, C] input, but the previous layer outputs a vector");
+                          size_t out[3], size_t *out_ndim, size_t *n_acts, double *flops, nn_error *err) {
     size_t OH, OW;
     nn_code c = nn_pool_output_size(in[0], in[1], in[2], &s->pool, &OH, &OW, err);
     if (c) return relabel(err, c, i, t);
@@ -214,12 +206,7 @@ static nn_code check_pool(const nn_layer_spec *s, size_t i, nn_layer_type t, con
 }
 
 static nn_code check_global(const nn_layer_spec *s, size_t i, nn_layer_type t, const size_t in[3],
-                            size_t in_ndim, size_t out[3], size_t *out_ndim, size_t *n_params,
-                            size_t *n_acts, double *flops, nn_error *err) {
-    (void)n_params;
-    if (in_ndim != 3)
-        return layer_fail(err, NN_INVALID, i, t, "type",
-                          "global pooling needs an [H, W, C] input, but the previous layer outputs a vector");
+                            size_t out[3], size_t *out_ndim, size_t *n_acts, double *flops, nn_error *err) {
     if (s->pool.kind != NN_POOL_MAX && s->pool.kind != NN_POOL_AVG)
         return layer_fail(err, NN_INVALID, i, t, "function", "unknown pooling function");
     out[0] = in[2];
@@ -278,11 +265,15 @@ static nn_code check_layer(const nn_layer_spec *s, size_t i, const size_t in[3],
     *n_params = 0;
     *n_acts = 0;
     *flops = 0.0;
+    static const char *const needs[] = {[NN_LAYER_CONV] = "a convolution", [NN_LAYER_POOL] = "pooling",
+                                        [NN_LAYER_GLOBAL_POOL] = "global pooling"};
+    if ((t == NN_LAYER_CONV || t == NN_LAYER_POOL || t == NN_LAYER_GLOBAL_POOL) && in_ndim != 3)
+        return layer_fail(err, NN_INVALID, i, t, "type",
+                          "%s needs an [H, W, C] input, but the previous layer outputs a vector", needs[t]);
     switch (t) {
-    case NN_LAYER_CONV: return check_conv(s, i, t, in, in_ndim, out, out_ndim, n_params, n_acts, flops, err);
-    case NN_LAYER_POOL: return check_pool(s, i, t, in, in_ndim, out, out_ndim, n_params, n_acts, flops, err);
-    case NN_LAYER_GLOBAL_POOL:
-        return check_global(s, i, t, in, in_ndim, out, out_ndim, n_params, n_acts, flops, err);
+    case NN_LAYER_CONV: return check_conv(s, i, t, in, out, out_ndim, n_params, n_acts, flops, err);
+    case NN_LAYER_POOL: return check_pool(s, i, t, in, out, out_ndim, n_acts, flops, err);
+    case NN_LAYER_GLOBAL_POOL: return check_global(s, i, t, in, out, out_ndim, n_acts, flops, err);
     case NN_LAYER_MLP:
         return check_mlp(s, i, t, in, in_ndim, out, out_ndim, n_params, n_acts, flops, mlp_cfg, err);
     }
