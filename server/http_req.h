@@ -41,6 +41,7 @@ typedef struct http_req {
     srv_account mem;         /* memory reserved for this request (srv_budget.h) */
     size_t mem_body;         /* body bytes that reservation covers */
     size_t declared;         /* Content-Length, 0 if none */
+    int body_coming;         /* the head announced a body that has not all arrived yet */
     size_t refused_mb;       /* refused for memory (MB it needed): body read, dropped, then 503 */
     http_train *train;
 } http_req;

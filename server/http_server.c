@@ -162,6 +162,9 @@ static enum MHD_Result first_call(http_server *s, struct MHD_Connection *c, cons
     if (!r) return MHD_NO;
     *req_cls = r;
     atomic_fetch_add(&s->inflight, 1);
+    const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    r->body_coming = (cl && strtoumax(cl, NULL, 10) > 0) ||
+                     header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
     if (atomic_load(&s->stopping))
         return http_reply_error(c, r, 503, "busy", NULL, NULL, "server is shutting down");
     enum MHD_Result ok = check_head(c, r);
@@ -254,6 +257,9 @@ static enum MHD_Result serve_json(http_server *s, struct MHD_Connection *c, http
     memset(&sr, 0, sizeof sr);
     srv_budget_set_current(&r->mem); /* the handler's tensors are counted too */
     http_conn_watch(r->conn, &r->cancel);
+    /* A stop that began before the watch did not see this request: cancel it here (the stop
+     * sets `stopping` before it cancels what is watched, so one of the two catches it). */
+    if (atomic_load(&s->stopping)) atomic_store(&r->cancel, 1);
     srv_handle_json(&s->cfg.lim, r->endpoint, header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
                     r->body ? r->body : "", r->len, &r->cancel, &sr);
     int probe = http_conn_unwatch(r->conn);
@@ -280,6 +286,7 @@ static enum MHD_Result serve_json(http_server *s, struct MHD_Connection *c, http
 
 static enum MHD_Result final_call(http_server *s, struct MHD_Connection *c, http_req *r,
                                   const char *url) {
+    r->body_coming = 0;
     if (r->responded) return MHD_YES;
     http_conn_busy(r->conn);
     if (r->refused_mb)
@@ -357,8 +364,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     atomic_fetch_sub(&s->inflight, 1);
     http_conn_waiting(r->conn); /* the next request's deadline starts now */
     srv_budget_release(&r->mem);
+    /* Answered before its body was read (first call): the client may still be sending it, and
+     * libmicrohttpd closes the connection next. Read and drop the rest first, so that the
+     * client reads the answer instead of a reset (the request is over for everything else). */
+    int linger = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && r->responded && r->body_coming &&
+                 !atomic_load(&s->stopping);
+    int fd = r->fd;
     free(r->body);
     free(r);
+    if (linger) http_socket_linger(fd);
 }
 
 /* MHD's own diagnostics, minus the note it prints each time we close a connection on purpose

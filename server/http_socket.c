@@ -97,9 +97,24 @@ void http_socket_linger(int fd) {
     if (fd < 0) return;
     shutdown(fd, SHUT_WR);
     char sink[16384];
-    for (int i = 0; i < 25; i++) { /* at most ~250 ms, 400 KiB */
+    size_t got = 0;
+    double start = now_ms(), last = start;
+    while (got < HTTP_LINGER_MAX_BYTES) {
+        double t = now_ms(), idle = last + HTTP_LINGER_IDLE_MS - t, total = start + HTTP_LINGER_MAX_MS - t;
+        double left = idle < total ? idle : total;
+        if (left <= 0) break;
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 10) > 0 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) <= 0) break;
+        int n = poll(&p, 1, (int)left + 1);
+        if (n < 0 && errno != EINTR) break;
+        if (n <= 0) continue;
+        ssize_t k = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (k == 0) break; /* the client's FIN: nothing more comes, the close will be clean */
+        if (k < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+            break; /* reset: the client is gone */
+        }
+        got += (size_t)k;
+        last = now_ms();
     }
 }
 

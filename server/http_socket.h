@@ -56,9 +56,17 @@ size_t http_socket_head(char *buf, size_t cap, int status, const char *content_t
 int http_socket_reply(int fd, size_t skip, int status, const char *content_type, int retry_after,
                       const char *body, size_t len);
 
-/* Shut down our sending side and read what the client still sends for at most ~250 ms, so that
- * libmicrohttpd's close() does not reset the connection (a reset can destroy an answer the client
- * has not read yet). */
+/* The lingering close after an answer: shut down our sending side, then read and drop what the
+ * client still sends until it closes (its FIN), pauses HTTP_LINGER_IDLE_MS, or the drain reaches
+ * HTTP_LINGER_MAX_MS or HTTP_LINGER_MAX_BYTES. libmicrohttpd's close() would otherwise meet
+ * unread bytes and reset the connection, and a client still sending its body (an answer given
+ * before the body was read: 413, 404, ...) would see its next send fail, often before it reads
+ * the answer (curl: error 55); one that sends its whole body before reading (Python's
+ * http.client) would never see it. A client that read its answer closes at once and ends the
+ * drain; the limits bound what a client that does not can hold (a connection, no memory). */
+#define HTTP_LINGER_IDLE_MS 2000
+#define HTTP_LINGER_MAX_MS 10000
+#define HTTP_LINGER_MAX_BYTES ((size_t)64 << 20)
 void http_socket_linger(int fd);
 
 #endif

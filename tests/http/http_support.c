@@ -197,29 +197,40 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx) {
 typedef struct upload {
     const char *p;
     size_t left;
+    size_t piece;          /* bytes handed to libcurl per call */
+    size_t pause_at;       /* pause once, before handing over the byte at this offset (0: never) */
+    double pause_s;
+    size_t sent;
 } upload;
 
 static size_t on_read(char *buf, size_t size, size_t nmemb, void *ctx) {
     upload *u = ctx;
     size_t n = size * nmemb;
-    if (n > 65536) n = 65536; /* several chunks */
+    if (n > u->piece) n = u->piece; /* several chunks */
     if (n > u->left) n = u->left;
+    if (u->pause_at && u->sent < u->pause_at && u->sent + n > u->pause_at) n = u->pause_at - u->sent;
+    if (u->pause_at && u->sent == u->pause_at && n > 0) {
+        th_sleep(u->pause_s);
+        u->pause_at = 0;
+    }
     memcpy(buf, u->p, n);
     u->p += n;
     u->left -= n;
+    u->sent += n;
     return n;
 }
 
-int th_request_ex(const th_server *s, const char *method, const char *path,
-                  const char *const *headers, const char *body, size_t len, int chunked,
-                  th_resp *out) {
+/* One request; the body goes through on_read when `u` is given (chunked, or with its length
+ * declared), else as libcurl's POSTFIELDS. */
+static int request(const th_server *s, const char *method, const char *path,
+                   const char *const *headers, const char *body, size_t len, int chunked,
+                   upload *u, th_resp *out) {
     memset(out, 0, sizeof *out);
     CURL *c = curl_easy_init();
     cr_assert(c);
     char url[1024];
     snprintf(url, sizeof url, "%s%s", s->base, path);
     membuf b = {0};
-    upload u = {body, len};
     struct curl_slist *hl = NULL;
     for (int i = 0; headers && headers[i]; i++) hl = curl_slist_append(hl, headers[i]);
     hl = curl_slist_append(hl, "Expect:");
@@ -237,7 +248,13 @@ int th_request_ex(const th_server *s, const char *method, const char *path,
             hl = curl_slist_append(hl, "Transfer-Encoding: chunked");
             curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
             curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-            curl_easy_setopt(c, CURLOPT_READDATA, &u);
+            curl_easy_setopt(c, CURLOPT_READDATA, u);
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        } else if (u) {
+            curl_easy_setopt(c, CURLOPT_POST, 1L);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+            curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(c, CURLOPT_READDATA, u);
             curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
         } else {
             curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -253,6 +270,20 @@ int th_request_ex(const th_server *s, const char *method, const char *path,
     out->body = b.p ? b.p : calloc(1, 1);
     out->len = b.len;
     return (int)rc;
+}
+
+int th_request_ex(const th_server *s, const char *method, const char *path,
+                  const char *const *headers, const char *body, size_t len, int chunked,
+                  th_resp *out) {
+    upload u = {body, len, 65536, 0, 0, 0};
+    return request(s, method, path, headers, body, len, chunked, chunked ? &u : NULL, out);
+}
+
+int th_upload_paused(const th_server *s, const char *path, const char *body, size_t len,
+                     int chunked, size_t pause_at, double pause_s, th_resp *out) {
+    const char *headers[] = {"Content-Type: application/json", NULL};
+    upload u = {body, len, 16384, pause_at, pause_s, 0};
+    return request(s, "POST", path, headers, body, len, chunked, &u, out);
 }
 
 int th_request(const th_server *s, const char *method, const char *path, const char *ctype,
@@ -293,11 +324,12 @@ double th_metric(const th_server *s, const char *name) {
     return v;
 }
 
-double th_wait_metric(const th_server *s, const char *name, double want, double seconds) {
+static double wait_metric(const th_server *s, const char *name, double want, int at_least,
+                          double seconds) {
     double end = th_now() + seconds, v = -1;
     do {
         v = th_metric(s, name);
-        if (v == want) break;
+        if (v == want || (at_least && v > want)) break;
         th_sleep(0.01);
     } while (th_now() < end);
     return v;
@@ -311,6 +343,26 @@ int th_collect_lines(void *ctx, const char *line, size_t len, double t) {
     cr_assert_lt(ls->n, TH_LINES_MAX, "more than %d lines", TH_LINES_MAX);
     ls->items[ls->n++] = j;
     return 0;
+}
+
+double th_wait_metric(const th_server *s, const char *name, double want, double seconds) {
+    return wait_metric(s, name, want, 0, seconds);
+}
+
+double th_wait_metric_min(const th_server *s, const char *name, double min, double seconds) {
+    return wait_metric(s, name, min, 1, seconds);
+}
+
+char *th_wait_log(const th_server *s, const char *const *needles, double seconds) {
+    double end = th_now() + seconds;
+    for (;;) {
+        char *log = th_read_file(s->log, NULL);
+        int all = log != NULL;
+        for (int i = 0; all && needles[i]; i++) all = strstr(log, needles[i]) != NULL;
+        if (all || th_now() >= end) return log ? log : calloc(1, 1);
+        free(log);
+        th_sleep(0.01);
+    }
 }
 
 void th_lines_free(th_lines *ls) {
@@ -417,12 +469,12 @@ void th_send(int fd, const char *p, size_t n) {
     }
 }
 
-char *th_recv(int fd, double seconds) {
+char *th_recv_until(int fd, const char *needle, double seconds) {
     size_t cap = 65536, len = 0;
     char *buf = calloc(1, cap);
     cr_assert_not_null(buf);
     double end = th_now() + seconds;
-    while (th_now() < end && len + 1 < cap) {
+    while (th_now() < end && len + 1 < cap && !(needle && strstr(buf, needle))) {
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 50) <= 0) continue;
         ssize_t k = recv(fd, buf + len, cap - 1 - len, 0);
@@ -432,6 +484,8 @@ char *th_recv(int fd, double seconds) {
     buf[len] = '\0';
     return buf;
 }
+
+char *th_recv(int fd, double seconds) { return th_recv_until(fd, NULL, seconds); }
 
 char *th_recv_all(int fd, double seconds, size_t *len) {
     size_t cap = 65536, n = 0;

@@ -45,6 +45,11 @@ int th_request(const th_server *s, const char *method, const char *path, const c
 int th_request_ex(const th_server *s, const char *method, const char *path,
                   const char *const *headers, const char *body, size_t len, int chunked,
                   th_resp *out);
+/* A POST of a JSON body handed to libcurl 16 KiB at a time (chunked, or with its length
+ * declared), pausing pause_s seconds once, before the byte at offset pause_at: a client that is
+ * still sending, or slow to, when the daemon answers. */
+int th_upload_paused(const th_server *s, const char *path, const char *body, size_t len,
+                     int chunked, size_t pause_at, double pause_s, th_resp *out);
 int th_post_json(const th_server *s, const char *path, const char *json, th_resp *out);
 void th_resp_free(th_resp *r);
 
@@ -53,8 +58,16 @@ cJSON *th_json(const th_resp *r);
 
 /* Value of a Prometheus sample line "name value" (exact name incl. labels), or -1. */
 double th_metric(const th_server *s, const char *name);
-/* Poll th_metric until it equals want or `seconds` pass; returns the last value seen. */
+/* Poll th_metric until it equals want or `seconds` pass; returns the last value seen. The daemon
+ * counts a request when it is complete, i.e. just after its client has read the answer: a
+ * count or gauge read right after an answer may lag by that request (and the gauge of requests
+ * in flight may still hold the previous /metrics request), so tests wait for the value. */
 double th_wait_metric(const th_server *s, const char *name, double want, double seconds);
+/* The same until it is at least min. */
+double th_wait_metric_min(const th_server *s, const char *name, double min, double seconds);
+/* The daemon's log once it holds every one of needles (NULL-terminated), or after `seconds`
+ * what it holds then (malloc'd; the log line of a request is written when it completes). */
+char *th_wait_log(const th_server *s, const char *const *needles, double seconds);
 
 /* Raw sockets, for what libcurl will not do (half-sent bodies, slow clients): a TCP connection
  * to the daemon on loopback, and a send of all of p (asserting the server did not close). */
@@ -62,6 +75,8 @@ int th_connect(int port);
 void th_send(int fd, const char *p, size_t n);
 /* What the server sends within `seconds`, until it closes (at most 64 KiB; malloc'd). */
 char *th_recv(int fd, double seconds);
+/* The same, but returning as soon as what arrived contains needle. */
+char *th_recv_until(int fd, const char *needle, double seconds);
 /* The same without a size cap; *len gets the byte count (the buffer is NUL-terminated too). */
 char *th_recv_all(int fd, double seconds, size_t *len);
 /* A connection to the daemon from another loopback address (e.g. "127.0.0.2": Linux routes all

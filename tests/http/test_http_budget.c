@@ -57,6 +57,13 @@ static int post_raw(const th_server *s, const char *path, const char *body, int 
     return fd;
 }
 
+/* The request posted is in: it holds memory (nothing else here does; not the /metrics GETs, whose
+ * in-flight count may lag an answer), and it is computing 0.2 s later. */
+static void computing(const th_server *s) {
+    cr_assert_gt(th_wait_metric_min(s, "nnlab_memory_reserved_bytes", 1, 5 * th_slow()), 0);
+    th_sleep(0.2);
+}
+
 Test(budget, pooling_work_is_refused_at_once, .timeout = 60) {
     th_server s;
     th_start(&s, NULL);
@@ -74,9 +81,7 @@ Test(budget, a_hang_up_cancels_the_computation, .timeout = 60) {
     th_server s;
     th_start(&s, args);
     int fd = post_raw(&s, "/pool", HUGE_POOL, 0);
-    /* computing: our request and the /metrics one are in flight */
-    cr_assert_eq(th_wait_metric(&s, "nnlab_http_requests_in_flight", 2, 5 * th_slow()), 2);
-    th_sleep(0.2);
+    computing(&s);
     close(fd);
     double took = settles(&s, "nnlab_http_requests_in_flight", 1, "the computation");
     cr_assert_lt(took, 0.5 * th_slow(), "it stopped %.3f s after the hang-up", took);
@@ -89,8 +94,7 @@ Test(budget, sigterm_mid_request_answers_and_exits_within_5_s, .timeout = 120) {
     th_server s;
     th_start(&s, args);
     int fd = post_raw(&s, "/pool", HUGE_POOL, 0);
-    cr_assert_eq(th_wait_metric(&s, "nnlab_http_requests_in_flight", 2, 5 * th_slow()), 2);
-    th_sleep(0.2);
+    computing(&s);
     double t0 = th_now();
     int code = th_stop(&s);
     double took = th_now() - t0;
@@ -100,6 +104,36 @@ Test(budget, sigterm_mid_request_answers_and_exits_within_5_s, .timeout = 120) {
     cr_assert_lt(took, 5.0 * (th_slow() > 1 ? 2 : 1), "SIGTERM took %.2f s to end the daemon", took);
     cr_assert(strncmp(ans, "HTTP/1.1 503", 12) == 0 && strstr(ans, "shutting down"), "%.300s", ans);
     fprintf(stderr, "budget: SIGTERM mid-/pool: answered 503, exited in %.2f s\n", took);
+    free(ans);
+}
+
+/* A request whose body completes after the stop began (its head came before): it must not start
+ * a computation nobody will cancel (the stop cancels the requests computing when it begins). */
+Test(budget, a_request_completed_during_the_stop_is_not_computed, .timeout = 120) {
+    static const char *const args[] = {"--max-work", "1e13", NULL};
+    th_server s;
+    th_start(&s, args);
+    int fd = th_connect(s.port);
+    char head[256];
+    int n = snprintf(head, sizeof head, "POST /pool HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %zu\r\n\r\n", strlen(HUGE_POOL));
+    th_send(fd, head, (size_t)n);
+    th_send(fd, HUGE_POOL, strlen(HUGE_POOL) - 1);
+    /* the head is in (the request reserved memory for its body) */
+    cr_assert_gt(th_wait_metric_min(&s, "nnlab_memory_reserved_bytes", 1, 5 * th_slow()), 0);
+    double t0 = th_now();
+    kill(s.pid, SIGTERM);
+    th_sleep(0.2); /* the stop has begun (if not yet, the stop cancels the computation) */
+    th_send(fd, HUGE_POOL + strlen(HUGE_POOL) - 1, 1);
+    char *ans = th_recv(fd, 10 * th_slow());
+    int code = th_stop(&s);
+    double took = th_now() - t0;
+    close(fd);
+    cr_assert_eq(code, 0, "exit code after SIGTERM");
+    cr_assert(strncmp(ans, "HTTP/1.1 503", 12) == 0 && strstr(ans, "shutting down"), "%.300s", ans);
+    cr_assert_lt(took, 5.0 * (th_slow() > 1 ? 2 : 1), "SIGTERM took %.2f s to end the daemon", took);
+    fprintf(stderr, "budget: a /pool completed 0.2 s into the stop: answered 503, exited %.2f s "
+            "after SIGTERM\n", took);
     free(ans);
 }
 

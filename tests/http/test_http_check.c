@@ -138,6 +138,9 @@ Test(check_http, routes_methods_and_metrics) {
                                        "\"output_size\":3,\"seed\":1,\"softmax\":false,\"answer\":[0,0,0]}");
     cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(res, "pass")));
     cJSON_Delete(res);
-    cr_assert_geq(th_metric(&srv, "nnlab_http_requests_total{path=\"/check/mlp\",status=\"200\"}"), 1);
-    cr_assert_geq(th_metric(&srv, "nnlab_http_requests_total{path=\"/check/pool\",status=\"400\"}"), 1);
+    /* counted when complete, just after the client read the answer: wait for the counts */
+    cr_assert_eq(th_wait_metric(&srv, "nnlab_http_requests_total{path=\"/check/mlp\",status=\"200\"}",
+                                1, 5 * th_slow()), 1);
+    cr_assert_eq(th_wait_metric(&srv, "nnlab_http_requests_total{path=\"/check/pool\",status=\"400\"}",
+                                1, 5 * th_slow()), 1);
 }

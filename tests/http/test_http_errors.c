@@ -199,15 +199,22 @@ Test(errors, table_of_bad_requests, .timeout = 120) {
 /* ------------------------------------------------ 413 before the body is read (raw socket) */
 
 
+/* A raw connection with the head of a JSON POST sent; `framing` is its Content-Length or
+ * Transfer-Encoding line (without CRLF). */
+static int post_head(const th_server *s, const char *path, const char *framing) {
+    int fd = th_connect(s->port);
+    char head[256];
+    int n = snprintf(head, sizeof head, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                     "application/json\r\n%s\r\n\r\n", path, framing);
+    th_send(fd, head, (size_t)n);
+    return fd;
+}
+
 Test(errors, declared_oversized_body_refused_before_it_is_sent, .timeout = 60) {
     th_server s;
     th_start(&s, ARGS);
-    int fd = th_connect(s.port);
-    char head[512];
-    int n = snprintf(head, sizeof head,
-                     "POST /conv HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: 100000000\r\n\r\n{\"input\": [");
-    th_send(fd, head, (size_t)n);
+    int fd = post_head(&s, "/conv", "Content-Length: 100000000");
+    th_send(fd, "{\"input\": [", 11);
     /* We sent 11 of the 100 MB: the answer must come now, not after the rest. */
     char *resp = th_recv(fd, 5 * th_slow());
     cr_assert(strncmp(resp, "HTTP/1.1 413", 12) == 0, "got: %.200s", resp);
@@ -220,10 +227,7 @@ Test(errors, declared_oversized_body_refused_before_it_is_sent, .timeout = 60) {
 Test(errors, chunked_oversized_upload_refused_mid_stream, .timeout = 60) {
     th_server s;
     th_start(&s, ARGS);
-    int fd = th_connect(s.port);
-    const char *head = "POST /mlp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                       "Transfer-Encoding: chunked\r\n\r\n";
-    th_send(fd, head, strlen(head));
+    int fd = post_head(&s, "/mlp", "Transfer-Encoding: chunked");
     /* 2 chunks of 40000 bytes (80000 > 65536), and no terminating chunk: the upload is
      * "still going" when the server must answer. */
     static char chunk[40000];
@@ -345,5 +349,98 @@ Test(errors, framing_errors_are_answered_at_once_in_json, .timeout = 60) {
         free(a.body);
         free(raw);
     }
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* ------------------------------------ a client still sending when the early 413 comes reads it */
+
+/* The daemon's answer is readable on fd (it came while the body was still being sent). */
+static void await_answer(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    cr_assert_eq(poll(&p, 1, (int)(5000 * th_slow())), 1, "no answer while the body was coming");
+}
+
+/* Send what a client that has not looked at its socket yet still sends after the answer came:
+ * every send must succeed (the daemon reads and drops it; a close would reset the connection and
+ * fail these sends before the client reads its answer: curl's error 55). Then the answer, a 413
+ * on the body, is there to read up to a clean end. */
+static void send_rest_and_read_413(int fd, const char *rest, size_t n) {
+    th_sleep(0.3); /* slower than the answer; longer than a 250 ms linger */
+    for (size_t off = 0; off < n; off += 8192) {
+        th_send(fd, rest + off, n - off < 8192 ? n - off : 8192);
+        th_sleep(0.005);
+    }
+    shutdown(fd, SHUT_WR);
+    size_t len = 0;
+    char *raw = th_recv_all(fd, 10 * th_slow(), &len);
+    th_raw a;
+    cr_assert_eq(th_parse_raw(raw, len, &a), 0, "a whole answer: %.200s", raw);
+    cr_assert_eq(a.status, 413, "%.300s", raw);
+    cr_assert(strstr(a.body, "\"field\":\"body\""), "%s", a.body);
+    free(a.body);
+    free(raw);
+}
+
+Test(errors, declared_oversized_body_sent_anyway_gets_its_413, .timeout = 60) {
+    th_server s;
+    th_start(&s, ARGS);
+    size_t n = 3 * MAX_BODY; /* a body over the limit, all of it sent as declared */
+    char *body = malloc(n);
+    memset(body, ' ', n);
+    char length[64];
+    snprintf(length, sizeof length, "Content-Length: %zu", n);
+    int fd = post_head(&s, "/conv", length);
+    th_send(fd, body, 1000);
+    await_answer(fd);
+    send_rest_and_read_413(fd, body + 1000, n - 1000);
+    close(fd);
+    free(body);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+Test(errors, chunked_oversized_body_sent_on_gets_its_413, .timeout = 60) {
+    th_server s;
+    th_start(&s, ARGS);
+    /* 10 chunks of 16 KiB and the last chunk: the cap is passed in the fifth */
+    static char chunks[10 * (16384 + 16) + 8];
+    size_t n = 0, fifth = 0;
+    for (int i = 0; i < 10; i++) {
+        n += (size_t)sprintf(chunks + n, "4000\r\n");
+        memset(chunks + n, ' ', 16384);
+        n += 16384;
+        n += (size_t)sprintf(chunks + n, "\r\n");
+        if (i == 4) fifth = n;
+    }
+    n += (size_t)sprintf(chunks + n, "0\r\n\r\n");
+    int fd = post_head(&s, "/mlp", "Transfer-Encoding: chunked");
+    th_send(fd, chunks, fifth);
+    await_answer(fd);
+    send_rest_and_read_413(fd, chunks + fifth, n - fifth);
+    close(fd);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
+/* The same through libcurl, which reads the answer as soon as it sees it but fails the transfer
+ * (error 55, "send failure") when a send meets the reset first: here it hands over its body
+ * 16 KiB at a time and stops for 0.5 s after two pieces (one the daemon had not read when it
+ * answered), as a loaded machine may stop it. */
+Test(errors, curl_pausing_mid_upload_gets_the_413, .timeout = 60) {
+    th_server s;
+    th_start(&s, ARGS);
+    size_t n = 3 * MAX_BODY;
+    char *body = malloc(n);
+    memset(body, ' ', n);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        th_resp r;
+        int rc = th_upload_paused(&s, "/conv", body, n, chunked, chunked ? 5 * 16384 : 2 * 16384, 0.5, &r);
+        cr_assert_eq(rc, 0, "%s upload: curl error %d", chunked ? "chunked" : "declared", rc);
+        cr_assert_eq(r.status, 413, "%s", r.body);
+        cJSON *j = th_json(&r);
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"),
+                                                                   "field")), "body");
+        cJSON_Delete(j);
+        th_resp_free(&r);
+    }
+    free(body);
     cr_assert_eq(th_stop(&s), 0);
 }

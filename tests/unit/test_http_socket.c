@@ -1,12 +1,16 @@
 /* test_http_socket.c — the client socket used directly (server/http_socket.h), on real loopback
  * TCP connections: a FIN is seen even behind unread bytes, a half-closed client accepts a write
  * while a closed one answers it with a reset (then the peer is "gone"), answers written past
- * libmicrohttpd are whole HTTP messages (with a probe prefix skipped), and the kernel's counts
- * the connection guard reads (bytes received, read or not; our side shut). */
+ * libmicrohttpd are whole HTTP messages (with a probe prefix skipped), the kernel's counts the
+ * connection guard reads (bytes received, read or not; our side shut), and the lingering close
+ * reads what a client still sends until it closes, pauses, or sends too much. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -113,4 +117,95 @@ Test(socket, heads_carry_status_reason_length_and_retry_after) {
     cr_assert(!strstr(h, "Content-Length") && !strstr(h, "Retry-After"), "%s", h);
     cr_assert(strcmp(h + n - 4, "\r\n\r\n") == 0);
     cr_assert_eq(http_socket_head(h, 16, 200, NULL, 1, 0), 0, "does not fit");
+}
+
+/* ------------------------------------------------------------------ the lingering close */
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+/* A client still sending its body: `pieces` sends of `piece` bytes, `pause_ms` apart, then a
+ * close (close_after) or silence. Records how many bytes went out and whether a send failed. */
+typedef struct sender {
+    int fd;
+    size_t piece, pieces;
+    int pause_ms, close_after;
+    size_t sent;
+    int failed;
+} sender;
+
+static void *send_body(void *arg) {
+    sender *sd = arg;
+    char *buf = calloc(1, sd->piece);
+    for (size_t i = 0; i < sd->pieces && !sd->failed; i++) {
+        for (size_t off = 0; off < sd->piece;) {
+            ssize_t k = send(sd->fd, buf + off, sd->piece - off, MSG_NOSIGNAL);
+            if (k <= 0) {
+                sd->failed = errno ? errno : -1;
+                break;
+            }
+            off += (size_t)k;
+            sd->sent += (size_t)k;
+        }
+        if (sd->pause_ms) lb_sleep_ms(sd->pause_ms);
+    }
+    if (sd->close_after) shutdown(sd->fd, SHUT_WR);
+    free(buf);
+    return NULL;
+}
+
+/* Linger on the server end while the client sends; returns the milliseconds it took. */
+static double linger_while(sender *sd, int s) {
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, send_body, sd), 0);
+    double t0 = now_ms();
+    http_socket_linger(s);
+    double took = now_ms() - t0;
+    close(s);
+    pthread_join(t, NULL);
+    return took;
+}
+
+Test(socket, the_lingering_close_reads_the_rest_until_the_client_closes) {
+    int c, s;
+    tcp_pair(&c, &s);
+    /* 20 pieces of 8 KiB, 50 ms apart: the client sends for a second, slower than any socket
+     * buffer fills, each pause shorter than the idle limit. */
+    sender sd = {c, 8192, 20, 50, 1, 0, 0};
+    double took = linger_while(&sd, s);
+    cr_assert_eq(sd.failed, 0, "a send failed (errno %d) after %zu bytes", sd.failed, sd.sent);
+    cr_assert_eq(sd.sent, 20 * 8192);
+    cr_assert_geq(took, 900, "it waited for the client (%.0f ms)", took);
+    cr_assert_lt(took, HTTP_LINGER_MAX_MS, "and stopped at its FIN (%.0f ms)", took);
+    char b[16];
+    cr_assert_eq(recv(c, b, sizeof b, 0), 0, "the client sees our FIN, not a reset");
+    close(c);
+}
+
+Test(socket, the_lingering_close_ends_when_the_client_goes_quiet) {
+    int c, s;
+    tcp_pair(&c, &s);
+    sender sd = {c, 4096, 1, 0, 0, 0, 0}; /* one piece, then silence with the socket open */
+    double took = linger_while(&sd, s);
+    cr_assert_eq(sd.failed, 0);
+    cr_assert_geq(took, HTTP_LINGER_IDLE_MS, "%.0f ms", took);
+    cr_assert_lt(took, HTTP_LINGER_MAX_MS, "%.0f ms", took);
+    close(c);
+}
+
+Test(socket, the_lingering_close_reads_at_most_its_byte_limit, .timeout = 60) {
+    int c, s;
+    tcp_pair(&c, &s);
+    /* a client sending without end (at loopback speed) */
+    size_t pieces = HTTP_LINGER_MAX_BYTES / 65536 * 4;
+    sender sd = {c, 65536, pieces, 0, 1, 0, 0};
+    double took = linger_while(&sd, s);
+    cr_assert_neq(sd.failed, 0, "the close stopped the client (sent %zu)", sd.sent);
+    cr_assert_geq(sd.sent, HTTP_LINGER_MAX_BYTES, "%zu", sd.sent);
+    cr_assert_lt(sd.sent, 2 * HTTP_LINGER_MAX_BYTES, "%zu", sd.sent);
+    cr_assert_lt(took, HTTP_LINGER_MAX_MS, "%.0f ms", took);
+    close(c);
 }
