@@ -21,7 +21,7 @@ SHELL := /bin/bash
 
 BUILD ?= build
 CC ?= cc
-PKGS := libmicrohttpd libcjson stb
+PKGS := libmicrohttpd libcjson stb zlib
 
 ifeq ($(SAN),1)
   BUILD := build/san
@@ -43,15 +43,17 @@ override CFLAGS += -std=c11 $(WARN) $(SANFLAGS) $(ARCHFLAGS) -pthread -MMD -MP
 LDFLAGS += $(SANFLAGS) -pthread
 
 # Per-object optimisation. The recurrent training kernels' loops have run-time lengths of a few
-# elements (hidden 6, 24 gate rows): gcc's -O2 cost model vectorizes only loops whose trip count is
-# a known multiple of the vector width, so these two files are built with -O3. -fno-trapping-math
-# lets it if-convert the clamps of the branch-free exp (nn_rnn_math.h); -fno-math-errno lets Adam
-# use the sqrt instruction in vector form (same correctly rounded result). Nothing in them reads
-# errno or traps. (In a SAN=1 build this also lifts them from -O1 to -O3.)
-RNN_OPT_OBJ := $(BUILD)/core/nn_rnn_fast.o $(BUILD)/core/nn_adam.o
+# elements (hidden 6, 24 gate rows), the float32 optimisers' the parameter count: gcc's -O2 cost
+# model vectorizes only loops whose trip count is a known multiple of the vector width, so these
+# files are built with -O3. -fno-trapping-math lets it if-convert the clamps of the branch-free
+# exp (nn_rnn_math.h) and the optimisers' choices; -fno-math-errno lets Adam use the sqrt
+# instruction in vector form (same correctly rounded result). Nothing in them reads errno or
+# traps, and the bits do not change (every fma is written out; gcc does not contract in -std=c11).
+# (In a SAN=1 build this also lifts them from -O1 to -O3.)
+RNN_OPT_OBJ := $(BUILD)/core/nn_rnn_fast.o $(BUILD)/core/nn_adam.o $(BUILD)/core/nn_optim.o
 $(RNN_OPT_OBJ): override CFLAGS += -O3 -fno-trapping-math -fno-math-errno
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs libmicrohttpd libcjson 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs libmicrohttpd libcjson zlib 2>/dev/null)
 
 CORE_SRC := $(wildcard core/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)

@@ -174,13 +174,6 @@ typedef struct layer_plan {
     nn_mlp_config mlp;
 } layer_plan;
 
-/* Conv and pooling layers need a volume: after a global pool or an MLP the data is a vector. */
-static nn_code need_volume(size_t in_ndim, size_t i, nn_layer_type t, const char *layer, nn_error *err) {
-    if (in_ndim == 3) return NN_OK;
-    return layer_fail(err, NN_INVALID, i, t, "type",
-                      "%s needs an [H, W, C] input, but the previous layer outputs a vector", layer);
-}
-
 static nn_code check_conv(const nn_layer_spec *s, size_t i, const size_t in[3], layer_plan *lp,
                           nn_error *err) {
     const nn_layer_type t = NN_LAYER_CONV;
@@ -297,22 +290,20 @@ static nn_code check_mlp(const nn_layer_spec *s, size_t i, const size_t in[3], s
 static nn_code check_layer(const nn_layer_spec *s, size_t i, const size_t in[3], size_t in_ndim,
                            layer_plan *lp, nn_error *err) {
     nn_layer_type t = s->type;
-    nn_code c;
     lp->n_params = 0;
     lp->n_acts = 0;
     lp->flops = 0.0;
+    /* After a global pool or an MLP the data is a vector: only an MLP may follow. */
+    static const char *const needs[] = {[NN_LAYER_CONV] = "a convolution", [NN_LAYER_POOL] = "pooling",
+                                        [NN_LAYER_GLOBAL_POOL] = "global pooling"};
+    if ((t == NN_LAYER_CONV || t == NN_LAYER_POOL || t == NN_LAYER_GLOBAL_POOL) && in_ndim != 3)
+        return layer_fail(err, NN_INVALID, i, t, "type",
+                          "%s needs an [H, W, C] input, but the previous layer outputs a vector", needs[t]);
     switch (t) {
-    case NN_LAYER_CONV:
-        if ((c = need_volume(in_ndim, i, t, "a convolution", err))) return c;
-        return check_conv(s, i, in, lp, err);
-    case NN_LAYER_POOL:
-        if ((c = need_volume(in_ndim, i, t, "pooling", err))) return c;
-        return check_pool(s, i, in, lp, err);
-    case NN_LAYER_GLOBAL_POOL:
-        if ((c = need_volume(in_ndim, i, t, "global pooling", err))) return c;
-        return check_global_pool(s, i, in, lp, err);
-    case NN_LAYER_MLP:
-        return check_mlp(s, i, in, in_ndim, lp, err);
+    case NN_LAYER_CONV: return check_conv(s, i, in, lp, err);
+    case NN_LAYER_POOL: return check_pool(s, i, in, lp, err);
+    case NN_LAYER_GLOBAL_POOL: return check_global_pool(s, i, in, lp, err);
+    case NN_LAYER_MLP: return check_mlp(s, i, in, in_ndim, lp, err);
     }
     return layer_fail(err, NN_INVALID, i, t, "type", "unknown layer type");
 }

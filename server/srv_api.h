@@ -75,11 +75,12 @@ void srv_verror(srv_response *r, int status, const char *code, const char *field
 void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *content_type,
                      const char *body, size_t len, const atomic_int *cancel, srv_response *out);
 
-/* POST /train/{rnn,lstm,gru} ------------------------------------------------------------------ */
+/* POST /train/{rnn,lstm,gru,cnn} -------------------------------------------------------------- */
 typedef struct srv_train_job srv_train_job;
 
-/* Parse and validate a training request for model "rnn", "lstm" or "gru", or a sweep over
- * sequence lengths for model "sweep" (POST /train/sweep, srv_sweep.h). Returns a job, or
+/* Parse and validate a training request for model "rnn", "lstm", "gru" or "cnn" (the CNN's
+ * parameters and admission: srv_train_cnn.h), or a sweep over sequence lengths for model
+ * "sweep" (POST /train/sweep, srv_sweep.h). Returns a job, or
  * NULL with *err filled (400/413/415/...). The job owns copies of everything it needs.
  * Admission: one step and one test-set evaluation within max_work_flops; the run's estimated
  * time (srv_train_estimate_seconds) within max_train_seconds; its memory (data sets, model,

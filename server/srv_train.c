@@ -20,16 +20,20 @@
 #include "srv_api.h"
 #include "srv_budget.h"
 #include "srv_buf.h"
+#include "srv_clock.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_rnn_export.h"
 #include "srv_rnn_params.h"
 #include "srv_sweep.h"
 #include "srv_tensor.h"
+#include "srv_train_cnn.h"
+#include "srv_train_line.h"
 
 #define PROGRESS_MAX_GAP_MS 5000.0
 
 struct srv_train_job {
+    srv_cnn_job *cnn;     /* POST /train/cnn: everything is in there (srv_train_cnn.h) */
     nn_rnn_train_config cfg;
     int stream;
     size_t report_every;
@@ -72,6 +76,7 @@ static void job_free_data(srv_train_job *j) {
 
 void srv_train_free(srv_train_job *job) {
     if (!job) return;
+    srv_cnn_job_free(job->cnn);
     srv_budget_release(&job->mem);
     job_free_data(job);
     srv_buf_free(&job->line);
@@ -79,11 +84,17 @@ void srv_train_free(srv_train_job *job) {
     free(job);
 }
 
-int srv_train_streaming(const srv_train_job *job) { return job ? job->stream : 0; }
+int srv_train_streaming(const srv_train_job *job) {
+    return !job ? 0 : job->cnn ? srv_cnn_job_streaming(job->cnn) : job->stream;
+}
 
-double srv_train_estimate_seconds(const srv_train_job *job) { return job ? job->est_seconds : 0.0; }
+double srv_train_estimate_seconds(const srv_train_job *job) {
+    return !job ? 0.0 : job->cnn ? srv_cnn_job_estimate_seconds(job->cnn) : job->est_seconds;
+}
 
-size_t srv_train_memory_bytes(const srv_train_job *job) { return job ? job->mem_bytes : 0; }
+size_t srv_train_memory_bytes(const srv_train_job *job) {
+    return !job ? 0 : job->cnn ? srv_cnn_job_memory_bytes(job->cnn) : job->mem_bytes;
+}
 
 /* One sample's x given as a tensor [T, 2] ({"shape", "data"} or {"npy"}) into a malloc'd *t. */
 static int tensor_steps(const cJSON *x, const char *xp, const srv_limits *lim, double **t, size_t *len,
@@ -359,12 +370,13 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
     }
     srv_err e = {0};
     nn_rnn_kind kind = NN_RNN_ELMAN;
-    int sweep = model && !strcmp(model, "sweep");
-    if (!model || (!sweep && strcmp(model, "rnn") && strcmp(model, "lstm") && strcmp(model, "gru"))) {
-        srv_error(err, 404, "not_found", NULL, "no such model: /train/%.20s (rnn, lstm, gru, sweep)", model ? model : "");
+    int cnn = model && !strcmp(model, "cnn"), sweep = model && !strcmp(model, "sweep");
+    if (!model || (!cnn && !sweep && strcmp(model, "rnn") && strcmp(model, "lstm") && strcmp(model, "gru"))) {
+        srv_error(err, 404, "not_found", NULL, "no such model: /train/%.20s (rnn, lstm, gru, cnn, sweep)",
+                  model ? model : "");
         return NULL;
     }
-    if (!sweep) nn_rnn_kind_parse(model, &kind, NULL);
+    if (!cnn && !sweep) nn_rnn_kind_parse(model, &kind, NULL);
     if (len > lim->max_body_bytes) {
         srv_fail(&e, 413, "body", "the body is %zu bytes; the limit is %zu", len, lim->max_body_bytes);
         srv_err_response(&e, err);
@@ -388,7 +400,8 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
     nn_rnn_train_config_default(&j->cfg);
     j->cfg.model = kind;
     int rc = srv_take_output_format(req, &j->line.npy, &e);
-    if (rc == 0 && sweep) rc = (j->sweep = srv_sweep_prepare(lim, req, &j->stream, &e)) ? 0 : -1;
+    if (rc == 0 && cnn) rc = (j->cnn = srv_cnn_job_prepare(lim, req, j->line.npy, &e)) ? 0 : -1;
+    else if (rc == 0 && sweep) rc = (j->sweep = srv_sweep_prepare(lim, req, &j->stream, &e)) ? 0 : -1;
     else if (rc == 0) rc = prepare(j, lim, req, &e);
     cJSON_Delete(req);
     if (rc) {
@@ -403,11 +416,7 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
 
 /* Send the line being built (streaming only); a refusal stops the run. */
 static void send_line(srv_train_job *j) {
-    srv_buf_putc(&j->line, '\n');
-    if (!j->stopped && !j->line.oom && j->emit(j->ctx, j->line.p, j->line.len)) j->stopped = 1;
-    if (j->line.oom) j->stopped = 1;
-    j->line.len = 0;
-    if (j->line.p) j->line.p[0] = '\0';
+    srv_train_send(&j->line, j->emit, j->ctx, &j->stopped);
     j->last_line_ms = srv_now_ms();
 }
 
@@ -568,30 +577,10 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_resu
     srv_buf_putc(b, '}');
 }
 
-/* The outcome as an error: a line {"type":"error",...} when streaming, else the contract's
- * error object. Returns the status. */
+/* The outcome as an error (srv_train_line.h). Returns the status. */
 static int emit_error(srv_train_job *j, int status, const char *field, const char *msg, size_t step) {
-    if (j->stopped) return status;
-    if (j->stream) {
-        srv_buf *b = &j->line;
-        srv_buf_printf(b, "{\"type\":\"error\",\"status\":%d,\"code\":", status);
-        srv_buf_str(b, step ? "diverged" : srv_status_code(status));
-        srv_buf_puts(b, ",\"message\":");
-        srv_buf_str(b, msg);
-        if (field) {
-            srv_buf_puts(b, ",\"field\":");
-            srv_buf_str(b, field);
-        }
-        if (step) srv_buf_printf(b, ",\"step\":%zu", step);
-        srv_buf_putc(b, '}');
-        send_line(j);
-    } else {
-        srv_response r;
-        srv_error(&r, status, NULL, field, "%s", msg);
-        if (r.body && j->emit(j->ctx, r.body, r.len)) j->stopped = 1;
-        srv_response_free(&r);
-    }
-    return status;
+    return srv_train_error(&j->line, j->emit, j->ctx, j->stream, &j->stopped, status, step ? "diverged" : NULL,
+                           field, msg, step);
 }
 
 /* The field a divergence is blamed on, and the message. A loss already non-finite at step 1,
@@ -618,6 +607,7 @@ static const char *divergence_cause(const srv_train_job *j, char *msg, size_t n)
 
 int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_int *cancel) {
     if (!j || !emit) return 500;
+    if (j->cnn) return srv_cnn_job_run(j->cnn, emit, ctx, cancel);
     if (j->sweep) return srv_sweep_run(j->sweep, emit, ctx, cancel);
     j->emit = emit;
     j->ctx = ctx;

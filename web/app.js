@@ -7,6 +7,8 @@ import { initPool } from './js/pool.js';
 import { initMlp } from './js/mlp.js';
 import { initCnn } from './js/cnn.js';
 import { initTrain } from './js/train.js';
+import { initTrainCnn } from './js/cnn_train.js';
+import { initTryCnn } from './js/cnn_try.js';
 import { initTrainExtras } from './js/train_extras.js';
 import { initGradChart } from './js/gradchart.js';
 import { initInside } from './js/rnn_inside.js';
@@ -24,7 +26,7 @@ loadServerInfo().then((h) => {
   health.classList.add('bad');
 });
 
-const sections = [initConv(), initPool(), initMlp(), initCnn(), initTrain(), initInside(), initSweep()];
+const sections = [initConv(), initPool(), initMlp(), initCnn(), initTrain(), initInside(), initSweep(), initTrainCnn(), initTryCnn()];
 initCheck();
 initTrainExtras();
 initGradChart();

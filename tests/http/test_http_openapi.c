@@ -30,16 +30,19 @@ TestSuite(openapi, .init = up, .fini = down, .timeout = 120);
 
 /* A valid request body for each POST path. */
 static const char *valid_body(const char *path) {
-    if (strcmp(path, "/conv") == 0) return "{\"input\":" IMG3 ",\"kernel\":\"box\"}";
-    if (strcmp(path, "/pool") == 0) return "{\"input\":" IMG3 ",\"function\":\"max\",\"size\":2}";
+    /* with the gradients, so their members are checked against the schema too */
+    if (strcmp(path, "/conv") == 0) return "{\"input\":" IMG3 ",\"kernel\":\"box\",\"grad_output\":[[[1]]]}";
+    if (strcmp(path, "/pool") == 0) return "{\"input\":" IMG3 ",\"function\":\"max\",\"size\":2,\"grad_output\":[[[1]]]}";
     if (strcmp(path, "/mlp") == 0)
         return "{\"input\":[1,2,3],\"hidden_layers\":1,\"hidden_size\":4,\"output_size\":2,"
-               "\"seed\":1}";
+               "\"seed\":1,\"target\":1}";
     if (strcmp(path, "/cnn") == 0)
         return "{\"input\":" IMG3 ",\"architecture\":[{\"type\":\"conv\",\"filters\":2,\"size\":2,"
                "\"activation\":\"relu\"},{\"type\":\"global_pool\",\"function\":\"average\"},"
                "{\"type\":\"mlp\",\"hidden_layers\":1,\"hidden_size\":3,\"output_size\":2}],"
                "\"seed\":1}";
+    if (strcmp(path, "/train/cnn") == 0)
+        return "{\"train_samples\":64,\"test_samples\":16,\"epochs\":1,\"stream\":false}";
     if (strcmp(path, "/train/sweep") == 0)
         return "{\"lengths\":[3,5],\"samples\":20,\"test_samples\":5,\"epochs\":1,\"stream\":false}";
     /* Wrong answers, so the check's answer holds a tensor (its mismatch map) for the npy case. */
@@ -291,6 +294,22 @@ Test(openapi, training_stream_is_documented_as_ndjson) {
         found++;
     }
     cr_assert_gt(found, 0, "training documented");
+}
+
+/* A missing data set's 503 is documented on /train/cnn, its code in the enum. */
+Test(openapi, missing_dataset_answer_is_documented) {
+    th_server bare;
+    const char *const args[] = {"--data-dir", "/nonexistent/fashion", NULL};
+    th_start(&bare, args);
+    th_resp r;
+    cr_assert_eq(th_post_json(&bare, "/train/cnn", "{\"epochs\": 1}", &r), 0);
+    cr_assert_eq(r.status, 503, "%s", r.body);
+    cr_assert(strstr(r.body, "dataset_unavailable"), "%s", r.body);
+    const cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "paths"),
+                                                              "/train/cnn"), "post");
+    check_answer("POST /train/cnn without its data set", op, &r);
+    th_resp_free(&r);
+    cr_assert_eq(th_stop(&bare), 0);
 }
 
 /* The checker itself rejects what it should (so the test above is not vacuous). */

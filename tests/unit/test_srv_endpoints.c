@@ -748,3 +748,23 @@ Test(srv_errors, oversized_work_is_413) {
     ht_post_err(NULL, "cnn", "{\"input\": [[1, 2], [3, 4]], \"architecture\": [{\"type\": \"mlp\", \"hidden_size\": 16000000, \"output_size\": 16000000}]}", 413, "architecture");
     ht_post_err(NULL, "mlp", "{\"input\": [1, 2], \"hidden_size\": 16000000, \"output_size\": 16000000}", 413, "hidden_size");
 }
+
+/* An mlp with "hidden_layers": 0 right after a conv layer is one linear layer over the conv's
+ * [H, W, C] volume flattened in (h, w, c) order: with filters x1 and x10 over [[1, 2], [3, 4]] the
+ * flat vector is [1, 10, 2, 20, 3, 30, 4, 40] (PyTorch's NCHW order would be [1, 2, 3, 4, 10, ...]),
+ * and a weight matrix [8, 2] picking entries 2 and 5 answers 2 and 30. */
+Test(srv_cnn, mlp_without_hidden_layers_flattens_hwc) {
+    cJSON *res = ht_post_ok(NULL, "cnn",
+        "{\"input\": [[[1], [2]], [[3], [4]]], \"softmax\": false, \"architecture\": ["
+        "{\"type\": \"conv\", \"filters\": 2, \"size\": 1, \"activation\": \"identity\","
+        " \"kernels\": {\"shape\": [2, 1, 1, 1], \"data\": [1, 10]}, \"bias\": [0, 0]},"
+        "{\"type\": \"mlp\", \"hidden_layers\": 0, \"output_size\": 2, \"weights\": [{\"weight\":"
+        " [[0, 0], [0, 0], [1, 0], [0, 0], [0, 0], [0, 1], [0, 0], [0, 0]], \"bias\": [0, 0.5]}]}]}");
+    const cJSON *logits = cJSON_GetObjectItem(res, "logits");
+    cr_assert_eq(cJSON_GetArraySize(logits), 2);
+    cr_assert_float_eq(cJSON_GetArrayItem(logits, 0)->valuedouble, 2.0, 1e-6);
+    cr_assert_float_eq(cJSON_GetArrayItem(logits, 1)->valuedouble, 30.5, 1e-6);
+    const cJSON *layers = cJSON_GetObjectItem(res, "layers");
+    cr_assert_eq(cJSON_GetArraySize(layers), 2, "one linear layer, no hidden one");
+    cJSON_Delete(res);
+}

@@ -139,7 +139,9 @@ class Client:
 
         Returns:
             ``{"output": [OH, OW, N], "kernels": [N, KH, KW, C], "bias": [N], "input_shape",
-            "flops", "elapsed_ms", ...}`` with arrays as ``np.ndarray``.
+            "flops", "elapsed_ms", ...}`` with arrays as ``np.ndarray``; with ``grad_output``
+            ([OH, OW, N], the loss's gradient after the activation) also ``"grad_input"``
+            [H, W, C], ``"grad_kernels"`` [N, KH, KW, C] and ``"grad_bias"`` [N].
         """
         return self._post("/conv", self._with_image(image, fields))
 
@@ -153,7 +155,8 @@ class Client:
                 ``"global"``), ``stride``, ``render``, ``grad_output``.
 
         Returns:
-            ``{"output": [OH, OW, C] (or [C] for global pooling), "input_shape", ...}``.
+            ``{"output": [OH, OW, C] (or [C] for global pooling), "input_shape", ...}``; with
+            ``grad_output`` (shaped like ``output``) also ``"grad_input"`` [H, W, C].
         """
         out = dict(fields)
         if isinstance(x, np.ndarray):
@@ -173,7 +176,10 @@ class Client:
                 ``return_weights``, ``grad_output``, ``target``.
 
         Returns:
-            ``{"logits": [out], "softmax": [out], "layers", ...}``.
+            ``{"logits": [out], "softmax": [out], "layers", ...}``; with ``grad_output`` (the
+            logits' gradient [out]) or ``target`` (a class index: the softmax's cross-entropy,
+            answered as ``"loss"``) also ``"grad_input"`` (the input's shape) and
+            ``"grad_weights"``: ``[{"weight": [in, out], "bias": [out]}, ...]``.
         """
         out = dict(fields)
         if x is not None:

@@ -1,0 +1,36 @@
+/* srv_train_line.c — a training's lines to its client; see srv_train_line.h. */
+#include "srv_train_line.h"
+
+#include "srv_err.h"
+
+void srv_train_send(srv_buf *line, srv_emit_fn emit, void *ctx, int *stopped) {
+    srv_buf_putc(line, '\n');
+    if (line->oom) *stopped = 1;
+    else if (!*stopped && emit(ctx, line->p, line->len)) *stopped = 1;
+    line->len = 0;
+    if (line->p) line->p[0] = '\0';
+}
+
+int srv_train_error(srv_buf *line, srv_emit_fn emit, void *ctx, int stream, int *stopped, int status,
+                    const char *code, const char *field, const char *msg, size_t step) {
+    if (*stopped) return status;
+    if (!stream) {
+        srv_response r;
+        srv_error(&r, status, code, field, "%s", msg);
+        if (r.body && emit(ctx, r.body, r.len)) *stopped = 1;
+        srv_response_free(&r);
+        return status;
+    }
+    srv_buf_printf(line, "{\"type\":\"error\",\"status\":%d,\"code\":", status);
+    srv_buf_str(line, code ? code : srv_status_code(status));
+    srv_buf_puts(line, ",\"message\":");
+    srv_buf_str(line, msg);
+    if (field) {
+        srv_buf_puts(line, ",\"field\":");
+        srv_buf_str(line, field);
+    }
+    if (step) srv_buf_printf(line, ",\"step\":%zu", step);
+    srv_buf_putc(line, '}');
+    srv_train_send(line, emit, ctx, stopped);
+    return status;
+}
