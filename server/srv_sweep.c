@@ -15,6 +15,7 @@
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_rnn_params.h"
+#include "srv_train_line.h"
 
 #define NMODELS 3
 
@@ -177,23 +178,13 @@ srv_sweep *srv_sweep_prepare(const srv_limits *lim, const cJSON *req, int *strea
 
 /* ---- the run --------------------------------------------------------------------------- */
 
-static void send_line(srv_sweep *s) {
-    srv_buf_putc(&s->line, '\n');
-    if (s->line.oom || (!s->stopped && s->emit(s->ctx, s->line.p, s->line.len))) s->stopped = 1;
-    s->line.len = 0;
-}
+static void send_line(srv_sweep *s) { srv_train_send(&s->line, s->emit, s->ctx, &s->stopped); }
 
 static double elapsed_ms(const srv_sweep *s) { return srv_now_ms() - s->t0; }
 
 static size_t npoints(const srv_sweep *s) { return s->nmodels * s->nlengths; }
 
-/* Whether the sweep's own CPU time passed max_seconds (looked at every 100 ms of wall time). */
-static int over_time(srv_sweep *s) {
-    double now = srv_now_ms();
-    if (s->max_seconds <= 0 || now - s->cpu_checked_ms < 100.0) return 0;
-    s->cpu_checked_ms = now;
-    return srv_thread_cpu_s() - s->cpu0 > s->max_seconds;
-}
+static int over_time(srv_sweep *s) { return srv_cpu_over(s->max_seconds, s->cpu0, &s->cpu_checked_ms); }
 
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_sweep *s = ctx;

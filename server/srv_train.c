@@ -427,15 +427,15 @@ static void put_elapsed(srv_buf *b, const srv_train_job *j) {
     srv_buf_printf(b, "%.1f", elapsed(j));
 }
 
-/* Whether the run's own CPU time passed max_seconds: what the estimate predicted (seconds with
- * a core to itself), so a loaded machine does not stop a run the estimate admitted, but a wrong
- * estimate does. The CPU clock is a system call: looked at every 100 ms of wall time only. */
-static int over_time(srv_train_job *j) {
-    double now = srv_now_ms();
-    if (j->max_seconds <= 0 || now - j->cpu_checked_ms < 100.0) return 0;
-    j->cpu_checked_ms = now;
-    return srv_thread_cpu_s() - j->cpu0 > j->max_seconds;
+/* ,"baseline_loss":test,"baseline_train_loss":train (the MSE of always predicting 1) */
+static void put_baselines(srv_buf *b, double test, double train) {
+    srv_buf_puts(b, ",\"baseline_loss\":");
+    srv_buf_double(b, test);
+    srv_buf_puts(b, ",\"baseline_train_loss\":");
+    srv_buf_double(b, train);
 }
+
+static int over_time(srv_train_job *j) { return srv_cpu_over(j->max_seconds, j->cpu0, &j->cpu_checked_ms); }
 
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
@@ -476,10 +476,7 @@ static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_buf_double(b, ev->train_loss);
     srv_buf_puts(b, ",\"test_loss\":");
     srv_buf_double(b, ev->test_loss);
-    srv_buf_puts(b, ",\"baseline_loss\":");
-    srv_buf_double(b, ev->baseline_test);
-    srv_buf_puts(b, ",\"baseline_train_loss\":");
-    srv_buf_double(b, ev->baseline_train);
+    put_baselines(b, ev->baseline_test, ev->baseline_train);
     if (ev->grad_by_step) {
         srv_buf_puts(b, ",\"gradient_by_step\":");
         srv_buf_doubles(b, ev->grad_by_step, ev->grad_steps);
@@ -557,10 +554,7 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_resu
     srv_buf_doubles(b, r->train_loss, r->epochs);
     srv_buf_puts(b, ",\"test_loss\":");
     srv_buf_doubles(b, r->test_loss, r->epochs);
-    srv_buf_puts(b, ",\"baseline_loss\":");
-    srv_buf_double(b, r->baseline_test);
-    srv_buf_puts(b, ",\"baseline_train_loss\":");
-    srv_buf_double(b, r->baseline_train);
+    put_baselines(b, r->baseline_test, r->baseline_train);
     srv_buf_puts(b, ",\"test_accuracy\":");
     srv_buf_double(b, r->test_accuracy);
     put_predictions(b, r);

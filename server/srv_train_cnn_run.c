@@ -138,15 +138,7 @@ static void put_epoch(srv_cnn_job *j, const nn_cnn_event *ev) {
     send_line(j);
 }
 
-/* Whether the run thread's CPU time passed max_seconds (srv_train.c's rule: the estimate counts
- * seconds of computing, so a busy machine does not stop a run the estimate admitted, a wrong
- * estimate does). The CPU clock is a system call: looked at every 100 ms of wall time. */
-static int over_time(srv_cnn_job *j) {
-    double now = srv_now_ms();
-    if (j->max_seconds <= 0 || now - j->cpu_checked_ms < 100.0) return 0;
-    j->cpu_checked_ms = now;
-    return srv_thread_cpu_s() - j->cpu0 > j->max_seconds;
-}
+static int over_time(srv_cnn_job *j) { return srv_cpu_over(j->max_seconds, j->cpu0, &j->cpu_checked_ms); }
 
 static int on_progress(void *ctx, const nn_cnn_event *ev) {
     srv_cnn_job *j = ctx;
