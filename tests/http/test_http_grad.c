@@ -85,18 +85,6 @@ Test(grad_http, every_fixture_case_as_json) {
     cr_assert_geq(n, 25);
 }
 
-/* The request's tensor `key` as {"npy": ...}. */
-static void to_npy(cJSON *req, const char *key) {
-    size_t shape[8], nd, n;
-    float *x = fx_tensor_f32(req, key, shape, &nd, &n);
-    char *s = tnpy_b64_f32(x, shape, nd);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "npy", s);
-    cJSON_ReplaceItemInObject(req, key, o);
-    free(s);
-    free(x);
-}
-
 Test(grad_http, npy_in_and_out) {
     cJSON *fx = fx_load("srv_grad.json");
     int n = 0;
@@ -105,8 +93,8 @@ Test(grad_http, npy_in_and_out) {
         const char *name = fx_str(c, "name");
         if (!strstr(name, "n4_k3x3_s2x2_p1x1_relu") && !strstr(name, "3x3_s2x2_ties") && !strstr(name, "target3")) continue;
         cJSON *req = cJSON_GetObjectItem(c, "request");
-        to_npy(req, "input");
-        if (cJSON_GetObjectItem(req, "grad_output")) to_npy(req, "grad_output");
+        tnpy_replace_f32(req, "input");
+        if (cJSON_GetObjectItem(req, "grad_output")) tnpy_replace_f32(req, "grad_output");
         cJSON_AddStringToObject(req, "output_format", "npy");
         cJSON *res = post_ok(fx_str(c, "endpoint"), req);
         cr_assert(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "grad_input"), "npy"), "%s: grad_input is not .npy", name);

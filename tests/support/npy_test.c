@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
+
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *tnpy_base64(const unsigned char *p, size_t n) {
@@ -126,4 +128,15 @@ double *tnpy_read(const cJSON *t, size_t shape[8], size_t *ndim, size_t *n, cons
     free(h);
     free(f);
     return out;
+}
+
+void tnpy_replace_f32(cJSON *obj, const char *key) {
+    size_t shape[8], nd, n;
+    float *x = fx_tensor_f32(obj, key, shape, &nd, &n);
+    char *s = tnpy_b64_f32(x, shape, nd);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "npy", s);
+    cJSON_ReplaceItemInObject(obj, key, o);
+    free(s);
+    free(x);
 }

@@ -17,6 +17,10 @@ char *tnpy_b64(const void *data, size_t item, const char *descr, const size_t *s
                int fortran);
 char *tnpy_b64_f32(const float *data, const size_t *shape, size_t ndim);
 
+/* The nested-list tensor `key` of obj (a request built from a fixture) replaced by
+ * {"npy": base64 of its float32 values}. */
+void tnpy_replace_f32(cJSON *obj, const char *key);
+
 /* A response tensor {"shape": [...], "dtype": "float32", "npy": "..."}: asserts the object's
  * form, that the file's header agrees with "shape" and "dtype", and returns the elements as
  * doubles (float32 or float64 files) with shape/ndim/n filled. */

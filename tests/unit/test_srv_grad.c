@@ -129,11 +129,14 @@ static cJSON *fixture_case(const char *endpoint, const char *part) {
 
 /* ---- against PyTorch autograd ------------------------------------------------------------ */
 
+/* close_to for each of keys (NULL-terminated): the response's member against the case's. */
+static void close_keys(const cJSON *c, const cJSON *res, const char *const *keys) {
+    for (; *keys; keys++)
+        close_to(fx_str(c, "name"), *keys, cJSON_GetObjectItem(res, *keys), cJSON_GetObjectItem(c, *keys));
+}
+
 static void check_conv(const cJSON *c, const cJSON *res) {
-    const char *name = fx_str(c, "name");
-    static const char *const keys[] = {"output", "grad_input", "grad_kernels", "grad_bias"};
-    for (size_t i = 0; i < 4; i++)
-        close_to(name, keys[i], cJSON_GetObjectItem(res, keys[i]), cJSON_GetObjectItem(c, keys[i]));
+    close_keys(c, res, (const char *const[]){"output", "grad_input", "grad_kernels", "grad_bias", NULL});
 }
 
 Test(srv_grad, conv_matches_pytorch_autograd) {
@@ -141,9 +144,7 @@ Test(srv_grad, conv_matches_pytorch_autograd) {
 }
 
 static void check_pool(const cJSON *c, const cJSON *res) {
-    const char *name = fx_str(c, "name");
-    close_to(name, "output", cJSON_GetObjectItem(res, "output"), cJSON_GetObjectItem(c, "output"));
-    close_to(name, "grad_input", cJSON_GetObjectItem(res, "grad_input"), cJSON_GetObjectItem(c, "grad_input"));
+    close_keys(c, res, (const char *const[]){"output", "grad_input", NULL});
 }
 
 Test(srv_grad, pool_matches_pytorch_autograd_ties_included) {
@@ -152,8 +153,7 @@ Test(srv_grad, pool_matches_pytorch_autograd_ties_included) {
 
 static void check_mlp(const cJSON *c, const cJSON *res) {
     const char *name = fx_str(c, "name");
-    close_to(name, "logits", cJSON_GetObjectItem(res, "logits"), cJSON_GetObjectItem(c, "logits"));
-    close_to(name, "grad_input", cJSON_GetObjectItem(res, "grad_input"), cJSON_GetObjectItem(c, "grad_input"));
+    close_keys(c, res, (const char *const[]){"logits", "grad_input", NULL});
     const cJSON *loss = cJSON_GetObjectItem(c, "loss"), *got_loss = cJSON_GetObjectItem(res, "loss");
     if (loss) {
         cr_assert(cJSON_IsNumber(got_loss), "%s: no loss", name);
@@ -249,18 +249,6 @@ Test(srv_grad, pool_and_mlp_gradients_match_finite_differences) {
 
 /* ---- .npy in and out ------------------------------------------------------------------------ */
 
-/* The fixture tensor `key` of req replaced by {"npy": base64 of its float32 values}. */
-static void to_npy(cJSON *req, const char *key) {
-    size_t shape[8], nd, n;
-    float *x = fx_tensor_f32(req, key, shape, &nd, &n);
-    char *s = tnpy_b64_f32(x, shape, nd);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "npy", s);
-    cJSON_ReplaceItemInObject(req, key, o);
-    free(s);
-    free(x);
-}
-
 /* The .npy answer's tensor equals the JSON answer's, bit for bit. */
 static void same_bits(const cJSON *json, const cJSON *npy, const char *what) {
     size_t n, m, shape[8], nd;
@@ -280,7 +268,7 @@ static void npy_round_trip(const char *ep, const char *part, const char *const *
     cJSON *c = fixture_case(ep, part);
     cJSON *req = cJSON_GetObjectItem(c, "request");
     cJSON *json = call_ok(ep, req);
-    for (size_t i = 0; npy_keys[i]; i++) to_npy(req, npy_keys[i]);
+    for (size_t i = 0; npy_keys[i]; i++) tnpy_replace_f32(req, npy_keys[i]);
     cJSON_AddStringToObject(req, "output_format", "npy");
     cJSON *npy = call_ok(ep, req);
     for (size_t i = 0; grad_keys[i]; i++)
