@@ -10,18 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler_test.h"
 #include "ndjson_sink.h"
 #include "srv_api.h"
 #include "srv_budget.h"
 #include "srv_clock.h"
 #include "srv_dataset.h"
 
-static srv_train_job *prepare(const char *body) {
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(NULL, "cnn", "application/json", body, strlen(body), &err);
-    cr_assert_not_null(j, "prepare failed: %s", err.body);
-    return j;
-}
+static srv_train_job *prepare(const char *body) { return ht_prepare(NULL, "cnn", body); }
 
 /* Run a request to the end; returns the output (caller frees o.buf). */
 static sink run(const char *body, int want_status) {
@@ -234,16 +230,7 @@ Test(srv_train_cnn, a_cancel_stops_the_run_and_nothing_follows) {
     free(o.buf);
 }
 
-static void expect_err(const char *body, int status, const char *field) {
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(NULL, "cnn", "application/json", body, strlen(body), &err);
-    cr_assert_null(j, "%s accepted", body);
-    cr_assert_eq(err.status, status, "%s: want %d got %d: %s", body, status, err.status, err.body);
-    char want[160];
-    snprintf(want, sizeof want, "\"field\":\"%s\"", field);
-    cr_assert(strstr(err.body, want), "%s: want field %s: %s", body, field, err.body);
-    srv_response_free(&err);
-}
+static void expect_err(const char *body, int status, const char *field) { ht_prepare_err(NULL, "cnn", body, status, field); }
 
 Test(srv_train_cnn, bad_parameters_name_their_field) {
     expect_err("{\"epochs\": 0}", 400, "epochs");
