@@ -634,32 +634,22 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     }
     int status;
     if (rc == NN_OK) {
-        srv_buf *b = &j->line;
-        put_done(b, j, &res);
+        put_done(&j->line, j, &res);
         nn_rnn_train_result_free(&res);
-        if (j->stream) {
-            send_line(j);
-        } else {
-            srv_buf_putc(b, '\n');
-            if (b->oom) return emit_error(j, 503, NULL, "out of memory building the response", 0);
-            if (emit(ctx, b->p, b->len)) j->stopped = 1;
-        }
-        status = 200;
+        status = srv_train_send_done(&j->line, emit, ctx, j->stream, &j->stopped);
     } else if (j->diverged_step) {
         char msg[200];
         const char *field = divergence_cause(j, msg, sizeof msg);
         status = emit_error(j, 400, field, msg, j->diverged_step);
     } else if (j->over_time_epoch && !j->stopped) {
         char msg[240];
-        snprintf(msg, sizeof msg, "the run passed the limit of %g s of computing (--max-train-seconds) in epoch %zu of %zu "
-                 "(it was estimated at %.*f s) and was stopped", j->max_seconds, j->over_time_epoch,
-                 j->cfg.epochs, j->est_seconds < 10 ? 1 : 0, j->est_seconds);
+        srv_train_over_time_msg(msg, sizeof msg, "run", j->max_seconds, "in epoch", j->over_time_epoch, j->cfg.epochs,
+                                j->est_seconds);
         status = emit_error(j, 413, "epochs", msg, 0);
     } else if (rc == NN_CANCELLED || j->stopped) {
         status = 503; /* cancelled: nothing more is emitted */
     } else {
-        int st = rc == NN_INVALID ? 400 : rc == NN_TOO_LARGE ? 413 : rc == NN_NOMEM ? 503 : 500;
-        status = emit_error(j, st, ne.field, ne.message[0] ? ne.message : nn_code_name(rc), 0);
+        status = emit_error(j, srv_train_status(rc), ne.field, ne.message[0] ? ne.message : nn_code_name(rc), 0);
     }
     srv_buf_free(&j->line);
     return status;
