@@ -184,12 +184,9 @@ static double elapsed_ms(const srv_sweep *s) { return srv_now_ms() - s->t0; }
 
 static size_t npoints(const srv_sweep *s) { return s->nmodels * s->nlengths; }
 
-static int over_time(srv_sweep *s) { return srv_cpu_over(s->max_seconds, s->cpu0, &s->cpu_checked_ms); }
-
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_sweep *s = ctx;
-    if (s->cancel && atomic_load(s->cancel)) s->stopped = 1;
-    if (!s->stopped && over_time(s)) s->over_time = 1;
+    if (srv_train_check(s->cancel, &s->stopped, s->max_seconds, s->cpu0, &s->cpu_checked_ms) == 2) s->over_time = 1;
     if (s->over_time) return 1;
     if (s->stopped || ev->kind != NN_RNN_TRAIN_EPOCH || !s->stream) return s->stopped;
     const point *p = &s->pts[s->index];

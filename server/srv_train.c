@@ -435,16 +435,11 @@ static void put_baselines(srv_buf *b, double test, double train) {
     srv_buf_double(b, train);
 }
 
-static int over_time(srv_train_job *j) { return srv_cpu_over(j->max_seconds, j->cpu0, &j->cpu_checked_ms); }
-
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
-    if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
-    if (j->stopped) return 1;
-    if (over_time(j)) {
-        j->over_time_epoch = ev->epoch;
-        return 1;
-    }
+    int stop = srv_train_check(j->cancel, &j->stopped, j->max_seconds, j->cpu0, &j->cpu_checked_ms);
+    if (stop == 2) j->over_time_epoch = ev->epoch;
+    if (stop) return 1;
     srv_buf *b = &j->line;
     if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;

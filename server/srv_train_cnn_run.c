@@ -138,16 +138,11 @@ static void put_epoch(srv_cnn_job *j, const nn_cnn_event *ev) {
     send_line(j);
 }
 
-static int over_time(srv_cnn_job *j) { return srv_cpu_over(j->max_seconds, j->cpu0, &j->cpu_checked_ms); }
-
 static int on_progress(void *ctx, const nn_cnn_event *ev) {
     srv_cnn_job *j = ctx;
-    if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
-    if (j->stopped) return 1;
-    if (over_time(j)) {
-        j->over_time_epoch = ev->epoch ? ev->epoch : 1;
-        return 1;
-    }
+    int stop = srv_train_check(j->cancel, &j->stopped, j->max_seconds, j->cpu0, &j->cpu_checked_ms);
+    if (stop == 2) j->over_time_epoch = ev->epoch ? ev->epoch : 1;
+    if (stop) return 1;
     if (ev->kind == NN_CNN_STEP) {
         j->last_step = ev->step;
         j->loss_sum += ev->loss * (double)ev->batch;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "srv_clock.h"
 #include "srv_err.h"
 
 void srv_train_send(srv_buf *line, srv_emit_fn emit, void *ctx, int *stopped) {
@@ -35,6 +36,12 @@ int srv_train_error(srv_buf *line, srv_emit_fn emit, void *ctx, int stream, int 
     srv_buf_putc(line, '}');
     srv_train_send(line, emit, ctx, stopped);
     return status;
+}
+
+int srv_train_check(const atomic_int *cancel, int *stopped, double max_seconds, double cpu0, double *checked_ms) {
+    if (cancel && atomic_load(cancel)) *stopped = 1;
+    if (*stopped) return 1;
+    return srv_cpu_over(max_seconds, cpu0, checked_ms) ? 2 : 0;
 }
 
 int srv_train_send_done(srv_buf *line, srv_emit_fn emit, void *ctx, int stream, int *stopped) {

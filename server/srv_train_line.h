@@ -8,6 +8,7 @@
 #ifndef SRV_TRAIN_LINE_H
 #define SRV_TRAIN_LINE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "nn_status.h"
@@ -22,6 +23,11 @@ void srv_train_send(srv_buf *line, srv_emit_fn emit, void *ctx, int *stopped);
  * body. Nothing when already stopped. Returns status. */
 int srv_train_error(srv_buf *line, srv_emit_fn emit, void *ctx, int stream, int *stopped, int status,
                     const char *code, const char *field, const char *msg, size_t step);
+
+/* The check at each progress event of a run: 1 once it is to stop (*stopped already set, or
+ * cancel raised, which sets *stopped), 2 when its CPU time since cpu0 passed max_seconds
+ * (srv_cpu_over, srv_clock.h), else 0. */
+int srv_train_check(const atomic_int *cancel, int *stopped, double max_seconds, double cpu0, double *checked_ms);
 
 /* The done object built in `line` to the client: streaming, as the last line; else, with its
  * newline, as the whole body (a 503 error instead when building it ran out of memory). Returns
