@@ -29,24 +29,10 @@ static cJSON *post_ok(const char *ep, const cJSON *req) {
     return j;
 }
 
-/* A response tensor's values: {"shape", "data"}, a list, or a .npy tensor. */
-static double *values(const cJSON *v, size_t *n) {
-    size_t shape[8], nd;
-    if (cJSON_GetObjectItem(v, "npy")) return tnpy_read(v, shape, &nd, n, "float32");
-    const cJSON *d = cJSON_IsObject(v) ? cJSON_GetObjectItem(v, "data") : v;
-    cr_assert(cJSON_IsArray(d));
-    *n = (size_t)cJSON_GetArraySize(d);
-    double *out = malloc((*n + 1) * sizeof *out);
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, d) out[i++] = c->valuedouble;
-    return out;
-}
-
 static void close_to(const char *name, const char *key, const cJSON *got, const cJSON *want) {
     cr_assert_not_null(got, "%s: no %s", name, key);
     size_t n, m;
-    double *g = values(got, &n), *w = values(want, &m);
+    double *g = tnpy_values(got, &n), *w = tnpy_values(want, &m);
     cr_assert_eq(n, m, "%s: %s has %zu values, want %zu", name, key, n, m);
     for (size_t i = 0; i < n; i++)
         cr_assert(fabs(g[i] - w[i]) <= 1e-5 * fmax(1.0, fabs(w[i])), "%s: %s[%zu] = %.9g, autograd %.9g", name, key,

@@ -140,3 +140,17 @@ void tnpy_replace_f32(cJSON *obj, const char *key) {
     free(s);
     free(x);
 }
+
+double *tnpy_values(const cJSON *v, size_t *n) {
+    size_t shape[8], nd;
+    if (cJSON_GetObjectItem(v, "npy")) return tnpy_read(v, shape, &nd, n, "float32");
+    const cJSON *d = cJSON_IsObject(v) ? cJSON_GetObjectItem(v, "data") : v;
+    cr_assert(cJSON_IsArray(d), "not a tensor");
+    *n = (size_t)cJSON_GetArraySize(d);
+    double *out = malloc((*n + 1) * sizeof *out);
+    cr_assert_not_null(out);
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, d) out[i++] = c->valuedouble;
+    return out;
+}

@@ -26,6 +26,10 @@ void tnpy_replace_f32(cJSON *obj, const char *key);
  * doubles (float32 or float64 files) with shape/ndim/n filled. */
 double *tnpy_read(const cJSON *t, size_t shape[8], size_t *ndim, size_t *n, const char *want_dtype);
 
+/* A response tensor's values as doubles (malloc'd, caller frees; n filled): a .npy tensor
+ * (tnpy_read, float32), {"shape", "data"} or a plain list of numbers. */
+double *tnpy_values(const cJSON *v, size_t *n);
+
 /* Standard base64 encoding (malloc'd, NUL-terminated) and decoding (asserts it is valid). */
 char *tnpy_base64(const unsigned char *p, size_t n);
 unsigned char *tnpy_unbase64(const char *s, size_t *len);
