@@ -19,4 +19,16 @@ static inline double srv_thread_cpu_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Whether a run's own CPU time (since cpu0, a srv_thread_cpu_s() reading) passed max_seconds
+ * (<= 0: no limit). The limit counts seconds of computing, as the estimate does, so a loaded
+ * machine does not stop a run the estimate admitted, but a wrong estimate does. The CPU clock is
+ * a system call: looked at only when 100 ms of wall time passed since *checked_ms, which this
+ * updates. */
+static inline int srv_cpu_over(double max_seconds, double cpu0, double *checked_ms) {
+    double now = srv_now_ms();
+    if (max_seconds <= 0 || now - *checked_ms < 100.0) return 0;
+    *checked_ms = now;
+    return srv_thread_cpu_s() - cpu0 > max_seconds;
+}
+
 #endif

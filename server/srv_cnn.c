@@ -11,7 +11,6 @@
 #include "srv_endpoints.h"
 #include "srv_image.h"
 #include "srv_json.h"
-#include "srv_render.h"
 #include "srv_tensor.h"
 
 /* With "outputs": the layer's output tensor, and a conv layer's kernels [N, KH, KW, C] and
@@ -79,11 +78,9 @@ static int put_layers(srv_buf *out, const nn_cnn *m, int render, int outputs, sr
         srv_buf_puts(out, ",\"flops\":");
         srv_buf_double(out, L->flops);
         if (outputs) put_layer_tensors(out, L);
-        if (render && L->out_ndim == 3) {
-            srv_buf_putc(out, ',');
-            if (srv_render_maps(out, L->output, L->out_shape[0], L->out_shape[1], L->out_shape[2]))
-                return srv_fail(e, 503, NULL, "out of memory rendering maps");
-        }
+        if (render && L->out_ndim == 3 &&
+            srv_put_maps(out, L->output, L->out_shape[0], L->out_shape[1], L->out_shape[2], e))
+            return -1;
         srv_buf_putc(out, '}');
     }
     srv_buf_putc(out, ']');
@@ -121,9 +118,7 @@ static int run(const cJSON *req, const srv_arch *a, const srv_tensor *x, unsigne
     if (put_layers(out, &m, render, outputs, e)) goto done;
     srv_buf_puts(out, ",\"flops\":");
     srv_buf_double(out, m.flops);
-    srv_buf_puts(out, ",\"elapsed_ms\":");
-    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
-    srv_buf_putc(out, '}');
+    srv_put_elapsed_end(out, t0);
     rc = 0;
 done:
     nn_cnn_free(&m);

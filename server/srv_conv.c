@@ -10,7 +10,6 @@
 #include "srv_image.h"
 #include "srv_json.h"
 #include "srv_ops.h"
-#include "srv_render.h"
 #include "srv_tensor.h"
 #include "srv_workspace.h"
 
@@ -271,13 +270,8 @@ int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     if (srv_check_finite(y.data, y.n, "input", e)) goto done;
     if (srv_conv_grad_run(&op, y.data, &g, ws, e)) goto done;
     write_response(out, &op, &y, &g);
-    if (op.render) {
-        srv_buf_putc(out, ',');
-        if (srv_render_maps(out, y.data, op.OH, op.OW, N)) { srv_fail(e, 503, NULL, "out of memory rendering maps"); goto done; }
-    }
-    srv_buf_puts(out, ",\"elapsed_ms\":");
-    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
-    srv_buf_putc(out, '}');
+    if (op.render && srv_put_maps(out, y.data, op.OH, op.OW, N, e)) goto done;
+    srv_put_elapsed_end(out, t0);
     rc = 0;
 done:
     srv_conv_grad_free(&g);

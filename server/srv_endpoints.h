@@ -45,6 +45,12 @@ int srv_parse_mlp_weights(const cJSON *v, const char *path, size_t L, const size
                           const size_t *out, size_t max_elems, srv_tensor *W, srv_tensor *B,
                           srv_err *e);
 
+/* ,"maps":[...] of x [H, W, C] as PNG images (srv_render.h); a 503 when out of memory. */
+int srv_put_maps(srv_buf *out, const float *x, size_t H, size_t W, size_t C, srv_err *e);
+/* ,"elapsed_ms":<milliseconds since t0 (srv_now_ms), 3 decimals>} : the last member of an
+ * endpoint's response object, and the object's end. */
+void srv_put_elapsed_end(srv_buf *out, double t0);
+
 /* A 400 naming `field` if any of x[0..n) is not finite (a result overflowed float32). */
 int srv_check_finite(const float *x, size_t n, const char *field, srv_err *e);
 

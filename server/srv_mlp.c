@@ -216,9 +216,7 @@ int srv_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     if (srv_mlp_grad_run(&op, &g, e)) goto done;
     write_response(out, &op);
     srv_mlp_grad_write(out, &op, &g);
-    srv_buf_puts(out, ",\"elapsed_ms\":");
-    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
-    srv_buf_putc(out, '}');
+    srv_put_elapsed_end(out, t0);
     rc = 0;
 done:
     srv_mlp_grad_free(&g);

@@ -9,7 +9,6 @@
 #include "srv_image.h"
 #include "srv_json.h"
 #include "srv_ops.h"
-#include "srv_render.h"
 #include "srv_tensor.h"
 
 /* "function", "size" (or "global") and "stride" (default: the size) into op. */
@@ -116,13 +115,8 @@ int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) 
     srv_buf_puts(out, ",\"function\":");
     srv_buf_str(out, nn_pool_name(op.p.kind));
     srv_pool_grad_write(out, &g);
-    if (op.render && !op.global) {
-        srv_buf_putc(out, ',');
-        if (srv_render_maps(out, y.data, y.shape[0], y.shape[1], C)) { srv_fail(e, 503, NULL, "out of memory rendering maps"); goto done; }
-    }
-    srv_buf_puts(out, ",\"elapsed_ms\":");
-    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
-    srv_buf_putc(out, '}');
+    if (op.render && !op.global && srv_put_maps(out, y.data, y.shape[0], y.shape[1], C, e)) goto done;
+    srv_put_elapsed_end(out, t0);
     rc = 0;
 done:
     srv_pool_grad_free(&g);

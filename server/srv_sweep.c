@@ -15,6 +15,7 @@
 #include "srv_endpoints.h"
 #include "srv_json.h"
 #include "srv_rnn_params.h"
+#include "srv_train_line.h"
 
 #define NMODELS 3
 
@@ -177,28 +178,15 @@ srv_sweep *srv_sweep_prepare(const srv_limits *lim, const cJSON *req, int *strea
 
 /* ---- the run --------------------------------------------------------------------------- */
 
-static void send_line(srv_sweep *s) {
-    srv_buf_putc(&s->line, '\n');
-    if (s->line.oom || (!s->stopped && s->emit(s->ctx, s->line.p, s->line.len))) s->stopped = 1;
-    s->line.len = 0;
-}
+static void send_line(srv_sweep *s) { srv_train_send(&s->line, s->emit, s->ctx, &s->stopped); }
 
 static double elapsed_ms(const srv_sweep *s) { return srv_now_ms() - s->t0; }
 
 static size_t npoints(const srv_sweep *s) { return s->nmodels * s->nlengths; }
 
-/* Whether the sweep's own CPU time passed max_seconds (looked at every 100 ms of wall time). */
-static int over_time(srv_sweep *s) {
-    double now = srv_now_ms();
-    if (s->max_seconds <= 0 || now - s->cpu_checked_ms < 100.0) return 0;
-    s->cpu_checked_ms = now;
-    return srv_thread_cpu_s() - s->cpu0 > s->max_seconds;
-}
-
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_sweep *s = ctx;
-    if (s->cancel && atomic_load(s->cancel)) s->stopped = 1;
-    if (!s->stopped && over_time(s)) s->over_time = 1;
+    if (srv_train_check(s->cancel, &s->stopped, s->max_seconds, s->cpu0, &s->cpu_checked_ms) == 2) s->over_time = 1;
     if (s->over_time) return 1;
     if (s->stopped || ev->kind != NN_RNN_TRAIN_EPOCH || !s->stream) return s->stopped;
     const point *p = &s->pts[s->index];
@@ -277,26 +265,7 @@ static nn_code run_point(srv_sweep *s, point *p, nn_error *ne) {
 }
 
 static int emit_error(srv_sweep *s, int status, const char *field, const char *msg) {
-    if (s->stopped) return status;
-    if (s->stream) {
-        srv_buf *b = &s->line;
-        srv_buf_printf(b, "{\"type\":\"error\",\"status\":%d,\"code\":", status);
-        srv_buf_str(b, srv_status_code(status));
-        srv_buf_puts(b, ",\"message\":");
-        srv_buf_str(b, msg);
-        if (field) {
-            srv_buf_puts(b, ",\"field\":");
-            srv_buf_str(b, field);
-        }
-        srv_buf_putc(b, '}');
-        send_line(s);
-    } else {
-        srv_response r;
-        srv_error(&r, status, NULL, field, "%s", msg);
-        if (r.body) s->emit(s->ctx, r.body, r.len);
-        srv_response_free(&r);
-    }
-    return status;
+    return srv_train_error(&s->line, s->emit, s->ctx, s->stream, &s->stopped, status, NULL, field, msg, 0);
 }
 
 /* Every point in order; 0, or the HTTP status the sweep ended with. */
@@ -312,16 +281,12 @@ static int run_points(srv_sweep *s) {
             nn_code rc = run_point(s, p, &ne);
             if (s->over_time && !s->stopped) {
                 char msg[240];
-                snprintf(msg, sizeof msg, "the sweep passed the limit of %g s of computing (--max-train-seconds) at "
-                         "point %zu of %zu (it was estimated at %.*f s) and was stopped", s->max_seconds, s->index + 1,
-                         npoints(s), s->est_seconds < 10 ? 1 : 0, s->est_seconds);
+                srv_train_over_time_msg(msg, sizeof msg, "sweep", s->max_seconds, "at point", s->index + 1, npoints(s),
+                                        s->est_seconds);
                 return emit_error(s, 413, "epochs", msg);
             }
             if (rc == NN_CANCELLED || s->stopped) return 503;
-            if (rc) {
-                int st = rc == NN_INVALID ? 400 : rc == NN_TOO_LARGE ? 413 : rc == NN_NOMEM ? 503 : 500;
-                return emit_error(s, st, ne.field, ne.message[0] ? ne.message : nn_code_name(rc));
-            }
+            if (rc) return emit_error(s, srv_train_status(rc), ne.field, ne.message[0] ? ne.message : nn_code_name(rc));
         }
     return 0;
 }
@@ -346,12 +311,5 @@ int srv_sweep_run(srv_sweep *s, srv_emit_fn emit, void *ctx, const atomic_int *c
         srv_buf_putc(b, '}');
     }
     srv_buf_printf(b, "],\"elapsed_ms\":%.1f}", elapsed_ms(s));
-    if (s->stream) {
-        send_line(s);
-    } else {
-        srv_buf_putc(b, '\n');
-        if (b->oom) return emit_error(s, 503, NULL, "out of memory building the response");
-        emit(ctx, b->p, b->len);
-    }
-    return 200;
+    return srv_train_send_done(b, emit, ctx, s->stream, &s->stopped);
 }

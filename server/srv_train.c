@@ -427,24 +427,19 @@ static void put_elapsed(srv_buf *b, const srv_train_job *j) {
     srv_buf_printf(b, "%.1f", elapsed(j));
 }
 
-/* Whether the run's own CPU time passed max_seconds: what the estimate predicted (seconds with
- * a core to itself), so a loaded machine does not stop a run the estimate admitted, but a wrong
- * estimate does. The CPU clock is a system call: looked at every 100 ms of wall time only. */
-static int over_time(srv_train_job *j) {
-    double now = srv_now_ms();
-    if (j->max_seconds <= 0 || now - j->cpu_checked_ms < 100.0) return 0;
-    j->cpu_checked_ms = now;
-    return srv_thread_cpu_s() - j->cpu0 > j->max_seconds;
+/* ,"baseline_loss":test,"baseline_train_loss":train (the MSE of always predicting 1) */
+static void put_baselines(srv_buf *b, double test, double train) {
+    srv_buf_puts(b, ",\"baseline_loss\":");
+    srv_buf_double(b, test);
+    srv_buf_puts(b, ",\"baseline_train_loss\":");
+    srv_buf_double(b, train);
 }
 
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
-    if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
-    if (j->stopped) return 1;
-    if (over_time(j)) {
-        j->over_time_epoch = ev->epoch;
-        return 1;
-    }
+    int stop = srv_train_check(j->cancel, &j->stopped, j->max_seconds, j->cpu0, &j->cpu_checked_ms);
+    if (stop == 2) j->over_time_epoch = ev->epoch;
+    if (stop) return 1;
     srv_buf *b = &j->line;
     if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;
@@ -476,10 +471,7 @@ static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_buf_double(b, ev->train_loss);
     srv_buf_puts(b, ",\"test_loss\":");
     srv_buf_double(b, ev->test_loss);
-    srv_buf_puts(b, ",\"baseline_loss\":");
-    srv_buf_double(b, ev->baseline_test);
-    srv_buf_puts(b, ",\"baseline_train_loss\":");
-    srv_buf_double(b, ev->baseline_train);
+    put_baselines(b, ev->baseline_test, ev->baseline_train);
     if (ev->grad_by_step) {
         srv_buf_puts(b, ",\"gradient_by_step\":");
         srv_buf_doubles(b, ev->grad_by_step, ev->grad_steps);
@@ -557,10 +549,7 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_resu
     srv_buf_doubles(b, r->train_loss, r->epochs);
     srv_buf_puts(b, ",\"test_loss\":");
     srv_buf_doubles(b, r->test_loss, r->epochs);
-    srv_buf_puts(b, ",\"baseline_loss\":");
-    srv_buf_double(b, r->baseline_test);
-    srv_buf_puts(b, ",\"baseline_train_loss\":");
-    srv_buf_double(b, r->baseline_train);
+    put_baselines(b, r->baseline_test, r->baseline_train);
     srv_buf_puts(b, ",\"test_accuracy\":");
     srv_buf_double(b, r->test_accuracy);
     put_predictions(b, r);
@@ -640,32 +629,22 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     }
     int status;
     if (rc == NN_OK) {
-        srv_buf *b = &j->line;
-        put_done(b, j, &res);
+        put_done(&j->line, j, &res);
         nn_rnn_train_result_free(&res);
-        if (j->stream) {
-            send_line(j);
-        } else {
-            srv_buf_putc(b, '\n');
-            if (b->oom) return emit_error(j, 503, NULL, "out of memory building the response", 0);
-            if (emit(ctx, b->p, b->len)) j->stopped = 1;
-        }
-        status = 200;
+        status = srv_train_send_done(&j->line, emit, ctx, j->stream, &j->stopped);
     } else if (j->diverged_step) {
         char msg[200];
         const char *field = divergence_cause(j, msg, sizeof msg);
         status = emit_error(j, 400, field, msg, j->diverged_step);
     } else if (j->over_time_epoch && !j->stopped) {
         char msg[240];
-        snprintf(msg, sizeof msg, "the run passed the limit of %g s of computing (--max-train-seconds) in epoch %zu of %zu "
-                 "(it was estimated at %.*f s) and was stopped", j->max_seconds, j->over_time_epoch,
-                 j->cfg.epochs, j->est_seconds < 10 ? 1 : 0, j->est_seconds);
+        srv_train_over_time_msg(msg, sizeof msg, "run", j->max_seconds, "in epoch", j->over_time_epoch, j->cfg.epochs,
+                                j->est_seconds);
         status = emit_error(j, 413, "epochs", msg, 0);
     } else if (rc == NN_CANCELLED || j->stopped) {
         status = 503; /* cancelled: nothing more is emitted */
     } else {
-        int st = rc == NN_INVALID ? 400 : rc == NN_TOO_LARGE ? 413 : rc == NN_NOMEM ? 503 : 500;
-        status = emit_error(j, st, ne.field, ne.message[0] ? ne.message : nn_code_name(rc), 0);
+        status = emit_error(j, srv_train_status(rc), ne.field, ne.message[0] ? ne.message : nn_code_name(rc), 0);
     }
     srv_buf_free(&j->line);
     return status;

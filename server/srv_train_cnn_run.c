@@ -138,24 +138,11 @@ static void put_epoch(srv_cnn_job *j, const nn_cnn_event *ev) {
     send_line(j);
 }
 
-/* Whether the run thread's CPU time passed max_seconds (srv_train.c's rule: the estimate counts
- * seconds of computing, so a busy machine does not stop a run the estimate admitted, a wrong
- * estimate does). The CPU clock is a system call: looked at every 100 ms of wall time. */
-static int over_time(srv_cnn_job *j) {
-    double now = srv_now_ms();
-    if (j->max_seconds <= 0 || now - j->cpu_checked_ms < 100.0) return 0;
-    j->cpu_checked_ms = now;
-    return srv_thread_cpu_s() - j->cpu0 > j->max_seconds;
-}
-
 static int on_progress(void *ctx, const nn_cnn_event *ev) {
     srv_cnn_job *j = ctx;
-    if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
-    if (j->stopped) return 1;
-    if (over_time(j)) {
-        j->over_time_epoch = ev->epoch ? ev->epoch : 1;
-        return 1;
-    }
+    int stop = srv_train_check(j->cancel, &j->stopped, j->max_seconds, j->cpu0, &j->cpu_checked_ms);
+    if (stop == 2) j->over_time_epoch = ev->epoch ? ev->epoch : 1;
+    if (stop) return 1;
     if (ev->kind == NN_CNN_STEP) {
         j->last_step = ev->step;
         j->loss_sum += ev->loss * (double)ev->batch;
@@ -224,20 +211,12 @@ static int emit_error(srv_cnn_job *j, int status, const char *code, const char *
 static int finish(srv_cnn_job *j, nn_code rc, const nn_error *ne, nn_cnn_train_result *res) {
     if (rc == NN_OK) {
         put_done(j, res);
-        if (j->stream) {
-            send_line(j);
-        } else {
-            srv_buf_putc(&j->line, '\n');
-            if (j->line.oom) return emit_error(j, 503, NULL, NULL, "out of memory building the response", 0);
-            if (j->emit(j->ctx, j->line.p, j->line.len)) j->stopped = 1;
-        }
-        return 200;
+        return srv_train_send_done(&j->line, j->emit, j->ctx, j->stream, &j->stopped);
     }
     if (j->over_time_epoch && !j->stopped) {
         char msg[240];
-        snprintf(msg, sizeof msg, "the run passed the limit of %g s of computing (--max-train-seconds) in epoch %zu of %zu "
-                 "(it was estimated at %.*f s) and was stopped", j->max_seconds, j->over_time_epoch, j->cfg.epochs,
-                 j->est_seconds < 10 ? 1 : 0, j->est_seconds);
+        srv_train_over_time_msg(msg, sizeof msg, "run", j->max_seconds, "in epoch", j->over_time_epoch, j->cfg.epochs,
+                                j->est_seconds);
         return emit_error(j, 413, NULL, "epochs", msg, 0);
     }
     if (rc == NN_CANCELLED || j->stopped) return 503; /* cancelled: nothing more is emitted */
@@ -246,8 +225,7 @@ static int finish(srv_cnn_job *j, nn_code rc, const nn_error *ne, nn_cnn_train_r
         snprintf(msg, sizeof msg, "diverged at step %zu: the loss is not finite (lower learning_rate)", j->last_step + 1);
         return emit_error(j, 400, "diverged", "learning_rate", msg, j->last_step + 1);
     }
-    int st = rc == NN_INVALID ? 400 : rc == NN_TOO_LARGE ? 413 : rc == NN_NOMEM ? 503 : 500;
-    return emit_error(j, st, NULL, ne->field, ne->message[0] ? ne->message : nn_code_name(rc), 0);
+    return emit_error(j, srv_train_status(rc), NULL, ne->field, ne->message[0] ? ne->message : nn_code_name(rc), 0);
 }
 
 int srv_cnn_job_run(srv_cnn_job *j, srv_emit_fn emit, void *ctx, const atomic_int *cancel) {

@@ -1,6 +1,9 @@
 /* srv_train_line.c — a training's lines to its client; see srv_train_line.h. */
 #include "srv_train_line.h"
 
+#include <stdio.h>
+
+#include "srv_clock.h"
 #include "srv_err.h"
 
 void srv_train_send(srv_buf *line, srv_emit_fn emit, void *ctx, int *stopped) {
@@ -33,4 +36,33 @@ int srv_train_error(srv_buf *line, srv_emit_fn emit, void *ctx, int stream, int 
     srv_buf_putc(line, '}');
     srv_train_send(line, emit, ctx, stopped);
     return status;
+}
+
+int srv_train_check(const atomic_int *cancel, int *stopped, double max_seconds, double cpu0, double *checked_ms) {
+    if (cancel && atomic_load(cancel)) *stopped = 1;
+    if (*stopped) return 1;
+    return srv_cpu_over(max_seconds, cpu0, checked_ms) ? 2 : 0;
+}
+
+int srv_train_send_done(srv_buf *line, srv_emit_fn emit, void *ctx, int stream, int *stopped) {
+    if (stream) {
+        srv_train_send(line, emit, ctx, stopped);
+        return 200;
+    }
+    srv_buf_putc(line, '\n');
+    if (line->oom)
+        return srv_train_error(line, emit, ctx, 0, stopped, 503, NULL, NULL, "out of memory building the response", 0);
+    if (emit(ctx, line->p, line->len)) *stopped = 1;
+    return 200;
+}
+
+int srv_train_status(nn_code rc) {
+    return rc == NN_INVALID ? 400 : rc == NN_TOO_LARGE ? 413 : rc == NN_NOMEM ? 503 : 500;
+}
+
+void srv_train_over_time_msg(char *msg, size_t n, const char *what, double max_seconds, const char *where,
+                             size_t k, size_t of, double est_seconds) {
+    snprintf(msg, n, "the %s passed the limit of %g s of computing (--max-train-seconds) %s %zu of %zu "
+             "(it was estimated at %.*f s) and was stopped", what, max_seconds, where, k, of,
+             est_seconds < 10 ? 1 : 0, est_seconds);
 }

@@ -324,6 +324,27 @@ double th_metric(const th_server *s, const char *name) {
     return v;
 }
 
+cJSON *th_line_json(const char *line, size_t len, const char **type) {
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
+    *type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
+    cr_assert(*type, "every line has a type: %.200s", line);
+    return j;
+}
+
+double th_health_limit(const th_server *s, const char *name) {
+    th_resp r;
+    cr_assert_eq(th_request(s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cJSON *h = th_json(&r);
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(h, "limits"), name);
+    cr_assert(cJSON_IsNumber(v), "healthz limits.%s: %.300s", name, r.body);
+    double out = v->valuedouble;
+    cJSON_Delete(h);
+    th_resp_free(&r);
+    return out;
+}
+
 static double wait_metric(const th_server *s, const char *name, double want, int at_least,
                           double seconds) {
     double end = th_now() + seconds, v = -1;

@@ -29,24 +29,10 @@ static cJSON *post_ok(const char *ep, const cJSON *req) {
     return j;
 }
 
-/* A response tensor's values: {"shape", "data"}, a list, or a .npy tensor. */
-static double *values(const cJSON *v, size_t *n) {
-    size_t shape[8], nd;
-    if (cJSON_GetObjectItem(v, "npy")) return tnpy_read(v, shape, &nd, n, "float32");
-    const cJSON *d = cJSON_IsObject(v) ? cJSON_GetObjectItem(v, "data") : v;
-    cr_assert(cJSON_IsArray(d));
-    *n = (size_t)cJSON_GetArraySize(d);
-    double *out = malloc((*n + 1) * sizeof *out);
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, d) out[i++] = c->valuedouble;
-    return out;
-}
-
 static void close_to(const char *name, const char *key, const cJSON *got, const cJSON *want) {
     cr_assert_not_null(got, "%s: no %s", name, key);
     size_t n, m;
-    double *g = values(got, &n), *w = values(want, &m);
+    double *g = tnpy_values(got, &n), *w = tnpy_values(want, &m);
     cr_assert_eq(n, m, "%s: %s has %zu values, want %zu", name, key, n, m);
     for (size_t i = 0; i < n; i++)
         cr_assert(fabs(g[i] - w[i]) <= 1e-5 * fmax(1.0, fabs(w[i])), "%s: %s[%zu] = %.9g, autograd %.9g", name, key,
@@ -85,18 +71,6 @@ Test(grad_http, every_fixture_case_as_json) {
     cr_assert_geq(n, 25);
 }
 
-/* The request's tensor `key` as {"npy": ...}. */
-static void to_npy(cJSON *req, const char *key) {
-    size_t shape[8], nd, n;
-    float *x = fx_tensor_f32(req, key, shape, &nd, &n);
-    char *s = tnpy_b64_f32(x, shape, nd);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "npy", s);
-    cJSON_ReplaceItemInObject(req, key, o);
-    free(s);
-    free(x);
-}
-
 Test(grad_http, npy_in_and_out) {
     cJSON *fx = fx_load("srv_grad.json");
     int n = 0;
@@ -105,8 +79,8 @@ Test(grad_http, npy_in_and_out) {
         const char *name = fx_str(c, "name");
         if (!strstr(name, "n4_k3x3_s2x2_p1x1_relu") && !strstr(name, "3x3_s2x2_ties") && !strstr(name, "target3")) continue;
         cJSON *req = cJSON_GetObjectItem(c, "request");
-        to_npy(req, "input");
-        if (cJSON_GetObjectItem(req, "grad_output")) to_npy(req, "grad_output");
+        tnpy_replace_f32(req, "input");
+        if (cJSON_GetObjectItem(req, "grad_output")) tnpy_replace_f32(req, "grad_output");
         cJSON_AddStringToObject(req, "output_format", "npy");
         cJSON *res = post_ok(fx_str(c, "endpoint"), req);
         cr_assert(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "grad_input"), "npy"), "%s: grad_input is not .npy", name);

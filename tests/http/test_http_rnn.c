@@ -84,10 +84,8 @@ typedef struct sweep_log {
 
 static int on_sweep_line(void *ctx, const char *line, size_t len, double t) {
     sweep_log *l = ctx;
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    cr_assert_not_null(j, "%.200s", line);
-    const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
-    cr_assert_not_null(type, "%.300s", line);
+    const char *type;
+    cJSON *j = th_line_json(line, len, &type);
     if (!strcmp(type, "point") && l->points++ == 0) {
         l->first_point = t;
         l->gauge = th_metric(l->s, "nnlab_trainings_active");

@@ -33,10 +33,8 @@ typedef struct lines {
 static int keep(void *ctx, const char *line, size_t len, double t) {
     (void)t;
     lines *l = ctx;
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    cr_assert(j, "not JSON: %.200s", line);
-    const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
-    cr_assert(type);
+    const char *type;
+    cJSON *j = th_line_json(line, len, &type);
     if (l->n < 4096) snprintf(l->type[l->n++], sizeof l->type[0], "%s", type);
     if (!strcmp(type, "done")) l->done = j;
     else cJSON_Delete(j);

@@ -40,3 +40,11 @@ int parse_lines(const char *text, cJSON **out, int max) {
 }
 
 const char *type_of(const cJSON *j) { return cJSON_GetObjectItem(j, "type")->valuestring; }
+
+cJSON *sink_done(const sink *s) {
+    cr_assert_eq(s->calls, 1, "one emit call");
+    cJSON *r = cJSON_Parse(s->buf);
+    cr_assert_not_null(r, "not JSON: %.300s", s->buf ? s->buf : "");
+    cr_assert_str_eq(type_of(r), "done");
+    return r;
+}

@@ -25,6 +25,10 @@ int emit(void *ctx, const char *data, size_t len);
  * newline); returns how many. Caller cJSON_Delete()s each. */
 int parse_lines(const char *text, cJSON **out, int max);
 
+/* A run that did not stream: one emit call whose text is the "done" object; that object
+ * parsed (caller cJSON_Delete()s it). */
+cJSON *sink_done(const sink *s);
+
 /* The "type" member of a line. */
 const char *type_of(const cJSON *j);
 

@@ -59,12 +59,10 @@ static void fx_free(conv_fx *f) {
  * output and all three gradients within 1e-5 of PyTorch's float64 autograd. */
 static void run_fixtures(int impl) {
     if (impl >= 0) nn_cpu_set_simd(impl);
-    cJSON *doc = fx_load("grad_conv.json");
-    cr_assert_not_null(doc, "tests/fixtures/grad_conv.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("grad_conv.json");
     int count = 0;
     nn_workspace ws = {0};
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         conv_fx f;
         fx_read(c, &f);
         size_t ny = f.B * f.OH * f.OW * f.N, nx = f.B * f.H * f.W * f.C, nk = f.N * f.KH * f.KW * f.C;

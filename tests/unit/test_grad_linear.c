@@ -25,12 +25,10 @@ static const int impls[] = {NN_SIMD_GENERIC, NN_SIMD_AVX2, NN_SIMD_AVX512};
 
 static void linear_fixtures(int impl) {
     if (impl >= 0) nn_cpu_set_simd(impl);
-    cJSON *doc = fx_load("grad_linear.json");
-    cr_assert_not_null(doc, "tests/fixtures/grad_linear.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("grad_linear.json");
     int count = 0;
     nn_workspace ws = {0};
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         size_t xs[8], wsz[8], nd;
         float *x = fx_tensor_f32(c, "input", xs, &nd, NULL), *W = fx_tensor_f32(c, "weight", wsz, &nd, NULL);
         float *b = fx_tensor_f32(c, "bias", NULL, NULL, NULL), *dy = fx_tensor_f32(c, "grad_output", NULL, NULL, NULL);
@@ -111,11 +109,9 @@ Test(grad_linear, fast_matches_naive_and_bits_agree) {
 /* ---- activations from their output ---- */
 
 Test(grad_linear, activation_backward_from_output_matches_pytorch) {
-    cJSON *doc = fx_load("grad_act.json");
-    cr_assert_not_null(doc, "tests/fixtures/grad_act.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("grad_act.json");
     int count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         size_t n;
         float *x = fx_tensor_f32(c, "input", NULL, NULL, &n), *dy = fx_tensor_f32(c, "grad_output", NULL, NULL, NULL);
         double *want = fx_tensor_f64(c, "grad_input", NULL, NULL, NULL);
@@ -198,11 +194,9 @@ Test(grad_linear, relu_backward_at_zero_and_nan) {
 /* ---- softmax cross-entropy ---- */
 
 Test(grad_linear, softmax_ce_matches_pytorch) {
-    cJSON *doc = fx_load("grad_loss.json");
-    cr_assert_not_null(doc, "tests/fixtures/grad_loss.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("grad_loss.json");
     int count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         size_t shape[8], nd, n;
         float *z = fx_tensor_f32(c, "logits", shape, &nd, &n);
         double *want = fx_tensor_f64(c, "grad_logits", NULL, NULL, NULL);

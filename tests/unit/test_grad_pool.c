@@ -35,11 +35,9 @@ static size_t num(const cJSON *c, const char *key, int i) {
  * and recomputed), each within 1e-6 of PyTorch's float64 autograd, on the given path. */
 static void run_fixtures(int impl) {
     nn_cpu_set_simd(impl);
-    cJSON *doc = fx_load("grad_pool.json");
-    cr_assert_not_null(doc, "tests/fixtures/grad_pool.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("grad_pool.json");
     int count = 0, ties = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         size_t xs[8], nd, ny, nx;
         float *x = fx_tensor_f32(c, "input", xs, &nd, &nx);
         float *dy = fx_tensor_f32(c, "grad_output", NULL, NULL, NULL);

@@ -17,11 +17,9 @@ static double opt_num(const cJSON *c, const char *key, double dflt) {
 }
 
 Test(optim, matches_torch_bit_for_bit) {
-    cJSON *doc = fx_load("optim.json");
-    cr_assert_not_null(doc, "tests/fixtures/optim.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("optim.json");
     int count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         size_t n, gs[8], nd;
         float *p = fx_tensor_f32(c, "init", NULL, NULL, &n);
         float *grads = fx_tensor_f32(c, "grads", gs, &nd, NULL);

@@ -62,18 +62,6 @@ static void expect_err(const char *ep, const char *body, int status, const char 
     expect_err_lim(&lim, ep, body, status, field);
 }
 
-/* The values of a response tensor {"shape", "data"} or list, as doubles (caller frees). */
-static double *values(const cJSON *v, size_t *n) {
-    const cJSON *d = cJSON_IsObject(v) ? cJSON_GetObjectItem(v, "data") : v;
-    cr_assert(cJSON_IsArray(d), "not a tensor");
-    *n = (size_t)cJSON_GetArraySize(d);
-    double *out = malloc((*n ? *n : 1) * sizeof *out);
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, d) out[i++] = c->valuedouble;
-    return out;
-}
-
 /* got (a response member) holds want's values (a fixture tensor) within TOL, shape included. */
 static void close_to(const char *name, const char *key, const cJSON *got, const cJSON *want) {
     cr_assert_not_null(got, "%s: no %s in the response", name, key);
@@ -85,7 +73,7 @@ static void close_to(const char *name, const char *key, const cJSON *got, const 
         free(b);
     }
     size_t n, m;
-    double *g = values(got, &n), *w = values(want, &m);
+    double *g = tnpy_values(got, &n), *w = tnpy_values(want, &m);
     cr_assert_eq(n, m, "%s: %s has %zu values, want %zu", name, key, n, m);
     double worst = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -129,11 +117,14 @@ static cJSON *fixture_case(const char *endpoint, const char *part) {
 
 /* ---- against PyTorch autograd ------------------------------------------------------------ */
 
+/* close_to for each of keys (NULL-terminated): the response's member against the case's. */
+static void close_keys(const cJSON *c, const cJSON *res, const char *const *keys) {
+    for (; *keys; keys++)
+        close_to(fx_str(c, "name"), *keys, cJSON_GetObjectItem(res, *keys), cJSON_GetObjectItem(c, *keys));
+}
+
 static void check_conv(const cJSON *c, const cJSON *res) {
-    const char *name = fx_str(c, "name");
-    static const char *const keys[] = {"output", "grad_input", "grad_kernels", "grad_bias"};
-    for (size_t i = 0; i < 4; i++)
-        close_to(name, keys[i], cJSON_GetObjectItem(res, keys[i]), cJSON_GetObjectItem(c, keys[i]));
+    close_keys(c, res, (const char *const[]){"output", "grad_input", "grad_kernels", "grad_bias", NULL});
 }
 
 Test(srv_grad, conv_matches_pytorch_autograd) {
@@ -141,9 +132,7 @@ Test(srv_grad, conv_matches_pytorch_autograd) {
 }
 
 static void check_pool(const cJSON *c, const cJSON *res) {
-    const char *name = fx_str(c, "name");
-    close_to(name, "output", cJSON_GetObjectItem(res, "output"), cJSON_GetObjectItem(c, "output"));
-    close_to(name, "grad_input", cJSON_GetObjectItem(res, "grad_input"), cJSON_GetObjectItem(c, "grad_input"));
+    close_keys(c, res, (const char *const[]){"output", "grad_input", NULL});
 }
 
 Test(srv_grad, pool_matches_pytorch_autograd_ties_included) {
@@ -152,8 +141,7 @@ Test(srv_grad, pool_matches_pytorch_autograd_ties_included) {
 
 static void check_mlp(const cJSON *c, const cJSON *res) {
     const char *name = fx_str(c, "name");
-    close_to(name, "logits", cJSON_GetObjectItem(res, "logits"), cJSON_GetObjectItem(c, "logits"));
-    close_to(name, "grad_input", cJSON_GetObjectItem(res, "grad_input"), cJSON_GetObjectItem(c, "grad_input"));
+    close_keys(c, res, (const char *const[]){"logits", "grad_input", NULL});
     const cJSON *loss = cJSON_GetObjectItem(c, "loss"), *got_loss = cJSON_GetObjectItem(res, "loss");
     if (loss) {
         cr_assert(cJSON_IsNumber(got_loss), "%s: no loss", name);
@@ -192,8 +180,8 @@ static double loss_at(const cJSON *c, const char *key, int i, double v) {
         L = cJSON_GetObjectItem(res, "loss")->valuedouble;
     } else {
         size_t n, m;
-        double *y = values(cJSON_GetObjectItem(res, strcmp(ep, "mlp") ? "output" : "logits"), &n);
-        double *g = values(dy, &m);
+        double *y = tnpy_values(cJSON_GetObjectItem(res, strcmp(ep, "mlp") ? "output" : "logits"), &n);
+        double *g = tnpy_values(dy, &m);
         cr_assert_eq(n, m);
         L = 0.0;
         for (size_t k = 0; k < n; k++) L += y[k] * g[k];
@@ -213,7 +201,7 @@ static void spot_check(const char *ep, const char *part, const char *key, const 
     cJSON *c = fixture_case(ep, part);
     cJSON *res = call_ok(ep, cJSON_GetObjectItem(c, "request"));
     size_t n;
-    double *gv = values(cJSON_GetObjectItem(res, gkey), &n);
+    double *gv = tnpy_values(cJSON_GetObjectItem(res, gkey), &n);
     for (size_t k = 0; i < 0 && k < n; k++)
         if (fabs(gv[k]) > 1e-2) i = (int)k;
     cr_assert(i >= 0 && (size_t)i < n && fabs(gv[i]) > 1e-3, "%s %s[%d]: pick an element with a gradient",
@@ -249,22 +237,10 @@ Test(srv_grad, pool_and_mlp_gradients_match_finite_differences) {
 
 /* ---- .npy in and out ------------------------------------------------------------------------ */
 
-/* The fixture tensor `key` of req replaced by {"npy": base64 of its float32 values}. */
-static void to_npy(cJSON *req, const char *key) {
-    size_t shape[8], nd, n;
-    float *x = fx_tensor_f32(req, key, shape, &nd, &n);
-    char *s = tnpy_b64_f32(x, shape, nd);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "npy", s);
-    cJSON_ReplaceItemInObject(req, key, o);
-    free(s);
-    free(x);
-}
-
 /* The .npy answer's tensor equals the JSON answer's, bit for bit. */
 static void same_bits(const cJSON *json, const cJSON *npy, const char *what) {
     size_t n, m, shape[8], nd;
-    double *a = values(json, &n);
+    double *a = tnpy_values(json, &n);
     double *b = tnpy_read(npy, shape, &nd, &m, "float32");
     cr_assert_eq(n, m, "%s: %zu vs %zu values", what, n, m);
     for (size_t i = 0; i < n; i++)
@@ -280,7 +256,7 @@ static void npy_round_trip(const char *ep, const char *part, const char *const *
     cJSON *c = fixture_case(ep, part);
     cJSON *req = cJSON_GetObjectItem(c, "request");
     cJSON *json = call_ok(ep, req);
-    for (size_t i = 0; npy_keys[i]; i++) to_npy(req, npy_keys[i]);
+    for (size_t i = 0; npy_keys[i]; i++) tnpy_replace_f32(req, npy_keys[i]);
     cJSON_AddStringToObject(req, "output_format", "npy");
     cJSON *npy = call_ok(ep, req);
     for (size_t i = 0; grad_keys[i]; i++)

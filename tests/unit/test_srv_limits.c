@@ -147,6 +147,19 @@ Test(limits, a_cancel_ends_a_request_within_milliseconds, .timeout = 60) {
 #define WIDE_CONV "{\"input\": {\"shape\": [64, 64, 1], \"data\": [%s]}, \"filters\": {\"count\": 1, \"size\": [1, 64], \"seed\": 1}, " \
                   "\"stride\": [1, 64], \"padding\": [0, 1048576]}"
 
+/* A memory budget of `bytes` with a fresh account `a` as this thread's (the request handlers
+ * reserve against it); budget_end detaches and releases it. */
+static void budget_begin(srv_account *a, size_t bytes) {
+    srv_budget_init(bytes);
+    *a = (srv_account){0};
+    srv_budget_set_current(a);
+}
+
+static void budget_end(srv_account *a) {
+    srv_budget_set_current(NULL);
+    srv_budget_release(a);
+}
+
 static char *wide_conv(void) {
     size_t n = 64 * 64;
     char *ones = malloc(2 * n + 1);
@@ -164,9 +177,8 @@ static char *wide_conv(void) {
 Test(limits, a_convolutions_scratch_counts_in_the_memory_budget, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
-    srv_budget_init(256 * MB);
-    srv_account acct = {0};
-    srv_budget_set_current(&acct);
+    srv_account acct;
+    budget_begin(&acct, 256 * MB);
     char *body = wide_conv();
     double t0 = now_s();
     srv_response r = handle(&lim, "conv", body, NULL);
@@ -182,33 +194,29 @@ Test(limits, a_convolutions_scratch_counts_in_the_memory_budget, .timeout = 30) 
     cr_assert_geq(acct.held, 539 * MB, "scratch reserved: %zu", acct.held);
     cr_assert_leq(srv_workspace_held(), SRV_WORKSPACE_KEEP, "the thread keeps %zu bytes", srv_workspace_held());
     srv_response_free(&r);
-    srv_budget_set_current(NULL);
-    srv_budget_release(&acct);
+    budget_end(&acct);
     free(body);
 }
 
 Test(limits, a_cnns_scratch_counts_too, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
-    srv_budget_init(64 * MB);
-    srv_account acct = {0};
-    srv_budget_set_current(&acct);
+    srv_account acct;
+    budget_begin(&acct, 64 * MB);
     /* the same wide layer inside a CNN: tiny model, 539 MB of scratch */
     const char *body = "{\"input\": [[[1]]], \"resize\": [64, 64], \"architecture\": [{\"type\": \"conv\", \"filters\": 1, "
                        "\"size\": [1, 64], \"stride\": [1, 64], \"padding\": [0, 1048576]}, {\"type\": \"global_pool\"}]}";
     srv_response r = handle(&lim, "cnn", body, NULL);
     expect_error(&r, 413, "architecture", "budget");
     srv_response_free(&r);
-    srv_budget_set_current(NULL);
-    srv_budget_release(&acct);
+    budget_end(&acct);
 }
 
 Test(limits, an_mlps_model_counts_in_the_memory_budget, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
-    srv_budget_init(32 * MB);
-    srv_account acct = {0};
-    srv_budget_set_current(&acct);
+    srv_account acct;
+    budget_begin(&acct, 32 * MB);
     /* 12 M weights (48 MB) from a 70-byte request */
     const char *body = "{\"input\": [1], \"hidden_layers\": 1, \"hidden_size\": 4000, \"output_size\": 3000}";
     srv_response r = handle(&lim, "mlp", body, NULL);
@@ -219,8 +227,7 @@ Test(limits, an_mlps_model_counts_in_the_memory_budget, .timeout = 30) {
     cr_assert_eq(r.status, 200, "%.200s", r.body);
     cr_assert_geq(acct.held, 48 * MB, "the model was reserved: %zu", acct.held);
     srv_response_free(&r);
-    srv_budget_set_current(NULL);
-    srv_budget_release(&acct);
+    budget_end(&acct);
 }
 
 static srv_train_job *prepare(const srv_limits *lim, const char *model, const char *body, srv_response *err) {

@@ -10,52 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler_test.h"
+#include "ndjson_sink.h"
 #include "srv_api.h"
 #include "srv_budget.h"
 #include "srv_clock.h"
 #include "srv_dataset.h"
 
-typedef struct out {
-    char *buf;
-    size_t len, cap;
-    int calls, lines;
-    int cancel_after_lines; /* > 0: set *flag once this many lines arrived */
-    atomic_int *flag;
-} out;
-
-static int collect(void *ctx, const char *data, size_t len) {
-    out *o = ctx;
-    o->calls++;
-    if (o->len + len + 1 > o->cap) {
-        o->cap = (o->len + len + 1) * 2;
-        o->buf = realloc(o->buf, o->cap);
-        cr_assert_not_null(o->buf);
-    }
-    memcpy(o->buf + o->len, data, len);
-    o->len += len;
-    o->buf[o->len] = '\0';
-    for (size_t i = 0; i < len; i++) o->lines += data[i] == '\n';
-    if (o->cancel_after_lines && o->lines >= o->cancel_after_lines) atomic_store(o->flag, 1);
-    return 0;
-}
-
-static srv_train_job *prepare(const char *body) {
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(NULL, "cnn", "application/json", body, strlen(body), &err);
-    cr_assert_not_null(j, "prepare failed: %s", err.body);
-    return j;
-}
+static srv_train_job *prepare(const char *body) { return ht_prepare(NULL, "cnn", body); }
 
 /* Run a request to the end; returns the output (caller frees o.buf). */
-static out run(const char *body, int want_status) {
+static sink run(const char *body, int want_status) {
     srv_train_job *j = prepare(body);
-    out o = {0};
-    cr_assert_eq(srv_train_run(j, collect, &o, NULL), want_status, "%s", o.buf ? o.buf : "");
+    sink o = {0};
+    cr_assert_eq(srv_train_run(j, emit, &o, NULL), want_status, "%s", o.buf ? o.buf : "");
     srv_train_free(j);
     return o;
 }
 
-static cJSON *line_of(const out *o, const char *type, int nth) {
+static cJSON *line_of(const sink *o, const char *type, int nth) {
     const char *p = o->buf;
     for (int seen = 0; p && *p;) {
         const char *nl = strchr(p, '\n');
@@ -75,7 +48,7 @@ static double num(const cJSON *o, const char *key) {
 }
 
 Test(srv_train_cnn, stream_lines_in_order_with_their_fields) {
-    out o = run("{\"epochs\": 2, \"train_samples\": 320, \"test_samples\": 100, \"report_every\": 4}", 200);
+    sink o = run("{\"epochs\": 2, \"train_samples\": 320, \"test_samples\": 100, \"report_every\": 4}", 200);
     cr_assert_eq(o.calls, o.lines, "one line per emit");
     cJSON *start = line_of(&o, "start", 0), *done = line_of(&o, "done", 0);
     cr_assert_not_null(start);
@@ -160,11 +133,8 @@ static void check_weights_run_by_cnn(const cJSON *done) {
 Test(srv_train_cnn, non_stream_body_is_the_done_event_and_repeats_exactly) {
     const char *body = "{\"epochs\": 1, \"train_samples\": 256, \"test_samples\": 64, \"stream\": false, \"seed\": 3,"
                        " \"optimizer\": \"sgd\", \"learning_rate\": 0.05}";
-    out a = run(body, 200), b = run(body, 200);
-    cr_assert_eq(a.calls, 1);
-    cJSON *done = cJSON_Parse(a.buf);
-    cr_assert_not_null(done);
-    cr_assert_str_eq(cJSON_GetObjectItem(done, "type")->valuestring, "done");
+    sink a = run(body, 200), b = run(body, 200);
+    cJSON *done = sink_done(&a);
     const char *ea = strstr(a.buf, "\"elapsed_ms\""), *eb = strstr(b.buf, "\"elapsed_ms\"");
     cr_assert_eq(ea - a.buf, eb - b.buf, "same request, same length");
     cr_assert_eq(memcmp(a.buf, b.buf, (size_t)(ea - a.buf)), 0, "same request, same bytes");
@@ -175,7 +145,7 @@ Test(srv_train_cnn, non_stream_body_is_the_done_event_and_repeats_exactly) {
 }
 
 Test(srv_train_cnn, given_init_and_no_shuffle_repeat_a_run) {
-    out a = run("{\"epochs\": 1, \"train_samples\": 128, \"test_samples\": 32, \"stream\": false, \"shuffle\": false}", 200);
+    sink a = run("{\"epochs\": 1, \"train_samples\": 128, \"test_samples\": 32, \"stream\": false, \"shuffle\": false}", 200);
     cJSON *done = cJSON_Parse(a.buf);
     /* continue from the trained weights: the init is the done event's weights */
     cJSON *req = cJSON_CreateObject();
@@ -185,7 +155,7 @@ Test(srv_train_cnn, given_init_and_no_shuffle_repeat_a_run) {
     cJSON_AddNumberToObject(req, "test_samples", 32);
     cJSON_AddFalseToObject(req, "shuffle");
     char *body = cJSON_PrintUnformatted(req);
-    out b = run(body, 200);
+    sink b = run(body, 200);
     cJSON *start = line_of(&b, "start", 0), *done2 = line_of(&b, "done", 0);
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(start, "given_init")));
     /* the second epoch starts where the first ended: its loss is lower */
@@ -225,7 +195,7 @@ static char *inline_body(void) {
 Test(srv_train_cnn, an_inline_data_set_needs_no_files) {
     srv_dataset_set_dir("/nonexistent"); /* the inline sets must not touch Fashion-MNIST */
     char *body = inline_body();
-    out o = run(body, 200);
+    sink o = run(body, 200);
     cJSON *start = line_of(&o, "start", 0), *done = line_of(&o, "done", 0);
     cr_assert_str_eq(cJSON_GetObjectItem(start, "dataset")->valuestring, "inline");
     cr_assert_eq(num(start, "train_samples"), 40);
@@ -250,23 +220,14 @@ Test(srv_train_cnn, a_missing_data_set_names_the_package) {
 Test(srv_train_cnn, a_cancel_stops_the_run_and_nothing_follows) {
     srv_train_job *j = prepare("{\"epochs\": 3, \"train_samples\": 6400, \"report_every\": 2}");
     atomic_int flag = 0;
-    out o = {.cancel_after_lines = 3, .flag = &flag};
-    cr_assert_eq(srv_train_run(j, collect, &o, &flag), 503);
+    sink o = {.cancel_after_lines = 3, .flag = &flag};
+    cr_assert_eq(srv_train_run(j, emit, &o, &flag), 503);
     srv_train_free(j);
     cr_assert_eq(o.lines, 3, "start + two progress lines, then nothing: %s", o.buf);
     free(o.buf);
 }
 
-static void expect_err(const char *body, int status, const char *field) {
-    srv_response err;
-    srv_train_job *j = srv_train_prepare(NULL, "cnn", "application/json", body, strlen(body), &err);
-    cr_assert_null(j, "%s accepted", body);
-    cr_assert_eq(err.status, status, "%s: want %d got %d: %s", body, status, err.status, err.body);
-    char want[160];
-    snprintf(want, sizeof want, "\"field\":\"%s\"", field);
-    cr_assert(strstr(err.body, want), "%s: want field %s: %s", body, field, err.body);
-    srv_response_free(&err);
-}
+static void expect_err(const char *body, int status, const char *field) { ht_prepare_err(NULL, "cnn", body, status, field); }
 
 Test(srv_train_cnn, bad_parameters_name_their_field) {
     expect_err("{\"epochs\": 0}", 400, "epochs");
@@ -330,7 +291,7 @@ Test(srv_train_cnn, memory_is_reserved_for_the_job_life) {
 /* "output_format": "npy": the weights and example images come as .npy tensors, and /cnn runs
  * the trained net from them just the same. */
 Test(srv_train_cnn, npy_weights_run_by_cnn) {
-    out o = run("{\"epochs\": 1, \"train_samples\": 256, \"test_samples\": 64, \"stream\": false,"
+    sink o = run("{\"epochs\": 1, \"train_samples\": 256, \"test_samples\": 64, \"stream\": false,"
                 " \"output_format\": \"npy\"}", 200);
     cJSON *done = cJSON_Parse(o.buf);
     cr_assert_not_null(done);
@@ -351,7 +312,7 @@ static int burn_on_start(void *ctx, const char *data, size_t len) {
         while (srv_thread_cpu_s() - t0 < 0.4) {
         }
     }
-    return collect(ctx, data, len);
+    return emit(ctx, data, len);
 }
 
 Test(srv_train_cnn, the_training_time_limit) {
@@ -373,7 +334,7 @@ Test(srv_train_cnn, the_training_time_limit) {
     j = srv_train_prepare(&lim, "cnn", NULL, inl, strlen(inl), &err);
     cr_assert_not_null(j, "%s", err.body);
     cr_assert_lt(srv_train_estimate_seconds(j), 0.2);
-    out o = {0};
+    sink o = {0};
     cr_assert_eq(srv_train_run(j, burn_on_start, &o, NULL), 413);
     srv_train_free(j);
     cr_assert(strstr(o.buf, "\"type\":\"error\"") && strstr(o.buf, "passed the limit of 0.2 s"), "%s", o.buf);
