@@ -6,7 +6,8 @@
 #   server/*.c - main.c -> $(BUILD)/libnnlabsrv.a   (request -> response logic, HTTP layer)
 #   server/main.c       -> $(BUILD)/nnlabd          (the daemon)
 #   tests/unit/test_*.c -> $(BUILD)/tests/test_*    (one Criterion binary per file)
-#   tests/support/*.c   -> linked into every test binary (fixture loader, helpers)
+#   tests/support/*.c   -> linked into every test binary (fixture loader, helpers; handler_test.c
+#                          into the unit tests only)
 # mk/<concern>.mk adds the targets of one concern (assets, http, browser, deploy, fuzz,
 # reliability, bench) and registers its suites in TEST_TARGETS / BENCH_TARGETS.
 # Every target carries a `## what it does` comment: that is what `make help` prints.
@@ -20,7 +21,7 @@ SHELL := /bin/bash
 
 BUILD ?= build
 CC ?= cc
-PKGS := libmicrohttpd libcjson stb
+PKGS := libmicrohttpd libcjson stb zlib
 
 ifeq ($(SAN),1)
   BUILD := build/san
@@ -42,22 +43,28 @@ override CFLAGS += -std=c11 $(WARN) $(SANFLAGS) $(ARCHFLAGS) -pthread -MMD -MP
 LDFLAGS += $(SANFLAGS) -pthread
 
 # Per-object optimisation. The recurrent training kernels' loops have run-time lengths of a few
-# elements (hidden 6, 24 gate rows): gcc's -O2 cost model vectorizes only loops whose trip count is
-# a known multiple of the vector width, so these two files are built with -O3. -fno-trapping-math
-# lets it if-convert the clamps of the branch-free exp (nn_rnn_math.h); -fno-math-errno lets Adam
-# use the sqrt instruction in vector form (same correctly rounded result). Nothing in them reads
-# errno or traps. (In a SAN=1 build this also lifts them from -O1 to -O3.)
-RNN_OPT_OBJ := $(BUILD)/core/nn_rnn_fast.o $(BUILD)/core/nn_adam.o
+# elements (hidden 6, 24 gate rows), the float32 optimisers' the parameter count: gcc's -O2 cost
+# model vectorizes only loops whose trip count is a known multiple of the vector width, so these
+# files are built with -O3. -fno-trapping-math lets it if-convert the clamps of the branch-free
+# exp (nn_rnn_math.h) and the optimisers' choices; -fno-math-errno lets Adam use the sqrt
+# instruction in vector form (same correctly rounded result). Nothing in them reads errno or
+# traps, and the bits do not change (every fma is written out; gcc does not contract in -std=c11).
+# (In a SAN=1 build this also lifts them from -O1 to -O3.)
+RNN_OPT_OBJ := $(BUILD)/core/nn_rnn_fast.o $(BUILD)/core/nn_adam.o $(BUILD)/core/nn_optim.o
 $(RNN_OPT_OBJ): override CFLAGS += -O3 -fno-trapping-math -fno-math-errno
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs libmicrohttpd libcjson 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs libmicrohttpd libcjson zlib 2>/dev/null)
 
 CORE_SRC := $(wildcard core/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SRV_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
 SRV_OBJ := $(SRV_SRC:%.c=$(BUILD)/%.o)
-SUP_SRC := $(wildcard tests/support/*.c)
+# tests/support/handler_test.c calls the request handlers: only the unit tests, which link the
+# server library, get it (SUP_SRV_OBJ); every test binary gets the rest (SUP_OBJ).
+SUP_SRV_SRC := tests/support/handler_test.c
+SUP_SRC := $(filter-out $(SUP_SRV_SRC),$(wildcard tests/support/*.c))
 SUP_OBJ := $(SUP_SRC:%.c=$(BUILD)/%.o)
+SUP_SRV_OBJ := $(SUP_SRV_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -93,7 +100,7 @@ $(NNLABD): $(BUILD)/server/main.o $(LIBSRV) $(LIBNN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # Unit tests link the server library too, so request handlers are tested without a socket.
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(SUP_OBJ) $(LIBSRV) $(LIBNN)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(SUP_OBJ) $(SUP_SRV_OBJ) $(LIBSRV) $(LIBNN)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion -lm
 

@@ -12,6 +12,9 @@ per case:
   {"op", "shape", "impl": "ratio", "nnlab_ms", "torch_ms", "ratio", "round_ratios", "rounds",
    "nnlab_ms_min", "torch_ms_min"}
 
+(a training case adds "nnlab_test_accuracy" and "torch_test_accuracy", each round's, and
+"nnlab_cpu_ms" / "torch_cpu_ms": the medians of the CPU time each process spent on the epoch)
+
 nnlab_ms and torch_ms are the medians over the rounds of each side's per-round median;
 ratio = nnlab_ms / torch_ms (below 1: nnlab faster); round_ratios are each round's own ratio;
 the _min fields are the medians over the rounds of each side's fastest call.
@@ -88,6 +91,10 @@ def main():
                         side = ms.setdefault((line["op"], line["shape"]),
                                              {"nnlab": [], "torch": [], "nnlab_min": [], "torch_min": []})
                         side[line["impl"]].append(line["ms_median"])
+                        if line.get("test_accuracy") is not None:
+                            side.setdefault(line["impl"] + "_acc", []).append(line["test_accuracy"])
+                        if line.get("cpu_ms") is not None:
+                            side.setdefault(line["impl"] + "_cpu", []).append(line["cpu_ms"])
                         if line.get("ms_min") is not None:
                             side[line["impl"] + "_min"].append(line["ms_min"])
     for srv in nnlab + ([pytorch] if pytorch else []):
@@ -103,6 +110,12 @@ def main():
         for k in ("nnlab_min", "torch_min"):
             if side[k]:
                 line[k.replace("_min", "_ms_min")] = round(statistics.median(side[k]), 4)
+        for k in ("nnlab_acc", "torch_acc"):
+            if side.get(k):
+                line[k.replace("_acc", "_test_accuracy")] = [round(a, 4) for a in side[k]]
+        for k in ("nnlab_cpu", "torch_cpu"):
+            if side.get(k):
+                line[k.replace("_cpu", "_cpu_ms")] = round(statistics.median(side[k]), 1)
         print(json.dumps(line), flush=True)
 
 

@@ -8,16 +8,27 @@ machine's cores), torch.no_grad(), inputs and weights prepared once, in-place / 
 the element-wise and reduction steps (F.conv2d and the pools have no out= form), and both memory
 formats (channels_last and contiguous NCHW) tried: the faster is reported, named in "config".
 Median of many runs after a warm-up. With --serve, bench/compare.py asks for one case at a time
-(its index on stdin) to pair it with nnlab's."""
+(its index on stdin) to pair it with nnlab's.
+
+"train_epoch" (bench_train.c's case, when Fashion-MNIST is installed) trains the benchmark net for
+one epoch in each memory format (after 20 warm-up steps on a throwaway model) and reports the
+faster epoch with the test accuracy it reached."""
+import gzip
 import json
+import os
 import statistics
 import sys
 import time
 
+import numpy as np
+
 import torch
 import torch.nn.functional as F
+from torch_grad import grad_cases
 
-THREADS = 2
+# 2 (the machine's cores); BENCH_TORCH_THREADS=1 pairs with NNLAB_THREADS=1 for a one-core
+# CPU-time comparison that a loaded machine distorts less (no thread waits for a descheduled one).
+THREADS = int(os.environ.get("BENCH_TORCH_THREADS", "2"))
 MIN_RUNS, MAX_RUNS, MIN_SECONDS, WARMUP = 20, 200, 0.3, 10  # nnlab's bench_run: 200 or 0.3 s
 
 
@@ -125,6 +136,85 @@ def cnn_case():
     return make, flops
 
 
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+def fashion(prefix, count):
+    """Images [count, 1, 28, 28] as float32 pixel / 255 and labels, from the installed data set."""
+    def idx(name, offset):
+        return np.frombuffer(gzip.open(os.path.join(FASHION, name)).read(), np.uint8, offset=offset)
+    x = idx(f"{prefix}-images-idx3-ubyte.gz", 16).reshape(count, 1, 28, 28).astype(np.float32) / 255
+    y = idx(f"{prefix}-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+class BenchNet(torch.nn.Module):
+    """bench_train.c's net: conv 8 pad 1 ReLU, max-pool 2, conv 16 pad 1 ReLU, max-pool 2, linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(8, 16, 3, padding=1)
+        self.fc = torch.nn.Linear(784, 10)
+        for m in (self.conv1, self.conv2, self.fc):
+            torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            torch.nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        x = F.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(torch.relu(self.conv2(x)), 2)
+        return self.fc(torch.flatten(x, 1))
+
+
+def train_epoch_case():
+    """One epoch of the benchmark net, batch 32, Adam 1e-3, shuffled: (seconds, test accuracy)
+    in the given memory format. The batches are gathered from a float tensor made once."""
+    xtr, ytr = fashion("train", 60000)
+    xte, yte = fashion("t10k", 10000)
+
+    def epoch(fmt):
+        with torch.enable_grad():
+            torch.manual_seed(1)
+            net = BenchNet().to(memory_format=fmt)
+            opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+            perm = torch.randperm(60000)
+
+            def step(i):
+                idx = perm[i:i + 32]
+                xb = xtr[idx].contiguous(memory_format=fmt)
+                opt.zero_grad()
+                F.cross_entropy(net(xb), ytr[idx]).backward()
+                opt.step()
+            for i in range(0, 32 * 20, 32):  # warm-up steps on a throwaway copy of the state
+                step(i)
+            net = BenchNet().to(memory_format=fmt)
+            opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+            t0, c0 = time.perf_counter(), time.process_time()
+            for i in range(0, 60000, 32):
+                step(i)
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        with torch.no_grad():
+            acc = (net(xte.contiguous(memory_format=fmt)).argmax(1) == yte).float().mean().item()
+        return seconds, acc, cpu
+    return epoch
+
+
+def measure_train_epoch(op, shape, epoch):
+    """Both memory formats, one epoch each; the faster is reported (named in "config")."""
+    runs = []
+    for name, fmt in (("channels_last", torch.channels_last), ("contiguous", torch.contiguous_format)):
+        seconds, acc, cpu = epoch(fmt)
+        runs.append((seconds, acc, cpu, name))
+    seconds, acc, cpu, name = min(runs)
+    flops = 3.0 * 60000 * (conv_flops(28, 28, 8, 3, 3, 1) + conv_flops(14, 14, 16, 3, 3, 8) + 2.0 * 784 * 10)
+    print(json.dumps({"op": op, "shape": shape, "impl": "torch", "ms_median": round(seconds * 1e3, 1),
+                      "ms_min": round(seconds * 1e3, 1), "cpu_ms": round(cpu * 1e3, 1),
+                      "gflops": round(flops / (seconds * 1e9), 2),
+                      "test_accuracy": round(acc, 4),
+                      "config": f"{name}, {THREADS} threads, torch {torch.__version__}"
+                                f" (other format {max(runs)[0] * 1e3:.0f} ms)"}), flush=True)
+
+
 def main():
     torch.set_num_threads(THREADS)
     torch.manual_seed(0)
@@ -141,9 +231,17 @@ def main():
         ]
         make, flops = cnn_case()
         cases.append(("cnn_forward", "224x224x3 default", make, flops))
+        cases += grad_cases()  # the training kernels (bench_grad.c); autograd on where they need it
+
+        if os.path.isdir(FASHION):
+            cases.append(("train_epoch", "fashion-mnist 60000 conv8-pool-conv16-pool-linear b32 adam",
+                          train_epoch_case(), "epoch"))
 
         def measure(case):
             op, shape, make_fn, flops = case
+            if flops == "epoch":
+                measure_train_epoch(op, shape, make_fn)
+                return
             ms, ms_min, fmt = best(make_fn)
             report(op, shape, ms, ms_min, flops, f"{fmt}, {THREADS} threads, no_grad, torch {torch.__version__}")
 

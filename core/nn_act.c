@@ -79,6 +79,47 @@ void nn_act_backward(float *dx, const float *dy, const float *x, size_t n, nn_ac
     }
 }
 
+/* One loop per activation; OP(i, g) stores or adds g at i. dy[i] and y[i] are loaded before
+ * the ReLUs' selects so the loops compile to branch-free vector code (a branch on the sign of
+ * random data mispredicts half the time: 8x slower, measured). */
+#define NN_ACT_GRAD_OUTPUT(OP)                                                                  \
+    switch (act.kind) {                                                                         \
+    case NN_ACT_IDENTITY:                                                                       \
+        for (size_t i = 0; i < n; i++) OP(i, dy[i]);                                            \
+        break;                                                                                  \
+    case NN_ACT_SIGMOID: /* torch's sigmoid_backward: a * (1 - b) * b */                        \
+        for (size_t i = 0; i < n; i++) OP(i, dy[i] * (1.0f - y[i]) * y[i]);                     \
+        break;                                                                                  \
+    case NN_ACT_TANH: /* tanh_backward: a * (1 - b * b) */                                      \
+        for (size_t i = 0; i < n; i++) OP(i, dy[i] * (1.0f - y[i] * y[i]));                     \
+        break;                                                                                  \
+    case NN_ACT_RELU: /* threshold_backward(grad, result, 0) */                                 \
+        for (size_t i = 0; i < n; i++) {                                                        \
+            float d = dy[i], v = y[i];                                                          \
+            OP(i, v <= 0.0f ? 0.0f : d);                                                        \
+        }                                                                                       \
+        break;                                                                                  \
+    case NN_ACT_LEAKY_RELU: {                                                                   \
+        float s = act.negative_slope;                                                           \
+        for (size_t i = 0; i < n; i++) {                                                        \
+            float d = dy[i], v = y[i];                                                          \
+            OP(i, v > 0.0f ? d : d * s);                                                        \
+        }                                                                                       \
+        break;                                                                                  \
+    }                                                                                           \
+    }
+
+#define NN_ACT_ADD(i, g) (dx[i] += (g))
+#define NN_ACT_SET(i, g) (dz[i] = (g))
+
+void nn_act_backward_output(float *dx, const float *dy, const float *y, size_t n, nn_activation act) {
+    NN_ACT_GRAD_OUTPUT(NN_ACT_ADD)
+}
+
+void nn_act_grad_output(float *dz, const float *dy, const float *y, size_t n, nn_activation act) {
+    NN_ACT_GRAD_OUTPUT(NN_ACT_SET)
+}
+
 /* Lowercase and drop spaces, '_' and '-', so "Leaky ReLU", "leaky_relu" and "leaky-relu" meet. */
 static void squash(char *out, size_t cap, const char *in) {
     size_t j = 0;

@@ -32,6 +32,17 @@ float nn_act_scalar(float x, nn_activation act);
 /* Backward: dx[i] += dy[i] * act'(x[i]), given the forward input x. */
 void nn_act_backward(float *dx, const float *dy, const float *x, size_t n, nn_activation act);
 
+/* Backward from the forward's OUTPUT y = act(x), as PyTorch's autograd computes it (so a
+ * layer keeps only y): dx[i] += g with, in this float order,
+ *   identity  g = dy                      sigmoid  g = (dy * (1 - y)) * y
+ *   tanh      g = dy * (1 - y*y)          relu     g = y <= 0 ? 0 : dy   (NaN y passes dy)
+ *   leaky     g = y > 0 ? dy : dy * slope
+ * The leaky ReLU's x is only recoverable from y for slope >= 0 (callers check). */
+void nn_act_backward_output(float *dx, const float *dy, const float *y, size_t n, nn_activation act);
+
+/* The same gradient WRITTEN: dz[i] = g. dz == dy (in place) is allowed. */
+void nn_act_grad_output(float *dz, const float *dy, const float *y, size_t n, nn_activation act);
+
 /* Parse a name, case-insensitively, accepting the assignment's spellings: "identity", "linear",
  * "sigmoid", "tanh", "relu"/"ReLU", "leaky_relu"/"Leaky ReLU"/"leakyrelu". NN_INVALID (field
  * "activation") for anything else. The slope is left at 0.01. */

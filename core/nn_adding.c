@@ -2,6 +2,7 @@
 #include "nn_adding.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,19 +85,17 @@ nn_code nn_adding_generate(nn_seqset *set, size_t count, size_t min_len, size_t 
     return NN_OK;
 }
 
-nn_code nn_seqset_copy(nn_seqset *set, const double *x, const size_t *len, const double *y,
-                       size_t count, const char *field, nn_error *err) {
-    memset(set, 0, sizeof *set);
+nn_code nn_seqset_check(const double *x, const size_t *len, const double *y, size_t count,
+                        const char *field, nn_error *err) {
     if (!x || !len || !y || count == 0)
         return nn_fail(err, NN_INVALID, field, "%s must hold at least one {x, y} entry", field);
-    size_t total = 0, maxl = 0;
+    size_t total = 0;
     for (size_t i = 0; i < count; i++) {
         if (len[i] == 0)
             return nn_fail(err, NN_INVALID, field, "%s[%zu].x must have at least one step",
                            field, i);
-        if (nn_size_add(total, len[i], &total))
+        if (nn_size_add(total, len[i], &total) || total > SIZE_MAX / (2 * sizeof(double)))
             return nn_fail(err, NN_TOO_LARGE, field, "%s is too large", field);
-        if (len[i] > maxl) maxl = len[i];
     }
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
@@ -109,9 +108,22 @@ nn_code nn_seqset_copy(nn_seqset *set, const double *x, const size_t *len, const
             return nn_fail(err, NN_INVALID, field, "%s[%zu].y is not finite", field, i);
         off += len[i];
     }
-    nn_code rc = seqset_alloc(set, count, total, field, err);
+    return NN_OK;
+}
+
+nn_code nn_seqset_copy(nn_seqset *set, const double *x, const size_t *len, const double *y,
+                       size_t count, const char *field, nn_error *err) {
+    memset(set, 0, sizeof *set);
+    nn_code rc = nn_seqset_check(x, len, y, count, field, err);
     if (rc) return rc;
-    off = 0;
+    size_t total = 0, maxl = 0;
+    for (size_t i = 0; i < count; i++) {
+        total += len[i];
+        if (len[i] > maxl) maxl = len[i];
+    }
+    rc = seqset_alloc(set, count, total, field, err);
+    if (rc) return rc;
+    size_t off = 0;
     for (size_t i = 0; i < count; i++) {
         set->start[i] = off;
         off += len[i];

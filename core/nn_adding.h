@@ -33,9 +33,14 @@ typedef struct nn_seqset {
 nn_code nn_adding_generate(nn_seqset *set, size_t count, size_t min_len, size_t max_len,
                            nn_rng *rng, nn_error *err);
 
-/* Copy a given data set: x [sum(len), 2] (back to back), len [count], y [count].
- * NN_INVALID with field `field` (e.g. "dataset") if count is 0, a length is 0, or a value is not
- * finite; the message names the entry ("dataset[3].x[1][0] is not finite"). */
+/* Check a given data set: x [sum(len), 2] (back to back), len [count], y [count].
+ * NN_INVALID with field `field` (e.g. "dataset") if an array is missing, count is 0, a length is
+ * 0, or a value is not finite (the message names the entry: "dataset[3].x[1][0] is not
+ * finite"); NN_TOO_LARGE if the steps' values would not fit in memory's size_t. */
+nn_code nn_seqset_check(const double *x, const size_t *len, const double *y, size_t count,
+                        const char *field, nn_error *err);
+
+/* Copy a given data set, checked by nn_seqset_check first. */
 nn_code nn_seqset_copy(nn_seqset *set, const double *x, const size_t *len, const double *y,
                        size_t count, const char *field, nn_error *err);
 

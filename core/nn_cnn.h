@@ -75,6 +75,16 @@ typedef struct nn_layer_spec {
     size_t mlp_bias_len[NN_MLP_MAX_LAYERS];
 } nn_layer_spec;
 
+/* One layer's spec with every other field zero (given kernels, bias or MLP weights can be set
+ * afterwards): a conv of `filters` kernels size_h x size_w, a pooling layer, a global pooling
+ * layer, an MLP of hidden_layers x hidden_size (activation act after each) -> output_size. */
+void nn_layer_conv(nn_layer_spec *s, size_t filters, size_t size_h, size_t size_w, nn_conv_params p,
+                   nn_init_kind init);
+void nn_layer_pool(nn_layer_spec *s, nn_pool_params p);
+void nn_layer_global_pool(nn_layer_spec *s, nn_pool_kind kind);
+void nn_layer_mlp(nn_layer_spec *s, size_t hidden_layers, size_t hidden_size, size_t output_size,
+                  nn_activation act, nn_init_kind init);
+
 /* "conv" | "pool" | "global_pool" | "mlp", case-insensitive ("global-pool", "globalpool",
  * "dense"/"fc"/"linear" for mlp also accepted). NN_INVALID with the given field name. */
 nn_code nn_layer_type_parse(const char *name, nn_layer_type *out, const char *field,

@@ -138,6 +138,14 @@ const nn_conv_kernel *nn_conv_kernel_at(nn_simd level, nn_conv_op op) {
 
 const nn_conv_kernel *nn_conv_kernel_for(nn_conv_op op) { return nn_conv_kernel_at(nn_cpu_simd(), op); }
 
+const nn_tile_ops *nn_tile_ops_at(nn_simd level) {
+    for (int l = (int)level; l >= NN_SIMD_GENERIC; l--)
+        if (isa_at((nn_simd)l)->tile) return isa_at((nn_simd)l)->tile;
+    return NULL; /* not reached: the portable table has one */
+}
+
+const nn_tile_ops *nn_tile_pick(void) { return nn_tile_ops_at(nn_cpu_simd()); }
+
 /* One call of the fast path: its job, the kernel chosen for it, the scratch it needs. */
 typedef struct conv_call {
     nn_conv_job j;

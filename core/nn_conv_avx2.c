@@ -71,11 +71,31 @@ static inline __attribute__((always_inline)) VT __m256 scale2n(__m256 p, __m256 
 #define WINO_NV 2
 #include "nn_conv_wino_body.h"
 
+/* The training kernels (nn_tile_body.h). Partial vectors only at a row's end: the branch keeps
+ * the (slow) masked store off the common path. */
+#define V_LOADN(p, n) ((n) >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes(n)))
+#define V_STOREN(p, v, n) ((n) >= 8 ? _mm256_storeu_ps(p, v) : _mm256_maskstore_ps(p, lanes(n), v))
+#define VIDX __m256i
+#define V_IDX(i) _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)(i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define V_ISTOREN(p, v, n) \
+    ((n) >= 8 ? _mm256_storeu_si256((__m256i *)(p), v) : _mm256_maskstore_epi32((int *)(p), lanes(n), v))
+#define V_IBLEND(m, a, b) _mm256_blendv_epi8(a, b, m)
+#define V_TAKE(v, m) \
+    _mm256_castps_si256(_mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)))
+#define TILE_SIZES1 T_SIZES_14 /* 14 accumulators + the weights + a broadcast: all 16 registers */
+#define TILE_SIZES2 T_SIZES_6
+#define TILE_SETS_SIZES1 T_SIZES_3 /* x 4 sets: 12 accumulators */
+#define TILE_SETS_SIZES2 T_SIZES_1
+#include "nn_tile_body.h"
+
+static const nn_tile_ops tile_ops = {"avx2", tile_corr, tile_dw, tile_colsum, tile_poolmax, tile_actgrad};
+
 const nn_conv_isa nn_conv_isa_avx2 = {
     .name = "avx2",
     .op = {[NN_CONV_FWD_WINOGRAD] = {wino_ws_floats, wino_run},
            [NN_CONV_FWD_PLANAR] = {pl_ws_floats, pl_run},
            [NN_CONV_FWD_BROADCAST] = {bc_ws_floats, bc_run}},
+    .tile = &tile_ops,
 };
 
 #endif

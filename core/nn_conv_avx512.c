@@ -13,6 +13,7 @@
 #ifdef NN_CPU_X86
 
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "nn_conv_act.h"
@@ -98,11 +99,47 @@ static VT void fill_rgb_row(float *d0, float *d1, float *d2, const float *src, s
 #define WINO_FUSED
 #include "nn_conv_wino_body.h"
 
+/* The training kernels (nn_tile_body.h) on 16 lanes; layers of at most 8 channels take the
+ * 8-lane copy (nn_tile_avx512_256.c), where a 16-lane vector would be half empty: on this
+ * generation a 512-bit FMA costs two 256-bit ones. */
+#define V_LOADN(p, n) _mm512_maskz_loadu_ps(V_MASK_FIRST(n), p)
+#define V_STOREN(p, v, n) _mm512_mask_storeu_ps(p, V_MASK_FIRST(n), v)
+#define VIDX __m512i
+#define V_IDX(i) _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)(i)), \
+                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define V_ISTOREN(p, v, n) _mm512_mask_storeu_epi32(p, V_MASK_FIRST(n), v)
+#define V_IBLEND(m, a, b) _mm512_mask_blend_epi32(m, a, b)
+#define V_TAKE(v, m) ((__mmask16)(_mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)))
+#define TILE_SIZES1 T_SIZES_28 /* 28 accumulators + the weights + a broadcast, of 32 registers */
+#define TILE_SIZES2 T_SIZES_14
+#define TILE_SETS_SIZES1 T_SIZES_7 /* x 4 sets: 28 accumulators */
+#define TILE_SETS_SIZES2 T_SIZES_3
+#include "nn_tile_body.h"
+
+static VT void narrow_corr(const nn_tile_job *j, size_t r0, size_t r1, size_t c0, size_t c1) {
+    (j->M <= 8 ? nn_tile_avx512_256.corr : tile_corr)(j, r0, r1, c0, c1);
+}
+
+static VT void narrow_dw(const nn_tile_job *j, size_t r0, size_t r1, size_t c0, size_t c1, size_t t0, size_t t1) {
+    (j->M <= 8 ? nn_tile_avx512_256.dw : tile_dw)(j, r0, r1, c0, c1, t0, t1);
+}
+
+static VT void narrow_colsum(float *acc, const float *y, size_t n, size_t stride, size_t M) {
+    (M <= 8 ? nn_tile_avx512_256.colsum : tile_colsum)(acc, y, n, stride, M);
+}
+
+static VT void narrow_poolmax(const nn_tile_pool *j, size_t oy0, size_t oy1) {
+    (j->C <= 8 ? nn_tile_avx512_256.poolmax : tile_poolmax)(j, oy0, oy1);
+}
+
+static const nn_tile_ops tile_ops = {"avx512", narrow_corr, narrow_dw, narrow_colsum, narrow_poolmax, tile_actgrad};
+
 const nn_conv_isa nn_conv_isa_avx512 = {
     .name = "avx512",
     .op = {[NN_CONV_FWD_WINOGRAD] = {wino_ws_floats, wino_run},
            [NN_CONV_FWD_PLANAR] = {pl_ws_floats, pl_run},
            [NN_CONV_FWD_BROADCAST] = {bc_ws_floats, bc_run}},
+    .tile = &tile_ops,
 };
 
 #endif

@@ -13,9 +13,13 @@
  * include the kernel bodies written once over it: nn_conv_act_body.h (activations),
  * nn_conv_bcast_body.h, nn_conv_planar_body.h, nn_conv_wino_body.h.
  *
- * How to add a kernel (e.g. the backward slots below):
- *   - give it a slot in nn_conv_op (the backward ones exist already) and a job: nn_conv_job
- *     (nn_conv_job.h) carries the forward's shapes plus dy / dx / dk / db;
+ * The training kernels (the batched layers' forward, dx, dW, bias gradient, max pooling with
+ * positions, the activations' gradient: nn_tile.h) are each table's `tile` member; their bodies
+ * are instantiated in the same files over the same vector interface (nn_tile_body.h), and
+ * nn_conv_batch.c, nn_linear.c and nn_pool_batch.c run them at the level nn_cpu_simd() gives.
+ *
+ * How to add a forward kernel:
+ *   - give it a slot in nn_conv_op and a job: nn_conv_job (nn_conv_job.h);
  *   - write the portable kernel in nn_conv_generic.c (or a file of its own) and fill the slot
  *     of nn_conv_isa_generic: the portable table is the fallback of every level;
  *   - optionally the SIMD kernels: a body nn_conv_<name>_body.h over the vector interface,
@@ -32,16 +36,13 @@
 
 #include "nn_conv_job.h"
 #include "nn_cpu.h"
+#include "nn_tile.h"
 
 typedef enum nn_conv_op {
     /* forward, one of these per call (nn_conv_choose) */
     NN_CONV_FWD_WINOGRAD = 0, /* 3x3, stride 1, C <= 4, N a multiple of 64 (nn_conv_wino.h) */
     NN_CONV_FWD_PLANAR,       /* N = 1: input split into planes, many pixels per vector */
     NN_CONV_FWD_BROADCAST,    /* N > 1: one input value broadcast against a block of filters */
-    /* backward (each ADDS into its gradient); not written yet: NULL in every table */
-    NN_CONV_BWD_DATA,         /* dx += the gradient w.r.t. the input */
-    NN_CONV_BWD_FILTER,       /* dk += the gradient w.r.t. the filters */
-    NN_CONV_BWD_BIAS,         /* db += sum over pixels of dy */
     NN_CONV_OPS
 } nn_conv_op;
 
@@ -56,6 +57,7 @@ typedef struct nn_conv_kernel {
 typedef struct nn_conv_isa {
     const char *name; /* "generic", "avx2", "avx512" (nn_cpu_simd_name) */
     nn_conv_kernel op[NN_CONV_OPS];
+    const nn_tile_ops *tile; /* the training kernels (nn_tile.h) */
 } nn_conv_isa;
 
 extern const nn_conv_isa nn_conv_isa_generic;

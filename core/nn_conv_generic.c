@@ -7,6 +7,7 @@
  *   Winograd: the shared body (nn_conv_wino_body.h) over one-float "vectors", one filter per
  *       lane. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "nn_cancel.h"
@@ -114,9 +115,33 @@ static void direct_run(const nn_conv_job *j) {
     nn_parallel_for(j->OH, grain, direct_rows, (void *)j);
 }
 
+/* The training kernels (nn_tile_body.h) on one-float "vectors": one fmaf per term, the same
+ * bits as the SIMD levels'. The rest of the interface they use: */
+#define VMASK int
+#define V_MUL(a, b) ((a) * (b))
+#define V_MAX(a, b) ((a) > (b) ? (a) : (b)) /* b where either is NaN, as maxps */
+#define V_LT(a, b) ((a) < (b))
+#define V_GE(a, b) ((a) >= (b))
+#define V_BLEND(m, a, b) ((m) ? (b) : (a))
+#define V_LOADN(p, n) ((void)(n), *(p))
+#define V_STOREN(p, v, n) ((void)(n), *(p) = (v))
+#define VIDX uint32_t
+#define V_IDX(i) ((uint32_t)(i))
+#define V_ISTOREN(p, v, n) ((void)(n), *(p) = (v))
+#define V_IBLEND(m, a, b) ((m) ? (b) : (a))
+#define V_TAKE(v, m) ((v) > (m) || (v) != (v))
+#define TILE_SIZES1 T_SIZES_8
+#define TILE_SIZES2 T_SIZES_4
+#define TILE_SETS_SIZES1 T_SIZES_3
+#define TILE_SETS_SIZES2 T_SIZES_1
+#include "nn_tile_body.h"
+
+static const nn_tile_ops tile_ops = {"generic", tile_corr, tile_dw, tile_colsum, tile_poolmax, tile_actgrad};
+
 const nn_conv_isa nn_conv_isa_generic = {
     .name = "generic",
     .op = {[NN_CONV_FWD_WINOGRAD] = {wino_ws_floats, wino_run},
            [NN_CONV_FWD_PLANAR] = {direct_ws_floats, direct_run},
            [NN_CONV_FWD_BROADCAST] = {direct_ws_floats, direct_run}},
+    .tile = &tile_ops,
 };

@@ -24,7 +24,11 @@
  *   V_ABS(x)               sign bit cleared;  V_OR_SIGN(t, x): t with x's sign bit or-ed in
  *   V_LT(a, b) V_GE(a, b)  ordered compares -> VMASK
  *   V_BLEND(m, a, b)       b in the lanes of m, a elsewhere
- * The portable file defines the subset the Winograd body needs, with VEC = float, VL = 1.
+ * The training kernels' body (nn_tile_body.h) needs a few more, listed there: partial loads and
+ * stores by lane count (V_LOADN, V_STOREN), vectors of uint32 indices (VIDX, V_IDX, V_ISTOREN,
+ * V_IBLEND) and max pooling's compare (V_TAKE); each file defines them before including it.
+ * The portable file defines what the Winograd and training bodies need, with VEC = float,
+ * VL = 1.
  * Every helper a body defines is static, so each file gets its own instance. */
 #ifndef NN_CONV_VEC_H
 #define NN_CONV_VEC_H

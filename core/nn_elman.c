@@ -14,14 +14,8 @@ void nn_elman_forward(double *h, const double *x, const double *h0, const double
         const double *hp = t ? h + (t - 1) * H : h0;
         double *ht = h + t * H;
         for (size_t j = 0; j < H; j++) {
-            const double *wi = w_ih + j * I;
-            double a = b_ih[j];
-            for (size_t k = 0; k < I; k++) a += wi[k] * xt[k];
-            double b = b_hh[j];
-            if (hp) {
-                const double *wh = w_hh + j * H;
-                for (size_t k = 0; k < H; k++) b += wh[k] * hp[k];
-            }
+            double a, b;
+            nn_rnn_affine_row(&a, &b, xt, hp, w_ih, w_hh, b_ih, b_hh, j, I, H);
             ht[j] = tanh(a + b);
         }
     }
@@ -40,8 +34,9 @@ void nn_elman_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, do
         const double *xt = x + t * I;
         const double *dht = dh + t * H;
         for (size_t j = 0; j < H; j++) da[j] = (dht[j] + dnext[j]) * (1.0 - ht[j] * ht[j]);
-        nn_rnn_affine_backward(dx ? dx + t * I : NULL, dnext, dw_ih, dw_hh, db_ih, db_hh, da, xt, hp,
-                               w_ih, w_hh, H, I, H);
+        memset(dnext, 0, H * sizeof *dnext);
+        nn_rnn_affine_backward(dx ? dx + t * I : NULL, dnext, dw_ih, dw_hh, db_ih, db_hh, da, da,
+                               xt, hp, w_ih, w_hh, H, I, H);
     }
     if (dh0)
         for (size_t k = 0; k < H; k++) dh0[k] += dnext[k];

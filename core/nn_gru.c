@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "nn_rnn_affine.h"
+
 static inline double sigmoid(double a) { return 1.0 / (1.0 + exp(-a)); }
 
 void nn_gru_forward(double *h, double *gate, double *hn, const double *x, const double *h0,
@@ -18,19 +20,8 @@ void nn_gru_forward(double *h, double *gate, double *hn, const double *x, const 
         double *ht = h + t * H;
         for (size_t j = 0; j < H; j++) {
             double gi[3], gh[3];
-            for (size_t q = 0; q < 3; q++) {
-                size_t row = q * H + j;
-                const double *wi = w_ih + row * I;
-                double a = b_ih[row];
-                for (size_t k = 0; k < I; k++) a += wi[k] * xt[k];
-                double b = b_hh[row];
-                if (hp) {
-                    const double *wh = w_hh + row * H;
-                    for (size_t k = 0; k < H; k++) b += wh[k] * hp[k];
-                }
-                gi[q] = a;
-                gh[q] = b;
-            }
+            for (size_t q = 0; q < 3; q++)
+                nn_rnn_affine_row(&gi[q], &gh[q], xt, hp, w_ih, w_hh, b_ih, b_hh, q * H + j, I, H);
             double r = sigmoid(gi[0] + gh[0]);
             double z = sigmoid(gi[1] + gh[1]);
             double n = tanh(gi[2] + r * gh[2]);
@@ -74,25 +65,8 @@ void nn_gru_backward(double *dx, double *dh0, double *dw_ih, double *dw_hh, doub
             dah[2 * H + j] = dan * r;
             dhn[j] = dhj * z; /* the direct path; W_hh^T dah is added below */
         }
-        for (size_t j = 0; j < G; j++) {
-            db_ih[j] += dai[j];
-            db_hh[j] += dah[j];
-            double *gwi = dw_ih + j * I;
-            for (size_t k = 0; k < I; k++) gwi[k] += dai[j] * xt[k];
-            if (hp) {
-                double *gwh = dw_hh + j * H;
-                for (size_t k = 0; k < H; k++) gwh[k] += dah[j] * hp[k];
-            }
-        }
-        if (dx) {
-            double *dxt = dx + t * I;
-            for (size_t j = 0; j < G; j++)
-                for (size_t k = 0; k < I; k++) dxt[k] += w_ih[j * I + k] * dai[j];
-        }
-        for (size_t j = 0; j < G; j++) {
-            const double *wh = w_hh + j * H;
-            for (size_t k = 0; k < H; k++) dhn[k] += wh[k] * dah[j];
-        }
+        nn_rnn_affine_backward(dx ? dx + t * I : NULL, dhn, dw_ih, dw_hh, db_ih, db_hh, dai, dah,
+                               xt, hp, w_ih, w_hh, G, I, H);
     }
     if (dh0)
         for (size_t k = 0; k < H; k++) dh0[k] += dhn[k];

@@ -18,14 +18,8 @@ void nn_lstm_forward(double *h, double *c, double *gate, double *tc, const doubl
         const double *cp = t ? c + (t - 1) * H : c0;
         double *gt = gate + t * G;
         for (size_t j = 0; j < G; j++) {
-            const double *wi = w_ih + j * I;
-            double a = b_ih[j];
-            for (size_t k = 0; k < I; k++) a += wi[k] * xt[k];
-            double b = b_hh[j];
-            if (hp) {
-                const double *wh = w_hh + j * H;
-                for (size_t k = 0; k < H; k++) b += wh[k] * hp[k];
-            }
+            double a, b;
+            nn_rnn_affine_row(&a, &b, xt, hp, w_ih, w_hh, b_ih, b_hh, j, I, H);
             gt[j] = a + b;
         }
         double *ct = c + t * H, *tct = tc + t * H, *ht = h + t * H;
@@ -73,8 +67,9 @@ void nn_lstm_backward(double *dx, double *dh0, double *dc0, double *dw_ih, doubl
             da[3 * H + j] = dhj * tct[j] * o * (1.0 - o);
             dcn[j] = dcj * f;
         }
-        nn_rnn_affine_backward(dx ? dx + t * I : NULL, dhn, dw_ih, dw_hh, db_ih, db_hh, da, xt, hp,
-                               w_ih, w_hh, G, I, H);
+        memset(dhn, 0, H * sizeof *dhn);
+        nn_rnn_affine_backward(dx ? dx + t * I : NULL, dhn, dw_ih, dw_hh, db_ih, db_hh, da, da, xt,
+                               hp, w_ih, w_hh, G, I, H);
     }
     if (dh0)
         for (size_t k = 0; k < H; k++) dh0[k] += dhn[k];

@@ -80,9 +80,9 @@ static NN_RNN_INLINE void rnn_fwd(double *h, const double *x, const double *w_ih
 }
 
 static NN_RNN_INLINE void rnn_bwd(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-                                  const double *dh_last, const double *h, const double *x,
-                                  const double *w_hhT, size_t T, size_t I, size_t H,
-                                  double *scratch) {
+                                  double *dh_seq, const double *dh_last, const double *h,
+                                  const double *x, const double *w_hhT, size_t T, size_t I,
+                                  size_t H, double *scratch) {
     double *dhn = scratch, *da = scratch + H;
     memcpy(dhn, dh_last, H * sizeof *dhn);
     for (size_t t = T; t-- > 0;) {
@@ -90,6 +90,7 @@ static NN_RNN_INLINE void rnn_bwd(double *dw_ihT, double *dw_hhT, double *db_ih,
         const double *ht = h + t * H;
         for (size_t j = 0; j < H; j++) da[j] = dhn[j] * (1.0 - ht[j] * ht[j]);
         outer_add_t(dw_ihT, x + t * I, da, H, I);
+        if (dh_seq) memcpy(dh_seq + t * H, dhn, H * sizeof *dhn);
         for (size_t j = 0; j < H; j++) {
             db_ih[j] += da[j];
             db_hh[j] += da[j];
@@ -129,10 +130,10 @@ static NN_RNN_INLINE void lstm_fwd(double *h, double *c, double *gate, double *t
 }
 
 static NN_RNN_INLINE void lstm_bwd(double *dw_ihT, double *dw_hhT, double *db_ih,
-                                   double *db_hh, const double *dh_last, const double *x,
-                                   const double *h, const double *c, const double *gate,
-                                   const double *tc, const double *w_hhT, size_t T, size_t I,
-                                   size_t H, double *scratch) {
+                                   double *db_hh, double *dh_seq, const double *dh_last,
+                                   const double *x, const double *h, const double *c,
+                                   const double *gate, const double *tc, const double *w_hhT,
+                                   size_t T, size_t I, size_t H, double *scratch) {
     size_t G = 4 * H;
     double *dhn = scratch, *dcn = scratch + H, *da = scratch + 2 * H, *zero = scratch + 6 * H;
     memcpy(dhn, dh_last, H * sizeof *dhn);
@@ -153,6 +154,7 @@ static NN_RNN_INLINE void lstm_bwd(double *dw_ihT, double *dw_hhT, double *db_ih
             dcn[j] = dcj * fg[j];
         }
         outer_add_t(dw_ihT, x + t * I, da, G, I);
+        if (dh_seq) memcpy(dh_seq + t * H, dhn, H * sizeof *dhn);
         for (size_t j = 0; j < G; j++) {
             db_ih[j] += da[j];
             db_hh[j] += da[j];
@@ -195,9 +197,10 @@ static NN_RNN_INLINE void gru_fwd(double *h, double *gate, double *hn, const dou
 }
 
 static NN_RNN_INLINE void gru_bwd(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-                                  const double *dh_last, const double *x, const double *h,
-                                  const double *gate, const double *hn, const double *w_hhT,
-                                  size_t T, size_t I, size_t H, double *scratch) {
+                                  double *dh_seq, const double *dh_last, const double *x,
+                                  const double *h, const double *gate, const double *hn,
+                                  const double *w_hhT, size_t T, size_t I, size_t H,
+                                  double *scratch) {
     size_t G = 3 * H;
     double *dhn = scratch, *dai = scratch + H, *dah = scratch + 4 * H, *zero = scratch + 7 * H;
     double *dhz = scratch + 8 * H; /* the direct path dh * z */
@@ -221,6 +224,7 @@ static NN_RNN_INLINE void gru_bwd(double *dw_ihT, double *dw_hhT, double *db_ih,
             dhz[j] = dhn[j] * z[j];
         }
         outer_add_t(dw_ihT, x + t * I, dai, G, I);
+        if (dh_seq) memcpy(dh_seq + t * H, dhn, H * sizeof *dhn);
         for (size_t j = 0; j < G; j++) {
             db_ih[j] += dai[j];
             db_hh[j] += dah[j];
@@ -259,11 +263,11 @@ VARIANTS(rnn_fwd,
          (h, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
 
 VARIANTS(rnn_bwd,
-         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, const double *dh_last,
-          const double *h, const double *x, const double *w_hhT, size_t T, size_t I, size_t H,
-          double *scratch),
-         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, h, x, w_hhT, T, 2, 6, scratch),
-         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, h, x, w_hhT, T, I, H, scratch))
+         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, double *dh_seq,
+          const double *dh_last, const double *h, const double *x, const double *w_hhT, size_t T,
+          size_t I, size_t H, double *scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, h, x, w_hhT, T, 2, 6, scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, h, x, w_hhT, T, I, H, scratch))
 
 VARIANTS(lstm_fwd,
          (double *h, double *c, double *gate, double *tc, const double *x, const double *w_ihT,
@@ -273,11 +277,14 @@ VARIANTS(lstm_fwd,
          (h, c, gate, tc, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
 
 VARIANTS(lstm_bwd,
-         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, const double *dh_last,
-          const double *x, const double *h, const double *c, const double *gate,
-          const double *tc, const double *w_hhT, size_t T, size_t I, size_t H, double *scratch),
-         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, c, gate, tc, w_hhT, T, 2, 6, scratch),
-         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, c, gate, tc, w_hhT, T, I, H, scratch))
+         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, double *dh_seq,
+          const double *dh_last, const double *x, const double *h, const double *c,
+          const double *gate, const double *tc, const double *w_hhT, size_t T, size_t I, size_t H,
+          double *scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, x, h, c, gate, tc, w_hhT, T, 2, 6,
+          scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, x, h, c, gate, tc, w_hhT, T, I, H,
+          scratch))
 
 VARIANTS(gru_fwd,
          (double *h, double *gate, double *hn, const double *x, const double *w_ihT,
@@ -287,11 +294,11 @@ VARIANTS(gru_fwd,
          (h, gate, hn, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch))
 
 VARIANTS(gru_bwd,
-         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, const double *dh_last,
-          const double *x, const double *h, const double *gate, const double *hn,
-          const double *w_hhT, size_t T, size_t I, size_t H, double *scratch),
-         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, gate, hn, w_hhT, T, 2, 6, scratch),
-         (dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, gate, hn, w_hhT, T, I, H, scratch))
+         (double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh, double *dh_seq,
+          const double *dh_last, const double *x, const double *h, const double *gate,
+          const double *hn, const double *w_hhT, size_t T, size_t I, size_t H, double *scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, x, h, gate, hn, w_hhT, T, 2, 6, scratch),
+         (dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, x, h, gate, hn, w_hhT, T, I, H, scratch))
 
 /* ---- the public kernels (nn_rnn_fast.h) ----------------------------------------------- */
 
@@ -302,9 +309,9 @@ void nn_rnn_fast_forward(double *h, const double *x, const double *w_ihT, const 
 }
 
 void nn_rnn_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-                          const double *dh_last, const double *h, const double *x,
+                          double *dh_seq, const double *dh_last, const double *h, const double *x,
                           const double *w_hhT, size_t T, size_t I, size_t H, double *scratch) {
-    PICK(rnn_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_last, h, x, w_hhT, T, I, H, scratch);
+    PICK(rnn_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, h, x, w_hhT, T, I, H, scratch);
 }
 
 void nn_lstm_fast_forward(double *h, double *c, double *gate, double *tc, const double *x,
@@ -314,10 +321,12 @@ void nn_lstm_fast_forward(double *h, double *c, double *gate, double *tc, const 
 }
 
 void nn_lstm_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-                           const double *dh_last, const double *x, const double *h,
-                           const double *c, const double *gate, const double *tc,
-                           const double *w_hhT, size_t T, size_t I, size_t H, double *scratch) {
-    PICK(lstm_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, c, gate, tc, w_hhT, T, I, H, scratch);
+                           double *dh_seq, const double *dh_last, const double *x,
+                           const double *h, const double *c, const double *gate,
+                           const double *tc, const double *w_hhT, size_t T, size_t I, size_t H,
+                           double *scratch) {
+    PICK(lstm_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, x, h, c, gate, tc, w_hhT, T, I,
+                   H, scratch);
 }
 
 void nn_gru_fast_forward(double *h, double *gate, double *hn, const double *x,
@@ -327,8 +336,9 @@ void nn_gru_fast_forward(double *h, double *gate, double *hn, const double *x,
 }
 
 void nn_gru_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-                          const double *dh_last, const double *x, const double *h,
+                          double *dh_seq, const double *dh_last, const double *x, const double *h,
                           const double *gate, const double *hn, const double *w_hhT, size_t T,
                           size_t I, size_t H, double *scratch) {
-    PICK(gru_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_last, x, h, gate, hn, w_hhT, T, I, H, scratch);
+    PICK(gru_bwd)(dw_ihT, dw_hhT, db_ih, db_hh, dh_seq, dh_last, x, h, gate, hn, w_hhT, T, I, H,
+                  scratch);
 }

@@ -11,6 +11,10 @@
  * at run time and a constant-size build for the assignment's I = 2, H = 6 (bit-identical to the
  * generic one). Same maths and gate order as the reference cells; results agree to ~1e-15.
  * Backward ADDS into the gradients. scratch: NN_RNN_FAST_SCRATCH(H) doubles for every kernel.
+ * Each backward can also keep dh_seq [T, H]: dh_seq[t] = dL/dh_t, the gradient reaching hidden
+ * state t from everything after it (for the LSTM with c_t as a separate variable: what PyTorch's
+ * h_t.grad holds) — the backprop through time computes it anyway; NULL keeps nothing. dh_seq
+ * may be the same array as dh_last (row 0 is written last, after dh_last has been read).
  * Cancellable (nn_cancel.h): every 64 time steps the thread's cancel flag is looked at, and
  * once it is set the kernel returns at once, its outputs unspecified (the caller checks
  * nn_cancelled() afterwards). */
@@ -26,9 +30,9 @@ void nn_rnn_fast_forward(double *h, const double *x, const double *w_ihT, const 
                          const double *b_ih, const double *b_hh, size_t T, size_t I, size_t H,
                          double *scratch);
 /* dh_last [H]: gradient w.r.t. h_{T-1} only; h [T, H] from the forward.
- * dw_ihT [I, H], dw_hhT [H, H], db_ih, db_hh [H] add. */
+ * dw_ihT [I, H], dw_hhT [H, H], db_ih, db_hh [H] add; dh_seq [T, H] out or NULL. */
 void nn_rnn_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-                          const double *dh_last, const double *h, const double *x,
+                          double *dh_seq, const double *dh_last, const double *h, const double *x,
                           const double *w_hhT, size_t T, size_t I, size_t H, double *scratch);
 
 /* LSTM: h, c, tc [T, H] out (tc = tanh(c)); gate [T, 4H] out (activated i, f, g, o);
@@ -36,20 +40,21 @@ void nn_rnn_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double 
 void nn_lstm_fast_forward(double *h, double *c, double *gate, double *tc, const double *x,
                           const double *w_ihT, const double *w_hhT, const double *b_ih,
                           const double *b_hh, size_t T, size_t I, size_t H, double *scratch);
-/* dw_ihT [I, 4H], dw_hhT [H, 4H], db_ih, db_hh [4H] add. */
+/* dw_ihT [I, 4H], dw_hhT [H, 4H], db_ih, db_hh [4H] add; dh_seq [T, H] out or NULL. */
 void nn_lstm_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-                           const double *dh_last, const double *x, const double *h,
-                           const double *c, const double *gate, const double *tc,
-                           const double *w_hhT, size_t T, size_t I, size_t H, double *scratch);
+                           double *dh_seq, const double *dh_last, const double *x,
+                           const double *h, const double *c, const double *gate,
+                           const double *tc, const double *w_hhT, size_t T, size_t I, size_t H,
+                           double *scratch);
 
 /* GRU: h [T, H] out; gate [T, 3H] out (activated r, z, n); hn [T, H] out (W_hn h + b_hn);
  * w_ihT [I, 3H]; w_hhT [H, 3H]; b_ih, b_hh [3H]. */
 void nn_gru_fast_forward(double *h, double *gate, double *hn, const double *x,
                          const double *w_ihT, const double *w_hhT, const double *b_ih,
                          const double *b_hh, size_t T, size_t I, size_t H, double *scratch);
-/* dw_ihT [I, 3H], dw_hhT [H, 3H], db_ih, db_hh [3H] add. */
+/* dw_ihT [I, 3H], dw_hhT [H, 3H], db_ih, db_hh [3H] add; dh_seq [T, H] out or NULL. */
 void nn_gru_fast_backward(double *dw_ihT, double *dw_hhT, double *db_ih, double *db_hh,
-                          const double *dh_last, const double *x, const double *h,
+                          double *dh_seq, const double *dh_last, const double *x, const double *h,
                           const double *gate, const double *hn, const double *w_hhT, size_t T,
                           size_t I, size_t H, double *scratch);
 

@@ -20,32 +20,39 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The part of exp shared by the scalar and the 4-lane version, written once over the type T
+ * (double or nn_v4d) so both perform the same operations: from x (already clamped) it declares
+ * t = x log2e rounded to an integer n kept in t's low mantissa bits, and p = exp(x - n ln2) by
+ * the Taylor polynomial in Estrin's scheme. */
+#define NN_RNN_EXP_CORE(T, x, t, p)                                                               \
+    const double log2e_ = 1.4426950408889634074;                                                  \
+    const double ln2hi_ = 6.93147180369123816490e-01; /* ln2 upper bits: n*ln2hi is exact */      \
+    const double ln2lo_ = 1.90821492927058770002e-10;                                             \
+    const double shifter_ = 0x1.8p52; /* adding it rounds to an integer kept in the low bits */   \
+    T t = (x) * log2e_ + shifter_;                                                                \
+    T n_ = t - shifter_;                                                                          \
+    T r_ = ((x) - n_ * ln2hi_) - n_ * ln2lo_;                                                     \
+    T r2_ = r_ * r_;                                                                              \
+    T r4_ = r2_ * r2_;                                                                            \
+    T r8_ = r4_ * r4_;                                                                            \
+    T p01_ = 1.0 + r_;                                                                            \
+    T p23_ = 0.5 + r_ * (1.0 / 6.0);                                                              \
+    T p45_ = 1.0 / 24.0 + r_ * (1.0 / 120.0);                                                     \
+    T p67_ = 1.0 / 720.0 + r_ * (1.0 / 5040.0);                                                   \
+    T p89_ = 1.0 / 40320.0 + r_ * (1.0 / 362880.0);                                               \
+    T pab_ = 1.0 / 3628800.0 + r_ * (1.0 / 39916800.0);                                           \
+    T pcd_ = 1.0 / 479001600.0 + r_ * (1.0 / 6227020800.0);                                       \
+    T q0_ = p01_ + p23_ * r2_;                                                                    \
+    T q1_ = p45_ + p67_ * r2_;                                                                    \
+    T q2_ = p89_ + pab_ * r2_;                                                                    \
+    T s0_ = q0_ + q1_ * r4_;                                                                      \
+    T s1_ = q2_ + pcd_ * r4_;                                                                     \
+    T p = s0_ + s1_ * r8_
+
 static inline double nn_rnn_exp1(double x) {
-    const double log2e = 1.4426950408889634074;
-    const double ln2hi = 6.93147180369123816490e-01; /* ln2 upper bits: n*ln2hi is exact */
-    const double ln2lo = 1.90821492927058770002e-10;
-    const double shifter = 0x1.8p52; /* adding it rounds to an integer kept in the low bits */
     x = x < -708.0 ? -708.0 : x;
     x = x > 709.0 ? 709.0 : x;
-    double t = x * log2e + shifter;
-    double n = t - shifter;
-    double r = (x - n * ln2hi) - n * ln2lo;
-    double r2 = r * r;
-    double r4 = r2 * r2;
-    double r8 = r4 * r4;
-    double p01 = 1.0 + r;
-    double p23 = 0.5 + r * (1.0 / 6.0);
-    double p45 = 1.0 / 24.0 + r * (1.0 / 120.0);
-    double p67 = 1.0 / 720.0 + r * (1.0 / 5040.0);
-    double p89 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
-    double pab = 1.0 / 3628800.0 + r * (1.0 / 39916800.0);
-    double pcd = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
-    double q0 = p01 + p23 * r2;
-    double q1 = p45 + p67 * r2;
-    double q2 = p89 + pab * r2;
-    double s0 = q0 + q1 * r4;
-    double s1 = q2 + pcd * r4;
-    double p = s0 + s1 * r8;
+    NN_RNN_EXP_CORE(double, x, t, p);
     /* 2^n: t's mantissa holds 2^51 + n, so its low 12 bits shifted into the exponent field add
      * n to the exponent of 1.0 (n is within [-1021, 1023] after the clamp). */
     uint64_t tb, sb;
@@ -67,34 +74,11 @@ typedef uint64_t nn_v4u __attribute__((vector_size(32))); /* bit manipulation (n
 /* Pointers, not vector values, cross the function boundary: no vector ABI questions. */
 static inline __attribute__((always_inline)) void nn_rnn_exp4(nn_v4d *px) {
     const nn_v4d lo = {-708.0, -708.0, -708.0, -708.0}, hi = {709.0, 709.0, 709.0, 709.0};
-    const double log2e = 1.4426950408889634074;
-    const double ln2hi = 6.93147180369123816490e-01;
-    const double ln2lo = 1.90821492927058770002e-10;
-    const double shifter = 0x1.8p52;
     nn_v4d x = *px;
     nn_v4u below = (nn_v4u)(x < lo), above = (nn_v4u)(x > hi);
     x = (nn_v4d)(((nn_v4u)x & ~below) | ((nn_v4u)lo & below));
     x = (nn_v4d)(((nn_v4u)x & ~above) | ((nn_v4u)hi & above));
-    nn_v4d t = x * log2e + shifter;
-    nn_v4d n = t - shifter;
-    nn_v4d r = (x - n * ln2hi) - n * ln2lo;
-    /* Estrin's scheme: the same polynomial in a shallow tree (the recurrence is latency-bound). */
-    nn_v4d r2 = r * r;
-    nn_v4d r4 = r2 * r2;
-    nn_v4d r8 = r4 * r4;
-    nn_v4d p01 = 1.0 + r;
-    nn_v4d p23 = 0.5 + r * (1.0 / 6.0);
-    nn_v4d p45 = 1.0 / 24.0 + r * (1.0 / 120.0);
-    nn_v4d p67 = 1.0 / 720.0 + r * (1.0 / 5040.0);
-    nn_v4d p89 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
-    nn_v4d pab = 1.0 / 3628800.0 + r * (1.0 / 39916800.0);
-    nn_v4d pcd = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
-    nn_v4d q0 = p01 + p23 * r2;
-    nn_v4d q1 = p45 + p67 * r2;
-    nn_v4d q2 = p89 + pab * r2;
-    nn_v4d s0 = q0 + q1 * r4;
-    nn_v4d s1 = q2 + pcd * r4;
-    nn_v4d p = s0 + s1 * r8;
+    NN_RNN_EXP_CORE(nn_v4d, x, t, p);
     const nn_v4d one = {1.0, 1.0, 1.0, 1.0};
     nn_v4u sb = (nn_v4u)one + ((nn_v4u)t << 52);
     *px = p * (nn_v4d)sb;

@@ -186,7 +186,8 @@ double nn_rnn_model_forward(nn_rnn_model *m, const double *x, size_t T) {
     return y;
 }
 
-void nn_rnn_model_backward(nn_rnn_model *m, const double *x, double dpred) {
+/* The backward of the last forward; dh_seq [T, H] (may be m->dh) receives dL/dh_t, or NULL. */
+static void backward(nn_rnn_model *m, const double *x, double dpred, double *dh_seq) {
     size_t I = m->input, H = m->hidden, T = m->last_len;
     double *const *p = m->p;
     double *const *g = m->g;
@@ -197,17 +198,25 @@ void nn_rnn_model_backward(nn_rnn_model *m, const double *x, double dpred) {
     switch (m->kind) {
     case NN_RNN_ELMAN:
         nn_rnn_fast_backward(g[NN_RNN_W_IH], g[NN_RNN_W_HH], g[NN_RNN_B_IH], g[NN_RNN_B_HH],
-                             m->dh, m->h, x, p[NN_RNN_W_HH], T, I, H, m->scratch);
+                             dh_seq, m->dh, m->h, x, p[NN_RNN_W_HH], T, I, H, m->scratch);
         break;
     case NN_RNN_LSTM:
         nn_lstm_fast_backward(g[NN_RNN_W_IH], g[NN_RNN_W_HH], g[NN_RNN_B_IH], g[NN_RNN_B_HH],
-                              m->dh, x, m->h, m->c, m->gate, m->aux, p[NN_RNN_W_HH], T, I, H,
-                              m->scratch);
+                              dh_seq, m->dh, x, m->h, m->c, m->gate, m->aux, p[NN_RNN_W_HH], T,
+                              I, H, m->scratch);
         break;
     case NN_RNN_GRU:
         nn_gru_fast_backward(g[NN_RNN_W_IH], g[NN_RNN_W_HH], g[NN_RNN_B_IH], g[NN_RNN_B_HH],
-                             m->dh, x, m->h, m->gate, m->aux, p[NN_RNN_W_HH], T, I, H,
+                             dh_seq, m->dh, x, m->h, m->gate, m->aux, p[NN_RNN_W_HH], T, I, H,
                              m->scratch);
         break;
     }
+}
+
+void nn_rnn_model_backward(nn_rnn_model *m, const double *x, double dpred) {
+    backward(m, x, dpred, NULL);
+}
+
+void nn_rnn_model_backward_dh(nn_rnn_model *m, const double *x, double dpred) {
+    backward(m, x, dpred, m->dh);
 }

@@ -71,7 +71,8 @@ typedef struct nn_rnn_model {
     double *c;       /* [max_len, H] LSTM cell states (unused otherwise) */
     double *gate;    /* [max_len, G*H] activated gates (LSTM i,f,g,o; GRU r,z,n) */
     double *aux;     /* [max_len, H] LSTM tanh(c_t); GRU W_hn h_{t-1} + b_hn */
-    double *dh;      /* [max_len, H]; backward uses the first H: dL/dh_{T-1} from the head */
+    double *dh;      /* [max_len, H]; backward uses the first H: dL/dh_{T-1} from the head;
+                        after nn_rnn_model_backward_dh, dh[t] = dL/dh_t for t < last_len */
     double *scratch; /* [16 * H] */
     size_t last_len; /* T of the last forward */
     void *block;     /* the single allocation */
@@ -102,5 +103,10 @@ double nn_rnn_model_forward(nn_rnn_model *m, const double *x, size_t T);
 
 /* Backward of the last forward (same x [T, I]) given dloss/dprediction: ADDS into grads. */
 void nn_rnn_model_backward(nn_rnn_model *m, const double *x, double dpred);
+
+/* The same, and m->dh [T, H] keeps the gradient of the loss w.r.t. every hidden state:
+ * m->dh[t] = dL/dh_t (the backprop through time computes it anyway; for the LSTM with c_t a
+ * separate variable, as PyTorch's h_t.grad). */
+void nn_rnn_model_backward_dh(nn_rnn_model *m, const double *x, double dpred);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "nn_adam.h"
 #include "nn_cancel.h"
+#include "nn_rnn_probe.h"
 
 void nn_rnn_train_config_default(nn_rnn_train_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -22,39 +23,13 @@ void nn_rnn_train_config_default(nn_rnn_train_config *cfg) {
     cfg->clip = 3.0;
     cfg->batch_size = 1;
     cfg->seed = 1;
+    cfg->probe_samples = 32;
 }
 
 static const char *const init_fields[NN_RNN_NPARAMS] = {
     "init.weight_ih", "init.weight_hh", "init.bias_ih", "init.bias_hh", "init.fc.weight",
     "init.fc.bias",
 };
-
-/* A given set: present arrays, count >= 1, every length >= 1, finite values. */
-static nn_code check_set(const double *x, const size_t *len, const double *y, size_t count,
-                         const char *field, nn_error *err) {
-    if (!len || !y || count == 0)
-        return nn_fail(err, NN_INVALID, field, "%s must hold at least one {x, y} entry", field);
-    size_t off = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (len[i] == 0)
-            return nn_fail(err, NN_INVALID, field, "%s[%zu].x must have at least one step",
-                           field, i);
-        if (nn_size_add(off, len[i], &off) || off > SIZE_MAX / (2 * sizeof(double)))
-            return nn_fail(err, NN_TOO_LARGE, field, "%s is too large", field);
-    }
-    off = 0;
-    for (size_t i = 0; i < count; i++) {
-        for (size_t t = 0; t < len[i]; t++)
-            for (size_t k = 0; k < NN_ADDING_FEATURES; k++)
-                if (!isfinite(x[NN_ADDING_FEATURES * (off + t) + k]))
-                    return nn_fail(err, NN_INVALID, field, "%s[%zu].x[%zu][%zu] is not finite",
-                                   field, i, t, k);
-        if (!isfinite(y[i]))
-            return nn_fail(err, NN_INVALID, field, "%s[%zu].y is not finite", field, i);
-        off += len[i];
-    }
-    return NN_OK;
-}
 
 nn_code nn_rnn_train_validate(const nn_rnn_train_config *cfg, nn_error *err) {
     if (!cfg) return nn_fail(err, NN_INVALID, "config", "no configuration");
@@ -80,10 +55,11 @@ nn_code nn_rnn_train_validate(const nn_rnn_train_config *cfg, nn_error *err) {
     if (cfg->batch_size == 0) return nn_fail(err, NN_INVALID, "batch_size", "batch_size must be >= 1");
     nn_code rc;
     if (cfg->data_x &&
-        (rc = check_set(cfg->data_x, cfg->data_len, cfg->data_y, cfg->data_count, "dataset", err)))
+        (rc = nn_seqset_check(cfg->data_x, cfg->data_len, cfg->data_y, cfg->data_count,
+                              "dataset", err)))
         return rc;
-    if (cfg->test_x && (rc = check_set(cfg->test_x, cfg->test_len, cfg->test_y, cfg->test_count,
-                                       "test_dataset", err)))
+    if (cfg->test_x && (rc = nn_seqset_check(cfg->test_x, cfg->test_len, cfg->test_y,
+                                             cfg->test_count, "test_dataset", err)))
         return rc;
     for (int p = 0; p < NN_RNN_NPARAMS; p++) {
         size_t shape[2], nd;
@@ -193,10 +169,18 @@ double nn_rnn_train_estimate_seconds(const nn_rnn_train_config *cfg) {
                             cfg->min_length, cfg->max_length);
     double steps_per_epoch = (double)((n + B - 1) / B);
     double eval_step = NS_EVAL_STEP + NS_EVAL_W * w + NS_EVAL_GH * gh;
-    double epoch = train * (NS_TRAIN_STEP + NS_TRAIN_W * w + NS_TRAIN_GH * gh) + test * eval_step +
+    size_t nt = cfg->test_x ? cfg->test_count : cfg->test_samples;
+    /* the probe at every epoch's end: forward and backward of probe_samples test sequences of
+     * the longest length (for a generated set of nt, its expected longest: a + (b - a) nt/(nt+1)) */
+    double longest_test = cfg->test_x ? 0.0
+                                      : (double)cfg->min_length + (double)(cfg->max_length - cfg->min_length) *
+                                                                      (double)nt / (double)(nt + 1);
+    for (size_t i = 0; cfg->test_x && i < cfg->test_count; i++)
+        longest_test = fmax(longest_test, (double)cfg->test_len[i]);
+    double probe = (double)(cfg->probe_samples < nt ? cfg->probe_samples : nt) * longest_test;
+    double epoch = (train + probe) * (NS_TRAIN_STEP + NS_TRAIN_W * w + NS_TRAIN_GH * gh) + test * eval_step +
                    steps_per_epoch * (NS_OPT + NS_OPT_P * P);
     /* the predictions kept at the end: at most NN_RNN_TRAIN_PREDICTIONS test samples again */
-    size_t nt = cfg->test_x ? cfg->test_count : cfg->test_samples;
     double preds = test / (double)(nt ? nt : 1) *
                    (double)(nt < NN_RNN_TRAIN_PREDICTIONS ? nt : NN_RNN_TRAIN_PREDICTIONS);
     return ((double)cfg->epochs * epoch + preds * eval_step + (train + test) * NS_DATA_STEP) * 1e-9;
@@ -252,6 +236,11 @@ size_t nn_rnn_train_memory_bytes(const nn_rnn_train_config *cfg) {
         return SIZE_MAX;
     total = set_bytes(n, st);
     if (nn_size_add(total, set_bytes(nt, se), &total) || nn_size_add(total, model, &total)) return SIZE_MAX;
+    /* the probe: its gradient by step [longest test sequence] and its set of indices */
+    size_t probe = cfg->probe_samples < nt ? cfg->probe_samples : nt;
+    if (nn_size_add(probe, le, &probe) || nn_size_mul(probe, sizeof(double), &probe) ||
+        nn_size_add(total, probe, &total))
+        return SIZE_MAX;
     return total;
 }
 
@@ -261,128 +250,200 @@ void nn_rnn_train_result_free(nn_rnn_train_result *res) {
     memset(res, 0, sizeof *res);
 }
 
-nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_fn progress, void *ctx,
-                     nn_rnn_train_result *out, nn_error *err) {
-    if (out) memset(out, 0, sizeof *out);
-    if (!out) return nn_fail(err, NN_INVALID, "result", "no result");
+nn_code nn_rnn_train_begin(const nn_rnn_train_config *cfg, nn_seqset *train, nn_seqset *test,
+                           nn_rnn_model *m, nn_error *err) {
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    memset(m, 0, sizeof *m);
     nn_code rc = nn_rnn_train_validate(cfg, err);
     if (rc) return rc;
-
     nn_rng root;
     nn_rng_seed(&root, cfg->seed);
     uint64_t init_seed = nn_rng_u64(&root);
     uint64_t train_seed = nn_rng_u64(&root);
     uint64_t test_seed = nn_rng_u64(&root);
-
-    nn_seqset train, test;
-    nn_rnn_model m;
-    memset(&test, 0, sizeof test);
-    memset(&m, 0, sizeof m);
     nn_rng rng;
     if (cfg->data_x) {
-        rc = nn_seqset_copy(&train, cfg->data_x, cfg->data_len, cfg->data_y, cfg->data_count,
+        rc = nn_seqset_copy(train, cfg->data_x, cfg->data_len, cfg->data_y, cfg->data_count,
                             "dataset", err);
     } else {
         nn_rng_seed(&rng, train_seed);
-        rc = nn_adding_generate(&train, cfg->samples, cfg->min_length, cfg->max_length, &rng, err);
+        rc = nn_adding_generate(train, cfg->samples, cfg->min_length, cfg->max_length, &rng, err);
     }
     if (rc) return rc;
     if (cfg->test_x) {
-        rc = nn_seqset_copy(&test, cfg->test_x, cfg->test_len, cfg->test_y, cfg->test_count,
+        rc = nn_seqset_copy(test, cfg->test_x, cfg->test_len, cfg->test_y, cfg->test_count,
                             "test_dataset", err);
     } else {
         nn_rng_seed(&rng, test_seed);
-        rc = nn_adding_generate(&test, cfg->test_samples, cfg->min_length, cfg->max_length, &rng,
+        rc = nn_adding_generate(test, cfg->test_samples, cfg->min_length, cfg->max_length, &rng,
                                 err);
         if (rc && err && err->field && !strcmp(err->field, "samples")) err->field = "test_samples";
     }
-    if (rc) goto done;
-    size_t max_len = train.max_len > test.max_len ? train.max_len : test.max_len;
-    rc = nn_rnn_model_init(&m, cfg->model, NN_ADDING_FEATURES, cfg->hidden, max_len, err);
-    if (rc) goto done;
+    size_t max_len = train->max_len > test->max_len ? train->max_len : test->max_len;
+    if (!rc) rc = nn_rnn_model_init(m, cfg->model, NN_ADDING_FEATURES, cfg->hidden, max_len, err);
+    if (rc) {
+        nn_seqset_free(train);
+        nn_seqset_free(test);
+        return rc;
+    }
     nn_rng_seed(&rng, init_seed);
-    nn_rnn_model_init_uniform(&m, &rng);
+    nn_rnn_model_init_uniform(m, &rng);
     for (int p = 0; p < NN_RNN_NPARAMS; p++)
-        if (cfg->init[p]) nn_rnn_model_set_param(&m, p, cfg->init[p]);
-    rc = result_alloc(out, &m, cfg->epochs, &test, err);
-    if (rc) goto done;
-    out->train_count = train.count;
-    out->test_count = test.count;
-    out->baseline_train = nn_seqset_constant_mse(&train, 1.0);
-    out->baseline_test = nn_seqset_constant_mse(&test, 1.0);
+        if (cfg->init[p]) nn_rnn_model_set_param(m, p, cfg->init[p]);
+    return NN_OK;
+}
 
+/* The probe (nn_rnn_probe.h): its gradient by step grad [test.max_len] and its set idx [n], in
+ * one allocation (*grad; NULL without a probe). */
+static nn_code probe_alloc(const nn_rnn_train_config *cfg, const nn_seqset *test, double **grad,
+                           size_t **idx, size_t *count, nn_error *err) {
+    *grad = NULL;
+    *count = 0;
+    if (cfg->probe_samples == 0) return NN_OK;
+    size_t n = cfg->probe_samples < test->count ? cfg->probe_samples : test->count, a, b;
+    if (nn_size_mul(n, sizeof(size_t), &a) || nn_size_mul(test->max_len, sizeof(double), &b) ||
+        nn_size_add(a, b, &a))
+        return nn_fail(err, NN_TOO_LARGE, "probe_samples", "probe_samples is too large");
+    *grad = malloc(a);
+    if (!*grad) return nn_fail(err, NN_NOMEM, "probe_samples", "out of memory for the probe");
+    *idx = (size_t *)(*grad + test->max_len);
+    *count = nn_rnn_probe_select(test, n, *idx);
+    return NN_OK;
+}
+
+/* One run's state, shared by the steps of nn_rnn_train_run. */
+typedef struct {
+    const nn_rnn_train_config *cfg;
+    nn_rnn_train_progress_fn progress;
+    void *ctx;
+    nn_rnn_train_result *out;
+    nn_seqset train, test;
+    nn_rnn_model m;
     nn_adam opt;
-    nn_adam_init(&opt, cfg->lr);
-    size_t N = train.count, B = cfg->batch_size < N ? cfg->batch_size : N;
-    nn_rnn_train_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.epochs = cfg->epochs;
-    ev.steps_per_epoch = (N + B - 1) / B;
-    ev.baseline_train = out->baseline_train;
-    ev.baseline_test = out->baseline_test;
+    nn_rnn_train_event ev; /* the next event, its run-wide fields filled once */
+    size_t batch;          /* samples per optimiser step, at most train.count */
+    double *probe_grad;    /* NULL without a probe (probe_alloc) */
+    size_t *probe_idx, probe_count;
+} train_run;
+
+static nn_code run_cancelled(nn_error *err) {
+    return nn_fail(err, NN_CANCELLED, "cancelled", "training cancelled");
+}
+
+static nn_code run_stopped(nn_error *err) {
+    return nn_fail(err, NN_CANCELLED, "progress", "training cancelled");
+}
+
+/* One optimiser step over the training samples [b0, b0 + nb) of epoch e: forward and backward
+ * per sample, clip, Adam, the step event. Adds the batch's summed squared error to *sum. */
+static nn_code run_step(train_run *r, size_t e, size_t b0, size_t nb, double *sum, nn_error *err) {
+    nn_rnn_model *m = &r->m;
+    nn_rnn_model_zero_grad(m);
+    double batch_sum = 0.0;
+    for (size_t i = b0; i < b0 + nb; i++) {
+        const double *x = nn_seqset_x(&r->train, i);
+        double d = nn_rnn_model_forward(m, x, nn_seqset_len(&r->train, i)) - r->train.y[i];
+        batch_sum += d * d;
+        nn_rnn_model_backward(m, x, 2.0 * d / (double)nb);
+        if (nn_cancelled()) return run_cancelled(err);
+    }
+    if (!isfinite(batch_sum)) /* e.g. a given data set with values near DBL_MAX */
+        return nn_fail(err, NN_INVALID, "learning_rate",
+                       "training diverged at epoch %zu, step %zu (loss is not finite)", e + 1,
+                       r->out->steps + 1);
+    nn_clip_grad_norm(m->grads, m->numel, NN_RNN_NPARAMS, r->cfg->clip);
+    nn_adam_step(&r->opt, m->params, m->grads, m->adam_m, m->adam_v, m->nparams);
+    *sum += batch_sum;
+    r->out->steps++;
+    if (!r->progress) return NN_OK;
+    r->ev.kind = NN_RNN_TRAIN_STEP;
+    r->ev.step = r->out->steps;
+    r->ev.loss = batch_sum / (double)nb;
+    return r->progress(r->ctx, &r->ev) ? run_stopped(err) : NN_OK;
+}
+
+/* The end of epoch e's event, with the probe's gradient by step when there is a probe. */
+static nn_code report_epoch(train_run *r, size_t e, nn_error *err) {
+    nn_rnn_train_event *ev = &r->ev;
+    if (r->probe_grad) {
+        nn_rnn_probe_grad_by_step(&r->m, &r->test, r->probe_idx, r->probe_count, r->probe_grad);
+        if (nn_cancelled()) return run_cancelled(err); /* the kernels stopped early: no probe */
+        ev->grad_by_step = r->probe_grad;
+        ev->grad_steps = nn_seqset_len(&r->test, r->probe_idx[0]);
+        ev->probe_count = r->probe_count;
+    }
+    ev->kind = NN_RNN_TRAIN_EPOCH;
+    ev->loss = r->out->train_loss[e];
+    ev->train_loss = r->out->train_loss[e];
+    ev->test_loss = r->out->test_loss[e];
+    int stop = r->progress(r->ctx, ev);
+    ev->grad_by_step = NULL; /* step events carry none */
+    ev->grad_steps = ev->probe_count = 0;
+    return stop ? run_stopped(err) : NN_OK;
+}
+
+/* Epoch e: its steps, then the losses on both sets (*accuracy: the test set's) and its event. */
+static nn_code run_epoch(train_run *r, size_t e, double *accuracy, nn_error *err) {
+    size_t N = r->train.count, B = r->batch;
+    r->ev.epoch = e + 1;
+    double epoch_sum = 0.0;
+    for (size_t b0 = 0; b0 < N; b0 += B) {
+        nn_code rc = run_step(r, e, b0, N - b0 < B ? N - b0 : B, &epoch_sum, err);
+        if (rc) return rc;
+    }
+    r->out->train_loss[e] = epoch_sum / (double)N;
+    r->out->test_loss[e] = evaluate(&r->m, &r->test, accuracy);
+    if (nn_cancelled()) return run_cancelled(err);
+    r->out->epochs = e + 1;
+    return r->progress ? report_epoch(r, e, err) : NN_OK;
+}
+
+/* The allocations and the run-wide fields of the result and of the events. */
+static nn_code run_setup(train_run *r, nn_error *err) {
+    const nn_rnn_train_config *cfg = r->cfg;
+    nn_rnn_train_result *out = r->out;
+    nn_code rc = probe_alloc(cfg, &r->test, &r->probe_grad, &r->probe_idx, &r->probe_count, err);
+    if (!rc) rc = result_alloc(out, &r->m, cfg->epochs, &r->test, err);
+    if (rc) return rc;
+    out->train_count = r->train.count;
+    out->test_count = r->test.count;
+    out->baseline_train = nn_seqset_constant_mse(&r->train, 1.0);
+    out->baseline_test = nn_seqset_constant_mse(&r->test, 1.0);
+    nn_adam_init(&r->opt, cfg->lr);
+    size_t N = r->train.count;
+    r->batch = cfg->batch_size < N ? cfg->batch_size : N;
+    memset(&r->ev, 0, sizeof r->ev);
+    r->ev.epochs = cfg->epochs;
+    r->ev.steps_per_epoch = (N + r->batch - 1) / r->batch;
+    r->ev.baseline_train = out->baseline_train;
+    r->ev.baseline_test = out->baseline_test;
+    return NN_OK;
+}
+
+nn_code nn_rnn_train_run(const nn_rnn_train_config *cfg, nn_rnn_train_progress_fn progress, void *ctx,
+                     nn_rnn_train_result *out, nn_error *err) {
+    if (out) memset(out, 0, sizeof *out);
+    if (!out) return nn_fail(err, NN_INVALID, "result", "no result");
+    train_run r = {.cfg = cfg, .progress = progress, .ctx = ctx, .out = out};
+    nn_code rc = nn_rnn_train_begin(cfg, &r.train, &r.test, &r.m, err);
+    if (rc) return rc;
+    rc = run_setup(&r, err);
     double accuracy = 0.0;
-    for (size_t e = 0; e < cfg->epochs; e++) {
-        ev.epoch = e + 1;
-        double epoch_sum = 0.0;
-        for (size_t b0 = 0; b0 < N; b0 += B) {
-            size_t nb = N - b0 < B ? N - b0 : B;
-            nn_rnn_model_zero_grad(&m);
-            double batch_sum = 0.0;
-            for (size_t i = b0; i < b0 + nb; i++) {
-                const double *x = nn_seqset_x(&train, i);
-                double d = nn_rnn_model_forward(&m, x, nn_seqset_len(&train, i)) - train.y[i];
-                batch_sum += d * d;
-                nn_rnn_model_backward(&m, x, 2.0 * d / (double)nb);
-                if (nn_cancelled()) goto cancelled;
-            }
-            if (!isfinite(batch_sum)) { /* e.g. a given data set with values near DBL_MAX */
-                rc = nn_fail(err, NN_INVALID, "learning_rate",
-                             "training diverged at epoch %zu, step %zu (loss is not finite)",
-                             e + 1, out->steps + 1);
-                goto done;
-            }
-            nn_clip_grad_norm(m.grads, m.numel, NN_RNN_NPARAMS, cfg->clip);
-            nn_adam_step(&opt, m.params, m.grads, m.adam_m, m.adam_v, m.nparams);
-            epoch_sum += batch_sum;
-            out->steps++;
-            if (progress) {
-                ev.kind = NN_RNN_TRAIN_STEP;
-                ev.step = out->steps;
-                ev.loss = batch_sum / (double)nb;
-                if (progress(ctx, &ev)) {
-                    rc = nn_fail(err, NN_CANCELLED, "progress", "training cancelled");
-                    goto done;
-                }
-            }
+    for (size_t e = 0; !rc && e < cfg->epochs; e++) rc = run_epoch(&r, e, &accuracy, err);
+    if (!rc) {
+        out->test_accuracy = accuracy;
+        for (size_t i = 0; i < out->pred_count; i++) {
+            out->pred_y[i] = r.test.y[i];
+            out->pred[i] = nn_rnn_model_forward(&r.m, nn_seqset_x(&r.test, i),
+                                                nn_seqset_len(&r.test, i));
         }
-        out->train_loss[e] = epoch_sum / (double)N;
-        out->test_loss[e] = evaluate(&m, &test, &accuracy);
-        if (nn_cancelled()) goto cancelled;
-        out->epochs = e + 1;
-        if (progress) {
-            ev.kind = NN_RNN_TRAIN_EPOCH;
-            ev.loss = out->train_loss[e];
-            ev.train_loss = out->train_loss[e];
-            ev.test_loss = out->test_loss[e];
-            if (progress(ctx, &ev)) {
-                rc = nn_fail(err, NN_CANCELLED, "progress", "training cancelled");
-                goto done;
-            }
-        }
+        for (int p = 0; p < NN_RNN_NPARAMS; p++) nn_rnn_model_get_param(&r.m, p, out->weights[p]);
     }
-    out->test_accuracy = accuracy;
-    for (size_t i = 0; i < out->pred_count; i++) {
-        out->pred_y[i] = test.y[i];
-        out->pred[i] = nn_rnn_model_forward(&m, nn_seqset_x(&test, i), nn_seqset_len(&test, i));
-    }
-    for (int p = 0; p < NN_RNN_NPARAMS; p++) nn_rnn_model_get_param(&m, p, out->weights[p]);
-    goto done;
-cancelled:
-    rc = nn_fail(err, NN_CANCELLED, "cancelled", "training cancelled");
-done:
     if (rc) nn_rnn_train_result_free(out);
-    nn_rnn_model_free(&m);
-    nn_seqset_free(&train);
-    nn_seqset_free(&test);
+    free(r.probe_grad);
+    nn_rnn_model_free(&r.m);
+    nn_seqset_free(&r.train);
+    nn_seqset_free(&r.test);
     return rc;
 }

@@ -18,9 +18,11 @@
  *     baseline (always 1) MSE on both sets;
  *   - at the end: test accuracy = fraction of test samples with |pred - y| < 0.04, the
  *     trained weights with their PyTorch names and shapes, and the first test samples' targets
- *     and predictions (a few with their sequences) so a client can show predictions vs targets.
- * One model allocation, two data-set allocations and one result allocation per run; nothing is
- * allocated inside the training loop. The library never prints. */
+ *     and predictions (a few with their sequences) so a client can show predictions vs targets;
+ *   - with probe_samples > 0, at every epoch's end, the gradient of the loss at every step
+ *     (nn_rnn_probe.h) over the first probe_samples test sequences of the longest length.
+ * One model allocation, two data-set allocations, one probe allocation and one result allocation
+ * per run; nothing is allocated inside the training loop. The library never prints. */
 #ifndef NN_RNN_TRAIN_H
 #define NN_RNN_TRAIN_H
 
@@ -47,6 +49,9 @@ typedef struct nn_rnn_train_config {
     double clip;             /* 3 (> 0; +INFINITY disables clipping) */
     size_t batch_size;       /* 1 (>= 1) */
     uint64_t seed;           /* 1 */
+    size_t probe_samples;    /* 32: test sequences of the longest length whose gradient by step
+                                each epoch event reports (fewer if the test set has fewer; 0: no
+                                probe). It does not change the run. */
 
     /* Optional given training set (data_x NULL = generate). Sequences back to back:
      * data_x [sum(data_len), 2] of (value, marker), data_len [data_count], data_y [data_count].
@@ -69,7 +74,7 @@ typedef struct nn_rnn_train_config {
 } nn_rnn_train_config;
 
 /* The assignment's settings: Elman, 5000 / 1000 samples, lengths 3..9, 20 epochs, hidden 6,
- * lr 0.001, clip 3, batch 1, seed 1, no given data or weights. */
+ * lr 0.001, clip 3, batch 1, seed 1, no given data or weights; probe of 32 sequences. */
 void nn_rnn_train_config_default(nn_rnn_train_config *cfg);
 
 /* Check every field; NN_INVALID with err->field naming it: "hidden_size", "min_length",
@@ -95,6 +100,12 @@ typedef struct nn_rnn_train_event {
     double test_loss;        /* EPOCH: test MSE after the epoch */
     double baseline_train;   /* EPOCH: MSE of always predicting 1, training set */
     double baseline_test;    /* EPOCH: the same on the test set */
+    /* EPOCH, with probe_samples > 0: grad_by_step [grad_steps] = the mean over probe_count test
+     * sequences of length grad_steps of ||dL/dh_t||_2, t = 0..grad_steps-1 (nn_rnn_probe.h);
+     * valid during the callback. NULL and 0 without a probe. */
+    const double *grad_by_step;
+    size_t grad_steps;
+    size_t probe_count;
 } nn_rnn_train_event;
 
 /* Called synchronously from nn_rnn_train_run after every step and every epoch (a cheap call: keep it
@@ -151,5 +162,14 @@ void nn_rnn_train_result_free(nn_rnn_train_result *res);
  * overflows). */
 double nn_rnn_train_estimate_seconds(const nn_rnn_train_config *cfg);
 size_t nn_rnn_train_memory_bytes(const nn_rnn_train_config *cfg);
+
+/* What nn_rnn_train_run(cfg) starts from — it calls this: cfg validated (as
+ * nn_rnn_train_validate), the training and test sets (generated from the seed or copied from
+ * cfg), and the model (max_len = the longest sequence of both) holding the initial weights
+ * (drawn from the seed, then cfg->init where given). So a client can hand exactly the run's
+ * data and initial weights to another implementation (the daemon's PyTorch export). On NN_OK
+ * free the three with nn_seqset_free / nn_rnn_model_free; on an error they hold nothing. */
+nn_code nn_rnn_train_begin(const nn_rnn_train_config *cfg, nn_seqset *train, nn_seqset *test,
+                           nn_rnn_model *m, nn_error *err);
 
 #endif

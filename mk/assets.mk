@@ -26,3 +26,18 @@ $(NNLABD): $(BUILD)/gen/assets.o
 
 .PHONY: FORCE
 FORCE:
+
+# The PyTorch export's script (server/rnn_export.py) as one C string in the server library:
+# srv_rnn_export.c fills in a run's data. Backslashes, quotes and question marks are escaped
+# (-std=c11 reads "??" as a trigraph).
+$(BUILD)/gen/rnn_export_py.c: server/rnn_export.py mk/assets.mk
+	@mkdir -p $(dir $@)
+	@{ echo '/* Generated from server/rnn_export.py by mk/assets.mk. */'; \
+	  echo '#include "srv_rnn_export.h"'; echo 'const char srv_rnn_export_template[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/gen/rnn_export_py.o: $(BUILD)/gen/rnn_export_py.c server/srv_rnn_export.h
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIBSRV): $(BUILD)/gen/rnn_export_py.o

@@ -7,6 +7,7 @@
 #   make load-quick      the same for 10 s                                         (in make test)
 #   make slow-clients    slow / broken / malformed clients on the sanitizer daemon (in make test)
 #   make slow-clients-valgrind   the same (shorter) under valgrind --leak-check=full
+#   make slowloris       300 / 3000 slowloris connections from one / many addresses, release daemon
 #   make numerics        huge / tiny values, diverging trainings, sanitizer daemon (in make test)
 #   make soak            mixed load for SOAK_SECONDS (600) s on the sanitizer daemon (errors,
 #                        leaks), then SOAK_RELEASE_SECONDS (300) s on the release one (flat RSS)
@@ -24,10 +25,13 @@ SOAK_SECONDS ?= 600
 SOAK_RELEASE_SECONDS ?= 300
 
 .PHONY: bad-images bad-images-valgrind load load-quick slow-clients slow-clients-valgrind numerics \
-        soak soak-quick reliability reliability-quick san-daemon
+        soak soak-quick reliability reliability-quick san-daemon slowloris
 
 san-daemon: ## build the ASan+UBSan daemon, build/san/nnlabd
 	@$(MAKE) --no-print-directory SAN=1 daemon
+
+# The walks that bound image decoding are tested against zlib itself (the reference inflater).
+$(BUILD)/tests/test_image_walk: PKG_LIBS += -lz
 
 # Strict: fails on the files that reproduce open bugs too (their "known_issue" in make.py).
 bad-images: san-daemon ## POST every known-bad image to the sanitizer daemon
@@ -51,6 +55,10 @@ slow-clients: san-daemon ## slow, stalled, vanishing and malformed clients (sani
 slow-clients-valgrind: daemon ## the slow clients under valgrind --leak-check=full
 	$(REL_PY) tests/reliability/slow_clients.py --daemon $(NNLABD) --valgrind
 
+slowloris: daemon ## 300 and 3000 slowloris connections from one and many addresses (release daemon)
+	@mkdir -p $(REL_OUT)
+	$(REL_PY) tests/reliability/slowloris.py --daemon $(NNLABD) --json $(REL_OUT)/results.jsonl
+
 numerics: san-daemon ## huge / tiny values and diverging trainings (sanitizer daemon)
 	$(REL_PY) tests/reliability/numerics.py --daemon $(SAN_NNLABD)
 
@@ -67,8 +75,8 @@ soak-quick: san-daemon daemon ## the soak for 30 s + 20 s
 	$(REL_PY) tests/reliability/soak.py --daemon $(SAN_NNLABD) --seconds 30 --no-rss-check
 	$(REL_PY) tests/reliability/soak.py --daemon $(NNLABD) --seconds 20
 
-RELIABILITY_LONG := fuzz bad-images bad-images-valgrind load slow-clients slow-clients-valgrind numerics \
-                    soak
+RELIABILITY_LONG := fuzz bad-images bad-images-valgrind load slow-clients slow-clients-valgrind slowloris \
+                    numerics soak
 reliability: $(RELIABILITY_LONG) ## every long reliability run, fuzzing included
 
 # The quick versions, all run even if one fails (a summary names the failures). In `make test`

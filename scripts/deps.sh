@@ -7,7 +7,8 @@
 set -euo pipefail
 profile=${1:-test}
 
-run_pkgs=(gcc make pkg-config libc6-dev libmicrohttpd-dev libcjson-dev libstb-dev)
+run_pkgs=(gcc make pkg-config libc6-dev libmicrohttpd-dev libcjson-dev libstb-dev zlib1g-dev
+          dataset-fashion-mnist)
 test_pkgs=(clang libclang-rt-14-dev llvm libcriterion-dev libcurl4-openssl-dev curl valgrind
            nodejs npm chromium wrk python3 python3-numpy python3-pytest
            jupyter-nbconvert python3-ipykernel python3-matplotlib

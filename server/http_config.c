@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_fashion.h"
+
 /* OPT_SIZE_OFF: a size, or the word "off" (stored as SIZE_MAX). */
 typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SIZE_OFF, OPT_DOUBLE } opt_kind;
 
@@ -42,6 +44,8 @@ static const opt OPTS[] = {
      "its previous answer; beyond: 408 and close"},
     {"web-root", "NNLAB_WEB_ROOT", OPT_STR, OFF(web_root), sizeof(((http_config *)0)->web_root),
      "serve the page from this directory instead of the embedded copy"},
+    {"data-dir", "NNLAB_DATA_DIR", OPT_STR, OFF(data_dir), sizeof(((http_config *)0)->data_dir),
+     "directory of the Fashion-MNIST files (apt-get install dataset-fashion-mnist)"},
     {"max-body", "NNLAB_MAX_BODY", OPT_SIZE, OFF(lim.max_body_bytes), 0,
      "request body bytes (larger: 413)"},
     {"max-image-side", "NNLAB_MAX_IMAGE_SIDE", OPT_SIZE, OFF(lim.max_image_side), 0,
@@ -72,6 +76,7 @@ static const opt OPTS[] = {
 static void defaults(http_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", NN_FASHION_DIR);
     cfg->port = 8080;
     cfg->threads = 0;
     cfg->max_connections = 256;

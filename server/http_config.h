@@ -34,6 +34,7 @@ typedef struct http_config {
     unsigned timeout_s;          /* inactivity timeout of a connection, seconds */
     unsigned request_timeout_s;  /* total time for a request (headers and body) to arrive */
     char web_root[1024];     /* "" = serve the embedded web/ files; else serve from this dir */
+    char data_dir[1024];     /* Fashion-MNIST's files (default NN_FASHION_DIR) */
     size_t max_memory;       /* bytes JSON requests may hold at once (srv_budget.h); 0 = auto,
                                 HTTP_MAX_MEMORY_OFF ("off") = no limit */
     srv_limits lim;

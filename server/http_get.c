@@ -11,6 +11,7 @@
 #include "http_reply.h"
 #include "http_train.h"
 #include "srv_budget.h"
+#include "srv_dataset.h"
 #include "srv_vocab.h"
 
 static char *read_file(const char *path, size_t *len) {
@@ -84,6 +85,7 @@ enum MHD_Result http_get_healthz(const http_config *cfg, unsigned reserve, unsig
         if (types) cJSON_AddItemToObject(o, "layer_types", types);
         cJSON_AddNumberToObject(o, "active_trainings", (double)http_train_active());
         cJSON_AddNumberToObject(o, "memory_reserved_bytes", (double)srv_budget_used());
+        srv_dataset_health(o);
         cJSON_AddNumberToObject(o, "open_connections", (double)open);
     }
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;

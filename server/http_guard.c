@@ -14,8 +14,20 @@
 /* How often the watchdog looks (ms): the slack of a deadline, half the time a hang-up of a
  * watched request takes to be noticed. */
 #define TICK_MS 100
-/* The pause of the accepting thread while many closed connections are still ending (ns). */
-#define THROTTLE_NS 2000000L
+/* A connection that has waited less than this has not had the time to show that it is slow (a
+ * client may connect, then take a moment to send; s). */
+#define GRACE_S 1.0
+/* A connection that received at least this much per second of waiting (and at least this much
+ * in all) is sending a request (an upload on a slow link), not trickling one (bytes/s). */
+#define SENDING_BPS 8192.0
+/* How long the accepting thread waits at most, per new connection, for evicted ones to end (s),
+ * and how often it looks meanwhile (ns). */
+#define CLOSING_WAIT_S 0.5
+#define CLOSING_POLL_NS 1000000L
+
+/* Which waiting connection is closed to make room: the first class that has one, oldest first
+ * within a class (see http_guard.h). */
+enum { V_SLOW, V_PART, V_NEW, V_SENDING, V_NONE };
 
 /* A client address as limits see it: IPv4 (or IPv4-mapped IPv6) whole, IPv6 by its /64 (one
  * host usually owns a whole /64, and picking new addresses in it costs nothing). */
@@ -30,8 +42,12 @@ struct http_conn {
     int fd;
     addr_key key;
     double since;        /* when it began waiting for its current request (monotonic s) */
+    long long rx0;       /* the kernel's count of bytes received at `since` (-1: unknown) */
     int busy;
     int killed;          /* closed by the guard: 1 + http_drop */
+    int ended;           /* killed, and libmicrohttpd has since shut our side: its thread ends */
+    unsigned seen;       /* the victim search that last examined it, and what it found (V_*) */
+    int cls;
     atomic_int *cancel;  /* the watched request's flag, NULL when not watched */
     int probe;           /* prefix bytes sent as a probe, -1 once the client is gone */
 };
@@ -42,8 +58,9 @@ struct http_guard {
     pthread_mutex_t mu;
     pthread_cond_t cv;   /* wakes the watchdog to stop */
     http_conn *head;
-    unsigned count;      /* connections in the table (libmicrohttpd's count) */
-    unsigned live;       /* of those, the ones not closed by the guard */
+    unsigned live;       /* connections in the table not closed by the guard */
+    unsigned closing;    /* closed by the guard, their threads not yet seen ending */
+    unsigned search;     /* victim searches so far */
     int stop;
     pthread_t thread;
 };
@@ -81,18 +98,87 @@ static int key_eq(const addr_key *a, const addr_key *b) {
 static void drop(http_guard *g, http_conn *hc, http_drop why) {
     hc->killed = 1 + (int)why;
     g->live--;
+    g->closing++;
     shutdown(hc->fd, SHUT_RD);
     http_metrics_dropped(why);
 }
 
-/* The waiting connection that has waited longest (of one address when key != NULL). */
-static http_conn *oldest_waiting(http_guard *g, const addr_key *key) {
-    http_conn *best = NULL;
-    for (http_conn *hc = g->head; hc; hc = hc->next)
-        if (!hc->busy && !hc->killed && (!key || key_eq(&hc->key, key)) &&
-            (!best || hc->since < best->since))
-            best = hc;
-    return best;
+/* A candidate's class as far as the current search knows: unexamined, it is presumed the most
+ * evictable class its age allows; examining it can only move it to a later one. */
+static int rank(const http_guard *g, const http_conn *hc, double now) {
+    if (hc->seen == g->search) return hc->cls;
+    return now - hc->since < GRACE_S ? V_PART : V_SLOW;
+}
+
+static void examine(http_guard *g, http_conn *hc, double now) {
+    http_tcp t;
+    http_socket_tcp(hc->fd, &t);
+    double waited = now - hc->since;
+    /* Sending: at speed, and at least a grace's worth of it (a trickler's first burst is not). */
+    double need = SENDING_BPS * (waited > GRACE_S ? waited : GRACE_S);
+    hc->seen = g->search;
+    long long in = t.received >= 0 && hc->rx0 >= 0 ? t.received - hc->rx0 : -1;
+    if (in >= 0 && (double)in >= need) hc->cls = V_SENDING;
+    else if (waited >= GRACE_S) hc->cls = V_SLOW;
+    /* Part of a request in goes before nothing yet: if it is in fact all of the request, it is
+     * read and answered anyway; a silent one would lose the request it is about to send. */
+    else hc->cls = in == 0 ? V_NEW : V_PART;
+}
+
+/* The waiting connection to close to make room (of one address when key != NULL), NULL when
+ * none is waiting. The best-ranked candidate is examined (a system call) until the best-ranked
+ * one has been: since examining only ranks a connection later, that one is the true best, and
+ * usually the first examined. */
+static http_conn *pick_victim(http_guard *g, const addr_key *key) {
+    double now = now_s();
+    g->search++;
+    for (;;) {
+        http_conn *best = NULL;
+        int best_rank = V_NONE;
+        for (http_conn *hc = g->head; hc; hc = hc->next) {
+            if (hc->busy || hc->killed || (key && !key_eq(&hc->key, key))) continue;
+            int r = rank(g, hc, now);
+            if (r < best_rank || (r == best_rank && best && hc->since < best->since)) {
+                best = hc;
+                best_rank = r;
+            }
+        }
+        if (!best || best->seen == g->search) return best;
+        examine(g, best, now);
+    }
+}
+
+/* Note the closed connections whose threads have shut our side since last looked. */
+static void reap(http_guard *g) {
+    for (http_conn *hc = g->head; hc && g->closing > 0; hc = hc->next) {
+        if (!hc->killed || hc->ended) continue;
+        http_tcp t;
+        http_socket_tcp(hc->fd, &t);
+        if (t.fin_sent) {
+            hc->ended = 1;
+            g->closing--;
+        }
+    }
+}
+
+/* A closed connection keeps its libmicrohttpd slot until its thread has ended and this (the
+ * accepting) thread has cleaned it up, right after this callback. libmicrohttpd checks its hard
+ * limit before asking the guard and closes a newcomer at the limit at once: a reset for a client
+ * whose request had arrived. So while the connections still closing would bring the next
+ * newcomer within a margin of that limit, wait here (the newcomers wait unharmed in the listen
+ * queue) and let their threads run. Under the lock. */
+static void wait_for_closing(http_guard *g) {
+    unsigned margin = g->reserve / 2 > 1 ? g->reserve / 2 : 1;
+    double t0 = now_s();
+    while (g->closing > 0 && g->live + g->closing + 1 + margin > g->lim.max_connections) {
+        reap(g);
+        if (g->live + g->closing + 1 + margin <= g->lim.max_connections) break;
+        if (now_s() - t0 >= CLOSING_WAIT_S) break;
+        pthread_mutex_unlock(&g->mu);
+        struct timespec ts = {0, CLOSING_POLL_NS};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&g->mu);
+    }
 }
 
 enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
@@ -107,7 +193,7 @@ enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, sockle
         for (http_conn *hc = g->head; hc; hc = hc->next)
             same += !hc->killed && key_eq(&hc->key, &key);
         if (same >= g->lim.per_ip) {
-            http_conn *victim = oldest_waiting(g, &key);
+            http_conn *victim = pick_victim(g, &key);
             if (victim) {
                 drop(g, victim, HTTP_DROP_EVICTED);
             } else {
@@ -117,18 +203,11 @@ enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, sockle
         }
     }
     if (ok == MHD_YES && g->reserve > 0 && g->live >= g->lim.max_connections - g->reserve) {
-        http_conn *victim = oldest_waiting(g, NULL);
+        http_conn *victim = pick_victim(g, NULL);
         if (victim) drop(g, victim, HTTP_DROP_EVICTED);
     }
-    /* Closed connections count against libmicrohttpd's limit until their threads have ended
-     * and this (the accepting) thread has cleaned them up. A burst of arrivals would otherwise
-     * outrun them and meet that hard limit: let them go first. */
-    int throttle = g->reserve > 0 && g->count - g->live > g->reserve / 2;
+    if (ok == MHD_YES) wait_for_closing(g);
     pthread_mutex_unlock(&g->mu);
-    if (throttle) {
-        struct timespec ts = {0, THROTTLE_NS};
-        nanosleep(&ts, NULL);
-    }
     return ok;
 }
 
@@ -139,11 +218,11 @@ http_conn *http_guard_track(http_guard *g, int fd, const struct sockaddr *addr) 
     hc->fd = fd;
     key_of(addr, &hc->key);
     hc->since = now_s();
+    hc->rx0 = 0;
     pthread_mutex_lock(&g->mu);
     hc->next = g->head;
     if (g->head) g->head->prev = hc;
     g->head = hc;
-    g->count++;
     g->live++;
     pthread_mutex_unlock(&g->mu);
     http_metrics_connections(+1);
@@ -158,7 +237,7 @@ void http_guard_untrack(http_conn *hc) {
     else g->head = hc->next;
     if (hc->next) hc->next->prev = hc->prev;
     if (!hc->killed) g->live--;
-    g->count--;
+    else if (!hc->ended) g->closing--;
     pthread_mutex_unlock(&g->mu);
     http_metrics_connections(-1);
     free(hc);
@@ -194,9 +273,12 @@ void http_conn_busy(http_conn *hc) {
 
 void http_conn_waiting(http_conn *hc) {
     if (!hc) return;
+    http_tcp t;
+    http_socket_tcp(hc->fd, &t);
     pthread_mutex_lock(&hc->g->mu);
     hc->busy = 0;
     hc->since = now_s();
+    hc->rx0 = t.received;
     pthread_mutex_unlock(&hc->g->mu);
 }
 

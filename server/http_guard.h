@@ -10,15 +10,31 @@
  *     deadline: bytes trickling in do not extend it, unlike libmicrohttpd's inactivity timeout);
  *     when its headers had arrived, the completion callback answers 408 first;
  *   - per address: a new connection from an address (IPv6: its /64) that already has per_ip
- *     open closes that address's oldest waiting connection, or is refused when all are busy;
- *   - reserve: past max_connections - reserve open connections, each new connection closes the
- *     oldest waiting one of any address, so `reserve` slots stay free for newcomers (a health
- *     check, another student) however many connections trickle. The reserve is capped at a
- *     quarter of max_connections; 0 turns it off.
+ *     open closes one of that address's waiting connections, or is refused when all are busy;
+ *   - reserve: past max_connections - reserve open connections, each new connection closes a
+ *     waiting one of any address, so `reserve` slots stay free for newcomers (a health check,
+ *     another student) however many connections trickle. The reserve is capped at a quarter of
+ *     max_connections; 0 turns it off.
+ * Which waiting connection goes is decided by evidence, oldest first within each class:
+ *   1. slow: it has waited over a second and is not sending (a trickled head or body, an idle
+ *      keep-alive connection);
+ *   2. part: it has waited less than a second (it has not had the time to show it is slow) and
+ *      received part of a request (if in fact all of it, it is still read and answered);
+ *   3. new: the same with nothing received yet (closing it would lose the request it is about
+ *      to send: a loaded client, a browser's pre-opened connection);
+ *   4. sending: it has received at least 8 KiB per second of waiting, and 8 KiB in all (an
+ *      upload on a slow link).
+ * Bytes are the kernel's count (TCP_INFO, read by libmicrohttpd or not), looked up for the few
+ * candidates examined. A request that had fully arrived when its connection was closed is still
+ * answered: Linux delivers the bytes already received after shutdown(SHUT_RD).
  * Closing is shutdown(SHUT_RD) on the socket: its own thread reads end-of-input and
  * libmicrohttpd closes the connection as if the client had left. The socket stays open until
  * libmicrohttpd's "closed" notification, which takes the same lock, so the guard never touches
- * a descriptor that has been reused.
+ * a descriptor that has been reused. A closed connection keeps its libmicrohttpd slot until its
+ * thread has ended and been cleaned up; libmicrohttpd refuses a newcomer at its hard limit before
+ * asking the guard. So when the connections still closing would bring the next newcomer near that
+ * limit, the accepting thread waits for them to end (at most 0.5 s per newcomer; the newcomers
+ * wait in the listen queue, unharmed).
  *
  * A watchdog thread enforces the deadlines every 100 ms and watches the requests registered
  * with http_conn_watch (a JSON request computing on its connection's thread): when their client

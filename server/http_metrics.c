@@ -11,7 +11,8 @@
 
 static const char *const PATHS[] = {
     "/", "/healthz", "/metrics", "/openapi.json", "/conv", "/pool", "/mlp", "/cnn",
-    "/train/rnn", "/train/lstm", "/train/gru", "/check/conv", "/check/pool", "/check/mlp",
+    "/train/rnn", "/train/lstm", "/train/gru", "/train/sweep", "/run/rnn", "/run/lstm", "/run/gru",
+    "/check/conv", "/check/pool", "/check/mlp",
     "static", "other",
 };
 #define NPATHS (sizeof PATHS / sizeof PATHS[0])

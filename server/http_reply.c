@@ -66,14 +66,12 @@ enum MHD_Result http_reply_srv(struct MHD_Connection *c, http_req *r, srv_respon
 enum MHD_Result http_reply_error(struct MHD_Connection *c, http_req *r, int status,
                                  const char *code, const char *field, const char *allow,
                                  const char *fmt, ...) {
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     srv_response sr;
     memset(&sr, 0, sizeof sr);
-    srv_error(&sr, status, code, field, "%s", msg);
+    va_list ap;
+    va_start(ap, fmt);
+    srv_verror(&sr, status, code, field, fmt, ap);
+    va_end(ap);
     if (status == 503 && sr.retry_after <= 0) sr.retry_after = HTTP_RETRY_AFTER_S;
     return http_reply_srv(c, r, &sr, allow);
 }

@@ -23,7 +23,8 @@ enum MHD_Result http_reply_static(struct MHD_Connection *c, http_req *r, const c
 /* A handler's response (its body is taken; *sr is emptied). */
 enum MHD_Result http_reply_srv(struct MHD_Connection *c, http_req *r, srv_response *sr,
                                const char *allow);
-/* The contract's error object {"error":{status, code, message, field}}; 503 gets Retry-After. */
+/* The contract's error object {"error":{status, code, message, field}}, built by srv_verror (the
+ * same message limit); 503 gets Retry-After. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 7, 8)))
 #endif

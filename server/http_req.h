@@ -18,8 +18,8 @@ typedef enum http_route_kind {
     HTTP_ROUTE_STATIC,  /* GET a page file / the OpenAPI document */
     HTTP_ROUTE_HEALTHZ,
     HTTP_ROUTE_METRICS,
-    HTTP_ROUTE_JSON,    /* POST /conv /pool /mlp /cnn */
-    HTTP_ROUTE_TRAIN,   /* POST /train/{rnn,lstm,gru} */
+    HTTP_ROUTE_JSON,    /* POST /conv /pool /mlp /cnn /check/{conv,pool,mlp} /run/{rnn,lstm,gru} */
+    HTTP_ROUTE_TRAIN,   /* POST /train/{rnn,lstm,gru,sweep} */
 } http_route_kind;
 
 typedef struct http_req {

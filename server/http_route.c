@@ -15,7 +15,10 @@ static const struct {
     {"/conv", "conv", HTTP_ROUTE_JSON},      {"/pool", "pool", HTTP_ROUTE_JSON},
     {"/mlp", "mlp", HTTP_ROUTE_JSON},        {"/cnn", "cnn", HTTP_ROUTE_JSON},
     {"/train/rnn", "rnn", HTTP_ROUTE_TRAIN}, {"/train/lstm", "lstm", HTTP_ROUTE_TRAIN},
-    {"/train/gru", "gru", HTTP_ROUTE_TRAIN},
+    {"/train/gru", "gru", HTTP_ROUTE_TRAIN}, {"/train/cnn", "cnn", HTTP_ROUTE_TRAIN},
+    {"/train/sweep", "sweep", HTTP_ROUTE_TRAIN},
+    {"/run/rnn", "run/rnn", HTTP_ROUTE_JSON}, {"/run/lstm", "run/lstm", HTTP_ROUTE_JSON},
+    {"/run/gru", "run/gru", HTTP_ROUTE_JSON},
     {"/check/conv", "check/conv", HTTP_ROUTE_JSON}, {"/check/pool", "check/pool", HTTP_ROUTE_JSON},
     {"/check/mlp", "check/mlp", HTTP_ROUTE_JSON},
 };

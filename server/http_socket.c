@@ -3,8 +3,11 @@
 #include "http_socket.h"
 
 #include <errno.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received (Linux 4.1) */
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +25,27 @@ http_peer http_socket_peer(int fd) {
     if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) return HTTP_PEER_GONE;
     if (p.revents & POLLRDHUP) return HTTP_PEER_EOF;
     return HTTP_PEER_HERE;
+}
+
+/* tcpi_state values (the kernel's enum, include/net/tcp_states.h; <netinet/tcp.h> has them too
+ * but cannot be included beside <linux/tcp.h>). */
+enum { TCPS_ESTABLISHED = 1, TCPS_CLOSE_WAIT = 8 };
+
+void http_socket_tcp(int fd, http_tcp *t) {
+    t->received = -1;
+    t->fin_sent = fd < 0; /* nothing to wait for */
+    if (fd < 0) return;
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) {
+        t->fin_sent = errno == EBADF || errno == ENOTSOCK;
+        return;
+    }
+    /* ESTABLISHED, or CLOSE_WAIT (the client's FIN only): libmicrohttpd has not closed yet. */
+    t->fin_sent = ti.tcpi_state != TCPS_ESTABLISHED && ti.tcpi_state != TCPS_CLOSE_WAIT;
+    if (len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        t->received = (long long)ti.tcpi_bytes_received;
 }
 
 static double now_ms(void) {

@@ -29,6 +29,17 @@ typedef enum http_peer {
 /* State of the client behind fd, without reading anything (fd < 0: HTTP_PEER_HERE). */
 http_peer http_socket_peer(int fd);
 
+/* What the kernel knows of a connection, for the connection guard (http_guard.h): nothing is
+ * read or written. */
+typedef struct http_tcp {
+    long long received;       /* bytes received since the connection opened (read by
+                               * libmicrohttpd or not); -1 unknown */
+    int fin_sent;             /* our side has shut down its sending side (libmicrohttpd is
+                               * closing the connection), or the connection is gone */
+} http_tcp;
+/* Fill *t from fd (fd < 0: nothing received known, fin_sent 1). */
+void http_socket_tcp(int fd, http_tcp *t);
+
 /* Send all of buf (fd may be non-blocking), waiting for room at most stall_ms at a time (the
  * clock restarts whenever some bytes went out). 0 on success, -1 when the peer is gone or
  * stalled that long. */

@@ -14,6 +14,7 @@
 #include "nn_parallel.h"
 #include "srv_budget.h"
 #include "http_config.h"
+#include "srv_dataset.h"
 
 int main(int argc, char **argv) {
     /* Block the stop signals before any thread exists (the compute pool's, MHD's: they all
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     nn_parallel_set_threads(cfg.threads);
+    srv_dataset_set_dir(cfg.data_dir);
     srv_budget_init(cfg.max_memory == HTTP_MAX_MEMORY_OFF ? 0 /* unlimited */
                     : cfg.max_memory                   ? cfg.max_memory
                                                        : srv_budget_auto());

@@ -8,6 +8,7 @@
 #ifndef SRV_API_H
 #define SRV_API_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -48,16 +49,26 @@ void srv_response_free(srv_response *r);
 /* Fill r with the contract's error object:
  *   {"error": {"status": S, "code": C, "message": M, "field": F}}   (field omitted when NULL)
  * Codes: "invalid_argument" (400), "not_found" (404), "method_not_allowed" (405),
- * "too_large" (413), "unsupported_media_type" (415), "busy" (503), "internal" (500). */
+ * "too_large" (413), "unsupported_media_type" (415), "busy" (503), "internal" (500); NULL code:
+ * the status's. M is printf(fmt, ...) cut at SRV_ERROR_MESSAGE_MAX bytes. */
+#define SRV_ERROR_MESSAGE_MAX 511
 void srv_error(srv_response *r, int status, const char *code, const char *field,
                const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* srv_error with a va_list (for callers that take their own format and arguments). */
+void srv_verror(srv_response *r, int status, const char *code, const char *field,
+                const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 0)))
+#endif
+    ;
 
-/* POST /conv, /pool, /mlp, /cnn, /check/{conv,pool,mlp}. endpoint is "conv", "pool", "mlp",
- * "cnn", "check/conv", "check/pool" or "check/mlp" (srv_check.h); content_type is
+/* POST /conv, /pool, /mlp, /cnn, /check/{conv,pool,mlp}, /run/{rnn,lstm,gru}. endpoint is
+ * "conv", "pool", "mlp", "cnn", "check/conv", "check/pool", "check/mlp" (srv_check.h),
+ * "run/rnn", "run/lstm" or "run/gru"; content_type is
  * the request's header or NULL; body need not be NUL-terminated. Always fills out.
  * cancel (may be NULL) is bound to the computation (core/nn_cancel.h): once another thread sets
  * it — the client went away, the server is stopping — the work stops within milliseconds and
@@ -65,10 +76,12 @@ void srv_error(srv_response *r, int status, const char *code, const char *field,
 void srv_handle_json(const srv_limits *lim, const char *endpoint, const char *content_type,
                      const char *body, size_t len, const atomic_int *cancel, srv_response *out);
 
-/* POST /train/{rnn,lstm,gru} ------------------------------------------------------------------ */
+/* POST /train/{rnn,lstm,gru,cnn} -------------------------------------------------------------- */
 typedef struct srv_train_job srv_train_job;
 
-/* Parse and validate a training request for model "rnn", "lstm" or "gru". Returns a job, or
+/* Parse and validate a training request for model "rnn", "lstm", "gru" or "cnn" (the CNN's
+ * parameters and admission: srv_train_cnn.h), or a sweep over sequence lengths for model
+ * "sweep" (POST /train/sweep, srv_sweep.h). Returns a job, or
  * NULL with *err filled (400/413/415/...). The job owns copies of everything it needs.
  * Admission: one step and one test-set evaluation within max_work_flops; the run's estimated
  * time (srv_train_estimate_seconds) within max_train_seconds; its memory (data sets, model,

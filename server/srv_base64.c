@@ -26,19 +26,47 @@ static int dec(unsigned char c) { return dec_tab[c]; }
 
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+/* Where the base64 text starts: after a "data:<type>;base64," prefix if there is one, else 0;
+ * SIZE_MAX (and *why) for a malformed data: URL. */
+static size_t data_start(const char *s, size_t n, const char **why) {
+    if (n < 5 || strncasecmp(s, "data:", 5) != 0) return 0;
+    const char *comma = memchr(s, ',', n);
+    if (!comma || comma - s < 12 || strncasecmp(comma - 7, ";base64", 7) != 0) {
+        *why = "a data: URL must be data:<type>;base64,<data>";
+        return SIZE_MAX;
+    }
+    return (size_t)(comma - s) + 1;
+}
+
+/* The end of the text s[0..n): the final, partial group of k characters (in acc) and pad '='
+ * characters, the first at offset last. Appends the group's bytes to out[0..*o); returns NULL,
+ * or the reason the ending is wrong (*pos: where). */
+static const char *decode_end(unsigned char *out, size_t *o, uint32_t acc, size_t k, size_t pad,
+                              size_t last, size_t n, size_t *pos) {
+    if (*o == 0 && k == 0) return pad ? "only padding" : "empty";
+    if (k == 1 || (pad && (k == 0 || pad != 4 - k))) {
+        *pos = pad ? last : n;
+        return "wrong length or padding";
+    }
+    if ((k == 2 && (acc & 0xF)) || (k == 3 && (acc & 0x3))) {
+        *pos = n;
+        return "non-zero unused bits in the last group";
+    }
+    if (k == 2) {
+        out[(*o)++] = (unsigned char)(acc >> 4);
+    } else if (k == 3) {
+        out[(*o)++] = (unsigned char)(acc >> 10);
+        out[(*o)++] = (unsigned char)(acc >> 2);
+    }
+    return NULL;
+}
+
 unsigned char *srv_base64_decode(const char *s, size_t n, size_t *out_len, const char **why,
                                  size_t *pos) {
     *out_len = 0;
     *pos = 0;
-    size_t start = 0;
-    if (n >= 5 && strncasecmp(s, "data:", 5) == 0) {
-        const char *comma = memchr(s, ',', n);
-        if (!comma || comma - s < 12 || strncasecmp(comma - 7, ";base64", 7) != 0) {
-            *why = "a data: URL must be data:<type>;base64,<data>";
-            return NULL;
-        }
-        start = (size_t)(comma - s) + 1;
-    }
+    size_t start = data_start(s, n, why);
+    if (start == SIZE_MAX) return NULL;
     unsigned char *out = malloc(n / 4 * 3 + 3);
     if (!out) { *why = "out of memory"; return NULL; }
     uint32_t acc = 0;
@@ -83,28 +111,12 @@ unsigned char *srv_base64_decode(const char *s, size_t n, size_t *out_len, const
         }
         i++;
     }
-    if (o == 0 && k == 0) {
-        *why = pad ? "only padding" : "empty";
+    *why = decode_end(out, &o, acc, k, pad, last, n, pos);
+    if (*why) {
         free(out);
         return NULL;
-    }
-    /* k is the number of characters in the final, partial group. */
-    if (k == 1 || (pad && (k == 0 || pad != 4 - k))) {
-        *pos = pad ? last : n;
-        *why = "wrong length or padding";
-        free(out);
-        return NULL;
-    }
-    if (k == 2) {
-        if (acc & 0xF) { *pos = n; *why = "non-zero unused bits in the last group"; free(out); return NULL; }
-        out[o++] = (unsigned char)(acc >> 4);
-    } else if (k == 3) {
-        if (acc & 0x3) { *pos = n; *why = "non-zero unused bits in the last group"; free(out); return NULL; }
-        out[o++] = (unsigned char)(acc >> 10);
-        out[o++] = (unsigned char)(acc >> 2);
     }
     *out_len = o;
-    *why = NULL;
     return out;
 }
 

@@ -6,10 +6,10 @@
 #include "nn_filter_presets.h"
 #include "nn_rng.h"
 #include "srv_endpoints.h"
+#include "srv_grad.h"
 #include "srv_image.h"
 #include "srv_json.h"
 #include "srv_ops.h"
-#include "srv_render.h"
 #include "srv_tensor.h"
 #include "srv_workspace.h"
 
@@ -208,58 +208,73 @@ void srv_conv_op_free(srv_conv_op *op) {
     srv_tensor_free(&op->k);
 }
 
+/* The forward's work (arithmetic and the scratch it fills) and the backward's, against the
+ * request's work limit, before any of it is done. */
+static int check_work(const srv_limits *lim, const srv_conv_op *op, size_t fwd_ws,
+                      const srv_conv_grad *g, srv_err *e) {
+    double fwd = op->flops + (double)fwd_ws / sizeof(float);
+    if (fwd > lim->max_work_flops)
+        return srv_fail(e, 413, op->kfield, "this convolution needs %.3g flops; the limit is %.3g (%.3g of arithmetic "
+                        "and %.3g floats of scratch to fill)", fwd, lim->max_work_flops, op->flops,
+                        (double)fwd_ws / sizeof(float));
+    if (g->on && fwd + g->work > lim->max_work_flops)
+        return srv_fail(e, 413, "grad_output", "this convolution and its backward pass need %.3g flops; the limit is "
+                        "%.3g (%.3g for the forward, %.3g for the backward)", fwd + g->work, lim->max_work_flops,
+                        fwd, g->work);
+    return 0;
+}
+
+static void write_response(srv_buf *out, const srv_conv_op *op, const srv_tensor *y,
+                           const srv_conv_grad *g) {
+    srv_buf_puts(out, "{\"output\":");
+    srv_buf_tensor(out, y->data, y->shape, 3);
+    srv_buf_puts(out, ",\"kernels\":");
+    srv_buf_tensor(out, op->k.data, op->k.shape, 4);
+    srv_buf_puts(out, ",\"bias\":");
+    srv_buf_floats(out, op->bias, op->k.shape[0]);
+    srv_buf_puts(out, ",\"input_shape\":");
+    srv_buf_sizes(out, op->x.shape, 3);
+    srv_buf_puts(out, ",\"activation\":");
+    srv_buf_str(out, nn_act_name(op->p.act.kind));
+    srv_buf_puts(out, ",\"flops\":");
+    srv_buf_double(out, op->flops);
+    srv_conv_grad_write(out, g);
+}
+
 int srv_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     double t0 = srv_now_ms();
     srv_conv_op op;
-    if (srv_conv_parse(lim, req, NULL, &op, e)) return -1;
+    if (srv_conv_parse(lim, req, SRV_GRAD_KEYS, &op, e)) return -1;
     srv_tensor y = {0};
+    srv_conv_grad g;
     int rc = -1;
     size_t H = op.x.shape[0], W = op.x.shape[1], C = op.x.shape[2];
     size_t N = op.k.shape[0], KH = op.k.shape[1], KW = op.k.shape[2];
-    size_t OH = op.OH, OW = op.OW;
-    double flops = op.flops;
+    if (srv_conv_grad_parse(lim, req, &op, &g, e)) goto done;
     nn_error ne;
     nn_error_clear(&ne);
     size_t ws_bytes;
     if (nn_conv_workspace_size(H, W, C, N, KH, KW, &op.p, &ws_bytes, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
-    /* Filling the scratch (zero-padded planes of a wide stride or padding) is work too. */
-    double work = flops + (double)ws_bytes / sizeof(float);
-    if (work > lim->max_work_flops) {
-        srv_fail(e, 413, op.kfield, "this convolution needs %.3g flops; the limit is %.3g (%.3g of arithmetic and %.3g floats of "
-                 "scratch to fill)", work, lim->max_work_flops, flops, (double)ws_bytes / sizeof(float));
-        goto done;
-    }
-    size_t shape[3] = {OH, OW, N};
+    if (check_work(lim, &op, ws_bytes, &g, e)) goto done;
+    size_t shape[3] = {op.OH, op.OW, N};
     if (srv_tensor_alloc(&y, shape, 3, lim->max_tensor_elems, "output", e)) goto done;
-    nn_workspace *ws = srv_workspace_get(ws_bytes, op.kfield, e);
+    if (srv_conv_grad_alloc(lim, &op, &g, e)) goto done;
+    /* the scratch is the backward's when that is the larger */
+    nn_workspace *ws = g.ws_bytes > ws_bytes ? srv_workspace_get(g.ws_bytes, "grad_output", e)
+                                             : srv_workspace_get(ws_bytes, op.kfield, e);
     if (!ws) goto done;
     if (nn_conv2d_forward(y.data, op.x.data, op.k.data, op.bias, H, W, C, N, KH, KW, &op.p, ws, &ne) != NN_OK) {
         srv_fail_nn(e, &ne, NULL);
         goto done;
     }
     if (srv_check_finite(y.data, y.n, "input", e)) goto done;
-
-    srv_buf_puts(out, "{\"output\":");
-    srv_buf_tensor(out, y.data, y.shape, 3);
-    srv_buf_puts(out, ",\"kernels\":");
-    srv_buf_tensor(out, op.k.data, op.k.shape, 4);
-    srv_buf_puts(out, ",\"bias\":");
-    srv_buf_floats(out, op.bias, N);
-    srv_buf_puts(out, ",\"input_shape\":");
-    srv_buf_sizes(out, op.x.shape, 3);
-    srv_buf_puts(out, ",\"activation\":");
-    srv_buf_str(out, nn_act_name(op.p.act.kind));
-    srv_buf_puts(out, ",\"flops\":");
-    srv_buf_double(out, flops);
-    if (op.render) {
-        srv_buf_putc(out, ',');
-        if (srv_render_maps(out, y.data, OH, OW, N)) { srv_fail(e, 503, NULL, "out of memory rendering maps"); goto done; }
-    }
-    srv_buf_puts(out, ",\"elapsed_ms\":");
-    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
-    srv_buf_putc(out, '}');
+    if (srv_conv_grad_run(&op, y.data, &g, ws, e)) goto done;
+    write_response(out, &op, &y, &g);
+    if (op.render && srv_put_maps(out, y.data, op.OH, op.OW, N, e)) goto done;
+    srv_put_elapsed_end(out, t0);
     rc = 0;
 done:
+    srv_conv_grad_free(&g);
     srv_conv_op_free(&op);
     srv_tensor_free(&y);
     return rc;

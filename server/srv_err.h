@@ -14,12 +14,21 @@ typedef struct srv_err {
     int status;       /* HTTP status; 0 while no error */
     char field[128];  /* "" for none */
     char message[256];
+    char code[32];    /* the contract's code when not the status's own ("" for that) */
 } srv_err;
 
 /* Record an error (only if none is recorded yet) and return -1. field may be NULL. */
 int srv_fail(srv_err *e, int status, const char *field, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* srv_fail with a code of its own instead of the status's (e.g. 503 "dataset_unavailable":
+ * only "busy" asks the client to come back, with Retry-After). Returns -1. */
+int srv_fail_code(srv_err *e, int status, const char *code, const char *field, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
 #endif
     ;
 

@@ -17,6 +17,9 @@ static endpoint_fn find(const char *name) {
     if (strcmp(name, "pool") == 0) return srv_pool;
     if (strcmp(name, "mlp") == 0) return srv_mlp;
     if (strcmp(name, "cnn") == 0) return srv_cnn;
+    if (strcmp(name, "run/rnn") == 0) return srv_run_rnn;
+    if (strcmp(name, "run/lstm") == 0) return srv_run_lstm;
+    if (strcmp(name, "run/gru") == 0) return srv_run_gru;
     if (strcmp(name, "check/conv") == 0) return srv_check_conv;
     if (strcmp(name, "check/pool") == 0) return srv_check_pool;
     if (strcmp(name, "check/mlp") == 0) return srv_check_mlp;

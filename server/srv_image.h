@@ -1,10 +1,11 @@
-/* srv_image.h — PNG/JPEG input images (stb_image, only PNG and JPEG compiled in).
+/* srv_image.h — PNG/JPEG input images as tensors.
  *
- * Decoding: the header is inspected first (stbi_info_from_memory, stbi_is_16_bit_from_memory),
- * so a huge or 16-bit image is refused before any pixel memory is allocated:
- *   not PNG/JPEG or corrupt -> 415 (field "image"); 16-bit PNG -> 415; a side over
- *   max_image_side -> 413; more than max_tensor_elems values -> 413.
- * Pixels become float32 v / 255 in [0, 1], layout [H, W, C]:
+ * Decoding (srv_pixels.h) reads the file's own header and walks it before stb_image decodes
+ * anything, so an image too large, too much work to decode, corrupt or 16-bit is refused first:
+ *   not PNG/JPEG or corrupt -> 415 (field = path); 16-bit PNG -> 415; a side over
+ *   max_image_side -> 413 with the size; more than max_tensor_elems values -> 413; decoding
+ *   work over max_work_flops -> 413; a JPEG with more than 64 scans -> 415.
+ * The same file always decodes to the same pixels. Pixels become float32 v / 255 in [0, 1], layout [H, W, C]:
  *   RGB (C = 3) by default; alpha is dropped; a grey image is replicated into R = G = B.
  *   "grayscale": true -> C = 1: grey images keep their value; colour images use the ITU-R BT.601
  *   luma Y = (0.299 R + 0.587 G + 0.114 B) / 255 computed in float64 from the 8-bit values and

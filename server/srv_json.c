@@ -101,25 +101,145 @@ int srv_json_check_duplicates(const cJSON *j, const char *path, srv_err *e) {
     return 0;
 }
 
-/* Offset of the first character JSON does not allow in a string — a raw control character
- * (cJSON takes them) or \u0000 (cJSON turns it into a NUL that would silently cut the C string:
- * an image's base64 would end there) — or -1. body is valid JSON (cJSON parsed it). */
-static long bad_string_char(const char *b, size_t len) {
-    int in = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)b[i];
-        if (!in) {
-            in = c == '"';
-            continue;
+/* What cJSON lets through although RFC 8259 does not allow it, found in one pass over the body
+ * (which cJSON has parsed, so it is well formed otherwise):
+ * - in a string, a raw control character (cJSON takes them) or \u0000 (cJSON turns it into a
+ *   NUL that would silently cut the C string: an image's base64 would end there): 400 "body";
+ * - a number outside the grammar -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?: cJSON
+ *   reads 01, 1., -.5 and 1.e5 with strtod: 400 naming the field that holds it
+ *   ("input[0][2]", "architecture[1].size").
+ * The scan keeps the path of the value being read: per level of nesting, an array's index or the
+ * object key last read (as written in the body, escapes and all). */
+#define SCAN_DEPTH 1024 /* cJSON refuses nesting deeper than 1000 */
+typedef struct level {
+    int array;
+    size_t index;
+    const char *key;
+    size_t key_len;
+} level;
+
+typedef struct scan {
+    const char *b;
+    size_t len;
+    level lv[SCAN_DEPTH];
+    size_t depth;
+} scan;
+
+static void scan_path(const scan *s, char *out, size_t n) {
+    char cur[128] = "", next[128];
+    for (size_t d = 0; d < s->depth && d < SCAN_DEPTH; d++) {
+        const level *l = &s->lv[d];
+        if (l->array) {
+            srv_path_index(next, sizeof next, cur, l->index);
+        } else {
+            char key[64];
+            snprintf(key, sizeof key, "%.*s", (int)(l->key_len < 60 ? l->key_len : 60), l->key ? l->key : "");
+            srv_path_key(next, sizeof next, cur, key);
         }
-        if (c == '"') in = 0;
-        else if (c < 0x20) return (long)i;
-        else if (c == '\\') {
-            if (i + 5 < len && memcmp(b + i + 1, "u0000", 5) == 0) return (long)i;
-            i++; /* the escaped character */
+        memcpy(cur, next, sizeof cur);
+    }
+    snprintf(out, n, "%s", cur[0] ? cur : "body");
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* End of the number starting at b[i]; *why says what breaks the grammar (NULL if nothing). */
+static size_t number_end(const char *b, size_t len, size_t i, const char **why) {
+    *why = NULL;
+    if (i < len && b[i] == '-') i++;
+    if (i < len && b[i] == '0') {
+        if (++i < len && is_digit(b[i])) *why = "a leading zero";
+    } else if (i < len && is_digit(b[i])) {
+        while (i < len && is_digit(b[i])) i++;
+    } else {
+        *why = "no digit after the sign";
+    }
+    if (i < len && b[i] == '.') {
+        if (!(++i < len && is_digit(b[i])) && !*why) *why = "no digit after the decimal point";
+        while (i < len && is_digit(b[i])) i++;
+    }
+    if (i < len && (b[i] == 'e' || b[i] == 'E')) {
+        if (++i < len && (b[i] == '+' || b[i] == '-')) i++;
+        if (!(i < len && is_digit(b[i])) && !*why) *why = "no digit in the exponent";
+        while (i < len && is_digit(b[i])) i++;
+    }
+    while (i < len && (is_digit(b[i]) || b[i] == '.' || b[i] == 'e' || b[i] == 'E' || b[i] == '+' || b[i] == '-'))
+        i++; /* the rest of what strtod would take, for the message */
+    return i;
+}
+
+/* End of the string whose opening quote is at b[i] (past its closing quote), or 0 with *bad set
+ * to the offset of a control character or \u0000 in it. */
+static size_t string_end(const char *b, size_t len, size_t i, size_t *bad) {
+    for (i++; i < len; i++) {
+        unsigned char c = (unsigned char)b[i];
+        if (c == '"') return i + 1;
+        if (c < 0x20 || (c == '\\' && i + 5 < len && memcmp(b + i + 1, "u0000", 5) == 0)) {
+            *bad = i;
+            return 0;
+        }
+        if (c == '\\') i++; /* the escaped character */
+    }
+    return len;
+}
+
+static level *scan_top(scan *s) {
+    return s->depth && s->depth <= SCAN_DEPTH ? &s->lv[s->depth - 1] : NULL;
+}
+
+static int strict_scan(scan *s, srv_err *e) {
+    const char *b = s->b;
+    size_t len = s->len, i = 0;
+    s->depth = 0;
+    while (i < len) {
+        char c = b[i];
+        if (c == '-' || is_digit(c)) {
+            const char *why;
+            size_t end = number_end(b, len, i, &why);
+            if (why) {
+                char path[128];
+                scan_path(s, path, sizeof path);
+                return srv_fail(e, 400, path, "%s: %.*s is not a JSON number (%s)", path,
+                                (int)(end - i > 24 ? 24 : end - i), b + i, why);
+            }
+            i = end;
+        } else if (c == '"') {
+            size_t bad = 0, end = string_end(b, len, i, &bad);
+            if (!end)
+                return srv_fail(e, 400, "body", "a string holds a control character or \\u0000 at "
+                                "byte %zu (JSON needs control characters escaped; NUL is not allowed)", bad);
+            size_t j = end;
+            while (j < len && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r')) j++;
+            level *top = scan_top(s);
+            if (top && !top->array && j < len && b[j] == ':') {
+                top->key = b + i + 1;
+                top->key_len = end - i - 2;
+            }
+            i = end;
+        } else {
+            if (c == ',') {
+                level *top = scan_top(s);
+                if (top && top->array) top->index++;
+            } else if (c == '{' || c == '[') {
+                if (s->depth < SCAN_DEPTH) s->lv[s->depth] = (level){c == '[', 0, NULL, 0};
+                s->depth++;
+            } else if ((c == '}' || c == ']') && s->depth) {
+                s->depth--;
+            }
+            i++;
         }
     }
-    return -1;
+    return 0;
+}
+
+int srv_json_check_strict(const char *body, size_t len, srv_err *e) {
+    scan *sc = malloc(sizeof *sc);
+    if (!sc) return srv_fail(e, 503, NULL, "out of memory");
+    sc->b = body;
+    sc->len = len;
+    int rc = strict_scan(sc, e);
+    free(sc);
+    return rc;
 }
 
 cJSON *srv_json_parse(const char *body, size_t len, srv_err *e) {
@@ -142,10 +262,7 @@ cJSON *srv_json_parse(const char *body, size_t len, srv_err *e) {
         cJSON_Delete(j);
         return NULL;
     }
-    long bad = bad_string_char(body, len);
-    if (bad >= 0) {
-        srv_fail(e, 400, "body", "a string holds a control character or \\u0000 at byte %ld "
-                                 "(JSON needs control characters escaped; NUL is not allowed)", bad);
+    if (srv_json_check_strict(body, len, e)) {
         cJSON_Delete(j);
         return NULL;
     }

@@ -6,6 +6,7 @@
 #include "nn_mlp.h"
 #include "srv_budget.h"
 #include "srv_endpoints.h"
+#include "srv_grad.h"
 #include "srv_json.h"
 #include "srv_ops.h"
 #include "srv_tensor.h"
@@ -162,23 +163,13 @@ void srv_mlp_op_free(srv_mlp_op *op) {
     srv_tensor_free(&op->x);
 }
 
-int srv_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
-    double t0 = srv_now_ms();
-    srv_mlp_op op;
-    if (srv_mlp_parse(lim, req, NULL, &op, e)) return -1;
-    nn_mlp *m = &op.m;
-    const nn_mlp_config *cfg = &m->cfg;
-    size_t L = m->num_layers;
-    int rc = -1;
-    nn_error ne;
-    nn_error_clear(&ne);
-    if (nn_mlp_forward(m, op.x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
-    if (srv_check_finite(m->logits, cfg->output_size, "input", e)) goto done;
-
+static void write_response(srv_buf *out, const srv_mlp_op *op) {
+    const nn_mlp *m = &op->m;
+    size_t L = m->num_layers, K = m->cfg.output_size;
     srv_buf_puts(out, "{\"logits\":");
-    srv_buf_floats(out, m->logits, cfg->output_size);
+    srv_buf_floats(out, m->logits, K);
     srv_buf_puts(out, ",\"softmax\":");
-    srv_buf_floats(out, m->probs, cfg->output_size);
+    srv_buf_floats(out, m->probs, K);
     srv_buf_puts(out, ",\"layers\":[");
     for (size_t l = 0; l < L; l++) {
         size_t sh[2] = {m->in_size[l], m->out_size[l]};
@@ -186,10 +177,10 @@ int srv_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
         srv_buf_sizes(out, sh, 2);
     }
     srv_buf_puts(out, "],\"activation\":");
-    srv_buf_str(out, nn_act_name(cfg->act.kind));
+    srv_buf_str(out, nn_act_name(m->cfg.act.kind));
     srv_buf_puts(out, ",\"flops\":");
-    srv_buf_double(out, op.flops);
-    if (op.return_weights) {
+    srv_buf_double(out, op->flops);
+    if (op->return_weights) {
         srv_buf_puts(out, ",\"weights\":[");
         for (size_t l = 0; l < L; l++) {
             size_t sh[2] = {m->in_size[l], m->out_size[l]};
@@ -202,11 +193,33 @@ int srv_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
         }
         srv_buf_putc(out, ']');
     }
-    srv_buf_puts(out, ",\"elapsed_ms\":");
-    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
-    srv_buf_putc(out, '}');
+}
+
+int srv_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
+    double t0 = srv_now_ms();
+    srv_mlp_op op;
+    if (srv_mlp_parse(lim, req, SRV_GRAD_MLP_KEYS, &op, e)) return -1;
+    srv_mlp_grad g;
+    int rc = -1;
+    nn_error ne;
+    nn_error_clear(&ne);
+    if (srv_mlp_grad_parse(lim, req, &op, &g, e)) goto done;
+    if (g.on && op.flops + g.work > lim->max_work_flops) {
+        srv_fail(e, 413, g.has_target ? "target" : "grad_output", "this MLP and its backward pass need %.3g flops; "
+                 "the limit is %.3g (%.3g for the forward, %.3g for the backward)", op.flops + g.work,
+                 lim->max_work_flops, op.flops, g.work);
+        goto done;
+    }
+    if (srv_mlp_grad_alloc(lim, &op, &g, e)) goto done;
+    if (nn_mlp_forward(&op.m, op.x.data, &ne) != NN_OK) { srv_fail_nn(e, &ne, NULL); goto done; }
+    if (srv_check_finite(op.m.logits, op.m.cfg.output_size, "input", e)) goto done;
+    if (srv_mlp_grad_run(&op, &g, e)) goto done;
+    write_response(out, &op);
+    srv_mlp_grad_write(out, &op, &g);
+    srv_put_elapsed_end(out, t0);
     rc = 0;
 done:
+    srv_mlp_grad_free(&g);
     srv_mlp_op_free(&op);
     return rc;
 }

@@ -36,7 +36,7 @@ int srv_parse_init(const cJSON *obj, const char *base, nn_init_kind def, nn_init
     if (nn_init_parse(name, out, &ne) != NN_OK) {
         char p[128];
         srv_path_key(p, sizeof p, base, "init");
-        return srv_fail(e, 400, p, "unknown init '%.40s' (he, xavier, uniform, numpy_rand, numpy_randn)", name);
+        return srv_fail(e, 400, p, "unknown init '%.40s' (he, xavier, uniform, he_normal, numpy_rand, numpy_randn)", name);
     }
     return 0;
 }

@@ -5,10 +5,10 @@
 
 #include "nn_pool.h"
 #include "srv_endpoints.h"
+#include "srv_grad.h"
 #include "srv_image.h"
 #include "srv_json.h"
 #include "srv_ops.h"
-#include "srv_render.h"
 #include "srv_tensor.h"
 
 /* "function", "size" (or "global") and "stride" (default: the size) into op. */
@@ -87,33 +87,39 @@ void srv_pool_op_free(srv_pool_op *op) { srv_tensor_free(&op->x); }
 int srv_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     double t0 = srv_now_ms();
     srv_pool_op op;
-    if (srv_pool_parse(lim, req, NULL, &op, e)) return -1;
+    if (srv_pool_parse(lim, req, SRV_GRAD_KEYS, &op, e)) return -1;
     srv_tensor y = {0};
+    srv_pool_grad g;
     int rc = -1;
     size_t C = op.x.shape[2];
+    if (srv_pool_grad_parse(lim, req, &op, &g, e)) goto done;
     if (op.flops > lim->max_work_flops) {
         srv_fail(e, 413, op.global ? "input" : "size", "this pooling needs %.3g flops; the limit is %.3g (its "
                  "operations counted by their time, as many convolution flops)", op.flops, lim->max_work_flops);
         goto done;
     }
+    if (g.on && op.flops + g.work > lim->max_work_flops) {
+        srv_fail(e, 413, "grad_output", "this pooling and its backward pass need %.3g flops; the limit is %.3g "
+                 "(%.3g for the forward, %.3g for the backward)", op.flops + g.work, lim->max_work_flops, op.flops, g.work);
+        goto done;
+    }
     if (srv_tensor_alloc(&y, op.out_shape, op.out_ndim, lim->max_tensor_elems, "output", e)) goto done;
+    if (srv_pool_grad_alloc(lim, &op, &g, e)) goto done;
     if (srv_pool_run(&op, &op.p, y.data, e)) goto done;
     if (srv_check_finite(y.data, y.n, "input", e)) goto done;
+    if (srv_pool_grad_run(&op, &g, e)) goto done;
     srv_buf_puts(out, "{\"output\":");
     srv_buf_tensor(out, y.data, y.shape, y.ndim);
     srv_buf_puts(out, ",\"input_shape\":");
     srv_buf_sizes(out, op.x.shape, 3);
     srv_buf_puts(out, ",\"function\":");
     srv_buf_str(out, nn_pool_name(op.p.kind));
-    if (op.render && !op.global) {
-        srv_buf_putc(out, ',');
-        if (srv_render_maps(out, y.data, y.shape[0], y.shape[1], C)) { srv_fail(e, 503, NULL, "out of memory rendering maps"); goto done; }
-    }
-    srv_buf_puts(out, ",\"elapsed_ms\":");
-    srv_buf_printf(out, "%.3f", srv_now_ms() - t0);
-    srv_buf_putc(out, '}');
+    srv_pool_grad_write(out, &g);
+    if (op.render && !op.global && srv_put_maps(out, y.data, y.shape[0], y.shape[1], C, e)) goto done;
+    srv_put_elapsed_end(out, t0);
     rc = 0;
 done:
+    srv_pool_grad_free(&g);
     srv_pool_op_free(&op);
     srv_tensor_free(&y);
     return rc;

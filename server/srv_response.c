@@ -55,7 +55,8 @@ static void set_error(srv_response *r, int status, const char *code, const char 
     srv_buf_puts(&b, "}}\n");
     r->status = status;
     r->content_type = "application/json";
-    r->retry_after = status == 503 ? 5 : 0; /* seconds: a training slot frees in seconds */
+    /* seconds: a training slot frees in seconds; other 503s (a missing data set) are not cured by waiting */
+    r->retry_after = status == 503 && !strcmp(code, "busy") ? 5 : 0;
     r->body = srv_buf_take(&b, &r->len);
     if (!r->body) {
         /* Out of memory while reporting an error: a static-sized fallback. */
@@ -71,21 +72,41 @@ static void set_error(srv_response *r, int status, const char *code, const char 
 
 void srv_error(srv_response *r, int status, const char *code, const char *field,
                const char *fmt, ...) {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    srv_verror(r, status, code, field, fmt, ap);
     va_end(ap);
+}
+
+void srv_verror(srv_response *r, int status, const char *code, const char *field,
+                const char *fmt, va_list ap) {
+    char msg[SRV_ERROR_MESSAGE_MAX + 1];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     set_error(r, status, code ? code : srv_status_code(status), field, msg);
+}
+
+static void vfail(srv_err *e, int status, const char *code, const char *field, const char *fmt,
+                  va_list ap) {
+    e->status = status;
+    snprintf(e->code, sizeof e->code, "%s", code ? code : "");
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
 }
 
 int srv_fail(srv_err *e, int status, const char *field, const char *fmt, ...) {
     if (e->status) return -1; /* the first error wins */
-    e->status = status;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    vfail(e, status, NULL, field, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int srv_fail_code(srv_err *e, int status, const char *code, const char *field, const char *fmt, ...) {
+    if (e->status) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(e, status, code, field, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -112,5 +133,6 @@ int srv_fail_cancelled(srv_err *e) {
 
 void srv_err_response(const srv_err *e, srv_response *r) {
     int status = e->status ? e->status : 500;
-    set_error(r, status, srv_status_code(status), e->field, e->message[0] ? e->message : "internal error");
+    set_error(r, status, e->code[0] ? e->code : srv_status_code(status), e->field,
+              e->message[0] ? e->message : "internal error");
 }

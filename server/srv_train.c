@@ -6,7 +6,10 @@
  * inside every pass through time) and a progress callback that ends a run past its time limit,
  * formats progress lines (every report_every steps and at least every 5 s), watches for
  * divergence (a non-finite loss ends the run with an error line "diverged at step N"), and
- * emits epoch and done lines. */
+ * emits epoch and done lines. The epoch lines carry the probe's gradient by step
+ * (nn_rnn_probe.h); with "export": "pytorch" the start line (or, not streamed, the done object)
+ * carries the run as a PyTorch script (srv_rnn_export.h). POST /train/sweep is a job of its own
+ * kind (srv_sweep.h) run through the same functions. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +20,20 @@
 #include "srv_api.h"
 #include "srv_budget.h"
 #include "srv_buf.h"
+#include "srv_clock.h"
 #include "srv_endpoints.h"
 #include "srv_json.h"
+#include "srv_rnn_export.h"
+#include "srv_rnn_params.h"
+#include "srv_sweep.h"
 #include "srv_tensor.h"
+#include "srv_train_cnn.h"
+#include "srv_train_line.h"
 
 #define PROGRESS_MAX_GAP_MS 5000.0
 
 struct srv_train_job {
+    srv_cnn_job *cnn;     /* POST /train/cnn: everything is in there (srv_train_cnn.h) */
     nn_rnn_train_config cfg;
     int stream;
     size_t report_every;
@@ -42,6 +52,7 @@ struct srv_train_job {
     const atomic_int *cancel;
     int stopped;          /* the client or the server asked to stop */
     size_t diverged_step; /* nonzero: the loss went non-finite at this step */
+    int diverged_at_start; /* ... and before any update: the initial weights or the data did it */
     size_t over_time_epoch; /* nonzero: the run passed max_seconds during this epoch */
     size_t last_step;     /* the last optimiser step reported by the core */
     double t0, last_line_ms;
@@ -49,6 +60,8 @@ struct srv_train_job {
     double loss_sum;      /* batch losses since the last progress line */
     size_t loss_n;
     srv_buf line;
+    int export_pytorch;   /* "export": "pytorch" */
+    srv_sweep *sweep;     /* POST /train/sweep: everything is in there (srv_sweep.h) */
 };
 
 static void job_free_data(srv_train_job *j) {
@@ -63,17 +76,25 @@ static void job_free_data(srv_train_job *j) {
 
 void srv_train_free(srv_train_job *job) {
     if (!job) return;
+    srv_cnn_job_free(job->cnn);
     srv_budget_release(&job->mem);
     job_free_data(job);
     srv_buf_free(&job->line);
+    srv_sweep_free(job->sweep);
     free(job);
 }
 
-int srv_train_streaming(const srv_train_job *job) { return job ? job->stream : 0; }
+int srv_train_streaming(const srv_train_job *job) {
+    return !job ? 0 : job->cnn ? srv_cnn_job_streaming(job->cnn) : job->stream;
+}
 
-double srv_train_estimate_seconds(const srv_train_job *job) { return job ? job->est_seconds : 0.0; }
+double srv_train_estimate_seconds(const srv_train_job *job) {
+    return !job ? 0.0 : job->cnn ? srv_cnn_job_estimate_seconds(job->cnn) : job->est_seconds;
+}
 
-size_t srv_train_memory_bytes(const srv_train_job *job) { return job ? job->mem_bytes : 0; }
+size_t srv_train_memory_bytes(const srv_train_job *job) {
+    return !job ? 0 : job->cnn ? srv_cnn_job_memory_bytes(job->cnn) : job->mem_bytes;
+}
 
 /* One sample's x given as a tensor [T, 2] ({"shape", "data"} or {"npy"}) into a malloc'd *t. */
 static int tensor_steps(const cJSON *x, const char *xp, const srv_limits *lim, double **t, size_t *len,
@@ -199,6 +220,26 @@ static int parse_init(const cJSON *v, srv_train_job *j, const srv_limits *lim, s
     return 0;
 }
 
+/* "probe_samples" (0: none) and "export" ("pytorch", within the body limit). */
+static int parse_inside(srv_train_job *j, const srv_limits *lim, const cJSON *req, srv_err *e) {
+    long long v;
+    if (srv_json_int_opt(req, "probe_samples", "", 0, 1LL << 53, (long long)j->cfg.probe_samples, &v, e)) return -1;
+    if ((unsigned long long)v > lim->max_samples)
+        return srv_fail(e, 413, "probe_samples", "probe_samples is %lld; this server's limit is %zu", v, lim->max_samples);
+    j->cfg.probe_samples = (size_t)v;
+    const char *ex;
+    if (srv_json_string_opt(req, "export", "", NULL, &ex, e)) return -1;
+    if (!ex) return 0;
+    if (strcmp(ex, "pytorch") != 0)
+        return srv_fail(e, 400, "export", "export must be \"pytorch\" (a script that trains the same net in PyTorch)");
+    size_t bytes = srv_rnn_export_bound(&j->cfg);
+    if (bytes > lim->max_body_bytes)
+        return srv_fail(e, 413, "export", "the PyTorch script would take up to %zu bytes of data; the limit is %zu: "
+                        "export a run with fewer or shorter sequences", bytes, lim->max_body_bytes);
+    j->export_pytorch = 1;
+    return 0;
+}
+
 static size_t longest(const size_t *len, size_t n) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) m = len[i] > m ? len[i] : m;
@@ -252,6 +293,8 @@ static int reserve_memory(srv_train_job *j, srv_err *e) {
     for (int p = 0; p < NN_RNN_NPARAMS; p++)
         numbers += nn_rnn_param_shape(c->model, NN_ADDING_FEATURES, c->hidden, p, (size_t[2]){0}, NULL);
     bytes = srv_budget_add(bytes, srv_budget_mul(numbers, 32));
+    /* a PyTorch export: the script, the line that carries it as JSON text, the queue's copy */
+    if (j->export_pytorch) bytes = srv_budget_add(bytes, srv_budget_mul(srv_rnn_export_bound(c), 3));
     j->mem_bytes = bytes;
     return srv_budget_claim(&j->mem, bytes, c->data_x ? "dataset" : "samples", e);
 }
@@ -259,7 +302,8 @@ static int reserve_memory(srv_train_job *j, srv_err *e) {
 static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, srv_err *e) {
     static const char *const keys[] = {"samples", "test_samples", "min_length", "max_length", "epochs",
                                        "hidden_size", "learning_rate", "clip", "batch_size", "seed",
-                                       "report_every", "stream", "dataset", "test_dataset", "init", NULL};
+                                       "report_every", "stream", "dataset", "test_dataset", "init",
+                                       "probe_samples", "export", NULL};
     if (srv_json_only_keys(req, "", keys, e)) return -1;
     nn_rnn_train_config *c = &j->cfg;
     long long v;
@@ -288,14 +332,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
     c->batch_size = (size_t)v;
     if (srv_json_int_opt(req, "report_every", "", 1, (1LL << 53), 500, &v, e)) return -1;
     j->report_every = (size_t)v;
-    if (srv_json_num_opt(req, "learning_rate", "", c->lr, &c->lr, e)) return -1;
-    if (!(c->lr > 0)) return srv_fail(e, 400, "learning_rate", "learning_rate must be > 0");
-    if (srv_json_num_opt(req, "clip", "", c->clip, &c->clip, e)) return -1;
-    if (!(c->clip > 0)) return srv_fail(e, 400, "clip", "clip must be > 0");
-    unsigned long long seed;
-    if (srv_json_seed_opt(req, "seed", "", c->seed, &seed, e)) return -1;
-    c->seed = seed;
-    if (srv_json_bool_opt(req, "stream", "", 1, &j->stream, e)) return -1;
+    if (srv_rnn_params_optim(req, c, &j->stream, e)) return -1;
     const cJSON *ds = srv_json_get(req, "dataset"), *ts = srv_json_get(req, "test_dataset");
     if (ds) {
         if (parse_dataset(ds, "dataset", lim, &j->data_x, &j->data_len, &j->data_y, &c->data_count, e)) return -1;
@@ -314,6 +351,7 @@ static int prepare(srv_train_job *j, const srv_limits *lim, const cJSON *req, sr
         return srv_fail(e, 400, "batch_size", "batch_size (%zu) must be <= the number of training samples (%zu)", c->batch_size, n_train);
     const cJSON *init = srv_json_get(req, "init");
     if (init && parse_init(init, j, lim, e)) return -1;
+    if (parse_inside(j, lim, req, e)) return -1;
     nn_error ne;
     nn_error_clear(&ne);
     if (nn_rnn_train_validate(c, &ne) != NN_OK) return srv_fail_nn(e, &ne, NULL);
@@ -331,12 +369,14 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
         lim = &defaults;
     }
     srv_err e = {0};
-    nn_rnn_kind kind;
-    if (!model || (strcmp(model, "rnn") && strcmp(model, "lstm") && strcmp(model, "gru"))) {
-        srv_error(err, 404, "not_found", NULL, "no such model: /train/%.20s (rnn, lstm, gru)", model ? model : "");
+    nn_rnn_kind kind = NN_RNN_ELMAN;
+    int cnn = model && !strcmp(model, "cnn"), sweep = model && !strcmp(model, "sweep");
+    if (!model || (!cnn && !sweep && strcmp(model, "rnn") && strcmp(model, "lstm") && strcmp(model, "gru"))) {
+        srv_error(err, 404, "not_found", NULL, "no such model: /train/%.20s (rnn, lstm, gru, cnn, sweep)",
+                  model ? model : "");
         return NULL;
     }
-    nn_rnn_kind_parse(model, &kind, NULL);
+    if (!cnn && !sweep) nn_rnn_kind_parse(model, &kind, NULL);
     if (len > lim->max_body_bytes) {
         srv_fail(&e, 413, "body", "the body is %zu bytes; the limit is %zu", len, lim->max_body_bytes);
         srv_err_response(&e, err);
@@ -360,7 +400,9 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
     nn_rnn_train_config_default(&j->cfg);
     j->cfg.model = kind;
     int rc = srv_take_output_format(req, &j->line.npy, &e);
-    if (rc == 0) rc = prepare(j, lim, req, &e);
+    if (rc == 0 && cnn) rc = (j->cnn = srv_cnn_job_prepare(lim, req, j->line.npy, &e)) ? 0 : -1;
+    else if (rc == 0 && sweep) rc = (j->sweep = srv_sweep_prepare(lim, req, &j->stream, &e)) ? 0 : -1;
+    else if (rc == 0) rc = prepare(j, lim, req, &e);
     cJSON_Delete(req);
     if (rc) {
         srv_train_free(j);
@@ -374,11 +416,7 @@ srv_train_job *srv_train_prepare(const srv_limits *lim, const char *model,
 
 /* Send the line being built (streaming only); a refusal stops the run. */
 static void send_line(srv_train_job *j) {
-    srv_buf_putc(&j->line, '\n');
-    if (!j->stopped && !j->line.oom && j->emit(j->ctx, j->line.p, j->line.len)) j->stopped = 1;
-    if (j->line.oom) j->stopped = 1;
-    j->line.len = 0;
-    if (j->line.p) j->line.p[0] = '\0';
+    srv_train_send(&j->line, j->emit, j->ctx, &j->stopped);
     j->last_line_ms = srv_now_ms();
 }
 
@@ -389,36 +427,25 @@ static void put_elapsed(srv_buf *b, const srv_train_job *j) {
     srv_buf_printf(b, "%.1f", elapsed(j));
 }
 
-/* Seconds of CPU time this thread (the run's) has used. */
-static double thread_cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Whether the run's own CPU time passed max_seconds: what the estimate predicted (seconds with
- * a core to itself), so a loaded machine does not stop a run the estimate admitted, but a wrong
- * estimate does. The CPU clock is a system call: looked at every 100 ms of wall time only. */
-static int over_time(srv_train_job *j) {
-    double now = srv_now_ms();
-    if (j->max_seconds <= 0 || now - j->cpu_checked_ms < 100.0) return 0;
-    j->cpu_checked_ms = now;
-    return thread_cpu_s() - j->cpu0 > j->max_seconds;
+/* ,"baseline_loss":test,"baseline_train_loss":train (the MSE of always predicting 1) */
+static void put_baselines(srv_buf *b, double test, double train) {
+    srv_buf_puts(b, ",\"baseline_loss\":");
+    srv_buf_double(b, test);
+    srv_buf_puts(b, ",\"baseline_train_loss\":");
+    srv_buf_double(b, train);
 }
 
 static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_train_job *j = ctx;
-    if (j->cancel && atomic_load(j->cancel)) j->stopped = 1;
-    if (j->stopped) return 1;
-    if (over_time(j)) {
-        j->over_time_epoch = ev->epoch;
-        return 1;
-    }
+    int stop = srv_train_check(j->cancel, &j->stopped, j->max_seconds, j->cpu0, &j->cpu_checked_ms);
+    if (stop == 2) j->over_time_epoch = ev->epoch;
+    if (stop) return 1;
     srv_buf *b = &j->line;
     if (ev->kind == NN_RNN_TRAIN_STEP) {
         j->last_step = ev->step;
-        if (!isfinite(ev->loss)) {
+        if (!isfinite(ev->loss)) { /* the loss of the weights before this step's update */
             j->diverged_step = ev->step;
+            j->diverged_at_start = ev->step == 1;
             return 1;
         }
         j->loss_sum += ev->loss;
@@ -444,14 +471,23 @@ static int on_progress(void *ctx, const nn_rnn_train_event *ev) {
     srv_buf_double(b, ev->train_loss);
     srv_buf_puts(b, ",\"test_loss\":");
     srv_buf_double(b, ev->test_loss);
-    srv_buf_puts(b, ",\"baseline_loss\":");
-    srv_buf_double(b, ev->baseline_test);
-    srv_buf_puts(b, ",\"baseline_train_loss\":");
-    srv_buf_double(b, ev->baseline_train);
+    put_baselines(b, ev->baseline_test, ev->baseline_train);
+    if (ev->grad_by_step) {
+        srv_buf_puts(b, ",\"gradient_by_step\":");
+        srv_buf_doubles(b, ev->grad_by_step, ev->grad_steps);
+        srv_buf_printf(b, ",\"probe_samples\":%zu", ev->probe_count);
+    }
     put_elapsed(b, j);
     srv_buf_putc(b, '}');
     send_line(j);
     return j->stopped;
+}
+
+/* ,"pytorch": "<script>" (srv_rnn_export.h); a failure (out of memory) spoils the line. */
+static void put_export(srv_buf *b, const srv_train_job *j) {
+    srv_err e = {0};
+    srv_buf_puts(b, ",\"pytorch\":");
+    if (srv_rnn_export_put(b, &j->cfg, &e)) b->oom = 1;
 }
 
 static void put_start(srv_buf *b, const srv_train_job *j) {
@@ -468,8 +504,11 @@ static void put_start(srv_buf *b, const srv_train_job *j) {
     srv_buf_double(b, c->lr);
     srv_buf_puts(b, ",\"clip\":");
     srv_buf_double(b, c->clip);
-    srv_buf_printf(b, ",\"given_dataset\":%s,\"given_init\":%s}", c->data_x ? "true" : "false",
+    srv_buf_printf(b, ",\"given_dataset\":%s,\"given_init\":%s", c->data_x ? "true" : "false",
                    (c->init[0] || c->init[1] || c->init[2] || c->init[3] || c->init[4] || c->init[5]) ? "true" : "false");
+    srv_buf_printf(b, ",\"probe_samples\":%zu", c->probe_samples);
+    if (j->export_pytorch) put_export(b, j);
+    srv_buf_putc(b, '}');
 }
 
 /* The first test samples' targets and the trained net's predictions, and the first few whole
@@ -510,10 +549,7 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_resu
     srv_buf_doubles(b, r->train_loss, r->epochs);
     srv_buf_puts(b, ",\"test_loss\":");
     srv_buf_doubles(b, r->test_loss, r->epochs);
-    srv_buf_puts(b, ",\"baseline_loss\":");
-    srv_buf_double(b, r->baseline_test);
-    srv_buf_puts(b, ",\"baseline_train_loss\":");
-    srv_buf_double(b, r->baseline_train);
+    put_baselines(b, r->baseline_test, r->baseline_train);
     srv_buf_puts(b, ",\"test_accuracy\":");
     srv_buf_double(b, r->test_accuracy);
     put_predictions(b, r);
@@ -525,49 +561,55 @@ static void put_done(srv_buf *b, const srv_train_job *j, const nn_rnn_train_resu
         srv_buf_tensor_f64(b, r->weights[p], r->shape[p], r->ndim[p]);
     }
     srv_buf_putc(b, '}');
+    if (j->export_pytorch && !j->stream) put_export(b, j);
     put_elapsed(b, j);
     srv_buf_putc(b, '}');
 }
 
-/* The outcome as an error: a line {"type":"error",...} when streaming, else the contract's
- * error object. Returns the status. */
+/* The outcome as an error (srv_train_line.h). Returns the status. */
 static int emit_error(srv_train_job *j, int status, const char *field, const char *msg, size_t step) {
-    if (j->stopped) return status;
-    if (j->stream) {
-        srv_buf *b = &j->line;
-        srv_buf_printf(b, "{\"type\":\"error\",\"status\":%d,\"code\":", status);
-        srv_buf_str(b, step ? "diverged" : srv_status_code(status));
-        srv_buf_puts(b, ",\"message\":");
-        srv_buf_str(b, msg);
-        if (field) {
-            srv_buf_puts(b, ",\"field\":");
-            srv_buf_str(b, field);
-        }
-        if (step) srv_buf_printf(b, ",\"step\":%zu", step);
-        srv_buf_putc(b, '}');
-        send_line(j);
-    } else {
-        srv_response r;
-        srv_error(&r, status, NULL, field, "%s", msg);
-        if (r.body && j->emit(j->ctx, r.body, r.len)) j->stopped = 1;
-        srv_response_free(&r);
+    return srv_train_error(&j->line, j->emit, j->ctx, j->stream, &j->stopped, status, step ? "diverged" : NULL,
+                           field, msg, step);
+}
+
+/* The field a divergence is blamed on, and the message. A loss already non-finite at step 1,
+ * before any update, comes from the initial weights or the data, not from the learning rate:
+ * "init" when the request gave the weights, else "dataset" when it gave the data. */
+static const char *divergence_cause(const srv_train_job *j, char *msg, size_t n) {
+    const nn_rnn_train_config *c = &j->cfg;
+    int given_init = 0;
+    for (int p = 0; p < NN_RNN_NPARAMS; p++) given_init |= c->init[p] != NULL;
+    if (j->diverged_at_start && given_init) {
+        snprintf(msg, n, "diverged at step 1: the loss is not finite with the given initial weights, "
+                         "before any update (check init)");
+        return "init";
     }
-    return status;
+    if (j->diverged_at_start && c->data_x) {
+        snprintf(msg, n, "diverged at step 1: the loss is not finite on the given data set, before "
+                         "any update (check dataset)");
+        return "dataset";
+    }
+    snprintf(msg, n, "diverged at step %zu: the loss is not finite (lower learning_rate or clip)",
+             j->diverged_step);
+    return "learning_rate";
 }
 
 int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_int *cancel) {
     if (!j || !emit) return 500;
+    if (j->cnn) return srv_cnn_job_run(j->cnn, emit, ctx, cancel);
+    if (j->sweep) return srv_sweep_run(j->sweep, emit, ctx, cancel);
     j->emit = emit;
     j->ctx = ctx;
     j->cancel = cancel;
     j->stopped = 0;
     j->diverged_step = 0;
+    j->diverged_at_start = 0;
     j->over_time_epoch = 0;
     j->last_step = 0;
     j->loss_sum = 0;
     j->loss_n = 0;
     j->t0 = j->last_line_ms = j->cpu_checked_ms = srv_now_ms();
-    j->cpu0 = thread_cpu_s();
+    j->cpu0 = srv_thread_cpu_s();
     if (j->stream) {
         put_start(&j->line, j);
         send_line(j);
@@ -579,38 +621,30 @@ int srv_train_run(srv_train_job *j, srv_emit_fn emit, void *ctx, const atomic_in
     const atomic_int *outer = nn_cancel_bind(cancel);
     nn_code rc = nn_rnn_train_run(&j->cfg, on_progress, j, &res, &ne);
     nn_cancel_bind(outer);
-    /* The core may catch a non-finite loss itself, before reporting the step. */
+    /* The core may catch a non-finite loss itself, before the step's update. */
     if (rc == NN_INVALID && !j->diverged_step && ne.field && strcmp(ne.field, "learning_rate") == 0 &&
-        strstr(ne.message, "diverged"))
+        strstr(ne.message, "diverged")) {
         j->diverged_step = j->last_step + 1;
+        j->diverged_at_start = j->last_step == 0;
+    }
     int status;
     if (rc == NN_OK) {
-        srv_buf *b = &j->line;
-        put_done(b, j, &res);
+        put_done(&j->line, j, &res);
         nn_rnn_train_result_free(&res);
-        if (j->stream) {
-            send_line(j);
-        } else {
-            srv_buf_putc(b, '\n');
-            if (b->oom) return emit_error(j, 503, NULL, "out of memory building the response", 0);
-            if (emit(ctx, b->p, b->len)) j->stopped = 1;
-        }
-        status = 200;
+        status = srv_train_send_done(&j->line, emit, ctx, j->stream, &j->stopped);
     } else if (j->diverged_step) {
         char msg[200];
-        snprintf(msg, sizeof msg, "diverged at step %zu: the loss is not finite (lower learning_rate or clip)", j->diverged_step);
-        status = emit_error(j, 400, "learning_rate", msg, j->diverged_step);
+        const char *field = divergence_cause(j, msg, sizeof msg);
+        status = emit_error(j, 400, field, msg, j->diverged_step);
     } else if (j->over_time_epoch && !j->stopped) {
         char msg[240];
-        snprintf(msg, sizeof msg, "the run passed the limit of %g s of computing (--max-train-seconds) in epoch %zu of %zu "
-                 "(it was estimated at %.*f s) and was stopped", j->max_seconds, j->over_time_epoch,
-                 j->cfg.epochs, j->est_seconds < 10 ? 1 : 0, j->est_seconds);
+        srv_train_over_time_msg(msg, sizeof msg, "run", j->max_seconds, "in epoch", j->over_time_epoch, j->cfg.epochs,
+                                j->est_seconds);
         status = emit_error(j, 413, "epochs", msg, 0);
     } else if (rc == NN_CANCELLED || j->stopped) {
         status = 503; /* cancelled: nothing more is emitted */
     } else {
-        int st = rc == NN_INVALID ? 400 : rc == NN_TOO_LARGE ? 413 : rc == NN_NOMEM ? 503 : 500;
-        status = emit_error(j, st, ne.field, ne.message[0] ? ne.message : nn_code_name(rc), 0);
+        status = emit_error(j, srv_train_status(rc), ne.field, ne.message[0] ? ne.message : nn_code_name(rc), 0);
     }
     srv_buf_free(&j->line);
     return status;

@@ -7,6 +7,12 @@ import { initPool } from './js/pool.js';
 import { initMlp } from './js/mlp.js';
 import { initCnn } from './js/cnn.js';
 import { initTrain } from './js/train.js';
+import { initTrainCnn } from './js/cnn_train.js';
+import { initTryCnn } from './js/cnn_try.js';
+import { initTrainExtras } from './js/train_extras.js';
+import { initGradChart } from './js/gradchart.js';
+import { initInside } from './js/rnn_inside.js';
+import { initSweep } from './js/rnn_sweep.js';
 import { initCheck } from './js/check.js';
 import { initPresent, setPresent } from './js/present.js';
 import { restoreURL, trackURL, viewURL } from './js/urlstate.js';
@@ -20,8 +26,10 @@ loadServerInfo().then((h) => {
   health.classList.add('bad');
 });
 
-const sections = [initConv(), initPool(), initMlp(), initCnn(), initTrain()];
+const sections = [initConv(), initPool(), initMlp(), initCnn(), initTrain(), initInside(), initSweep(), initTrainCnn(), initTryCnn()];
 initCheck();
+initTrainExtras();
+initGradChart();
 addErrorSlots(document);
 initPresent();
 

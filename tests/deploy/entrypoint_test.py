@@ -138,6 +138,20 @@ def read_stream_lines(resp):
                 yield line
 
 
+
+def wait_trainings_idle(port, tries=100):
+    """Poll /metrics until no training runs (a finished run frees its slot just after its last
+    line is written, so a client can read `done` before the slot is free). The last value read."""
+    active = None
+    for _ in range(tries):
+        _, _, m = request(port, "GET", "/metrics", timeout=10)
+        found = re.search(rb"^nnlab_trainings_active (\S+)$", m, re.M)
+        active = float(found.group(1)) if found else None
+        if active == 0:
+            break
+        time.sleep(0.1)
+    return active
+
 def train_stream(port, body, stop_after=None, timeout=120):
     """POST /train/<model> and read its lines as they come: ([(t, obj)], status, headers)."""
     path = body.pop("_path", "/train/rnn")
@@ -372,6 +386,7 @@ def main():
         long_train = {"samples": 100000, "test_samples": 100, "epochs": 50, "hidden_size": 32,
                       "report_every": 1000, "seed": 1, "stream": True}
         holders, started, held = [], threading.Semaphore(0), []
+        wait_trainings_idle(r1.port)  # the streams above may not have freed their slots yet
 
         def hold(port):
             def on(o):
@@ -416,14 +431,7 @@ def main():
         # The four streams above went to replica 2 and were dropped after their start line; the
         # daemon notices a gone client at its next write, so they may still hold training slots.
         # Wait for them to be cancelled, or the next stream could meet a full replica (503).
-        active = None
-        for _ in range(100):
-            _, _, m = request(r2.port, "GET", "/metrics", timeout=10)
-            found = re.search(rb"^nnlab_trainings_active (\S+)$", m, re.M)
-            active = float(found.group(1)) if found else None
-            if active == 0:
-                break
-            time.sleep(0.1)
+        active = wait_trainings_idle(r2.port)
         check(active == 0, "the dropped streams' trainings are cancelled on replica 2",
               f"nnlab_trainings_active {active}")
         got_tail, tail_status = [], []

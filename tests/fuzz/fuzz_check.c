@@ -33,13 +33,6 @@ static void check_verdict(const srv_response *r) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *const eps[] = {"check/conv", "check/pool", "check/mlp"};
-    if (size < 1) return 0;
-    srv_limits lim;
-    fuzz_limits(&lim);
-    srv_response r = {0};
-    srv_handle_json(&lim, eps[data[0] % 3], "application/json", (const char *)data + 1, size - 1, NULL, &r);
-    fuzz_check_response(&r);
-    if (r.status == 200) check_verdict(&r);
-    srv_response_free(&r);
+    if (size >= 1) fuzz_endpoint(eps[data[0] % 3], data + 1, size - 1, check_verdict);
     return 0;
 }

@@ -3,11 +3,6 @@
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    srv_limits lim;
-    fuzz_limits(&lim);
-    srv_response r = {0};
-    srv_handle_json(&lim, "cnn", "application/json", (const char *)data, size, NULL, &r);
-    fuzz_check_response(&r);
-    srv_response_free(&r);
+    fuzz_endpoint("cnn", data, size, NULL);
     return 0;
 }

@@ -71,4 +71,17 @@ static inline void fuzz_check_response(const srv_response *r) {
     fuzz_check_json(r->status, r->body, r->len);
 }
 
+/* POST data[0..size) to endpoint ep through srv_handle_json with fuzz_limits; the response must
+ * pass fuzz_check_response, and a 200 also `ok_check` (may be NULL). */
+static inline void fuzz_endpoint(const char *ep, const uint8_t *data, size_t size,
+                                 void (*ok_check)(const srv_response *)) {
+    srv_limits lim;
+    fuzz_limits(&lim);
+    srv_response r = {0};
+    srv_handle_json(&lim, ep, "application/json", (const char *)data, size, NULL, &r);
+    fuzz_check_response(&r);
+    if (ok_check && r.status == 200) ok_check(&r);
+    srv_response_free(&r);
+}
+
 #endif

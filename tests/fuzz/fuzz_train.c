@@ -1,5 +1,5 @@
-/* fuzz_train.c — libFuzzer harness for POST /train/{rnn,lstm,gru}: the first byte picks the
- * model, the rest is the body. srv_train_prepare parses and validates it; a valid job is then run
+/* fuzz_train.c — libFuzzer harness for POST /train/{rnn,lstm,gru,sweep}: the first byte picks the
+ * model (or the sweep), the rest is the body. srv_train_prepare parses and validates it; a valid job is then run
  * to the end under tiny limits (a few hundred flops), and every emitted NDJSON line (or the
  * single non-streaming body) must be valid JSON: a diverging run must say so, never print NaN. */
 #include "fuzz_common.h"
@@ -29,13 +29,13 @@ static int on_emit(void *vctx, const char *data, size_t len) {
     return 0;
 }
 
-static const char *const MODELS[] = {"rnn", "lstm", "gru"};
+static const char *const MODELS[] = {"rnn", "lstm", "gru", "sweep"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     srv_limits lim;
     fuzz_limits(&lim);
-    const char *model = MODELS[data[0] % 3];
+    const char *model = MODELS[data[0] % 4];
     srv_response err = {0};
     srv_train_job *job =
         srv_train_prepare(&lim, model, "application/json", (const char *)data + 1, size - 1, &err);

@@ -83,6 +83,14 @@ def main():
         {"input": npy([4, 4], list(range(16)), "|u1"), "filters": {"count": 2, "size": 2, "init": "numpy_randn"},
          "seed": 42, "output_format": "npy"},
         '{"input": {"shape": [2, 2, 1], "data": [1, 2, 3, 4]}, "kernel": "sobel_y", "kernel": "box"}',
+        # the backward pass ("grad_output"): stride, padding, activations, .npy, a wrong shape
+        {"input": t([6, 6, 3]), "kernels": t([2, 3, 3, 3]), "bias": [0.1, -0.1], "stride": 2, "padding": 1,
+         "activation": "relu", "grad_output": t([3, 3, 2])},
+        {"input": t([5, 4, 2]), "kernels": t([3, 2, 2, 2]), "activation": "leaky_relu", "negative_slope": -0.5,
+         "grad_output": t([4, 3, 3])},
+        {"input": t([4, 4, 1]), "kernel": "sobel_x", "padding": 1, "activation": "sigmoid",
+         "grad_output": npy([4, 4, 1], [0.25 * (i % 3) for i in range(16)]), "output_format": "npy"},
+        {"input": t([3, 3, 1]), "kernel": t([2, 2, 1]), "grad_output": t([2, 2])},
     ]:
         put("conv", r)
     # /pool
@@ -94,6 +102,11 @@ def main():
          "render": True},
         {"input": t([2, 2, 1]), "function": "median", "size": 2},
         {"input": t([2, 2, 1]), "function": "max", "size": 3},
+        {"input": [[1, 1, 0, 2], [0, 1, 2, 2]], "function": "max", "size": 2, "grad_output": [[[3], [5]]]},
+        {"input": t([5, 5, 2]), "function": "average", "size": 3, "stride": 2, "grad_output": t([2, 2, 2])},
+        {"input": t([4, 6, 3]), "function": "max", "size": "global", "grad_output": npy([3], [1, 2, 3]),
+         "output_format": "npy"},
+        {"input": t([4, 4, 1]), "function": "max", "size": 2, "grad_output": t([3, 3, 1])},
     ]:
         put("pool", r)
     # /mlp
@@ -112,6 +125,12 @@ def main():
          "weights": [{"weight": npy([3, 2], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), "bias": npy([2], [0, 1])}]},
         {"input": [0.5, -0.5], "hidden_layers": 1, "hidden_size": 3, "output_size": 2, "init": "numpy_rand",
          "seed": 7, "return_weights": True, "output_format": "npy"},
+        # the backward pass: a target (the loss) or grad_output
+        {"input": [0.5, -0.2, 0.1], "hidden_layers": 1, "hidden_size": 4, "output_size": 3, "seed": 1, "target": 2},
+        {"input": t([2, 3]), "hidden_layers": 2, "hidden_size": [3, 2], "activation": "leaky_relu",
+         "negative_slope": -0.3, "output_size": 2, "seed": 2, "grad_output": [1, -1], "output_format": "npy"},
+        {"input": [1.0, 2.0], "hidden_layers": 0, "output_size": 2, "target": 2},
+        {"input": [1.0, 2.0], "hidden_layers": 0, "output_size": 2, "target": 0, "grad_output": [1, 0]},
     ]:
         put("mlp", r)
     # /cnn
@@ -156,6 +175,25 @@ def main():
              "init": {"fc.weight": npy([1, 1], [0.5], "<f8")}},
         ]:
             put("train", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
+        for r in [{"samples": 3, "test_samples": 2, "epochs": 1, "hidden_size": 2, "max_length": 5,
+                   "probe_samples": 2, "export": "pytorch"},
+                  {"samples": 3, "test_samples": 2, "epochs": 1, "probe_samples": 0, "stream": False,
+                   "export": "pytorch", "output_format": "npy"}]:
+            put("train", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
+    # /train/sweep: first byte 3
+    for r in [{"lengths": [2, 4], "samples": 3, "test_samples": 2, "epochs": 1, "hidden_size": 2},
+              {"models": ["gru", "rnn"], "lengths": [3], "samples": 2, "test_samples": 1, "epochs": 2,
+               "hidden_size": 1, "stream": False, "seed": 4},
+              {"models": ["lstm", "lstm"]}, {"lengths": [1]}]:
+        put("train", bytes([3]) + json.dumps(r, separators=(",", ":")).encode())
+    # /run/{rnn,lstm,gru}: first byte picks the model
+    for m, g in ((0, 1), (1, 4), (2, 3)):
+        w = {"weight_ih": [[0.5, -0.25]] * g, "weight_hh": [[0.75]] * g, "bias_ih": [0.1] * g,
+             "bias_hh": [0.0] * g, "fc.weight": [[1.5]], "fc.bias": [0.2]}
+        for r in [{"weights": w, "sequence": [[0.5, 1], [0.25, 0], [0.125, 1]]},
+                  {"weights": w, "sequence": npy([2, 2], [0.5, 1, 0.25, 1], "<f8"), "output_format": "npy"},
+                  {"weights": w, "sequence": [[1, 0]] * 9}, {"weights": {}, "sequence": [[1, 0]]}]:
+            put("run", bytes([m]) + json.dumps(r, separators=(",", ":")).encode())
     # /check/{conv,pool,mlp}: the first byte picks the endpoint (0 conv, 1 pool, 2 mlp)
     def check(ep, r):
         put("check", bytes([ep]) + json.dumps(r, separators=(",", ":")).encode())

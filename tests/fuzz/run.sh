@@ -7,26 +7,33 @@
 # FUZZ_FORK=1 runs libFuzzer's fork mode with -ignore_crashes: fuzzing goes on past a crash (to
 # measure a harness while a known bug is open); crashes are counted and still fail the run.
 # FUZZ_ARGS adds libFuzzer flags (e.g. -malloc_limit_mb=4096).
+# A name ending in _msan is a MemorySanitizer build of the harness without the suffix: it reads
+# that harness's seeds and dictionary, and MSan reports (uninitialised reads) fail the run; LSan
+# does not exist under MSan, so leaks are left to the other build.
 set -euo pipefail
 name=$1
 secs=$2
 results=${3:-}
 cd "$(dirname "$0")/../.."
+base=${name%_msan}
 bin=build/fuzz/fuzz_$name
 work=build/fuzz/corpus/$name
 mkdir -p "$work" build/fuzz/artifacts build/fuzz/logs
 log=build/fuzz/logs/$name-${secs}s.log
 dict=()
-[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
+[ -f "tests/fuzz/$base.dict" ] && dict=(-dict="tests/fuzz/$base.dict")
 fork=()
 [ "${FUZZ_FORK:-0}" = 1 ] && fork=(-fork=1 -ignore_crashes=1)
 set +e
 ubsan=print_stacktrace=1:halt_on_error=1
 [ "${FUZZ_SUPPRESS:-1}" = 1 ] && ubsan=$ubsan:suppressions=tests/fuzz/ubsan.supp
+leaks=1
+[ "$base" != "$name" ] && leaks=0
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=$ubsan \
-  "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -detect_leaks=1 \
+MSAN_OPTIONS=allocator_may_return_null=1:print_stats=0 \
+  "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -detect_leaks=$leaks \
   -print_final_stats=1 -artifact_prefix="build/fuzz/artifacts/$name-" "${dict[@]}" "${fork[@]}" ${FUZZ_ARGS:-} \
-  "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1
+  "$work" "tests/fuzz/corpus/$base" >"$log" 2>&1
 rc=$?
 set -e
 crashes=0
@@ -49,6 +56,6 @@ if [ -n "$results" ]; then
     "$name" "$secs" "$execs" "$crashes" "$rc" "$(date -u +%FT%TZ)" >>"$results"
 fi
 if [ $rc -ne 0 ]; then
-  grep -a -E 'ERROR|SUMMARY|fuzz check failed|runtime error|Test unit written' "$log" | head -20 >&2
+  grep -a -E 'ERROR|SUMMARY|fuzz check failed|runtime error|use-of-uninitialized|Test unit written' "$log" | head -20 >&2
   exit $rc
 fi

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
+
 double th_slow(void) {
     const char *e = getenv("NNLAB_TEST_SLOW");
     double v = e ? atof(e) : 1.0;
@@ -36,6 +38,31 @@ double th_now(void) {
 void th_sleep(double seconds) {
     struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static pid_t spinners[TH_MAX_SPINNERS];
+
+void th_cpu_load_start(int n) {
+    for (int i = 0; i < n && i < TH_MAX_SPINNERS; i++) {
+        pid_t pid = fork();
+        cr_assert(pid >= 0, "fork: %s", strerror(errno));
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            alarm(600);
+            for (volatile unsigned long k = 0;; k++) {
+            }
+        }
+        spinners[i] = pid;
+    }
+}
+
+void th_cpu_load_stop(void) {
+    for (int i = 0; i < TH_MAX_SPINNERS; i++) {
+        if (spinners[i] <= 0) continue;
+        kill(spinners[i], SIGKILL);
+        waitpid(spinners[i], NULL, 0);
+        spinners[i] = 0;
     }
 }
 
@@ -297,6 +324,27 @@ double th_metric(const th_server *s, const char *name) {
     return v;
 }
 
+cJSON *th_line_json(const char *line, size_t len, const char **type) {
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
+    *type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
+    cr_assert(*type, "every line has a type: %.200s", line);
+    return j;
+}
+
+double th_health_limit(const th_server *s, const char *name) {
+    th_resp r;
+    cr_assert_eq(th_request(s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cJSON *h = th_json(&r);
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(h, "limits"), name);
+    cr_assert(cJSON_IsNumber(v), "healthz limits.%s: %.300s", name, r.body);
+    double out = v->valuedouble;
+    cJSON_Delete(h);
+    th_resp_free(&r);
+    return out;
+}
+
 static double wait_metric(const th_server *s, const char *name, double want, int at_least,
                           double seconds) {
     double end = th_now() + seconds, v = -1;
@@ -306,6 +354,16 @@ static double wait_metric(const th_server *s, const char *name, double want, int
         th_sleep(0.01);
     } while (th_now() < end);
     return v;
+}
+
+int th_collect_lines(void *ctx, const char *line, size_t len, double t) {
+    (void)t;
+    th_lines *ls = ctx;
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
+    cr_assert_lt(ls->n, TH_LINES_MAX, "more than %d lines", TH_LINES_MAX);
+    ls->items[ls->n++] = j;
+    return 0;
 }
 
 double th_wait_metric(const th_server *s, const char *name, double want, double seconds) {
@@ -328,24 +386,12 @@ char *th_wait_log(const th_server *s, const char *const *needles, double seconds
     }
 }
 
-char *th_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        if (len) *len = (size_t)n;
-    }
-    return buf;
+void th_lines_free(th_lines *ls) {
+    for (int i = 0; i < ls->n; i++) cJSON_Delete(ls->items[i]);
+    ls->n = 0;
 }
+
+char *th_read_file(const char *path, size_t *len) { return fx_read_file(path, len); }
 
 char *th_base64(const unsigned char *d, size_t n) {
     static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -58,6 +58,8 @@ cJSON *th_json(const th_resp *r);
 
 /* Value of a Prometheus sample line "name value" (exact name incl. labels), or -1. */
 double th_metric(const th_server *s, const char *name);
+/* The number limits.<name> of GET /healthz (asserts 200 and a number). */
+double th_health_limit(const th_server *s, const char *name);
 /* Poll th_metric until it equals want or `seconds` pass; returns the last value seen. The daemon
  * counts a request when it is complete, i.e. just after its client has read the answer: a
  * count or gauge read right after an answer may lag by that request (and the gauge of requests
@@ -94,7 +96,7 @@ typedef struct th_raw {
 } th_raw;
 int th_parse_raw(const char *buf, size_t n, th_raw *out);
 
-/* Whole file (NUL-terminated, malloc'd) or NULL. */
+/* Whole file (NUL-terminated, malloc'd) or NULL: fx_read_file. */
 char *th_read_file(const char *path, size_t *len);
 /* Standard base64 of data (malloc'd). */
 char *th_base64(const unsigned char *data, size_t len);
@@ -109,6 +111,28 @@ void th_sleep(double seconds);
 typedef int (*th_line_fn)(void *ctx, const char *line, size_t len, double t);
 long th_stream(const th_server *s, const char *path, const char *json, th_line_fn on_line,
                void *ctx);
+
+/* One NDJSON line (for a th_line_fn) parsed: a JSON object with a string "type" (else the test
+ * fails), into *type. The caller cJSON_Delete()s it; *type lives as long as it. */
+cJSON *th_line_json(const char *line, size_t len, const char **type);
+
+/* The lines of a streamed answer, each parsed: th_collect_lines is a th_line_fn whose ctx is a
+ * th_lines (a line that is not JSON, or more than TH_LINES_MAX lines, fail the test);
+ * th_lines_free deletes them. */
+#define TH_LINES_MAX 4096
+typedef struct th_lines {
+    cJSON *items[TH_LINES_MAX];
+    int n;
+} th_lines;
+int th_collect_lines(void *ctx, const char *line, size_t len, double t);
+void th_lines_free(th_lines *ls);
+
+/* A loaded machine: n busy-looping child processes (at most TH_MAX_SPINNERS), so that the
+ * daemon's threads wait for a core as on a busy CI runner. They die with the test process
+ * (PR_SET_PDEATHSIG) and after 10 minutes at the latest; th_cpu_load_stop ends them. */
+#define TH_MAX_SPINNERS 8
+void th_cpu_load_start(int n);
+void th_cpu_load_stop(void);
 
 /* Test data directory: tests/data (files of the HTTP tests are named http_*). */
 #define TH_DATA "tests/data"

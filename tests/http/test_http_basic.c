@@ -89,17 +89,21 @@ Test(basic, healthz_lists_the_layer_types_cnn_accepts) {
     cJSON_Delete(j);
 }
 
+/* The answer's body is the file at path (from the repository root) byte for byte. */
+static void expect_body_is_file(const th_resp *r, const char *path) {
+    size_t len = 0;
+    char *want = th_read_file(path, &len);
+    cr_assert(want, "%s", path);
+    cr_assert(r->len == len && memcmp(r->body, want, len) == 0, "the body must be %s byte for byte", path);
+    free(want);
+}
+
 Test(basic, root_serves_the_page) {
     th_resp r;
     cr_assert_eq(th_request(&srv, "GET", "/", NULL, NULL, 0, &r), 0);
     cr_assert_eq(r.status, 200);
     cr_assert(strstr(r.content_type, "text/html"), "content type %s", r.content_type);
-    size_t len = 0;
-    char *want = th_read_file("web/index.html", &len);
-    cr_assert(want, "web/index.html");
-    cr_assert_eq(r.len, len);
-    cr_assert(memcmp(r.body, want, len) == 0, "/ must be web/index.html byte for byte");
-    free(want);
+    expect_body_is_file(&r, "web/index.html");
     th_resp_free(&r);
 }
 
@@ -108,13 +112,8 @@ Test(basic, sample_png_is_embedded_with_its_type) {
     cr_assert_eq(th_request(&srv, "GET", "/sample.png", NULL, NULL, 0, &r), 0);
     cr_assert_eq(r.status, 200);
     cr_assert_str_eq(r.content_type, "image/png");
-    size_t len = 0;
-    char *want = th_read_file("web/sample.png", &len);
-    cr_assert(want);
-    cr_assert_eq(r.len, len);
-    cr_assert(memcmp(r.body, want, len) == 0);
+    expect_body_is_file(&r, "web/sample.png");
     cr_assert(memcmp(r.body, "\x89PNG", 4) == 0);
-    free(want);
     th_resp_free(&r);
 }
 
@@ -134,11 +133,7 @@ Test(basic, openapi_is_served_as_json) {
     cJSON *j = th_json(&r);
     const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(j, "openapi"));
     cr_assert(v && v[0] == '3', "an OpenAPI 3 document");
-    size_t len = 0;
-    char *want = th_read_file("server/openapi.json", &len);
-    cr_assert(want && len == r.len && memcmp(want, r.body, len) == 0,
-              "served bytes are server/openapi.json");
-    free(want);
+    expect_body_is_file(&r, "server/openapi.json");
     cJSON_Delete(j);
     th_resp_free(&r);
 }

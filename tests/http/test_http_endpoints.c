@@ -103,6 +103,30 @@ static cJSON *dup(const cJSON *c, const char *key) {
     return cJSON_Duplicate(v, 1);
 }
 
+/* res's "output" tensor against the fixture case's. */
+static void expect_output(const cJSON *res, const cJSON *c, double tol) {
+    const cJSON *want = cJSON_GetObjectItem(c, "output");
+    size_t n = 0;
+    double *got = tensor_data(cJSON_GetObjectItem(res, "output"), &n, cJSON_GetObjectItem(want, "shape"));
+    expect_close(fx_str(c, "name"), got, n, want, tol);
+    free(got);
+}
+
+/* res[got_key], a plain list, against the fixture case's want_key. */
+static void expect_list(const cJSON *res, const char *got_key, const cJSON *c, const char *want_key,
+                        double tol) {
+    size_t n = 0;
+    double *got = array_data(cJSON_GetObjectItem(res, got_key), &n);
+    expect_close(want_key, got, n, cJSON_GetObjectItem(c, want_key), tol);
+    free(got);
+}
+
+/* Fixtures write a bias as a tensor object; the API takes the plain list [out]. */
+static void plain_bias(cJSON *o) {
+    cJSON *b = cJSON_GetObjectItem(o, "bias");
+    if (cJSON_IsObject(b)) cJSON_ReplaceItemInObject(o, "bias", cJSON_Duplicate(cJSON_GetObjectItem(b, "data"), 1));
+}
+
 static cJSON *fixture(const char *name) {
     char path[512];
     snprintf(path, sizeof path, "%s.json", name);
@@ -111,146 +135,102 @@ static cJSON *fixture(const char *name) {
     return f;
 }
 
-Test(endpoints, conv_matches_pytorch_fixtures) {
-    cJSON *f = fixture("conv");
-    const cJSON *c;
+/* Post every case of fixture `name` to path as request(case) and check(answer, case); the
+ * number of cases. */
+static int each_case(const char *name, const char *path, cJSON *(*request)(const cJSON *c),
+                     void (*check)(const cJSON *res, const cJSON *c)) {
+    cJSON *f = fixture(name);
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemToObject(req, "input", dup(c, "input"));
-        cJSON_AddItemToObject(req, "kernels", dup(c, "kernels"));
-        cJSON *bias = cJSON_GetObjectItem(c, "bias");
-        if (bias) cJSON_AddItemToObject(req, "bias", cJSON_Duplicate(cJSON_GetObjectItem(bias, "data"), 1));
-        cJSON_AddItemToObject(req, "stride", dup(c, "stride"));
-        cJSON_AddItemToObject(req, "padding", dup(c, "padding"));
-        const char *act = fx_str(c, "activation");
-        cJSON_AddStringToObject(req, "activation", act);
-        if (strcmp(act, "leaky_relu") == 0)
-            cJSON_AddItemToObject(req, "negative_slope", dup(c, "negative_slope"));
-        cJSON *res = post("/conv", req);
-        const cJSON *want = cJSON_GetObjectItem(c, "output");
-        size_t n = 0;
-        double *got = tensor_data(cJSON_GetObjectItem(res, "output"), &n,
-                                  cJSON_GetObjectItem(want, "shape"));
-        expect_close(fx_str(c, "name"), got, n, want, 1e-4);
-        cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(res, "flops")));
-        free(got);
+    for (const cJSON *c = fx_cases(f); c; c = c->next, cases++) {
+        cJSON *res = post(path, request(c));
+        check(res, c);
         cJSON_Delete(res);
-        cases++;
     }
-    cr_assert_gt(cases, 5);
     cJSON_Delete(f);
+    return cases;
 }
 
+/* The fixtures spell an MLP's sizes "hidden_sizes" (o's, taken); the API says hidden_layers and
+ * hidden_size. */
+static void api_hidden_sizes(cJSON *o, cJSON *hs) {
+    cJSON_AddNumberToObject(o, "hidden_layers", cJSON_GetArraySize(hs));
+    if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(o, "hidden_size", hs);
+    else cJSON_Delete(hs);
+}
+
+static void check_conv(const cJSON *res, const cJSON *c) {
+    expect_output(res, c, 1e-4);
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(res, "flops")));
+}
+
+Test(endpoints, conv_matches_pytorch_fixtures) {
+    cr_assert_gt(each_case("conv", "/conv", fx_conv_request, check_conv), 5);
+}
+
+static cJSON *pool_request(const cJSON *c) {
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddItemToObject(req, "input", dup(c, "input"));
+    cJSON_AddItemToObject(req, "function", dup(c, "function"));
+    if (cJSON_IsTrue(cJSON_GetObjectItem(c, "global")))
+        cJSON_AddStringToObject(req, "size", "global");
+    else
+        cJSON_AddItemToObject(req, "size", dup(c, "size"));
+    if (cJSON_GetObjectItem(c, "stride")) cJSON_AddItemToObject(req, "stride", dup(c, "stride"));
+    return req;
+}
+
+static void check_pool(const cJSON *res, const cJSON *c) { expect_output(res, c, 1e-5); }
+
 Test(endpoints, pool_matches_pytorch_fixtures) {
-    cJSON *f = fixture("pool");
-    const cJSON *c;
-    int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemToObject(req, "input", dup(c, "input"));
-        cJSON_AddItemToObject(req, "function", dup(c, "function"));
-        if (cJSON_IsTrue(cJSON_GetObjectItem(c, "global")))
-            cJSON_AddStringToObject(req, "size", "global");
-        else
-            cJSON_AddItemToObject(req, "size", dup(c, "size"));
-        if (cJSON_GetObjectItem(c, "stride")) cJSON_AddItemToObject(req, "stride", dup(c, "stride"));
-        cJSON *res = post("/pool", req);
-        const cJSON *want = cJSON_GetObjectItem(c, "output");
-        size_t n = 0;
-        double *got = tensor_data(cJSON_GetObjectItem(res, "output"), &n,
-                                  cJSON_GetObjectItem(want, "shape"));
-        expect_close(fx_str(c, "name"), got, n, want, 1e-5);
-        free(got);
-        cJSON_Delete(res);
-        cases++;
-    }
-    cr_assert_gt(cases, 5);
-    cJSON_Delete(f);
+    cr_assert_gt(each_case("pool", "/pool", pool_request, check_pool), 5);
+}
+
+static cJSON *mlp_request(const cJSON *c) {
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddItemToObject(req, "input", dup(c, "input"));
+    api_hidden_sizes(req, dup(c, "hidden_sizes"));
+    cJSON_AddItemToObject(req, "output_size", dup(c, "output_size"));
+    fx_add_activation(req, c);
+    cJSON *ws = dup(c, "weights"), *w;
+    cJSON_ArrayForEach(w, ws) plain_bias(w);
+    cJSON_AddItemToObject(req, "weights", ws);
+    return req;
+}
+
+static void check_mlp(const cJSON *res, const cJSON *c) {
+    expect_list(res, "logits", c, "logits", 1e-4);
+    expect_list(res, "softmax", c, "softmax", 1e-4);
+    cr_assert(cJSON_IsArray(cJSON_GetObjectItem(res, "layers")));
 }
 
 Test(endpoints, mlp_matches_pytorch_fixtures) {
-    cJSON *f = fixture("mlp");
-    const cJSON *c;
-    int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemToObject(req, "input", dup(c, "input"));
-        const cJSON *hs = cJSON_GetObjectItem(c, "hidden_sizes");
-        cJSON_AddNumberToObject(req, "hidden_layers", cJSON_GetArraySize(hs));
-        if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(req, "hidden_size", cJSON_Duplicate(hs, 1));
-        cJSON_AddItemToObject(req, "output_size", dup(c, "output_size"));
-        const char *act = fx_str(c, "activation");
-        cJSON_AddStringToObject(req, "activation", act);
-        if (strcmp(act, "leaky_relu") == 0)
-            cJSON_AddItemToObject(req, "negative_slope", dup(c, "negative_slope"));
-        /* Fixture weights are {"weight": tensor, "bias": tensor}; the API takes bias as [out]. */
-        cJSON *ws = dup(c, "weights"), *w;
-        cJSON_ArrayForEach(w, ws) {
-            cJSON *b = cJSON_GetObjectItem(w, "bias");
-            if (cJSON_IsObject(b))
-                cJSON_ReplaceItemInObject(w, "bias", cJSON_Duplicate(cJSON_GetObjectItem(b, "data"), 1));
-        }
-        cJSON_AddItemToObject(req, "weights", ws);
-        cJSON *res = post("/mlp", req);
-        size_t n = 0;
-        double *got = array_data(cJSON_GetObjectItem(res, "logits"), &n);
-        expect_close("logits", got, n, cJSON_GetObjectItem(c, "logits"), 1e-4);
-        free(got);
-        got = array_data(cJSON_GetObjectItem(res, "softmax"), &n);
-        expect_close("softmax", got, n, cJSON_GetObjectItem(c, "softmax"), 1e-4);
-        free(got);
-        cr_assert(cJSON_IsArray(cJSON_GetObjectItem(res, "layers")));
-        cJSON_Delete(res);
-        cases++;
+    cr_assert_gt(each_case("mlp", "/mlp", mlp_request, check_mlp), 3);
+}
+
+static cJSON *cnn_request(const cJSON *c) {
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddItemToObject(req, "input", dup(c, "input"));
+    cJSON *arch = dup(c, "architecture"), *l;
+    cJSON_ArrayForEach(l, arch) {
+        cJSON *hs = cJSON_DetachItemFromObject(l, "hidden_sizes");
+        if (hs) api_hidden_sizes(l, hs);
+        plain_bias(l);
+        cJSON *w;
+        cJSON_ArrayForEach(w, cJSON_GetObjectItem(l, "weights")) plain_bias(w);
     }
-    cr_assert_gt(cases, 3);
-    cJSON_Delete(f);
+    cJSON_AddItemToObject(req, "architecture", arch);
+    return req;
+}
+
+static void check_cnn(const cJSON *res, const cJSON *c) {
+    expect_list(res, "logits", c, "logits", 2e-4);
+    expect_list(res, "output", c, "softmax", 2e-4);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(res, "layers")),
+                 cJSON_GetArraySize(cJSON_GetObjectItem(c, "outputs")));
 }
 
 Test(endpoints, cnn_matches_pytorch_fixtures) {
-    cJSON *f = fixture("cnn");
-    const cJSON *c;
-    int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemToObject(req, "input", dup(c, "input"));
-        cJSON *arch = dup(c, "architecture"), *l;
-        cJSON_ArrayForEach(l, arch) {
-            /* The fixture spells an MLP's sizes "hidden_sizes"; the API says hidden_layers +
-             * hidden_size, and biases are plain lists. */
-            cJSON *hs = cJSON_DetachItemFromObject(l, "hidden_sizes");
-            if (hs) {
-                cJSON_AddNumberToObject(l, "hidden_layers", cJSON_GetArraySize(hs));
-                if (cJSON_GetArraySize(hs) > 0) cJSON_AddItemToObject(l, "hidden_size", hs);
-                else cJSON_Delete(hs);
-            }
-            cJSON *b = cJSON_GetObjectItem(l, "bias");
-            if (cJSON_IsObject(b))
-                cJSON_ReplaceItemInObject(l, "bias", cJSON_Duplicate(cJSON_GetObjectItem(b, "data"), 1));
-            cJSON *w;
-            cJSON_ArrayForEach(w, cJSON_GetObjectItem(l, "weights")) {
-                cJSON *wb = cJSON_GetObjectItem(w, "bias");
-                if (cJSON_IsObject(wb))
-                    cJSON_ReplaceItemInObject(w, "bias", cJSON_Duplicate(cJSON_GetObjectItem(wb, "data"), 1));
-            }
-        }
-        cJSON_AddItemToObject(req, "architecture", arch);
-        cJSON *res = post("/cnn", req);
-        size_t n = 0;
-        double *got = array_data(cJSON_GetObjectItem(res, "logits"), &n);
-        expect_close("logits", got, n, cJSON_GetObjectItem(c, "logits"), 2e-4);
-        free(got);
-        got = array_data(cJSON_GetObjectItem(res, "output"), &n);
-        expect_close("softmax", got, n, cJSON_GetObjectItem(c, "softmax"), 2e-4);
-        free(got);
-        cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(res, "layers")),
-                     cJSON_GetArraySize(cJSON_GetObjectItem(c, "outputs")));
-        cJSON_Delete(res);
-        cases++;
-    }
-    cr_assert_gt(cases, 1);
-    cJSON_Delete(f);
+    cr_assert_gt(each_case("cnn", "/cnn", cnn_request, check_cnn), 1);
 }
 
 /* The image path: pixels decoded by the daemon equal stb_image's here, scaled to [0, 1]. */
@@ -381,26 +361,10 @@ static void expect_weights(const cJSON *got, const cJSON *want) {
     }
 }
 
-typedef struct lines {
-    cJSON *items[4096];
-    int n;
-} lines;
-
-static int collect(void *ctx, const char *line, size_t len, double t) {
-    (void)t;
-    lines *ls = ctx;
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
-    if (ls->n < 4096) ls->items[ls->n++] = j;
-    else cJSON_Delete(j);
-    return 0;
-}
-
 Test(endpoints, train_all_models_match_pytorch_fixtures) {
     cJSON *f = fixture("rnn_train");
-    const cJSON *c;
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(f, "cases")) {
+    for (const cJSON *c = fx_cases(f); c; c = c->next) {
         char path[64];
         snprintf(path, sizeof path, "/train/%s", fx_str(c, "model"));
         int stream = cases % 2 == 0;
@@ -408,8 +372,8 @@ Test(endpoints, train_all_models_match_pytorch_fixtures) {
         char *body = cJSON_PrintUnformatted(req);
         cJSON_Delete(req);
         if (stream) {
-            lines ls = {.n = 0};
-            long status = th_stream(&srv, path, body, collect, &ls);
+            static th_lines ls; /* 32 KiB: not on the stack */
+            long status = th_stream(&srv, path, body, th_collect_lines, &ls);
             cr_assert_eq(status, 200);
             cr_assert_geq(ls.n, 2);
             cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(ls.items[0], "type")), "start");
@@ -422,7 +386,7 @@ Test(endpoints, train_all_models_match_pytorch_fixtures) {
             cr_assert_eq(epochs, (int)fx_num(c, "epochs"));
             cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(done, "train_loss")), epochs);
             expect_weights(cJSON_GetObjectItem(done, "weights"), cJSON_GetObjectItem(c, "final"));
-            for (int i = 0; i < ls.n; i++) cJSON_Delete(ls.items[i]);
+            th_lines_free(&ls);
         } else {
             th_resp r;
             cr_assert_eq(th_post_json(&srv, path, body, &r), 0);

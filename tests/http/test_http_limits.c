@@ -12,23 +12,17 @@
 #include <unistd.h>
 
 #include "http_support.h"
+#include "http_trickle.h"
 
 #define IMG3 "[[[0.1],[0.2],[0.3]],[[0.4],[0.5],[0.6]],[[0.7],[0.8],[0.9]]]"
 static const char SMALL_CONV[] = "{\"input\":" IMG3 ",\"kernel\":\"box\",\"padding\":1}";
-
-/* 1 when the server closed fd (EOF or reset), without consuming anything else. */
-static int closed_by_server(int fd) {
-    char c;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
 
 /* Seconds until the server closes fd (at most limit; returns limit when it did not). */
 static double time_to_close(int fd, double limit) {
     double t0 = th_now();
     while (th_now() - t0 < limit) {
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 20) > 0 && closed_by_server(fd)) return th_now() - t0;
+        if (poll(&p, 1, 20) > 0 && trickle_closed_by_server(fd)) return th_now() - t0;
         if (p.revents & POLLIN) { /* an answer: read it and go on waiting for the close */
             char buf[4096];
             if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) return th_now() - t0;
@@ -38,42 +32,6 @@ static double time_to_close(int fd, double limit) {
 }
 
 /* ---------------------------------------------------------------- slow clients */
-
-typedef struct trickle {
-    int fd[512];
-    size_t sent[512];
-    int n, reopened;
-} trickle;
-
-static const char TRICKLED[] = "POST /conv HTTP/1.1\r\nHost: x\r\nX-Slow: "
-                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-
-static void trickle_open(trickle *t, int port, int n) {
-    t->n = n;
-    for (int i = 0; i < n; i++) {
-        t->fd[i] = th_connect(port);
-        t->sent[i] = 0;
-    }
-}
-
-/* One header byte on connection i; a connection the server closed is opened again (as an
- * attacker would). */
-static void trickle_byte(trickle *t, int port, int i) {
-    if (closed_by_server(t->fd[i]) ||
-        send(t->fd[i], TRICKLED + t->sent[i] % (sizeof TRICKLED - 1), 1,
-             MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
-        close(t->fd[i]);
-        t->fd[i] = th_connect(port);
-        t->sent[i] = 0;
-        t->reopened++;
-        return;
-    }
-    t->sent[i]++;
-}
-
-static void trickle_close(trickle *t) {
-    for (int i = 0; i < t->n; i++) close(t->fd[i]);
-}
 
 /* For `seconds`: every connection trickles a byte every 2 s, and every 200 ms a /healthz or a
  * small /conv on a new connection must answer 200 promptly. */
@@ -132,6 +90,54 @@ Test(limits, the_reserve_keeps_room_without_a_per_address_limit, .timeout = 120)
     cr_assert_eq(th_stop(&s), 0);
 }
 
+/* Evidence, not age: an upload arriving at speed (100 KiB/s here, a slow link) is not closed to
+ * make room while other connections of its address trickle, although after a moment it is older
+ * than all of them: a new connection from the address arrives every 100 ms, each closing one
+ * waiting connection, and the closed tricklers reconnect. */
+Test(limits, an_upload_at_speed_outlives_trickling_connections_of_its_address, .timeout = 60) {
+    const char *args[] = {"--max-connections-per-ip", "8", NULL};
+    th_server s;
+    th_start(&s, args);
+    static trickle t;
+    trickle_open(&t, s.port, 7); /* the address's 8 connections: 7 tricklers and the upload */
+    for (int k = 0; k < 15; k++) {
+        for (int i = 0; i < t.n; i++) trickle_byte(&t, s.port, i);
+        th_sleep(0.1);
+    }
+    enum { PAD = 256 * 1024, PIECE = 5 * 1024 };
+    size_t len = strlen(SMALL_CONV) + PAD;
+    int up = th_connect(s.port);
+    char head[256];
+    int n = snprintf(head, sizeof head, "POST /conv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", len);
+    th_send(up, head, (size_t)n);
+    th_send(up, SMALL_CONV, strlen(SMALL_CONV) - 1); /* the closing brace goes last */
+    static char spaces[PIECE];
+    memset(spaces, ' ', sizeof spaces);
+    double t0 = th_now(), next_new = t0;
+    for (size_t sent = 0; sent < PAD; sent += PIECE) {
+        th_send(up, spaces, sent + PIECE <= PAD ? PIECE : PAD - sent);
+        for (int i = 0; i < t.n; i++) trickle_byte(&t, s.port, i);
+        if (th_now() >= next_new && t.n < TRICKLE_MAX) {
+            t.fd[t.n] = th_connect(s.port);
+            t.sent[t.n++] = 0;
+            next_new += 0.1;
+        }
+        th_sleep(0.05);
+    }
+    th_send(up, "}", 1);
+    char *got = th_recv(up, 10 * th_slow());
+    double evicted = th_metric(&s, "nnlab_http_connections_dropped_total{reason=\"evicted\"}");
+    fprintf(stderr, "limits: 256 KiB upload in %.1f s beside %d trickling connections "
+            "(%d reopened), %.0f evicted: %.12s\n", th_now() - t0, t.n, t.reopened, evicted, got);
+    cr_assert(strncmp(got, "HTTP/1.1 200", 12) == 0, "the upload is answered: %.200s", got);
+    cr_assert_gt(evicted, 20, "room was made %.0f times meanwhile", evicted);
+    free(got);
+    close(up);
+    trickle_close(&t);
+    cr_assert_eq(th_stop(&s), 0);
+}
+
 /* ---------------------------------------------------------------- the request deadline */
 
 /* A byte every 0.3 s keeps libmicrohttpd's inactivity timer (60 s) from ever firing; the total
@@ -152,7 +158,8 @@ Test(limits, a_request_must_arrive_within_its_deadline, .timeout = 60) {
         char got[8192] = "";
         size_t n = 0;
         for (size_t i = 0; th_now() - t0 < 10; i++) {
-            if (closed_by_server(fd) && recv(fd, got + n, sizeof got - 1 - n, MSG_DONTWAIT) <= 0)
+            if (trickle_closed_by_server(fd) &&
+                recv(fd, got + n, sizeof got - 1 - n, MSG_DONTWAIT) <= 0)
                 break;
             ssize_t k2 = recv(fd, got + n, sizeof got - 1 - n, MSG_DONTWAIT);
             if (k2 > 0) n += (size_t)k2;
@@ -237,7 +244,8 @@ Test(limits, one_address_cannot_take_the_connections_of_another, .timeout = 120)
     a[3] = th_connect(s.port); /* the fourth from 127.0.0.1: its oldest waiting one goes */
     cr_assert_lt(time_to_close(a[0], 2 * th_slow()), 2 * th_slow(), "the oldest was closed");
     th_sleep(0.2);
-    for (int i = 1; i < 4; i++) cr_assert(!closed_by_server(a[i]), "connection %d is open", i);
+    for (int i = 1; i < 4; i++)
+        cr_assert(!trickle_closed_by_server(a[i]), "connection %d is open", i);
     char rest[128];
     int n = snprintf(rest, sizeof rest, "Content-Length: %zu\r\n\r\n%s", strlen(SMALL_CONV),
                      SMALL_CONV);

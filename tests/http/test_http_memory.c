@@ -42,12 +42,7 @@ Test(memory, big_requests_wait_for_memory_small_ones_do_not, .timeout = 90) {
     th_start(&s, args);
     th_resp r;
 
-    cr_assert_eq(th_request(&s, "GET", "/healthz", NULL, NULL, 0, &r), 0);
-    cJSON *h = th_json(&r);
-    const cJSON *mm = cJSON_GetObjectItem(cJSON_GetObjectItem(h, "limits"), "max_memory_bytes");
-    cr_assert(cJSON_IsNumber(mm) && mm->valuedouble == 20e6, "healthz limits.max_memory_bytes");
-    cJSON_Delete(h);
-    th_resp_free(&r);
+    cr_assert_eq(th_health_limit(&s, "max_memory_bytes"), 20e6);
     cr_assert_eq(th_metric(&s, "nnlab_memory_budget_bytes"), 20e6);
 
     char *body = padded_conv(BODY);

@@ -55,8 +55,7 @@ Test(npy_http, sixteen_filter_layer_same_bits_as_json) {
     cr_assert_eq(i, m);
     cr_assert_lt(npy_bytes * 2, json_bytes + json_bytes / 4, "npy %zu bytes, json %zu", npy_bytes, json_bytes);
     /* the kernels are NumPy's: np.random.seed(42); 16 x np.random.randn(3, 3, 3) */
-    cJSON *fx = fx_load("numpy_random.json");
-    cr_assert(fx);
+    cJSON *fx = fx_require("numpy_random.json");
     const cJSON *want = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(fx, "assignment"), "kernels"), "data");
     double *k = tnpy_read(cJSON_GetObjectItem(b, "kernels"), shape, &nd, &m, "float32");
     cr_assert_eq(m, 16u * 27);
@@ -103,30 +102,15 @@ Test(npy_http, npy_input_and_refusals) {
     free(npy);
 }
 
-typedef struct lines {
-    cJSON *items[64];
-    int n;
-} lines;
-
-static int collect(void *ctx, const char *line, size_t len, double t) {
-    (void)t;
-    lines *ls = ctx;
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    cr_assert(j, "NDJSON line is not JSON: %.200s", line);
-    cr_assert_lt(ls->n, 64);
-    ls->items[ls->n++] = j;
-    return 0;
-}
-
 Test(npy_http, streamed_training_ends_with_float64_npy_weights) {
     const char *json = "{\"samples\":40,\"test_samples\":10,\"epochs\":2,\"hidden_size\":3,\"seed\":3,"
                        "\"report_every\":10,\"stream\":false}";
     cJSON *a = post_ok("/train/lstm", json, NULL);
-    lines ls = {{0}, 0};
+    static th_lines ls; /* 32 KiB: not on the stack */
     long st = th_stream(&srv, "/train/lstm",
                         "{\"samples\":40,\"test_samples\":10,\"epochs\":2,\"hidden_size\":3,\"seed\":3,"
                         "\"report_every\":10,\"output_format\":\"npy\"}",
-                        collect, &ls);
+                        th_collect_lines, &ls);
     cr_assert_eq(st, 200);
     cr_assert_geq(ls.n, 4);
     cJSON *done = ls.items[ls.n - 1];
@@ -149,6 +133,6 @@ Test(npy_http, streamed_training_ends_with_float64_npy_weights) {
         names++;
     }
     cr_assert_eq(names, 6);
-    for (int i = 0; i < ls.n; i++) cJSON_Delete(ls.items[i]);
+    th_lines_free(&ls);
     cJSON_Delete(a);
 }

@@ -15,6 +15,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from gen_conv import activation  # the same activations as the convolution fixtures
+
 
 def tensor(t):
     t = t.detach().to(torch.float64).contiguous()
@@ -24,20 +26,6 @@ def tensor(t):
 def rand(g, *shape, lo=-1.0, hi=1.0):
     """Uniform float32 values (exactly what C will see), returned as float64."""
     return (torch.rand(*shape, generator=g, dtype=torch.float32) * (hi - lo) + lo).to(torch.float64)
-
-
-def activation(x, name, slope):
-    if name == "identity":
-        return x
-    if name == "sigmoid":
-        return torch.sigmoid(x)
-    if name == "tanh":
-        return torch.tanh(x)
-    if name == "relu":
-        return F.relu(x)
-    if name == "leaky_relu":
-        return F.leaky_relu(x, negative_slope=slope)
-    raise ValueError(name)
 
 
 def to_nchw(x):  # [H, W, C] -> [1, C, H, W]

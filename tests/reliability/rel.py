@@ -181,6 +181,17 @@ def request(method, port, path, body=None, headers=None, timeout=30):
         s.close()
 
 
+def parse_head(head):
+    """The status and the headers (lower-case names) of a response head, without its blank line."""
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs
+
+
 def read_response(s, stop_after_lines=None):
     """Read one HTTP/1.1 response (Content-Length, chunked or until close)."""
     buf = b""
@@ -191,12 +202,7 @@ def read_response(s, stop_after_lines=None):
         buf += d
     head, rest = buf.split(b"\r\n\r\n", 1)
     rest = bytearray(rest)  # += on bytes is quadratic for large bodies
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = {}
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        hdrs[k.strip().lower()] = v.strip()
+    status, hdrs = parse_head(head)
     if "content-length" in hdrs:
         n = int(hdrs["content-length"])
         while len(rest) < n:
@@ -289,6 +295,27 @@ class Prober(threading.Thread):
             return float("inf")
         s = sorted(self.lat)
         return s[min(len(s) - 1, int(len(s) * 0.99))]
+
+
+class CpuLoad:
+    """`n` busy-looping processes, to run a scenario on a machine whose cores are all taken
+    (as on a loaded CI runner): the daemon's threads, and the clients, then wait for a core.
+    A context manager; the spinners are killed on exit."""
+
+    def __init__(self, n):
+        self.n, self.procs = n, []
+
+    def __enter__(self):
+        for _ in range(self.n):
+            self.procs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.wait()
+        self.procs = []
 
 
 class RssSampler(threading.Thread):

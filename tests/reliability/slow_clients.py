@@ -3,13 +3,14 @@
 
   slow_clients.py --daemon build/san/nnlabd            # sanitizer build (in make test)
   slow_clients.py --daemon build/nnlabd --valgrind     # under valgrind --leak-check=full
+  slow_clients.py --load 4 --only slowloris            # one scenario, 4 busy processes around
 
 The daemon runs with --timeout 3 (inactivity) and --max-body 1 MiB. While the scenarios run, a
 prober polls GET /healthz every 100 ms on fresh connections: it must never fail and its slowest
 answer must stay under PROBE_MAX_MS — that is "others are unaffected". Scenarios:
   stalled headers / stalled body      -> connection closed by the inactivity timeout
-  slowloris (300 trickling connections, reconnecting when closed) -> the prober and a small
-                                       /conv every 0.5 s are unaffected
+  slowloris (300 trickling connections, reconnecting when closed, all at once every 2 s)
+                                    -> the prober and a small /conv every 0.5 s are unaffected
   training stream never read          -> others unaffected; after disconnect the gauge is 0
   disconnect mid-upload (x20)         -> in-flight gauge back to 0
   disconnect mid-stream (x3 models)   -> nnlab_trainings_active back to 0 within 1.5 s
@@ -56,12 +57,7 @@ class Conn:
         while b"\r\n\r\n" not in self.buf:
             self._fill()
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        hdrs = {}
-        for l in lines[1:]:
-            k, _, v = l.partition(":")
-            hdrs[k.strip().lower()] = v.strip()
+        status, hdrs = rel.parse_head(head)
         n = int(hdrs.get("content-length", "0"))
         while len(self.buf) < n:
             self._fill()
@@ -135,18 +131,25 @@ def stalled(d):
     c.close()
 
 
-def slowloris(d, n=300, seconds=8):
-    """n connections each send one header byte every 2 s (and reconnect when closed, as an
-    attacker would); meanwhile the prober's /healthz and a small /conv every 0.5 s must still
-    answer promptly. The connection guard closes the oldest connections still waiting for their
-    request to keep --reserve-connections slots free."""
+def slowloris(d, n=300, seconds=8, wave=2.0):
+    """n connections each send one header byte every 2 s and reconnect when closed, as an attacker
+    would; every `wave` seconds all of them reconnect at once (the attack tool restarted), so
+    hundreds of connections are closed at a time. Meanwhile the prober's /healthz and a small
+    /conv every 0.5 s must still answer promptly. The connection guard closes waiting
+    connections, slow ones first, to keep --reserve-connections slots free."""
     trickle = b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 200
     conns = [[Conn(d.port), 0] for _ in range(n)]
     reopened = 0
     conv = rel.sample_bodies()["conv"]
     worst, convs, bad, t0, i = 0.0, 0, [], time.monotonic(), 0
-    next_conv = t0
+    next_conv, next_wave = t0, t0 + wave
     while time.monotonic() - t0 < seconds * SLOW:
+        if time.monotonic() >= next_wave:
+            for c in conns:
+                c[0].close()
+            conns = [[Conn(d.port), 0] for _ in range(n)]
+            reopened += n
+            next_wave += wave
         c = conns[i % n]
         try:
             c[0].s.setblocking(False)
@@ -358,6 +361,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--daemon", default="build/san/nnlabd")
     ap.add_argument("--valgrind", action="store_true")
+    ap.add_argument("--load", type=int, default=0, metavar="N",
+                    help="keep N busy-looping processes running throughout (a loaded machine)")
+    ap.add_argument("--only", metavar="NAME", help="run only this scenario (e.g. slowloris)")
     a = ap.parse_args()
     wrapper = ()
     if a.valgrind:
@@ -369,7 +375,18 @@ def main():
         # valgrind runs one thread at a time: a compute thread can hold the CPU for seconds, so
         # only failures are judged there, with a generous bound on the slowest probe
         PROBE_MAX_MS = 30000.0
-    rel.log("slow_clients: %s%s" % (a.daemon, " under valgrind" if a.valgrind else ""))
+    elif a.load:
+        # every thread waits for a core behind the spinners: latency is not judged beyond
+        # "answered within a few seconds", failures are
+        PROBE_MAX_MS = 5000.0
+    rel.log("slow_clients: %s%s%s" % (a.daemon, " under valgrind" if a.valgrind else "",
+                                      " with %d busy processes" % a.load if a.load else ""))
+    with rel.CpuLoad(a.load):
+        run(a, wrapper)
+    rel.finish("slow_clients")
+
+
+def run(a, wrapper):
     d = rel.Daemon(a.daemon, ["--timeout", str(TIMEOUT_S), "--max-body", str(1 << 20),
                               "--max-connections", str(MAX_CONN), "--max-trainings", "2"],
                    wrapper=wrapper)
@@ -381,6 +398,10 @@ def main():
         if a.valgrind:
             scenarios = [stalled, never_reads, mid_upload, mid_stream, pipelined, malformed,
                          chunked_over_limit]
+        if a.only:
+            scenarios = [sc for sc in scenarios + [flood] if sc.__name__ == a.only]
+            if not scenarios:
+                raise SystemExit("no scenario named %s" % a.only)
         for sc in scenarios:
             rel.log("- " + sc.__name__)
             sc(d)
@@ -389,8 +410,9 @@ def main():
                   % (len(probe.lat), len(probe.fail), probe.fail[:3]))
         rel.check(probe.max_ms() < PROBE_MAX_MS, "prober: slowest /healthz %.1f ms, p99 %.1f ms "
                   "(< %.0f ms)" % (probe.max_ms(), probe.p99_ms(), PROBE_MAX_MS))
-        rel.log("- flood")
-        flood(d)
+        if not a.only:
+            rel.log("- flood")
+            flood(d)
     finally:
         code, err = d.check_clean_exit()
         if a.valgrind:
@@ -398,7 +420,6 @@ def main():
             rel.check(not vg, "valgrind: no errors or leaks reported (%d '==' lines)" % len(vg))
             if vg:
                 rel.log("\n".join(vg[:80]))
-    rel.finish("slow_clients")
 
 
 if __name__ == "__main__":

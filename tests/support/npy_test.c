@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
+
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *tnpy_base64(const unsigned char *p, size_t n) {
@@ -125,5 +127,30 @@ double *tnpy_read(const cJSON *t, size_t shape[8], size_t *ndim, size_t *n, cons
     }
     free(h);
     free(f);
+    return out;
+}
+
+void tnpy_replace_f32(cJSON *obj, const char *key) {
+    size_t shape[8], nd, n;
+    float *x = fx_tensor_f32(obj, key, shape, &nd, &n);
+    char *s = tnpy_b64_f32(x, shape, nd);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "npy", s);
+    cJSON_ReplaceItemInObject(obj, key, o);
+    free(s);
+    free(x);
+}
+
+double *tnpy_values(const cJSON *v, size_t *n) {
+    size_t shape[8], nd;
+    if (cJSON_GetObjectItem(v, "npy")) return tnpy_read(v, shape, &nd, n, "float32");
+    const cJSON *d = cJSON_IsObject(v) ? cJSON_GetObjectItem(v, "data") : v;
+    cr_assert(cJSON_IsArray(d), "not a tensor");
+    *n = (size_t)cJSON_GetArraySize(d);
+    double *out = malloc((*n + 1) * sizeof *out);
+    cr_assert_not_null(out);
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, d) out[i++] = c->valuedouble;
     return out;
 }

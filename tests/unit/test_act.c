@@ -9,11 +9,9 @@
 #include "nn_act.h"
 
 Test(act, forward_matches_pytorch) {
-    cJSON *doc = fx_load("act.json");
-    cr_assert_not_null(doc, "tests/fixtures/act.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("act.json");
     int count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         size_t n;
         float *x = fx_tensor_f32(c, "input", NULL, NULL, &n);
         double *want = fx_tensor_f64(c, "output", NULL, NULL, NULL);

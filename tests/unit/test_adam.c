@@ -12,11 +12,9 @@
 #include "nn_cpu.h"
 
 Test(adam, matches_torch_with_and_without_clipping) {
-    cJSON *doc = fx_load("rnn_adam.json");
-    cr_assert(doc);
-    const cJSON *c;
+    cJSON *doc = fx_require("rnn_adam.json");
     int ncases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         ncases++;
         size_t nt, np, ng, nw, nn;
         double *numelf = fx_tensor_f64(c, "numel", NULL, NULL, &nt);

@@ -7,11 +7,17 @@
 
 #include "nn_adding.h"
 
-Test(adding, samples_have_two_distinct_markers_and_sum_targets) {
+/* count samples of lengths [min_len, max_len] from a generator seeded with seed (caller frees). */
+static nn_seqset generated(uint64_t seed, size_t count, size_t min_len, size_t max_len) {
     nn_rng r;
-    nn_rng_seed(&r, 11);
+    nn_rng_seed(&r, seed);
     nn_seqset s;
-    cr_assert_eq(nn_adding_generate(&s, 2000, 3, 9, &r, NULL), NN_OK);
+    cr_assert_eq(nn_adding_generate(&s, count, min_len, max_len, &r, NULL), NN_OK);
+    return s;
+}
+
+Test(adding, samples_have_two_distinct_markers_and_sum_targets) {
+    nn_seqset s = generated(11, 2000, 3, 9);
     cr_assert_eq(s.count, 2000u);
     size_t seen[10] = {0}, total = 0;
     for (size_t i = 0; i < s.count; i++) {
@@ -42,10 +48,7 @@ Test(adding, samples_have_two_distinct_markers_and_sum_targets) {
 
 Test(adding, every_marker_position_pair_occurs) {
     /* Length fixed at 3: the 3 unordered pairs of positions must all appear, roughly evenly. */
-    nn_rng r;
-    nn_rng_seed(&r, 5);
-    nn_seqset s;
-    cr_assert_eq(nn_adding_generate(&s, 3000, 3, 3, &r, NULL), NN_OK);
+    nn_seqset s = generated(5, 3000, 3, 3);
     size_t pair[3] = {0};
     for (size_t i = 0; i < s.count; i++) {
         const double *x = nn_seqset_x(&s, i);
@@ -58,14 +61,7 @@ Test(adding, every_marker_position_pair_occurs) {
 }
 
 Test(adding, deterministic_from_the_seed) {
-    nn_seqset a, b, c;
-    nn_rng r;
-    nn_rng_seed(&r, 42);
-    cr_assert_eq(nn_adding_generate(&a, 500, 2, 12, &r, NULL), NN_OK);
-    nn_rng_seed(&r, 42);
-    cr_assert_eq(nn_adding_generate(&b, 500, 2, 12, &r, NULL), NN_OK);
-    nn_rng_seed(&r, 43);
-    cr_assert_eq(nn_adding_generate(&c, 500, 2, 12, &r, NULL), NN_OK);
+    nn_seqset a = generated(42, 500, 2, 12), b = generated(42, 500, 2, 12), c = generated(43, 500, 2, 12);
     cr_assert_eq(a.total, b.total);
     cr_assert_arr_eq(a.x, b.x, a.total * 2 * sizeof(double));
     cr_assert_arr_eq(a.y, b.y, a.count * sizeof(double));
@@ -85,10 +81,7 @@ Test(adding, deterministic_from_the_seed) {
 
 Test(adding, baseline_mse_is_about_one_sixth) {
     /* y = u1 + u2 with u ~ U(0,1): E[(1 - y)^2] = Var(y) = 2/12 = 1/6. */
-    nn_rng r;
-    nn_rng_seed(&r, 3);
-    nn_seqset s;
-    cr_assert_eq(nn_adding_generate(&s, 50000, 3, 9, &r, NULL), NN_OK);
+    nn_seqset s = generated(3, 50000, 3, 9);
     double mse = nn_seqset_constant_mse(&s, 1.0);
     cr_assert(fabs(mse - 1.0 / 6.0) < 0.005, "baseline MSE %g", mse);
     double mean = 0.0;

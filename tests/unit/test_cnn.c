@@ -103,11 +103,9 @@ static size_t specs_from_json(nn_layer_spec *specs, const cJSON *arch, owned *o)
 }
 
 Test(cnn, fixtures_match_pytorch) {
-    cJSON *doc = fx_load("cnn.json");
-    cr_assert_not_null(doc, "tests/fixtures/cnn.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("cnn.json");
     int count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         const char *name = fx_str(c, "name");
         nn_layer_spec specs[NN_CNN_MAX_LAYERS];
         owned o = {0};
@@ -266,18 +264,13 @@ Test(cnn, forward_reuses_buffers_and_repeats_exactly) {
  * given kernels are used as is. */
 Test(cnn, conv_only_network_flattens_its_output) {
     nn_layer_spec s[2];
-    memset(s, 0, sizeof s);
     float k[2 * 1 * 1 * 1] = {2.0f, -1.0f}, b[2] = {0.5f, 0.0f};
-    s[0].type = NN_LAYER_CONV;
-    s[0].filters = 2;
-    s[0].size_h = s[0].size_w = 1;
-    s[0].conv = (nn_conv_params){1, 1, 0, 0, {NN_ACT_IDENTITY, 0.01f}};
+    nn_layer_conv(&s[0], 2, 1, 1, (nn_conv_params){1, 1, 0, 0, {NN_ACT_IDENTITY, 0.01f}}, NN_INIT_HE);
     s[0].kernels = k;
     s[0].kernels_len = 2;
     s[0].bias = b;
     s[0].bias_len = 2;
-    s[1].type = NN_LAYER_POOL;
-    s[1].pool = (nn_pool_params){NN_POOL_AVG, 1, 2, 1, 2};
+    nn_layer_pool(&s[1], (nn_pool_params){NN_POOL_AVG, 1, 2, 1, 2});
     nn_cnn m;
     nn_error err;
     cr_assert_eq(nn_cnn_create(&m, s, 2, 2, 4, 1, 0, 1, &err), NN_OK, "%s", err.message);
@@ -459,13 +452,9 @@ Test(cnn, names_and_fields) {
  * global pool nn_global_pool_work), and they count in the total. */
 Test(cnn, pool_layers_count_their_work) {
     nn_layer_spec s[3];
-    memset(s, 0, sizeof s);
-    s[0].type = NN_LAYER_POOL;
-    s[0].pool = (nn_pool_params){NN_POOL_MAX, 3, 2, 1, 2};
-    s[1].type = NN_LAYER_POOL;
-    s[1].pool = (nn_pool_params){NN_POOL_AVG, 2, 2, 2, 2};
-    s[2].type = NN_LAYER_GLOBAL_POOL;
-    s[2].pool.kind = NN_POOL_AVG;
+    nn_layer_pool(&s[0], (nn_pool_params){NN_POOL_MAX, 3, 2, 1, 2});
+    nn_layer_pool(&s[1], (nn_pool_params){NN_POOL_AVG, 2, 2, 2, 2});
+    nn_layer_global_pool(&s[2], NN_POOL_AVG);
     nn_cnn m;
     nn_error err;
     cr_assert_eq(nn_cnn_create(&m, s, 3, 10, 9, 5, 1, 0, &err), NN_OK, "%s", err.message);

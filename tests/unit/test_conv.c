@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "grad_test.h"
 #include "nn_act.h"
 #include "nn_conv.h"
 #include "nn_parallel.h"
@@ -30,8 +31,7 @@ static double max_err(const float *got, const float *want, size_t n) {
 }
 
 static void run_fixtures(int fast) {
-    cJSON *doc = fx_load("conv.json");
-    cr_assert_not_null(doc, "tests/fixtures/conv.json missing: run make fixtures");
+    cJSON *doc = fx_require("conv.json");
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases"), *c;
     int count = 0;
     nn_workspace ws = {0};
@@ -76,13 +76,6 @@ Test(conv, generic_fast_path_matches_pytorch) {
     run_fixtures(1);
 }
 
-static float *rand_array(nn_rng *r, size_t n) {
-    float *a = malloc((n ? n : 1) * sizeof *a);
-    cr_assert_not_null(a);
-    for (size_t i = 0; i < n; i++) a[i] = 2.0f * nn_rng_uniformf(r) - 1.0f;
-    return a;
-}
-
 static void fast_vs_naive(uint64_t seed, int trials) {
     nn_rng r;
     nn_rng_seed(&r, seed);
@@ -98,8 +91,8 @@ static void fast_vs_naive(uint64_t seed, int trials) {
         p.act.negative_slope = 0.1f;
         size_t OH, OW;
         if (nn_conv_output_size(H, W, C, N, KH, KW, &p, &OH, &OW, NULL) != NN_OK) { t--; continue; }
-        float *x = rand_array(&r, H * W * C), *k = rand_array(&r, N * KH * KW * C);
-        float *b = nn_rng_range(&r, 0, 1) ? rand_array(&r, N) : NULL;
+        float *x = gt_uniform(&r, H * W * C, 1), *k = gt_uniform(&r, N * KH * KW * C, 1);
+        float *b = nn_rng_range(&r, 0, 1) ? gt_uniform(&r, N, 1) : NULL;
         float *y1 = malloc(OH * OW * N * sizeof *y1), *y2 = malloc(OH * OW * N * sizeof *y2);
         nn_error err;
         cr_assert_eq(nn_conv2d_naive(y1, x, k, b, H, W, C, N, KH, KW, &p, &err), NN_OK, "%s", err.message);
@@ -139,7 +132,7 @@ static void winograd_vs_naive(uint64_t seed, int trials) {
         p.act.negative_slope = 0.1f;
         size_t OH, OW;
         if (nn_conv_output_size(H, W, C, N, 3, 3, &p, &OH, &OW, NULL) != NN_OK) { t--; continue; }
-        float *x = rand_array(&r, H * W * C), *k = rand_array(&r, N * 9 * C), *b = rand_array(&r, N);
+        float *x = gt_uniform(&r, H * W * C, 1), *k = gt_uniform(&r, N * 9 * C, 1), *b = gt_uniform(&r, N, 1);
         float *y1 = malloc(OH * OW * N * sizeof *y1), *y2 = malloc(OH * OW * N * sizeof *y2);
         cr_assert(y1 && y2);
         nn_error err;
@@ -186,8 +179,8 @@ Test(conv, fast_matches_naive_bench_shapes) {
         size_t OH, OW;
         cr_assert_eq(nn_conv_output_size(cs[i].H, cs[i].W, cs[i].C, cs[i].N, cs[i].k, cs[i].k, &p, &OH, &OW, NULL), NN_OK);
         size_t ny = OH * OW * cs[i].N;
-        float *x = rand_array(&r, cs[i].H * cs[i].W * cs[i].C), *k = rand_array(&r, cs[i].N * cs[i].k * cs[i].k * cs[i].C);
-        float *b = rand_array(&r, cs[i].N), *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
+        float *x = gt_uniform(&r, cs[i].H * cs[i].W * cs[i].C, 1), *k = gt_uniform(&r, cs[i].N * cs[i].k * cs[i].k * cs[i].C, 1);
+        float *b = gt_uniform(&r, cs[i].N, 1), *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
         cr_assert_eq(nn_conv2d_naive(y1, x, k, b, cs[i].H, cs[i].W, cs[i].C, cs[i].N, cs[i].k, cs[i].k, &p, NULL), NN_OK);
         cr_assert_eq(nn_conv2d_forward(y2, x, k, b, cs[i].H, cs[i].W, cs[i].C, cs[i].N, cs[i].k, cs[i].k, &p, NULL, NULL), NN_OK);
         double e = max_err(y2, y1, ny);
@@ -202,7 +195,7 @@ Test(conv, thread_count_does_not_change_results) {
     nn_rng_seed(&r, 5);
     size_t H = 40, W = 50, C = 3, N = 24;
     nn_conv_params p = params(1, 1, 1, 1, NN_ACT_TANH);
-    float *x = rand_array(&r, H * W * C), *k = rand_array(&r, N * 9 * C);
+    float *x = gt_uniform(&r, H * W * C, 1), *k = gt_uniform(&r, N * 9 * C, 1);
     float *y1 = malloc(H * W * N * sizeof *y1), *y2 = malloc(H * W * N * sizeof *y2);
     nn_parallel_set_threads(1);
     cr_assert_eq(nn_parallel_threads(), 1);
@@ -217,8 +210,7 @@ Test(conv, thread_count_does_not_change_results) {
  * activations (for one output channel and for many) are checked on the activation fixtures'
  * extreme values, and NaN must come out as NaN. */
 static void fused_act(size_t N) {
-    cJSON *doc = fx_load("act.json");
-    cr_assert_not_null(doc);
+    cJSON *doc = fx_require("act.json");
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
         size_t n;
@@ -355,7 +347,7 @@ static void large_output(size_t C) {
     nn_rng_seed(&r, 3);
     size_t H = 224, W = 224, N = 64;
     nn_conv_params p = params(1, 1, 1, 1, NN_ACT_LEAKY_RELU);
-    float *x = rand_array(&r, H * W * C), *k = rand_array(&r, N * 9 * C), *b = rand_array(&r, N);
+    float *x = gt_uniform(&r, H * W * C, 1), *k = gt_uniform(&r, N * 9 * C, 1), *b = gt_uniform(&r, N, 1);
     float *y1 = malloc(H * W * N * sizeof *y1), *y2 = aligned_alloc(64, H * W * N * sizeof *y2);
     cr_assert_not_null(y2);
     cr_assert_eq(nn_conv2d_naive(y1, x, k, b, H, W, C, N, 3, 3, &p, NULL), NN_OK);

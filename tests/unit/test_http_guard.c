@@ -2,14 +2,18 @@
  * whose client addresses are made up: a connection past an address's limit closes that
  * address's oldest waiting connection (never a busy one, never another address's), or is
  * refused when all are busy; IPv6 clients count by /64; past the reserve the oldest waiting
- * connection of any address goes; a waiting connection is closed at its deadline; a watched
- * request's client is probed after its FIN and its cancel flag set once it is gone. "Closed"
- * is seen on the server's end of the socket: the guard shut its reading side (recv returns 0). */
+ * connection of any address goes; slow connections go before new ones (those with part of a
+ * request in before silent ones), new ones before those sending at speed; near libmicrohttpd's hard limit the accepting thread waits for closed
+ * connections to end; a waiting connection is closed at its
+ * deadline; a watched request's client is probed after its FIN and its cancel flag set once it
+ * is gone. "Closed" is seen on the server's end of the socket: the guard shut its reading side
+ * (recv returns 0). */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +144,121 @@ Test(guard, past_the_reserve_the_oldest_waiting_connection_of_any_address_goes) 
     cr_assert(shut_by_guard(&c[2]) && !shut_by_guard(&c[0]));
     for (int i = 0; i < 6; i++) close_conn(&c[i]);
     close_conn(&n);
+    http_guard_stop(g);
+}
+
+static double mono_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The server reads (as libmicrohttpd's thread would) whatever has arrived. */
+static void drain(const conn *c) {
+    char buf[65536];
+    while (recv(c->server, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
+}
+
+/* Evidence, not age: past the 1 s grace, a connection that has sent one byte (a trickler) goes
+ * before a newer one, and a new one before an older one that sends at speed (an upload). */
+Test(guard, slow_connections_go_first_then_new_ones_then_those_sending) {
+    http_guard *g = start(100, 0, 1, 60);
+    struct sockaddr_storage a = v4("10.0.0.1");
+    conn sending = open_from(g, SA(a)), slow = open_from(g, SA(a));
+    static char chunk[4096];
+    memset(chunk, 'x', sizeof chunk);
+    cr_assert_eq(send(slow.client, "G", 1, 0), 1);
+    for (int i = 0; i < 24; i++) { /* 96 KiB over 1.2 s: 80 KiB/s */
+        cr_assert_eq(send(sending.client, chunk, sizeof chunk, 0), (ssize_t)sizeof chunk);
+        lb_sleep_ms(50);
+        drain(&sending);
+        drain(&slow);
+    }
+    conn fresh = open_from(g, SA(a));
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES);
+    cr_assert(shut_by_guard(&slow), "the trickler goes first, although another is older");
+    cr_assert(!shut_by_guard(&sending) && !shut_by_guard(&fresh));
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES);
+    cr_assert(shut_by_guard(&fresh), "then the new one");
+    cr_assert(!shut_by_guard(&sending));
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES);
+    cr_assert(shut_by_guard(&sending), "then the one sending");
+    close_conn(&sending);
+    close_conn(&slow);
+    close_conn(&fresh);
+    http_guard_stop(g);
+}
+
+/* Within their first second: a connection with part of a request in goes before an older one
+ * with nothing in yet (that one would lose the request it is about to send), and one that has
+ * already received 8 KiB is sending, so it goes last. */
+Test(guard, new_ones_with_part_of_a_request_go_before_silent_ones_and_8_kib_in_is_sending) {
+    http_guard *g = start(100, 0, 1, 60);
+    struct sockaddr_storage a = v4("10.0.0.1");
+    conn upload = open_from(g, SA(a)), silent = open_from(g, SA(a)),
+         trickler = open_from(g, SA(a));
+    static char body[9000];
+    memset(body, 'x', sizeof body);
+    cr_assert_eq(send(upload.client, body, sizeof body, 0), (ssize_t)sizeof body);
+    cr_assert_eq(send(trickler.client, "POST / HTTP/1.1\r\n", 17, 0), 17);
+    lb_sleep_ms(20);
+    drain(&upload);
+    drain(&trickler);
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES);
+    cr_assert(shut_by_guard(&trickler) && !shut_by_guard(&silent) && !shut_by_guard(&upload),
+              "the one with a part of a request in goes first, although the newest");
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES);
+    cr_assert(shut_by_guard(&silent) && !shut_by_guard(&upload), "then the silent one");
+    close_conn(&upload);
+    close_conn(&silent);
+    close_conn(&trickler);
+    http_guard_stop(g);
+}
+
+typedef struct ender {
+    conn *c;
+    int n, delay_ms;
+} ender;
+
+/* What the connections' threads do once the guard closed them: read the end, shut our side. */
+static void *end_later(void *arg) {
+    ender *e = arg;
+    lb_sleep_ms(e->delay_ms);
+    for (int i = 0; i < e->n; i++)
+        if (shut_by_guard(&e->c[i])) shutdown(e->c[i].server, SHUT_WR);
+    return NULL;
+}
+
+/* Closed connections keep their libmicrohttpd slots until their threads end. Near the hard limit
+ * (8 here, reserve 2: 5 open + 2 closing + the newcomer) the accepting thread waits for them, at
+ * most 0.5 s per newcomer. */
+Test(guard, near_the_hard_limit_the_accepting_thread_waits_for_closed_connections_to_end) {
+    http_guard *g = start(8, 2, 0, 60);
+    struct sockaddr_storage a = v4("10.0.0.1");
+    conn c[9];
+    for (int i = 0; i < 6; i++) c[i] = open_from(g, SA(a));
+    double t0 = mono_s();
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES); /* closes c[0] */
+    cr_assert_lt(mono_s() - t0, 0.2, "one closing: no wait");
+    c[6] = open_from(g, SA(a));
+    ender e = {c, 7, 150};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, end_later, &e), 0);
+    t0 = mono_s();
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES); /* closes c[1] */
+    double waited = mono_s() - t0;
+    pthread_join(th, NULL);
+    cr_assert(waited > 0.12 && waited < 0.45, "waited %.3f s for c[0] and c[1] to end", waited);
+    c[7] = open_from(g, SA(a));
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES); /* closes c[2] */
+    c[8] = open_from(g, SA(a));
+    t0 = mono_s();
+    cr_assert_eq(http_guard_accept(g, SA(a), sizeof a), MHD_YES); /* closes c[3] */
+    waited = mono_s() - t0;
+    cr_assert(waited > 0.45 && waited < 1.0, "c[2] and c[3] never end: gave up after %.3f s",
+              waited);
+    for (int i = 0; i < 9; i++) close_conn(&c[i]);
     http_guard_stop(g);
 }
 

@@ -1,7 +1,8 @@
 /* test_http_socket.c — the client socket used directly (server/http_socket.h), on real loopback
  * TCP connections: a FIN is seen even behind unread bytes, a half-closed client accepts a write
  * while a closed one answers it with a reset (then the peer is "gone"), answers written past
- * libmicrohttpd are whole HTTP messages (with a probe prefix skipped), and the lingering close
+ * libmicrohttpd are whole HTTP messages (with a probe prefix skipped), the kernel's counts the
+ * connection guard reads (bytes received, read or not; our side shut), and the lingering close
  * reads what a client still sends until it closes, pauses, or sends too much. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -54,6 +55,32 @@ Test(socket, a_fin_is_seen_behind_unread_bytes) {
     settle();
     cr_assert_eq(http_socket_peer(s), HTTP_PEER_GONE);
     cr_assert_neq(http_socket_send(s, "x", 1, 100), 0, "writing to a gone client fails");
+    close(s);
+}
+
+Test(socket, the_kernel_counts_bytes_received_read_or_not_and_sees_our_side_shut) {
+    int c, s;
+    tcp_pair(&c, &s);
+    http_tcp t;
+    http_socket_tcp(s, &t);
+    cr_assert_eq(t.received, 0);
+    cr_assert_eq(t.fin_sent, 0);
+    cr_assert_eq(send(c, "GET / HTTP/1.1\r\n", 16, 0), 16);
+    settle();
+    char buf[8];
+    cr_assert_eq(recv(s, buf, sizeof buf, 0), 8); /* half of it read */
+    http_socket_tcp(s, &t);
+    cr_assert_eq(t.received, 16, "read or not: %lld", t.received);
+    shutdown(c, SHUT_WR); /* the client's FIN alone: we have not closed */
+    settle();
+    http_socket_tcp(s, &t);
+    cr_assert_eq(t.fin_sent, 0);
+    shutdown(s, SHUT_WR); /* what libmicrohttpd does when it closes */
+    http_socket_tcp(s, &t);
+    cr_assert_eq(t.fin_sent, 1);
+    http_socket_tcp(-1, &t);
+    cr_assert(t.received == -1 && t.fin_sent == 1, "no socket: nothing known, nothing to wait for");
+    close(c);
     close(s);
 }
 

@@ -53,11 +53,9 @@ static void build(nn_mlp *m, const cJSON *c, size_t nin) {
 }
 
 Test(mlp, fixtures_match_pytorch) {
-    cJSON *doc = fx_load("mlp.json");
-    cr_assert_not_null(doc, "tests/fixtures/mlp.json missing: run make fixtures");
-    const cJSON *c;
+    cJSON *doc = fx_require("mlp.json");
     int count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    for (const cJSON *c = fx_cases(doc); c; c = c->next) {
         const char *name = fx_str(c, "name");
         size_t nin, nout;
         float *x = fx_tensor_f32(c, "input", NULL, NULL, &nin);

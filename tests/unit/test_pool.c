@@ -29,8 +29,7 @@ static void random_fill(float *x, size_t n, uint64_t seed) {
 }
 
 Test(pool, fixtures_match_pytorch) {
-    cJSON *doc = fx_load("pool.json");
-    cr_assert_not_null(doc, "tests/fixtures/pool.json missing: run make fixtures");
+    cJSON *doc = fx_require("pool.json");
     const cJSON *c;
     int windowed = 0, global = 0;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {

@@ -1,5 +1,6 @@
 /* test_rnn_fast.c — the fast training kernels (nn_rnn_fast.h) against the general reference
- * cells (nn_elman.h, nn_lstm.h, nn_gru.h) on random weights and shapes — including the
+ * cells (nn_elman.h, nn_lstm.h, nn_gru.h) on random weights and shapes — the gradient they keep
+ * for every hidden state (dh_seq) included — including the
  * assignment's I = 2, H = 6, which runs a separately compiled constant-size instance — and the
  * vectorizable exp / sigmoid / tanh (nn_rnn_math.h) against libm. */
 #include <criterion/criterion.h>
@@ -97,6 +98,41 @@ static void expect_close(const double *got, const double *want, size_t n, double
                   got[i], want[i]);
 }
 
+/* dL/dh_t by the reference cells, independently of the fast kernels' recurrence: the rest of the
+ * sequence, x[t+1..T), run from h0 = h[t] (and c0 = c[t]) with dL/dh_{T-1} = dh_last, gives it as
+ * the gradient w.r.t. h0. */
+static void reference_dh_at(double *out, int cell, size_t t, size_t T, size_t I, size_t H,
+                            const double *x, const double *h, const double *c, const double *w_ih,
+                            const double *w_hh, const double *b_ih, const double *b_hh,
+                            const double *dh_last) {
+    size_t n = T - 1 - t, GH = (cell == 0 ? 1 : cell == 1 ? 4 : 3) * H;
+    memset(out, 0, H * sizeof *out);
+    if (n == 0) {
+        memcpy(out, dh_last, H * sizeof *out);
+        return;
+    }
+    const double *xs = x + (t + 1) * I, *h0 = h + t * H, *c0 = c + t * H;
+    double *hs = zeros(n * H), *cs = zeros(n * H), *gs = zeros(n * GH), *as = zeros(n * H);
+    double *dh = zeros(n * H), *dwi = zeros(GH * I), *dwh = zeros(GH * H), *dbi = zeros(GH);
+    double *dbh = zeros(GH), *scratch = zeros(8 * GH);
+    memcpy(dh + (n - 1) * H, dh_last, H * sizeof *dh);
+    if (cell == 0) {
+        nn_elman_forward(hs, xs, h0, w_ih, w_hh, b_ih, b_hh, n, I, H);
+        nn_elman_backward(NULL, out, dwi, dwh, dbi, dbh, dh, hs, xs, h0, w_ih, w_hh, n, I, H,
+                          scratch);
+    } else if (cell == 1) {
+        nn_lstm_forward(hs, cs, gs, as, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, n, I, H);
+        nn_lstm_backward(NULL, out, NULL, dwi, dwh, dbi, dbh, dh, xs, h0, c0, hs, cs, gs, as, w_ih,
+                         w_hh, n, I, H, scratch);
+    } else {
+        nn_gru_forward(hs, gs, as, xs, h0, w_ih, w_hh, b_ih, b_hh, n, I, H);
+        nn_gru_backward(NULL, out, dwi, dwh, dbi, dbh, dh, xs, h0, hs, gs, as, w_ih, w_hh, n, I, H,
+                        scratch);
+    }
+    double *all[] = {hs, cs, gs, as, dh, dwi, dwh, dbi, dbh, scratch};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+}
+
 /* cell: 0 Elman, 1 LSTM, 2 GRU. */
 static void compare(int cell, size_t T, size_t I, size_t H, uint64_t seed) {
     nn_rng r;
@@ -111,27 +147,33 @@ static void compare(int cell, size_t T, size_t I, size_t H, uint64_t seed) {
     memcpy(dh + (T - 1) * H, dh_last, H * sizeof *dh);
     double *dwi1 = zeros(GH * I), *dwh1 = zeros(GH * H), *dbi1 = zeros(GH), *dbh1 = zeros(GH);
     double *dwi2 = zeros(GH * I), *dwh2 = zeros(GH * H), *dbi2 = zeros(GH), *dbh2 = zeros(GH);
+    double *dhs2 = zeros(T * H), *dref = zeros(H);
     if (cell == 0) {
         nn_elman_forward(h1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
         nn_elman_backward(NULL, NULL, dwi1, dwh1, dbi1, dbh1, dh, h1, x, NULL, w_ih, w_hh, T, I, H,
                         scratch);
         nn_rnn_fast_forward(h2, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
-        nn_rnn_fast_backward(dwi2, dwh2, dbi2, dbh2, dh_last, h2, x, w_hhT, T, I, H, scratch);
+        nn_rnn_fast_backward(dwi2, dwh2, dbi2, dbh2, dhs2, dh_last, h2, x, w_hhT, T, I, H,
+                             scratch);
     } else if (cell == 1) {
         nn_lstm_forward(h1, c1, g1, a1, x, NULL, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
         nn_lstm_backward(NULL, NULL, NULL, dwi1, dwh1, dbi1, dbh1, dh, x, NULL, NULL, h1, c1, g1,
                          a1, w_ih, w_hh, T, I, H, scratch);
         nn_lstm_fast_forward(h2, c2, g2, a2, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
-        nn_lstm_fast_backward(dwi2, dwh2, dbi2, dbh2, dh_last, x, h2, c2, g2, a2, w_hhT, T, I, H,
-                              scratch);
+        nn_lstm_fast_backward(dwi2, dwh2, dbi2, dbh2, dhs2, dh_last, x, h2, c2, g2, a2, w_hhT, T,
+                              I, H, scratch);
         expect_close(c2, c1, T * H, 1e-14, "c", cell, I, H);
     } else {
         nn_gru_forward(h1, g1, a1, x, NULL, w_ih, w_hh, b_ih, b_hh, T, I, H);
         nn_gru_backward(NULL, NULL, dwi1, dwh1, dbi1, dbh1, dh, x, NULL, h1, g1, a1, w_ih, w_hh,
                         T, I, H, scratch);
         nn_gru_fast_forward(h2, g2, a2, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
-        nn_gru_fast_backward(dwi2, dwh2, dbi2, dbh2, dh_last, x, h2, g2, a2, w_hhT, T, I, H,
-                             scratch);
+        nn_gru_fast_backward(dwi2, dwh2, dbi2, dbh2, dhs2, dh_last, x, h2, g2, a2, w_hhT, T, I,
+                             H, scratch);
+    }
+    for (size_t t = 0; t < T; t++) {
+        reference_dh_at(dref, cell, t, T, I, H, x, h1, c1, w_ih, w_hh, b_ih, b_hh, dh_last);
+        expect_close(dhs2 + t * H, dref, H, 1e-13, "dh_seq", cell, I, H);
     }
     expect_close(h2, h1, T * H, 1e-14, "h", cell, I, H);
     expect_close(g2, g1, T * GH, 1e-14, "gate", cell, I, H);
@@ -142,7 +184,7 @@ static void compare(int cell, size_t T, size_t I, size_t H, uint64_t seed) {
     expect_close(dbh2, dbh1, GH, 1e-13, "db_hh", cell, I, H);
     double *all[] = {x, w_ih, w_hh, b_ih, b_hh, dh_last, w_ihT, w_hhT, h1, c1, g1, a1, h2, c2,
                      g2, a2, dh, scratch, dwi1, dwh1, dbi1, dbh1, dwi2, dwh2, dbi2, dbh2, dwi2t,
-                     dwh2t};
+                     dwh2t, dhs2, dref};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
 }
 
@@ -175,20 +217,23 @@ static size_t fast_outputs(double *out, int cell, size_t T, size_t I, size_t H, 
     double *x = rnd(&r, T * I, 1.0), *w_ihT = rnd(&r, I * GH, 0.7), *w_hhT = rnd(&r, H * GH, 0.7);
     double *b_ih = rnd(&r, GH, 0.5), *b_hh = rnd(&r, GH, 0.5), *dh_last = rnd(&r, H, 1.0);
     double *scratch = zeros(NN_RNN_FAST_SCRATCH(H));
-    /* out: h, c, tc [T, H]; gate [T, GH]; dw_ihT [I, GH]; dw_hhT [H, GH]; db_ih, db_hh [GH] */
-    size_t n = 3 * T * H + T * GH + I * GH + H * GH + 2 * GH;
+    /* out: h, c, tc [T, H]; gate [T, GH]; dw_ihT [I, GH]; dw_hhT [H, GH]; db_ih, db_hh [GH];
+     * dh_seq [T, H] */
+    size_t n = 4 * T * H + T * GH + I * GH + H * GH + 2 * GH;
     memset(out, 0, n * sizeof *out);
     double *h = out, *c = h + T * H, *tc = c + T * H, *gate = tc + T * H, *dwi = gate + T * GH;
-    double *dwh = dwi + I * GH, *dbi = dwh + H * GH, *dbh = dbi + GH;
+    double *dwh = dwi + I * GH, *dbi = dwh + H * GH, *dbh = dbi + GH, *dhs = dbh + GH;
     if (cell == 0) {
         nn_rnn_fast_forward(h, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
-        nn_rnn_fast_backward(dwi, dwh, dbi, dbh, dh_last, h, x, w_hhT, T, I, H, scratch);
+        nn_rnn_fast_backward(dwi, dwh, dbi, dbh, dhs, dh_last, h, x, w_hhT, T, I, H, scratch);
     } else if (cell == 1) {
         nn_lstm_fast_forward(h, c, gate, tc, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
-        nn_lstm_fast_backward(dwi, dwh, dbi, dbh, dh_last, x, h, c, gate, tc, w_hhT, T, I, H, scratch);
+        nn_lstm_fast_backward(dwi, dwh, dbi, dbh, dhs, dh_last, x, h, c, gate, tc, w_hhT, T, I, H,
+                              scratch);
     } else {
         nn_gru_fast_forward(h, gate, c, x, w_ihT, w_hhT, b_ih, b_hh, T, I, H, scratch);
-        nn_gru_fast_backward(dwi, dwh, dbi, dbh, dh_last, x, h, gate, c, w_hhT, T, I, H, scratch);
+        nn_gru_fast_backward(dwi, dwh, dbi, dbh, dhs, dh_last, x, h, gate, c, w_hhT, T, I, H,
+                             scratch);
     }
     double *all[] = {x, w_ihT, w_hhT, b_ih, b_hh, dh_last, scratch};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);

@@ -109,8 +109,7 @@ static void run_case(const cJSON *c) {
 }
 
 Test(rnn_train_torch, every_step_matches_pytorch) {
-    cJSON *doc = fx_load("rnn_train.json");
-    cr_assert(doc, "tests/fixtures/rnn_train.json missing (make fixtures)");
+    cJSON *doc = fx_require("rnn_train.json");
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
     cr_assert_eq(cJSON_GetArraySize(cases), 6);
     const cJSON *c;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler_test.h"
 #include "npy_test.h"
 #include "srv_api.h"
 #include "srv_image.h"
@@ -20,36 +21,14 @@
 /* ---- helpers --------------------------------------------------------------------------- */
 
 static srv_response call_lim(const srv_limits *lim, const char *ep, const char *body) {
-    srv_response r;
-    srv_handle_json(lim, ep, "application/json", body, strlen(body), NULL, &r);
-    return r;
+    return ht_post(lim, ep, "application/json", body);
 }
 
 /* POST ep with req (deleted here); 200 expected; the parsed answer (caller deletes). */
 static cJSON *check_ok(const char *ep, cJSON *req) {
-    char *body = cJSON_PrintUnformatted(req);
+    cJSON *j = ht_post_ok_json(NULL, ep, req);
     cJSON_Delete(req);
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response r = call_lim(&lim, ep, body);
-    cr_assert_eq(r.status, 200, "%s: status %d: %.500s", ep, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert_not_null(j);
-    srv_response_free(&r);
-    free(body);
     return j;
-}
-
-static void expect_err(const char *ep, const char *body, int status, const char *field) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response r = call_lim(&lim, ep, body);
-    cr_assert_eq(r.status, status, "%s %.200s: want %d, got %d: %.300s", ep, body, status, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "field");
-    if (field) cr_assert(cJSON_IsString(f) && strcmp(f->valuestring, field) == 0, "%.200s: %s", body, r.body);
-    cJSON_Delete(j);
-    srv_response_free(&r);
 }
 
 static int is_true(const cJSON *res, const char *key) { return cJSON_IsTrue(cJSON_GetObjectItem(res, key)); }
@@ -325,34 +304,45 @@ Test(check_conv, wrong_activation_names_the_one_used) {
     }
 }
 
-Test(check_conv, activation_missing) {
-    problem p = make_problem(6, 6, 2, 2, 3);
-    p.t.act = A_RELU;
-    tconv u = p.t;
-    u.act = A_ID;
-    cJSON *res = expect_mistake(&p, &u, "activation_missing", NULL);
-    cJSON_Delete(res);
-    free_problem(&p);
+/* A setting of the problem (the rest as make_problem leaves it). */
+typedef struct setting {
+    int act;
+    size_t pad, stride;
+} setting;
+
+static void apply(tconv *t, setting st) {
+    t->act = st.act;
+    t->ph = t->pw = st.pad;
+    t->sh = t->sw = st.stride;
 }
 
-Test(check_conv, padding_missing) {
-    problem p = make_problem(7, 7, 2, 2, 3);
-    p.t.ph = p.t.pw = 1;
-    tconv u = p.t;
-    u.ph = u.pw = 0;
-    cJSON *res = expect_mistake(&p, &u, "shape_mismatch", "padding_missing");
-    cJSON_Delete(res);
-    free_problem(&p);
-}
-
-Test(check_conv, padding_wrong_same_padding) {
-    problem p = make_problem(7, 6, 2, 2, 3); /* asked: no padding */
-    tconv u = p.t;
-    u.ph = u.pw = 1;
-    cJSON *res = expect_mistake(&p, &u, "shape_mismatch", "padding_wrong");
-    cr_assert(strstr(first_message(res, 1), "\"same\""), "%s", first_message(res, 1));
-    cJSON_Delete(res);
-    free_problem(&p);
+/* The problem asks for one setting, the student's answer used another: the check's codes, and
+ * a phrase that its message `at` holds (if given). */
+Test(check_conv, a_setting_missed_or_wrong) {
+    static const struct {
+        size_t H, W, C;
+        setting asked, used;
+        const char *first, *second;
+        int at;
+        const char *phrase;
+    } cases[] = {
+        {6, 6, 2, {A_RELU, 0, 1}, {A_ID, 0, 1}, "activation_missing", NULL, 0, NULL},
+        {7, 7, 2, {A_ID, 1, 1}, {A_ID, 0, 1}, "shape_mismatch", "padding_missing", 0, NULL},
+        {7, 6, 2, {A_ID, 0, 1}, {A_ID, 1, 1}, "shape_mismatch", "padding_wrong", 1, "\"same\""},
+        {9, 9, 1, {A_ID, 0, 2}, {A_ID, 0, 1}, "shape_mismatch", "stride_ignored", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        g_seed = 12345; /* each case's data as in a test of its own */
+        problem p = make_problem(cases[i].H, cases[i].W, cases[i].C, 2, 3);
+        apply(&p.t, cases[i].asked);
+        tconv u = p.t;
+        apply(&u, cases[i].used);
+        cJSON *res = expect_mistake(&p, &u, cases[i].first, cases[i].second);
+        if (cases[i].phrase)
+            cr_assert(strstr(first_message(res, cases[i].at), cases[i].phrase), "%s", first_message(res, cases[i].at));
+        cJSON_Delete(res);
+        free_problem(&p);
+    }
 }
 
 Test(check_conv, padding_wrong_image_in_the_corner) {
@@ -371,16 +361,6 @@ Test(check_conv, padding_wrong_image_in_the_corner) {
     cr_assert(strstr(first_message(res, 0), "corner"), "%s", first_message(res, 0));
     cJSON_Delete(res);
     free(xp);
-    free_problem(&p);
-}
-
-Test(check_conv, stride_ignored) {
-    problem p = make_problem(9, 9, 1, 2, 3);
-    p.t.sh = p.t.sw = 2;
-    tconv u = p.t;
-    u.sh = u.sw = 1;
-    cJSON *res = expect_mistake(&p, &u, "shape_mismatch", "stride_ignored");
-    cJSON_Delete(res);
     free_problem(&p);
 }
 
@@ -678,21 +658,21 @@ Test(check_conv, bad_requests) {
     const char *in = "\"input\": [[1,2,3],[4,5,6],[7,8,9]], \"kernel\": \"box\"";
     char b[512];
     snprintf(b, sizeof b, "{%s}", in);
-    expect_err("check/conv", b, 400, "answer");
+    ht_post_err(NULL, "check/conv", b, 400, "answer");
     snprintf(b, sizeof b, "{%s, \"answer\": [[1, 2], [3]]}", in);
-    expect_err("check/conv", b, 400, "answer");
+    ht_post_err(NULL, "check/conv", b, 400, "answer");
     snprintf(b, sizeof b, "{%s, \"answer\": {\"npy\": \"AAAA\"}}", in);
-    expect_err("check/conv", b, 415, "answer.npy");
+    ht_post_err(NULL, "check/conv", b, 415, "answer.npy");
     snprintf(b, sizeof b, "{%s, \"answer\": [1], \"softmax\": true}", in);
-    expect_err("check/conv", b, 400, "softmax");
+    ht_post_err(NULL, "check/conv", b, 400, "softmax");
     snprintf(b, sizeof b, "{%s, \"answer\": [1], \"tolerance\": 0.1}", in);
-    expect_err("check/conv", b, 400, "tolerance");
+    ht_post_err(NULL, "check/conv", b, 400, "tolerance");
     snprintf(b, sizeof b, "{%s, \"answer\": [1], \"tolerance\": {\"rtol\": -1}}", in);
-    expect_err("check/conv", b, 400, "tolerance.rtol");
+    ht_post_err(NULL, "check/conv", b, 400, "tolerance.rtol");
     snprintf(b, sizeof b, "{%s, \"answer\": [1], \"tolerance\": {\"atol\": 1, \"x\": 1}}", in);
-    expect_err("check/conv", b, 400, "tolerance.x");
-    expect_err("check/conv", "{\"answer\": [1], \"kernel\": \"box\"}", 400, "input");
-    expect_err("check/nothing", "{}", 404, NULL);
+    ht_post_err(NULL, "check/conv", b, 400, "tolerance.x");
+    ht_post_err(NULL, "check/conv", "{\"answer\": [1], \"kernel\": \"box\"}", 400, "input");
+    ht_post_err(NULL, "check/nothing", "{}", 404, NULL);
 }
 
 /* ---- /check/pool ------------------------------------------------------------------------------- */
@@ -943,5 +923,5 @@ Test(check_mlp, float64_npy_answer_and_shape) {
     expect_codes(res, "shape_mismatch", NULL);
     cJSON_Delete(res);
     free_mlp(&m);
-    expect_err("check/mlp", "{\"input\": [1, 2], \"answer\": [1], \"softmax\": 3}", 400, "softmax");
+    ht_post_err(NULL, "check/mlp", "{\"input\": [1, 2], \"answer\": [1], \"softmax\": 3}", 400, "softmax");
 }

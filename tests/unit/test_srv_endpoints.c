@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "handler_test.h"
 #include "nn_conv.h"
 #include "nn_init.h"
 #include "nn_filter_presets.h"
@@ -20,61 +21,11 @@
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
-static srv_response call_ct(const char *ep, const char *ct, const char *body) {
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response r;
-    srv_handle_json(&lim, ep, ct, body, strlen(body), NULL, &r);
-    return r;
-}
-
-static srv_response call(const char *ep, const char *body) { return call_ct(ep, "application/json", body); }
-
-/* 200 and a parsed body (caller deletes). */
-static cJSON *call_ok(const char *ep, const char *body) {
-    srv_response r = call(ep, body);
-    cr_assert_eq(r.status, 200, "%s: status %d: %.400s", ep, r.status, r.body);
-    cr_assert_str_eq(r.content_type, "application/json");
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert_not_null(j, "response is not JSON");
-    srv_response_free(&r);
-    return j;
-}
-
-static void expect_err_ct(const char *ep, const char *ct, const char *body, int status, const char *field) {
-    srv_response r = call_ct(ep, ct, body);
-    cr_assert_eq(r.status, status, "%s %.200s: want %d got %d: %.300s", ep, body, status, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert_not_null(j);
-    cJSON *e = cJSON_GetObjectItem(j, "error");
-    cr_assert_not_null(e, "no error object: %s", r.body);
-    cr_assert_eq(cJSON_GetObjectItem(e, "status")->valuedouble, status);
-    cr_assert(cJSON_IsString(cJSON_GetObjectItem(e, "code")));
-    cr_assert(cJSON_IsString(cJSON_GetObjectItem(e, "message")));
-    cJSON *f = cJSON_GetObjectItem(e, "field");
-    if (field) {
-        cr_assert_not_null(f, "%.200s: no field in %s", body, r.body);
-        cr_assert_str_eq(f->valuestring, field, "%.200s: %s", body, r.body);
-    }
-    cJSON_Delete(j);
-    srv_response_free(&r);
-}
-
-static void expect_err(const char *ep, const char *body, int status, const char *field) {
-    expect_err_ct(ep, "application/json", body, status, field);
-}
+static srv_response call(const char *ep, const char *body) { return ht_post(NULL, ep, "application/json", body); }
 
 static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
+    char *buf = fx_read_file(path, len);
+    cr_assert_not_null(buf, "cannot read %s", path);
     return buf;
 }
 
@@ -121,22 +72,12 @@ static size_t stable_len(const char *body) {
 /* ---- /conv ----------------------------------------------------------------------------- */
 
 Test(srv_conv, matches_pytorch_fixtures) {
-    cJSON *fx = fx_load("conv.json");
-    cr_assert_not_null(fx);
-    const cJSON *c;
+    cJSON *fx = fx_require("conv.json");
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(fx, "cases")) {
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddItemReferenceToObject(req, "input", cJSON_GetObjectItem(c, "input"));
-        cJSON_AddItemReferenceToObject(req, "kernels", cJSON_GetObjectItem(c, "kernels"));
-        if (cJSON_GetObjectItem(c, "bias"))
-            cJSON_AddItemReferenceToObject(req, "bias", cJSON_GetObjectItem(cJSON_GetObjectItem(c, "bias"), "data"));
-        cJSON_AddItemReferenceToObject(req, "stride", cJSON_GetObjectItem(c, "stride"));
-        cJSON_AddItemReferenceToObject(req, "padding", cJSON_GetObjectItem(c, "padding"));
-        cJSON_AddItemReferenceToObject(req, "activation", cJSON_GetObjectItem(c, "activation"));
-        cJSON_AddItemReferenceToObject(req, "negative_slope", cJSON_GetObjectItem(c, "negative_slope"));
+    for (const cJSON *c = fx_cases(fx); c; c = c->next) {
+        cJSON *req = fx_conv_request(c);
         char *body = cJSON_PrintUnformatted(req);
-        cJSON *res = call_ok("conv", body);
+        cJSON *res = ht_post_ok(NULL, "conv", body);
         size_t shape[8], nd, n, got_n;
         double *want = fx_tensor_f64(c, "output", shape, &nd, &n);
         cJSON *out = cJSON_GetObjectItem(res, "output");
@@ -159,7 +100,7 @@ Test(srv_conv, matches_pytorch_fixtures) {
 Test(srv_conv, preset_on_png_and_nested_input) {
     /* identity preset with padding 1 on the 3x2 RGB image: output = R + G + B per pixel. */
     char *body = image_body("tests/data/srv/rgb_3x2.png", "\"kernel\": \"identity\", \"padding\": 1");
-    cJSON *res = call_ok("conv", body);
+    cJSON *res = ht_post_ok(NULL, "conv", body);
     free(body);
     cJSON *out = cJSON_GetObjectItem(res, "output");
     size_t want_shape[3] = {2, 3, 1};
@@ -183,7 +124,7 @@ Test(srv_conv, preset_on_png_and_nested_input) {
     /* A 2-D kernel on a nested [H, W] input: sobel_x by hand equals the preset. */
     const char *a = "{\"input\": [[1,2,3,4],[2,4,6,8],[0,1,0,1],[5,5,5,5]], \"kernel\": [[-1,0,1],[-2,0,2],[-1,0,1]]}";
     const char *b = "{\"input\": [[1,2,3,4],[2,4,6,8],[0,1,0,1],[5,5,5,5]], \"kernel\": \"Sobel X\"}";
-    cJSON *ra = call_ok("conv", a), *rb = call_ok("conv", b);
+    cJSON *ra = ht_post_ok(NULL, "conv", a), *rb = ht_post_ok(NULL, "conv", b);
     char *sa = cJSON_PrintUnformatted(cJSON_GetObjectItem(ra, "output"));
     char *sb = cJSON_PrintUnformatted(cJSON_GetObjectItem(rb, "output"));
     cr_assert_str_eq(sa, sb);
@@ -203,7 +144,7 @@ Test(srv_conv, generated_filters_are_seeded_and_correct) {
                        " \"stride\": [2, 1], \"padding\": 1, \"bias\": [0.1, -0.2, 0.3], \"activation\": \"leaky_relu\","
                        " \"negative_slope\": 0.1}";
     /* 6*5*2 = 60 values; the literal above has 62: must be refused. */
-    expect_err("conv", body, 400, "input.data");
+    ht_post_err(NULL, "conv", body, 400, "input.data");
     char fixed[2048];
     snprintf(fixed, sizeof fixed, "%s", body);
     char *cut = strstr(fixed, ",0.5,0.5]");
@@ -249,7 +190,7 @@ Test(srv_conv, generated_filters_are_seeded_and_correct) {
 Test(srv_conv, render_gives_one_png_per_map) {
     const char *body = "{\"input\": [[[0,1],[1,2],[2,3]],[[3,4],[4,5],[5,6]],[[6,7],[7,8],[8,9]]],"
                        " \"kernels\": {\"shape\": [2, 1, 1, 2], \"data\": [1, 0, 0, -1]}, \"render\": true}";
-    cJSON *res = call_ok("conv", body);
+    cJSON *res = ht_post_ok(NULL, "conv", body);
     cJSON *maps = cJSON_GetObjectItem(res, "maps");
     cr_assert_eq(cJSON_GetArraySize(maps), 2);
     cJSON *m0 = cJSON_GetArrayItem(maps, 0), *m1 = cJSON_GetArrayItem(maps, 1);
@@ -407,8 +348,7 @@ Test(srv_image, jpeg_and_tight_limits) {
 }
 
 Test(srv_image, resize_matches_pytorch) {
-    cJSON *fx = fx_load("srv.json");
-    cr_assert_not_null(fx);
+    cJSON *fx = fx_require("srv.json");
     const cJSON *c;
     int cases = 0;
     srv_limits lim;
@@ -434,7 +374,7 @@ Test(srv_image, resize_matches_pytorch) {
     cr_assert_geq(cases, 4);
     cJSON_Delete(fx);
     /* Through the API: resize an input tensor 1x2 -> 1x4 (align_corners=False: 0, .25, .75, 1). */
-    cJSON *res = call_ok("pool", "{\"input\": [[0, 1]], \"resize\": [1, 4], \"size\": 1}");
+    cJSON *res = ht_post_ok(NULL, "pool", "{\"input\": [[0, 1]], \"resize\": [1, 4], \"size\": 1}");
     size_t m;
     float *v = floats(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "output"), "data"), &m);
     cr_assert_eq(m, 4u);
@@ -459,7 +399,7 @@ Test(srv_pool, windowed_and_global_match_core) {
     for (int v = 0; v < 3; v++) {
         char full[4600];
         snprintf(full, sizeof full, "%s]}, %s}", body, variants[v]);
-        cJSON *res = call_ok("pool", full);
+        cJSON *res = ht_post_ok(NULL, "pool", full);
         size_t OH, OW, n;
         cr_assert_eq(nn_pool_output_size(5, 6, 2, &ps[v], &OH, &OW, NULL), NN_OK);
         float want[60];
@@ -474,7 +414,7 @@ Test(srv_pool, windowed_and_global_match_core) {
     }
     char full[4600];
     snprintf(full, sizeof full, "%s]}, \"function\": \"average\", \"size\": \"global\"}", body);
-    cJSON *res = call_ok("pool", full);
+    cJSON *res = ht_post_ok(NULL, "pool", full);
     cJSON *out = cJSON_GetObjectItem(res, "output");
     size_t sh[1] = {2};
     shape_is(out, 1, sh);
@@ -483,7 +423,7 @@ Test(srv_pool, windowed_and_global_match_core) {
     cr_assert_float_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "data"), 1)->valuedouble, g[1], 1e-6);
     cJSON_Delete(res);
     /* [H, W] input is one channel; render gives one map. */
-    res = call_ok("pool", "{\"input\": [[1, 2, 3, 4], [5, 6, 7, 8]], \"size\": 2, \"render\": true}");
+    res = ht_post_ok(NULL, "pool", "{\"input\": [[1, 2, 3, 4], [5, 6, 7, 8]], \"size\": 2, \"render\": true}");
     out = cJSON_GetObjectItem(res, "output");
     size_t sh2[3] = {1, 2, 1};
     shape_is(out, 3, sh2);
@@ -495,11 +435,9 @@ Test(srv_pool, windowed_and_global_match_core) {
 /* ---- /mlp and /cnn --------------------------------------------------------------------- */
 
 Test(srv_mlp, explicit_weights_match_pytorch) {
-    cJSON *fx = fx_load("srv.json");
-    cr_assert_not_null(fx);
-    const cJSON *c;
+    cJSON *fx = fx_require("srv.json");
     int cases = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(fx, "cases")) {
+    for (const cJSON *c = fx_cases(fx); c; c = c->next) {
         if (strncmp(fx_str(c, "name"), "mlp", 3) != 0) continue;
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemReferenceToObject(req, "input", cJSON_GetObjectItem(c, "input"));
@@ -510,7 +448,7 @@ Test(srv_mlp, explicit_weights_match_pytorch) {
         cJSON_AddItemReferenceToObject(req, "activation", cJSON_GetObjectItem(c, "activation"));
         cJSON_AddItemReferenceToObject(req, "weights", cJSON_GetObjectItem(c, "weights"));
         char *body = cJSON_PrintUnformatted(req);
-        cJSON *res = call_ok("mlp", body);
+        cJSON *res = ht_post_ok(NULL, "mlp", body);
         size_t shape[8], nd, n, gn;
         double *want = fx_tensor_f64(c, "logits", shape, &nd, &n);
         float *got = floats(cJSON_GetObjectItem(res, "logits"), &gn);
@@ -564,18 +502,16 @@ Test(srv_mlp, generated_weights_deterministic) {
 }
 
 Test(srv_cnn, explicit_network_matches_pytorch) {
-    cJSON *fx = fx_load("srv.json");
-    cr_assert_not_null(fx);
-    const cJSON *c;
+    cJSON *fx = fx_require("srv.json");
     int found = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(fx, "cases")) {
+    for (const cJSON *c = fx_cases(fx); c; c = c->next) {
         if (strcmp(fx_str(c, "name"), "cnn_small") != 0) continue;
         cJSON *req = cJSON_CreateObject();
         cJSON_AddItemReferenceToObject(req, "input", cJSON_GetObjectItem(c, "input"));
         cJSON_AddItemReferenceToObject(req, "architecture", cJSON_GetObjectItem(c, "architecture"));
         cJSON_AddTrueToObject(req, "render");
         char *body = cJSON_PrintUnformatted(req);
-        cJSON *res = call_ok("cnn", body);
+        cJSON *res = ht_post_ok(NULL, "cnn", body);
         size_t shape[8], nd, n, gn;
         double *want = fx_tensor_f64(c, "logits", shape, &nd, &n);
         float *got = floats(cJSON_GetObjectItem(res, "logits"), &gn);
@@ -631,7 +567,7 @@ Test(srv_cnn, default_architecture_on_png) {
     cJSON_Delete(j);
     srv_response_free(&a);
     srv_response_free(&b);
-    cJSON *nos = call_ok("cnn", "{\"input\": [[1, 2, 3], [4, 5, 6], [7, 8, 9]], \"softmax\": false,"
+    cJSON *nos = ht_post_ok(NULL, "cnn", "{\"input\": [[1, 2, 3], [4, 5, 6], [7, 8, 9]], \"softmax\": false,"
                                 " \"architecture\": [{\"type\": \"global_pool\", \"function\": \"max\"}]}");
     cr_assert_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(nos, "output"), 0)->valuedouble, 9.0);
     cJSON_Delete(nos);
@@ -647,7 +583,7 @@ Test(srv_cnn, layer_outputs_on_request) {
     char *body = image_body("tests/data/srv/rgb_3x2.png", "\"resize\": [17, 17], \"outputs\": true, \"softmax\": false");
     char *full = malloc(strlen(body) + strlen(arch) + 4);
     sprintf(full, "%.*s, %s}", (int)(strlen(body) - 1), body, arch);
-    cJSON *res = call_ok("cnn", full);
+    cJSON *res = ht_post_ok(NULL, "cnn", full);
     cJSON *layers = cJSON_GetObjectItem(res, "layers");
     cr_assert_eq(cJSON_GetArraySize(layers), 4);
     size_t s0[3] = {8, 8, 3}, s1[3] = {4, 4, 3}, s2[1] = {3}, s3[1] = {4}, sk[4] = {3, 3, 3, 3};
@@ -670,21 +606,21 @@ Test(srv_cnn, layer_outputs_on_request) {
     cJSON_AddNumberToObject(creq, "stride", 2);
     cJSON_AddStringToObject(creq, "activation", "relu");
     char *cbody = cJSON_PrintUnformatted(creq);
-    cJSON *conv = call_ok("conv", cbody);
+    cJSON *conv = ht_post_ok(NULL, "conv", cbody);
     cr_assert(cJSON_Compare(cJSON_GetObjectItem(conv, "output"), cJSON_GetObjectItem(l0, "output"), 1),
               "layer 0's output is /conv's, to the bit");
     cJSON *preq = cJSON_CreateObject();
     cJSON_AddItemReferenceToObject(preq, "input", cJSON_GetObjectItem(l0, "output"));
     cJSON_AddNumberToObject(preq, "size", 2);
     char *pbody = cJSON_PrintUnformatted(preq);
-    cJSON *pool = call_ok("pool", pbody);
+    cJSON *pool = ht_post_ok(NULL, "pool", pbody);
     cr_assert(cJSON_Compare(cJSON_GetObjectItem(pool, "output"), cJSON_GetObjectItem(l1, "output"), 1));
 
     /* Without "outputs": no tensors. */
     sprintf(full, "%.*s, %s}", (int)(strlen(body) - 1), body, arch);
     char *at = strstr(full, "\"outputs\": true");
     memcpy(at, "\"outputs\":false", strlen("\"outputs\":false"));
-    cJSON *plain = call_ok("cnn", full);
+    cJSON *plain = ht_post_ok(NULL, "cnn", full);
     cr_assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(plain, "layers"), 0), "output"));
     cr_assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(plain, "layers"), 0), "kernels"));
     cJSON_Delete(plain);
@@ -786,15 +722,19 @@ Test(srv_errors, table) {
     };
 #undef B
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        expect_err(table[i].ep, table[i].body, table[i].status, table[i].field);
+        ht_post_err(NULL, table[i].ep, table[i].body, table[i].status, table[i].field);
     cr_assert_geq(sizeof table / sizeof table[0], 40u);
-    expect_err_ct("conv", "text/plain", "{}", 415, "Content-Type");
-    expect_err_ct("conv", "multipart/form-data; boundary=x", "{}", 415, "Content-Type");
+    const char *const not_json[] = {"text/plain", "multipart/form-data; boundary=x"};
+    for (size_t i = 0; i < 2; i++) {
+        srv_response r = ht_post(NULL, "conv", not_json[i], "{}");
+        ht_expect_error(&r, 415, "Content-Type");
+        srv_response_free(&r);
+    }
     /* curl -d's default Content-Type is accepted. */
-    srv_response r = call_ct("pool", "application/x-www-form-urlencoded", "{\"input\": [[1, 2], [3, 4]]}");
+    srv_response r = ht_post(NULL, "pool", "application/x-www-form-urlencoded", "{\"input\": [[1, 2], [3, 4]]}");
     cr_assert_eq(r.status, 200, "%s", r.body);
     srv_response_free(&r);
-    r = call_ct("pool", NULL, "{\"input\": [[1, 2], [3, 4]]}");
+    r = ht_post(NULL, "pool", NULL, "{\"input\": [[1, 2], [3, 4]]}");
     cr_assert_eq(r.status, 200);
     srv_response_free(&r);
 }
@@ -805,6 +745,26 @@ Test(srv_errors, oversized_work_is_413) {
     free(body);
     cr_assert_eq(r.status, 413, "%s", r.body);
     srv_response_free(&r);
-    expect_err("cnn", "{\"input\": [[1, 2], [3, 4]], \"architecture\": [{\"type\": \"mlp\", \"hidden_size\": 16000000, \"output_size\": 16000000}]}", 413, "architecture");
-    expect_err("mlp", "{\"input\": [1, 2], \"hidden_size\": 16000000, \"output_size\": 16000000}", 413, "hidden_size");
+    ht_post_err(NULL, "cnn", "{\"input\": [[1, 2], [3, 4]], \"architecture\": [{\"type\": \"mlp\", \"hidden_size\": 16000000, \"output_size\": 16000000}]}", 413, "architecture");
+    ht_post_err(NULL, "mlp", "{\"input\": [1, 2], \"hidden_size\": 16000000, \"output_size\": 16000000}", 413, "hidden_size");
+}
+
+/* An mlp with "hidden_layers": 0 right after a conv layer is one linear layer over the conv's
+ * [H, W, C] volume flattened in (h, w, c) order: with filters x1 and x10 over [[1, 2], [3, 4]] the
+ * flat vector is [1, 10, 2, 20, 3, 30, 4, 40] (PyTorch's NCHW order would be [1, 2, 3, 4, 10, ...]),
+ * and a weight matrix [8, 2] picking entries 2 and 5 answers 2 and 30. */
+Test(srv_cnn, mlp_without_hidden_layers_flattens_hwc) {
+    cJSON *res = ht_post_ok(NULL, "cnn",
+        "{\"input\": [[[1], [2]], [[3], [4]]], \"softmax\": false, \"architecture\": ["
+        "{\"type\": \"conv\", \"filters\": 2, \"size\": 1, \"activation\": \"identity\","
+        " \"kernels\": {\"shape\": [2, 1, 1, 1], \"data\": [1, 10]}, \"bias\": [0, 0]},"
+        "{\"type\": \"mlp\", \"hidden_layers\": 0, \"output_size\": 2, \"weights\": [{\"weight\":"
+        " [[0, 0], [0, 0], [1, 0], [0, 0], [0, 0], [0, 1], [0, 0], [0, 0]], \"bias\": [0, 0.5]}]}]}");
+    const cJSON *logits = cJSON_GetObjectItem(res, "logits");
+    cr_assert_eq(cJSON_GetArraySize(logits), 2);
+    cr_assert_float_eq(cJSON_GetArrayItem(logits, 0)->valuedouble, 2.0, 1e-6);
+    cr_assert_float_eq(cJSON_GetArrayItem(logits, 1)->valuedouble, 30.5, 1e-6);
+    const cJSON *layers = cJSON_GetObjectItem(res, "layers");
+    cr_assert_eq(cJSON_GetArraySize(layers), 2, "one linear layer, no hidden one");
+    cJSON_Delete(res);
 }

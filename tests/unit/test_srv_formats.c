@@ -13,42 +13,20 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "handler_test.h"
+#include "ndjson_sink.h"
 #include "npy_test.h"
 #include "srv_api.h"
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
-static srv_response call(const char *ep, cJSON *req) {
-    char *body = cJSON_PrintUnformatted(req);
-    cr_assert(body);
-    srv_limits lim;
-    srv_limits_default(&lim);
-    srv_response r;
-    srv_handle_json(&lim, ep, "application/json", body, strlen(body), NULL, &r);
-    free(body);
-    return r;
-}
-
 /* POST, assert 200, parsed answer (req is kept). */
-static cJSON *ok(const char *ep, cJSON *req) {
-    srv_response r = call(ep, req);
-    cr_assert_eq(r.status, 200, "%s: %d %.400s", ep, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert(j);
-    srv_response_free(&r);
-    return j;
-}
+static cJSON *ok(const char *ep, const cJSON *req) { return ht_post_ok_json(NULL, ep, req); }
 
 /* POST (req consumed), assert the error status and field. */
 static void err(const char *ep, cJSON *req, int status, const char *field) {
-    srv_response r = call(ep, req);
+    ht_post_err_json(NULL, ep, req, status, field);
     cJSON_Delete(req);
-    cr_assert_eq(r.status, status, "%s: want %d, got %d: %.400s", ep, status, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body), *f = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "field");
-    cr_assert(cJSON_IsString(f), "no field: %s", r.body);
-    cr_assert_str_eq(f->valuestring, field, "%s", r.body);
-    cJSON_Delete(j);
-    srv_response_free(&r);
 }
 
 /* {"npy": base64} for float32 data. */
@@ -370,8 +348,7 @@ Test(npy_errors, status_and_field) {
 /* ---- NumPy's random numbers through the endpoints -------------------------------------- */
 
 Test(numpy_init, conv_mlp_cnn_draw_numpys_numbers) {
-    cJSON *fx = fx_load("numpy_random.json");
-    cr_assert(fx);
+    cJSON *fx = fx_require("numpy_random.json");
     const cJSON *asg = cJSON_GetObjectItem(fx, "assignment");
     float x[5 * 5 * 3] = {0};
     size_t xs[3] = {5, 5, 3};
@@ -429,20 +406,6 @@ Test(numpy_init, conv_mlp_cnn_draw_numpys_numbers) {
 }
 
 /* ---- training ---------------------------------------------------------------------------- */
-
-typedef struct sink {
-    char *buf;
-    size_t len;
-} sink;
-
-static int emit(void *ctx, const char *data, size_t len) {
-    sink *s = ctx;
-    s->buf = realloc(s->buf, s->len + len + 1);
-    memcpy(s->buf + s->len, data, len);
-    s->len += len;
-    s->buf[s->len] = '\0';
-    return 0;
-}
 
 static cJSON *train(cJSON *req) {
     char *body = cJSON_PrintUnformatted(req);

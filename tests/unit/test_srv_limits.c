@@ -23,6 +23,8 @@
 #include <time.h>
 
 #include "check_body.h"
+#include "handler_test.h"
+#include "ndjson_sink.h"
 #include "nn_pool.h"
 #include "srv_api.h"
 #include "srv_budget.h"
@@ -42,16 +44,12 @@ static srv_response handle(const srv_limits *lim, const char *ep, const char *bo
     return r;
 }
 
-/* The error's status and field, or the test fails. */
+/* The error's status and field (ht_expect_error), and its message holds `words`. */
 static void expect_error(const srv_response *r, int status, const char *field, const char *words) {
-    cr_assert_eq(r->status, status, "want %d, got %d: %.400s", status, r->status, r->body);
+    ht_expect_error(r, status, field);
     cJSON *j = cJSON_Parse(r->body);
-    cr_assert_not_null(j);
-    cJSON *e = cJSON_GetObjectItem(j, "error");
-    cr_assert_not_null(e, "%s", r->body);
-    cJSON *f = cJSON_GetObjectItem(e, "field");
-    if (field) cr_assert(cJSON_IsString(f) && strcmp(f->valuestring, field) == 0, "field: %s", r->body);
-    if (words) cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")), words), "%s", r->body);
+    const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "message"));
+    cr_assert(msg && strstr(msg, words), "want \"%s\" in %s", words, r->body);
     cJSON_Delete(j);
 }
 
@@ -160,6 +158,19 @@ Test(limits, a_cancel_ends_a_request_within_milliseconds, .timeout = 60) {
 #define WIDE_CONV "{\"input\": {\"shape\": [64, 64, 1], \"data\": [%s]}, \"filters\": {\"count\": 1, \"size\": [1, 64], \"seed\": 1}, " \
                   "\"stride\": [1, 64], \"padding\": [0, 1048576]}"
 
+/* A memory budget of `bytes` with a fresh account `a` as this thread's (the request handlers
+ * reserve against it); budget_end detaches and releases it. */
+static void budget_begin(srv_account *a, size_t bytes) {
+    srv_budget_init(bytes);
+    *a = (srv_account){0};
+    srv_budget_set_current(a);
+}
+
+static void budget_end(srv_account *a) {
+    srv_budget_set_current(NULL);
+    srv_budget_release(a);
+}
+
 static char *wide_conv(void) {
     size_t n = 64 * 64;
     char *ones = malloc(2 * n + 1);
@@ -177,9 +188,8 @@ static char *wide_conv(void) {
 Test(limits, a_convolutions_scratch_counts_in_the_memory_budget, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
-    srv_budget_init(256 * MB);
-    srv_account acct = {0};
-    srv_budget_set_current(&acct);
+    srv_account acct;
+    budget_begin(&acct, 256 * MB);
     char *body = wide_conv();
     double t0 = now_s();
     srv_response r = handle(&lim, "conv", body, NULL);
@@ -195,25 +205,22 @@ Test(limits, a_convolutions_scratch_counts_in_the_memory_budget, .timeout = 30) 
     cr_assert_geq(acct.held, 539 * MB, "scratch reserved: %zu", acct.held);
     cr_assert_leq(srv_workspace_held(), SRV_WORKSPACE_KEEP, "the thread keeps %zu bytes", srv_workspace_held());
     srv_response_free(&r);
-    srv_budget_set_current(NULL);
-    srv_budget_release(&acct);
+    budget_end(&acct);
     free(body);
 }
 
 Test(limits, a_cnns_scratch_counts_too, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
-    srv_budget_init(64 * MB);
-    srv_account acct = {0};
-    srv_budget_set_current(&acct);
+    srv_account acct;
+    budget_begin(&acct, 64 * MB);
     /* the same wide layer inside a CNN: tiny model, 539 MB of scratch */
     const char *body = "{\"input\": [[[1]]], \"resize\": [64, 64], \"architecture\": [{\"type\": \"conv\", \"filters\": 1, "
                        "\"size\": [1, 64], \"stride\": [1, 64], \"padding\": [0, 1048576]}, {\"type\": \"global_pool\"}]}";
     srv_response r = handle(&lim, "cnn", body, NULL);
     expect_error(&r, 413, "architecture", "budget");
     srv_response_free(&r);
-    srv_budget_set_current(NULL);
-    srv_budget_release(&acct);
+    budget_end(&acct);
 }
 
 /* What a check will allocate — its reference, the replays of the mistakes its answer's shape
@@ -223,9 +230,8 @@ Test(limits, a_cnns_scratch_counts_too, .timeout = 30) {
 Test(limits, an_oversized_check_is_refused_before_any_work, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
-    srv_budget_init(5 * MB); /* room for the reference, not for the replays */
-    srv_account acct = {0};
-    srv_budget_set_current(&acct);
+    srv_account acct;
+    budget_begin(&acct, 5 * MB); /* room for the reference, not for the replays */
     char *body = tcb_channels_check();
     atomic_int cancelled = 1;
     srv_response r = handle(&lim, "check/conv", body, &cancelled);
@@ -240,17 +246,15 @@ Test(limits, an_oversized_check_is_refused_before_any_work, .timeout = 30) {
     cr_assert(strstr(r.body, "\"pass\":false"), "%.200s", r.body);
     cr_assert_eq(acct.prepaid, 0, "%zu bytes reserved ahead were not used", acct.prepaid);
     srv_response_free(&r);
-    srv_budget_set_current(NULL);
-    srv_budget_release(&acct);
+    budget_end(&acct);
     free(body);
 }
 
 Test(limits, an_mlps_model_counts_in_the_memory_budget, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
-    srv_budget_init(32 * MB);
-    srv_account acct = {0};
-    srv_budget_set_current(&acct);
+    srv_account acct;
+    budget_begin(&acct, 32 * MB);
     /* 12 M weights (48 MB) from a 70-byte request */
     const char *body = "{\"input\": [1], \"hidden_layers\": 1, \"hidden_size\": 4000, \"output_size\": 3000}";
     srv_response r = handle(&lim, "mlp", body, NULL);
@@ -261,8 +265,7 @@ Test(limits, an_mlps_model_counts_in_the_memory_budget, .timeout = 30) {
     cr_assert_eq(r.status, 200, "%.200s", r.body);
     cr_assert_geq(acct.held, 48 * MB, "the model was reserved: %zu", acct.held);
     srv_response_free(&r);
-    srv_budget_set_current(NULL);
-    srv_budget_release(&acct);
+    budget_end(&acct);
 }
 
 static srv_train_job *prepare(const srv_limits *lim, const char *model, const char *body, srv_response *err) {
@@ -322,20 +325,6 @@ Test(limits, a_training_estimated_over_the_limit_is_refused) {
     srv_train_free(j);
 }
 
-typedef struct sink {
-    char *buf;
-    size_t len;
-} sink;
-
-static int collect(void *ctx, const char *data, size_t len) {
-    sink *s = ctx;
-    s->buf = realloc(s->buf, s->len + len + 1);
-    memcpy(s->buf + s->len, data, len);
-    s->len += len;
-    s->buf[s->len] = '\0';
-    return 0;
-}
-
 /* Run body with the limit at 1.3 times its estimate: one training and one test sample whose
  * lengths (seed 297: 992 and 999 steps) are twice the 501 the estimate assumes for lengths
  * 2..1000, so the run computes about twice its estimate and passes the limit. */
@@ -350,7 +339,7 @@ static int run_past_the_estimate(const char *body, sink *out, double *est) {
     lim.max_train_seconds = 1.3 * *est;
     j = prepare(&lim, "rnn", body, &err);
     cr_assert_not_null(j, "admitted at 1.3 x its estimate: %s", err.body);
-    int status = srv_train_run(j, collect, out, NULL);
+    int status = srv_train_run(j, emit, out, NULL);
     srv_train_free(j);
     return status;
 }
@@ -363,7 +352,7 @@ Test(limits, a_run_past_the_limit_ends_with_an_error, .timeout = 60) {
     double est;
     /* streamed: the last line is the error */
     snprintf(body, sizeof body, PAST_ESTIMATE, "true");
-    sink s = {NULL, 0};
+    sink s = {0};
     int status = run_past_the_estimate(body, &s, &est);
     cr_assert_eq(status, 413, "estimate %.2f s: %d %s", est, status, s.buf);
     const char *last = s.buf + s.len - 1;
@@ -379,7 +368,7 @@ Test(limits, a_run_past_the_limit_ends_with_an_error, .timeout = 60) {
     free(s.buf);
     /* not streamed: the error object is the whole answer */
     snprintf(body, sizeof body, PAST_ESTIMATE, "false");
-    sink t = {NULL, 0};
+    sink t = {0};
     status = run_past_the_estimate(body, &t, &est);
     cr_assert_eq(status, 413, "estimate %.2f s: %d %s", est, status, t.buf);
     srv_response fake = {.status = 413, .body = t.buf, .len = t.len};

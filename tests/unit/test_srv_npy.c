@@ -65,8 +65,7 @@ static void check_ok(const cJSON *c, const unsigned char *raw, const srv_npy *a)
 }
 
 Test(npy, numpy_files) {
-    cJSON *doc = fx_load("npy/cases.json");
-    cr_assert(doc);
+    cJSON *doc = fx_require("npy/cases.json");
     int ok = 0, refused = 0, headers = 0;
     for (const cJSON *c = cJSON_GetObjectItem(doc, "cases")->child; c; c = c->next) {
         const char *name = fx_str(c, "name");

@@ -35,8 +35,9 @@ function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-// host: an element to fill. Options: title, xLabel, yLabel, log (initial), file (download name).
-export function createLossChart(host, { title = 'Loss', xLabel = 'epoch', yLabel = 'loss', log = true, file = 'curves' } = {}) {
+// host: an element to fill. Options: title, xLabel, yLabel, log (initial), file (download name),
+// better: 'lower' (a loss) or 'higher' (an accuracy), for the summary's words about the baseline.
+export function createLossChart(host, { title = 'Loss', xLabel = 'epoch', yLabel = 'loss', log = true, file = 'curves', better = 'lower' } = {}) {
   const plot = el('div', { class: 'chart', 'data-points': '0' });
   const readout = el('div', { class: 'readout chart-readout', text: 'hover the chart to read values' });
   const legend = el('ul', { class: 'legend' });
@@ -168,8 +169,11 @@ export function createLossChart(host, { title = 'Loss', xLabel = 'epoch', yLabel
     for (const r of runs.filter((x) => x.visible)) {
       const curves = r.series.filter((q) => q.summary && q.points.length).map((q) => {
         const [x0, v0] = q.points[0], [x1, v1] = q.points[q.points.length - 1];
-        const vs = baseline ? (v1 < baseline.value ? 'below the baseline' : 'not below the baseline') : '';
-        return `${q.name} ${fmt(v0)} at ${xLabel} ${fmt(x0, 3)} → ${fmt(v1)} at ${xLabel} ${fmt(x1, 3)}${vs ? ` (${vs})` : ''}`;
+        const side = better === 'higher' ? 'above' : 'below';
+        const beats = better === 'higher' ? v1 > baseline?.value : v1 < baseline?.value;
+        const vs = baseline ? `${beats ? '' : 'not '}${side} the baseline` : '';
+        const from = q.points.length > 1 ? `${fmt(v0)} at ${xLabel} ${fmt(x0, 3)} → ` : '';
+        return `${q.name} ${from}${fmt(v1)} at ${xLabel} ${fmt(x1, 3)}${vs ? ` (${vs})` : ''}`;
       });
       if (curves.length) parts.push(`${runs.length > 1 ? `run ${r.id}: ` : ''}${curves.join('; ')}`);
     }

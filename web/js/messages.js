@@ -24,10 +24,21 @@ const RULES = [
   [/^(\S+) \((\d+)\) must be >= (\S+) \((\d+)\)$/, (m, ctx) => `${ctx.label} (${m[2]}) must not be smaller than the ${m[3].replace('_', ' ')} (${m[4]}).`],
   [/^batch_size \((\d+)\) must be <= the number of training samples \((\d+)\)$/, (m) =>
     `The batch size (${m[1]}) cannot be larger than the number of samples (${m[2]}).`],
-  [/^(?:this|one|evaluating).*would need ([\d.e+]+) flops; the limit is ([\d.e+]+)/, (m) =>
-    `This run is too much work for the server (${fmt(Number(m[1]), 2)} operations; it allows ${fmt(Number(m[2]), 2)}). Use fewer samples, epochs, a shorter length or a smaller hidden size.`],
+  // Training runs (recurrent and CNN): the advice fits the part of the run that is too big.
+  [/^one training step would need ([\d.e+]+) flops; the limit is ([\d.e+]+)/, (m) =>
+    `One training step is too much work for the server (${fmt(Number(m[1]), 2)} operations; it allows ${fmt(Number(m[2]), 2)}). Use a smaller batch size or a smaller net.`],
+  [/^evaluating the test set would need ([\d.e+]+) flops; the limit is ([\d.e+]+)/, (m) =>
+    `Testing is too much work for the server (${fmt(Number(m[1]), 2)} operations; it allows ${fmt(Number(m[2]), 2)}). Use fewer test samples.`],
+  [/^this run would need ([\d.e+]+) flops; the limit is ([\d.e+]+)/, (m) =>
+    `This run is too much work for the server (${fmt(Number(m[1]), 2)} operations; it allows ${fmt(Number(m[2]), 2)}). Use fewer epochs or fewer samples.`],
+  [/^(\S+) is (\d+); the (?:Fashion-MNIST )?(training|test) set(?: \(train_samples\))? has (\d+)$/, (m, ctx) =>
+    `${ctx.label} can be at most ${m[4]}: that is how many ${m[3]} images there are${m[1] === 'batch_size' ? ' in this run' : ''} (you asked for ${m[2]}).`],
+  [/^learning_rate must be > 0 and <= (\S+)$/, (m, ctx) => `${ctx.label} must be greater than 0 and at most ${m[1]}.`],
+  [/^momentum must be in \[0, 1\)$/, (m, ctx) => `${ctx.label} must be at least 0 and below 1.`],
+  [/^lr_decay must be in \(0, 1\]/, (m, ctx) => `${ctx.label} must be greater than 0 and at most 1 (1 keeps the learning rate constant).`],
+  [/^diverged at step (\d+)/, (m) => `The training blew up at step ${m[1]}: the loss became infinite or not a number. Use a smaller learning rate.`],
   [/^this run is estimated at ([\d.]+) s of computing.*the limit is ([\d.e+]+) s/, (m) =>
-    `This run would take about ${m[1]} s of computing; the server allows ${m[2]} s. Use fewer samples, epochs, a shorter length or a smaller hidden size.`],
+    `This run would take about ${m[1]} s of computing; the server allows ${m[2]} s. Use fewer samples or epochs, or a smaller net.`],
   [/needs ([\d.e+]+) flops; the limit is ([\d.e+]+)/, (m) =>
     `This is too much work for one request (${fmt(Number(m[1]), 2)} operations; the server allows ${fmt(Number(m[2]), 2)}). Use a smaller image, fewer or smaller filters, or a larger stride.`],
   [/has (\d+) parameters; the limit is (\d+)/, (m) => `This network has too many weights (${big(Number(m[1]))}; the server allows ${big(Number(m[2]))}). Use smaller layers.`],
@@ -56,6 +67,8 @@ export function studentMessage(err, { label, limits = {} } = {}) {
   if (err.name === 'FieldError') return err.message;
   if (err.name !== 'ApiError') return err.message || String(err);
   if (err.status === 0) return 'The page cannot reach the server. Is nnlabd still running? Reload the page to try again.';
+  // A missing data set is not cured by waiting: the server's message names the package.
+  if (err.code === 'dataset_unavailable') return err.message;
   if (err.status === 503) {
     const wait = err.retryAfter ? ` Try again in ${err.retryAfter} s.` : ' Try again in a moment.';
     return `The server is busy (${limits.max_trainings ? `at most ${limits.max_trainings} trainings at once` : 'too many requests'}).${wait}`;

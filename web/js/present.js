@@ -1,6 +1,5 @@
 // Presentation mode, for projecting: large type, one section a screen (the page snaps from one
 // section to the next), keys to move between sections. Toggled by the header button or ?present=1.
-const SECTIONS = ['conv', 'pool', 'mlp', 'cnn', 'train'];
 
 function inField(ev) {
   return ev.target.closest && ev.target.closest('input, select, textarea, [contenteditable]');
@@ -9,9 +8,11 @@ function inField(ev) {
 // Scroll to the section after (delta 1) or before (-1) the one at the top of the screen.
 function go(delta) {
   const head = document.querySelector('header').getBoundingClientRect().bottom;
+  // Every panel of the page, in page order (a new section needs no entry here).
+  const sections = [...document.querySelectorAll('main > section.panel')].map((s) => s.id);
   let cur = 0;
-  SECTIONS.forEach((id, i) => { if (document.getElementById(id).getBoundingClientRect().top <= head + 12) cur = i; });
-  const id = SECTIONS[Math.max(0, Math.min(SECTIONS.length - 1, cur + delta))];
+  sections.forEach((id, i) => { if (document.getElementById(id).getBoundingClientRect().top <= head + 12) cur = i; });
+  const id = sections[Math.max(0, Math.min(sections.length - 1, cur + delta))];
   document.getElementById(id).scrollIntoView({ block: 'start' });
   history.replaceState(null, '', `${location.pathname}${location.search}#${id}`);
   window.dispatchEvent(new HashChangeEvent('hashchange'));

@@ -63,7 +63,7 @@ export function bindSection({ id, run, stale = true, stop = null }) {
     } catch (e) {
       if (e && e.name === 'AbortError') { section.dataset.state = shown ? 'fresh' : 'idle'; return false; }
       showError(section, e, await limits());
-      if (shown) markStale('error'); else section.dataset.state = 'error';
+      if (shown && stale) markStale('error'); else section.dataset.state = 'error'; // (a section that keeps its results is never stale)
       return false;
     } finally {
       if (ctrl === mine) {

@@ -2,7 +2,7 @@
 // handed to onLine as it arrives. A 503 (the server's training slots are full) is retried
 // after its Retry-After; any other refusal throws the ApiError. Aborting the signal cancels
 // the run (the server stops a run whose client disconnects).
-import { apiErrorOf, send } from './api.js';
+import { ApiError, apiErrorOf, send } from './api.js';
 
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
   const t = setTimeout(resolve, ms);
@@ -24,6 +24,12 @@ async function readLines(body, onLine) {
     }
   }
   if (buf.trim()) onLine(JSON.parse(buf));
+}
+
+// The ApiError an error line ({type: 'error', status, code, message, field}) reports: a run that
+// fails after it started says so in the stream, its status is already 200.
+export function lineError(m) {
+  return new ApiError(m.status, { error: m }, m.message);
 }
 
 // onWait(seconds) is told about each 503 before the retry.

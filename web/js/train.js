@@ -2,12 +2,15 @@
 // "stream": true, one run per chosen model at once; curves grow live in a shared loss chart
 // (earlier runs stay, faded, to compare); a final table; predictions against targets.
 // The streaming (stream.js) and the chart (losschart.js) are shared helpers, so another
-// training view (another model, another data set) is a sibling of this one.
+// training view (another model, another data set) is a sibling of this one. Every line that
+// arrives is also dispatched on the section ("nnlab:train-start" with the models and settings,
+// then "nnlab:train-line" with {model, line}) for the views that show more of the same runs
+// (train_extras.js, gradchart.js, rnn_inside.js).
 import { bindSection } from './section.js';
 import { showError } from './errors.js';
 import { FieldError, readInt, readNumber } from './fields.js';
 import { limits } from './server.js';
-import { streamNdjson } from './stream.js';
+import { lineError, streamNdjson } from './stream.js';
 import { createLossChart } from './losschart.js';
 import { predictionPlot } from './scatter.js';
 import { exampleSequence, sequenceTable } from './adding.js';
@@ -31,6 +34,7 @@ async function readParams(f) {
   p.batch_size = readInt(f.batch_size, { min: 1, max: p.samples });
   p.seed = readInt(f.seed, { min: 0 });
   p.report_every = readInt(f.report_every, { min: 1 });
+  if (f.export && f.export.checked) p.export = 'pytorch';
   return p;
 }
 
@@ -112,6 +116,7 @@ export function initTrain() {
   async function runOne(r, p, signal) {
     let spe = Math.max(1, Math.ceil(p.samples / p.batch_size));
     const handle = (m) => {
+      section.dispatchEvent(new CustomEvent('nnlab:train-line', { detail: { model: r.model, line: m } }));
       if (m.type === 'start') {
         if (m.steps_per_epoch > 0) spe = m.steps_per_epoch;
         r.status = 'started';
@@ -129,7 +134,7 @@ export function initTrain() {
       } else if (m.type === 'error') {
         r.state = 'failed';
         r.status = `stopped by an error: ${m.message}`;
-        r.error = Object.assign(new Error(m.message), { name: 'ApiError', status: m.status, code: m.code, field: m.field });
+        r.error = lineError(m);
       }
       renderStatus();
     };
@@ -154,6 +159,7 @@ export function initTrain() {
       tableBox.replaceChildren();
       predBox.replaceChildren();
       renderStatus();
+      section.dispatchEvent(new CustomEvent('nnlab:train-start', { detail: { models, params: p } }));
       const lim = await limits();
       await Promise.all(runs.map(async (r) => {
         try { await runOne(r, p, signal); } catch (e) {

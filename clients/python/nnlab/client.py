@@ -148,7 +148,9 @@ class Client:
 
         Returns:
             ``{"output": [OH, OW, N], "kernels": [N, KH, KW, C], "bias": [N], "input_shape",
-            "flops", "elapsed_ms", ...}`` with arrays as ``np.ndarray``.
+            "flops", "elapsed_ms", ...}`` with arrays as ``np.ndarray``; with ``grad_output``
+            ([OH, OW, N], the loss's gradient after the activation) also ``"grad_input"``
+            [H, W, C], ``"grad_kernels"`` [N, KH, KW, C] and ``"grad_bias"`` [N].
         """
         return self._post("/conv", self._with_image(image, fields))
 
@@ -162,7 +164,8 @@ class Client:
                 ``"global"``), ``stride``, ``render``, ``grad_output``.
 
         Returns:
-            ``{"output": [OH, OW, C] (or [C] for global pooling), "input_shape", ...}``.
+            ``{"output": [OH, OW, C] (or [C] for global pooling), "input_shape", ...}``; with
+            ``grad_output`` (shaped like ``output``) also ``"grad_input"`` [H, W, C].
         """
         out = dict(fields)
         if isinstance(x, np.ndarray):
@@ -182,7 +185,10 @@ class Client:
                 ``return_weights``, ``grad_output``, ``target``.
 
         Returns:
-            ``{"logits": [out], "softmax": [out], "layers", ...}``.
+            ``{"logits": [out], "softmax": [out], "layers", ...}``; with ``grad_output`` (the
+            logits' gradient [out]) or ``target`` (a class index: the softmax's cross-entropy,
+            answered as ``"loss"``) also ``"grad_input"`` (the input's shape) and
+            ``"grad_weights"``: ``[{"weight": [in, out], "bias": [out]}, ...]``.
         """
         out = dict(fields)
         if x is not None:
@@ -235,7 +241,9 @@ class Client:
             sequence: ``[[value, marker], ...]`` (a list or an array [T, 2]).
 
         Returns:
-            ``{"output", "hidden": [T, H], "gates": {...}}``.
+            ``{"output": the prediction, "hidden": [T, H], "gates": {name: [T, H]}}`` — LSTM
+            ``i``, ``f``, ``g``, ``o`` and the cell state ``cell``; GRU ``r``, ``z``, ``n``;
+            none for the Elman net.
         """
         if model not in RUN_MODELS:
             raise ValueError(f"model must be one of {RUN_MODELS}, not {model!r}")
@@ -258,7 +266,9 @@ class Client:
                 arrives (``start``, ``progress``, ``epoch``, then ``done``); an ``error`` event
                 raises :class:`nnlab.Error`. False: wait and return the ``done`` dict.
             **params: ``epochs``, ``hidden_size``, ``learning_rate``, ``samples``, ``seed``,
-                ``dataset``, ``init``, ``report_every``, ... (see the API).
+                ``dataset``, ``init``, ``report_every``, ``probe_samples`` (each ``epoch``
+                event's ``gradient_by_step``), ``export="pytorch"`` (the ``start`` event's
+                ``pytorch`` script), ... (see the API).
 
         Returns:
             An iterator of event dicts, or the ``done`` dict (weights as float64 arrays).
@@ -271,6 +281,31 @@ class Client:
         if not stream:
             return self._request("POST", f"/train/{model}", fields)
         return self._events(f"/train/{model}", fields)
+
+    @overload
+    def sweep(self, *, stream: Literal[True] = ..., **params: Any) -> Iterator[Dict[str, Any]]: ...
+
+    @overload
+    def sweep(self, *, stream: Literal[False], **params: Any) -> Dict[str, Any]: ...
+
+    def sweep(self, *, stream: bool = True,
+              **params: Any) -> Union[Iterator[Dict[str, Any]], Dict[str, Any]]:
+        """``POST /train/sweep``: final test loss against sequence length, for each model.
+
+        Args:
+            stream: as for :meth:`train`: an iterator over ``start``, ``progress`` (every epoch
+                of every point), ``point`` (one per trained (model, length)) and ``done``; or
+                (False) the ``done`` dict, whose ``points`` list holds every point.
+            **params: ``models`` (default ``["rnn", "lstm", "gru"]``), ``lengths`` (default
+                ``[10, 25, 50, 100, 200]``) and the training parameters ``samples``,
+                ``test_samples``, ``epochs``, ``hidden_size``, ``learning_rate``, ``clip``,
+                ``batch_size``, ``seed``.
+        """
+        fields = dict(params)
+        fields["stream"] = bool(stream)
+        if not stream:
+            return self._request("POST", "/train/sweep", fields)
+        return self._events("/train/sweep", fields)
 
     def _events(self, path: str, fields: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
         """The NDJSON lines of a streamed answer, each decoded as soon as it is read. Closing the

@@ -198,9 +198,10 @@ def test_train_without_stream_returns_done(client: nnlab.Client) -> None:
 
 
 def _missing(client: nnlab.Client, path: str) -> bool:
-    """True when the daemon does not have this endpoint yet (404)."""
+    """True when the daemon does not have this POST endpoint yet: a GET is 404, not 405 (a
+    GET costs nothing, where an empty POST would run the endpoint's defaults: a whole training)."""
     try:
-        client._request("POST", path, {})
+        client._request("GET", path)
     except nnlab.Error as e:
         return e.status == 404
     return False
@@ -252,6 +253,8 @@ def test_train_cnn(client: nnlab.Client) -> None:
         pytest.skip("this daemon has no POST /train/cnn yet (404)")
     done = client.train("cnn", stream=False, epochs=1, train_samples=64, test_samples=32, seed=1)
     assert done["type"] == "done"
+    assert 0 <= done["final"]["test_accuracy"] <= 1 and len(done["test_accuracy"]) == 1
+    assert [w["type"] for w in done["weights"]][0] == "conv"  # /cnn's architecture form
 
 
 def test_encode_decode_helpers() -> None:
@@ -265,3 +268,63 @@ def test_encode_decode_helpers() -> None:
     raw = base64.b64decode(out["w"][0]["npy"])
     assert b"'<f8'" in raw[:80]
     assert decode({"shape": [2], "data": [1.5, 2]}).tolist() == [1.5, 2.0]
+
+
+def test_conv_grad_output_is_the_backward_pass(client: nnlab.Client) -> None:
+    """grad_output [OH, OW, N] gives grad_input, grad_kernels and grad_bias: the gradients of
+    L = sum(grad_output * output), here against NumPy's float64 sums (identity activation)."""
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((6, 5, 2)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 2)).astype(np.float32)
+    b = np.array([0.1, -0.2, 0.3], np.float32)
+    s, p = 2, 1
+    oh, ow = (6 + 2 * p - 3) // s + 1, (5 + 2 * p - 3) // s + 1
+    dy = rng.standard_normal((oh, ow, 3)).astype(np.float32)
+    r = client.conv(x, kernels=k, bias=b, stride=s, padding=p, grad_output=dy)
+    xp = np.pad(x.astype(np.float64), ((p, p), (p, p), (0, 0)))
+    dxp, dk = np.zeros_like(xp), np.zeros((3, 3, 3, 2))
+    for i in range(oh):
+        for j in range(ow):
+            win = (slice(i * s, i * s + 3), slice(j * s, j * s + 3))
+            dk += dy[i, j].astype(np.float64)[:, None, None, None] * xp[win][None]
+            dxp[win] += np.tensordot(dy[i, j].astype(np.float64), k.astype(np.float64), axes=(0, 0))
+    assert r["grad_input"].shape == (6, 5, 2) and r["grad_kernels"].shape == (3, 3, 3, 2)
+    np.testing.assert_allclose(r["grad_input"], dxp[p:-p, p:-p], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(r["grad_kernels"], dk, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(r["grad_bias"], dy.astype(np.float64).sum((0, 1)), rtol=1e-5, atol=1e-5)
+
+
+def test_pool_grad_output_goes_to_the_first_maximum(client: nnlab.Client) -> None:
+    x = np.array([[1, 1, 0, 2], [0, 1, 2, 2]], np.float32)[:, :, None]  # ties in both windows
+    r = client.pool(x, function="max", size=2, grad_output=np.array([[[3.0], [5.0]]], np.float32))
+    np.testing.assert_array_equal(r["grad_input"][:, :, 0], [[3, 0, 0, 5], [0, 0, 0, 0]])
+    r = client.pool(x, function="average", size="global", grad_output=np.array([8.0], np.float32))
+    np.testing.assert_allclose(r["grad_input"], np.ones((2, 4, 1)))
+
+
+def test_mlp_target_gives_the_loss_and_its_gradients(client: nnlab.Client) -> None:
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal(4).astype(np.float32)
+    W0, b0 = rng.standard_normal((4, 5)).astype(np.float32), rng.standard_normal(5).astype(np.float32)
+    W1, b1 = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    weights = [{"weight": W0, "bias": b0}, {"weight": W1, "bias": b1}]
+    r = client.mlp(x, hidden_layers=1, hidden_size=5, output_size=3, activation="tanh", weights=weights, target=2)
+    d = lambda a: a.astype(np.float64)  # noqa: E731
+    h = np.tanh(d(x) @ d(W0) + d(b0))
+    z = h @ d(W1) + d(b1)
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    assert r["loss"] == pytest.approx(-np.log(p[2]), rel=1e-6)
+    dz = p - np.eye(3)[2]
+    dh = (d(W1) @ dz) * (1 - h * h)
+    np.testing.assert_allclose(r["grad_weights"][1]["weight"], np.outer(h, dz), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(r["grad_weights"][1]["bias"], dz, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(r["grad_weights"][0]["weight"], np.outer(d(x), dh), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(r["grad_input"], d(W0) @ dh, rtol=1e-5, atol=1e-6)
+    # grad_output instead of a target: the gradient of sum(grad_output * logits)
+    g = client.mlp(x, hidden_layers=1, hidden_size=5, output_size=3, activation="tanh", weights=weights,
+                   grad_output=dz.astype(np.float32))
+    np.testing.assert_allclose(g["grad_input"], r["grad_input"], rtol=1e-5, atol=1e-6)
+    assert "loss" not in g
+    with pytest.raises(nnlab.Error) as e:
+        client.mlp(x, hidden_layers=1, hidden_size=5, output_size=3, target=3)
+    assert e.value.status == 400 and e.value.field == "target"

@@ -10,7 +10,10 @@ It writes the files and manifest.json: one entry per file with
               "200"   a control that must succeed (proves the harness posts images correctly);
     "max_ms": the time budget for the answer (on the sanitizer build);
     "why":    what is wrong with the file;
-    "gray":   also sent with "grayscale": true.
+    "gray":   also sent with "grayscale": true;
+    "status": (some files) the exact status the 4xx must be.
+Every file must also decode to the same answer every time (test_bad_images decodes each twice
+with the heap and the stack filled with different garbage; bad_images.py posts each twice).
 """
 import json
 import os
@@ -119,6 +122,120 @@ def jpeg(w, h, ncomp=3, scan=None, sofseg=None, tables=None, head_extra=b""):
             b"\xFF\xD9")
 
 
+# -- deflate streams written bit by bit (block structures zlib.compress never makes) -------------
+class BitWriter:
+    """Bits least significant first, as deflate packs them; Huffman codes most significant first."""
+
+    def __init__(self):
+        self.out, self.acc, self.n = bytearray(), 0, 0
+
+    def bits(self, value, n):
+        self.acc |= value << self.n
+        self.n += n
+        while self.n >= 8:
+            self.out.append(self.acc & 0xFF)
+            self.acc >>= 8
+            self.n -= 8
+
+    def code(self, code, n):
+        for i in range(n - 1, -1, -1):
+            self.bits((code >> i) & 1, 1)
+
+    def stored_final(self, data):
+        """data in stored blocks (at most 65535 bytes each, the last one final): all the bytes."""
+        pieces = [data[i:i + 65535] for i in range(0, len(data), 65535)] or [b""]
+        for k, piece in enumerate(pieces):
+            self.bits(1 if k == len(pieces) - 1 else 0, 1)
+            self.bits(0, 2)
+            if self.n:
+                self.bits(0, 8 - self.n)
+            self.out += struct.pack("<HH", len(piece), len(piece) ^ 0xFFFF) + piece
+        return bytes(self.out)
+
+
+def zlib_empty_blocks(nblocks, raw, dynamic):
+    """A valid zlib stream: nblocks empty blocks (fixed codes: 10 bits each; dynamic: 91 bits,
+    each a complete code set, as zlib requires), then raw in a final stored block."""
+    w = BitWriter()
+    cl_order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+    for _ in range(nblocks):
+        w.bits(0, 1)
+        if not dynamic:
+            w.bits(1, 2)
+            w.code(0, 7)  # end of block (256) in the fixed code
+            continue
+        w.bits(2, 2)
+        w.bits(0, 5)   # 257 literal/length codes
+        w.bits(0, 5)   # 1 distance code
+        w.bits(14, 4)  # 18 code length codes
+        for sym in cl_order[:18]:
+            w.bits(1 if sym in (1, 18) else 0, 3)  # code length code: 1 -> '0', 18 -> '1'
+        w.code(0, 1)                    # literal 0: length 1
+        w.code(1, 1); w.bits(127, 7)    # 138 zeros
+        w.code(1, 1); w.bits(106, 7)    # 117 zeros: literals 1..255
+        w.code(0, 1)                    # 256 (end of block): length 1
+        w.code(0, 1)                    # distance 0: length 1
+        w.code(1, 1)                    # end of block: literal 0 is '0', 256 is '1'
+    return b"\x78\x01" + w.stored_final(raw) + struct.pack(">I", zlib.adler32(raw))
+
+
+def adam7_raw(w, h, pixel):
+    """Filtered scanlines of an Adam7-interlaced image whose every pixel is `pixel` (bytes)."""
+    out = b""
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+                           (1, 0, 2, 2), (0, 1, 1, 2)):
+        pw = (w - x0 + dx - 1) // dx if w > x0 else 0
+        ph = (h - y0 + dy - 1) // dy if h > y0 else 0
+        if pw and ph:
+            out += (b"\x00" + pixel * pw) * ph
+    return out
+
+
+def palette_png(w, h, plte, indices, trns=None, plte_chunks=1):
+    """An 8-bit palette PNG: plte is a list of (r, g, b), indices one byte per pixel."""
+    raw = b"".join(b"\x00" + bytes(indices[y * w:(y + 1) * w]) for y in range(h))
+    extra = chunk(b"PLTE", b"".join(bytes(c) for c in plte)) * plte_chunks
+    if trns is not None:
+        extra += chunk(b"tRNS", bytes(trns))
+    return png(w, h, ctype=3, channels=1, raw=raw, extra=extra)
+
+
+# -- progressive JPEG (SOF2): every coefficient zero, one 1-bit code per block and scan ----------
+def jpeg_scans(w, h, ncomp, scans, marker=0xC2, dri=0, data=None):
+    """A JPEG with the given scans [(components (1-based), Ss, Se, Ah, Al)]: each scan's data is
+    one '0' bit per block it covers (DC difference 0, end of block, refinement bit 0), padded
+    with 1-bits; data(i, nblocks) may replace it. Sampling 1x1."""
+    out = b"\xFF\xD8" + dqt() + sof(w, h, ncomp, marker=marker) + one_code_tables()
+    if dri:
+        out += seg(0xDD, struct.pack(">H", dri))
+    per_comp = ((w + 7) // 8) * ((h + 7) // 8)
+    for i, (comps, ss, se, ah, al) in enumerate(scans):
+        body = bytes([len(comps)]) + b"".join(bytes([c, 0x00]) for c in comps)
+        out += seg(0xDA, body + bytes([ss, se, (ah << 4) | al]))
+        nbits = per_comp * len(comps)
+        scan = data(i, nbits) if data else None
+        if scan is None:
+            scan = bytearray((nbits + 7) // 8)
+            if nbits % 8:
+                scan[-1] |= (1 << (8 - nbits % 8)) - 1
+        out += bytes(scan)
+    return out + b"\xFF\xD9"
+
+
+# libjpeg's jpeg_simple_progression() for YCbCr: the 10 scans every libjpeg progressive JPEG has.
+LIBJPEG_SCRIPT = [((1, 2, 3), 0, 0, 0, 1), ((1,), 1, 5, 0, 2), ((3,), 1, 63, 0, 1),
+                  ((2,), 1, 63, 0, 1), ((1,), 6, 63, 0, 2), ((1,), 1, 63, 2, 1),
+                  ((1, 2, 3), 0, 0, 1, 0), ((3,), 1, 63, 1, 0), ((2,), 1, 63, 1, 0),
+                  ((1,), 1, 63, 1, 0)]
+
+
+def refinement_scans(ncomp, n):
+    """A DC scan, then n AC refinement scans cycling over the components: each empty (1 byte),
+    each a full pass over its component's blocks in stb_image."""
+    return [(tuple(range(1, ncomp + 1)), 0, 0, 0, 0)] + \
+        [((i % ncomp + 1,), 1, 63, 1, 0) for i in range(n)]
+
+
 # -- the set ---------------------------------------------------------------------------------------
 # Open bugs these files reproduce (see docs/reliability.md and docs/known-issues.md). bad_images.py
 # fails on them; with --known-ok (the quick run in `make test`) they print XFAIL instead, and XPASS
@@ -126,11 +243,13 @@ def jpeg(w, h, ncomp=3, scan=None, sofseg=None, tables=None, head_extra=b""):
 KNOWN = {}  # none open
 
 
-def add(name, data, expect, why, max_ms=200, gray=True):
+def add(name, data, expect, why, max_ms=200, gray=True, status=None):
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(data)
     entry = {"file": name, "expect": expect, "max_ms": max_ms, "why": why, "bytes": len(data),
              "gray": gray}
+    if status:
+        entry["status"] = status
     if name in KNOWN:
         entry["known_issue"] = KNOWN[name]
     MANIFEST.append(entry)
@@ -281,6 +400,76 @@ def main():
     add("jpg_bomb_4096.jpg", jpeg(4096, 4096, scan=b"\x00" * 64), "4xx",
         "4096x4096 3-component JPEG with 64 bytes of scan data: 50 M float elements (not sent "
         "with grayscale: 4096x4096x1 is exactly the tensor limit)", gray=False)
+
+    # Decoding work: bounded from the walk of the file, before stb decodes (413 over the work
+    # budget, 415 over the scan cap).
+    empty = lambda i, nbits: b"\x00"  # noqa: E731  (stb reads the missing data as zeros)
+    add("jpg_progressive_400_scans.jpg", jpeg_scans(2048, 2048, 3, refinement_scans(3, 400),
+                                                    data=empty), "4xx",
+        "2048x2048 progressive JPEG of 4.6 KB: a DC scan and 400 empty AC refinement scans, each "
+        "a full pass over a component in stb_image (~6 ms each: 2.5 s in all) -> 415, more than "
+        "64 scans", status=415)
+    add("jpg_progressive_40_scans_grey.jpg", jpeg_scans(4096, 4096, 1, refinement_scans(1, 40),
+                                                        data=empty), "4xx",
+        "4096x4096 grey progressive JPEG: 41 scans (under the scan cap) whose passes over the "
+        "frame (~25 ms each) need more than the work budget -> 413 (as RGB it is over the "
+        "tensor limit, also 413)", status=413)
+    add("jpg_baseline_48_scans.jpg", jpeg_scans(2304, 2304, 3, [((1, 2, 3), 0, 63, 0, 0)] * 48,
+                                                marker=0xC0, data=empty), "4xx",
+        "2304x2304 baseline JPEG repeating its one scan 48 times: stb decodes and inverse-"
+        "transforms every block again for each scan (~27 ms each) -> 413", status=413)
+    add("jpg_scans_65.jpg", jpeg_scans(16, 16, 1, refinement_scans(1, 64)), "4xx",
+        "a 16x16 progressive JPEG with 65 scans: over the cap of 64 whatever the frame size",
+        status=415)
+    add("jpg_progressive_libjpeg_script.jpg", jpeg_scans(64, 64, 3, LIBJPEG_SCRIPT), "200",
+        "a 64x64 progressive JPEG with libjpeg's 10-scan script (control)")
+    add("png_fixed_block_bomb.png", png(16, 16, idat=zlib_empty_blocks(800000, raw_rows(16, 16, 3),
+                                                                      dynamic=False)), "4xx",
+        "16x16 PNG whose 1 MB IDAT is 800000 empty deflate blocks with the fixed codes: stb "
+        "rebuilds its Huffman tables for each (1.5 us: 1.2 s in all; a 12 MiB body of them, 15 s) "
+        "-> 413 (1 s allowed: a 1.3 MB body under ASan)", status=413, max_ms=1000)
+    add("png_dynamic_blocks_2000.png", png(16, 16, idat=zlib_empty_blocks(2000, raw_rows(16, 16, 3),
+                                                                         dynamic=True)), "200",
+        "16x16 PNG whose IDAT starts with 2000 empty deflate blocks with dynamic codes (0.9 us "
+        "each in stb): counted, well within the work budget (control)")
+    add("png_interlaced_control.png",
+        SIG + ihdr(64, 64, interlace=1) + chunk(b"IDAT", zlib.compress(adam7_raw(64, 64, b"\x10\x80\xf0")))
+        + chunk(b"IEND", b""), "200", "a 64x64 Adam7-interlaced RGB PNG (control: its inflated size is computed per pass)")
+
+    # Sizes over stb_image's own cap (16384): 413 with the size, like any image over the limit.
+    add("png_16385x1.png", png(16385, 1), "4xx",
+        "a valid 16385x1 PNG: wider than stb_image's hard cap -> 413 with its size (not 415)",
+        status=413)
+    add("jpg_16385x8.jpg", jpeg(16385, 8), "4xx",
+        "a 16385x8 baseline JPEG: wider than stb_image's hard cap -> 413 with its size",
+        status=413)
+
+    # Determinism: what stb_image 2.27 leaves unset must not reach the answer.
+    add("png_palette_short_plte.png", palette_png(16, 16, [(200, 100, 50)], list(range(256))),
+        "any", "16x16 palette PNG whose PLTE has one entry while its pixels use indices 0-255: stb "
+        "read the other 255 colours from an uninitialised stack array (they differed between "
+        "runs); they are black now, as in libpng")
+    add("png_palette_control.png", palette_png(16, 16, [(i * 16, 255 - i * 16, 7) for i in range(16)],
+                                               [i % 16 for i in range(256)]), "200",
+        "16x16 palette PNG, 16 PLTE entries, every index within them (control)")
+    add("png_trns_longer_than_plte.png",
+        palette_png(4, 4, [(1, 2, 3), (4, 5, 6)], [0, 1] * 8, trns=[255, 128, 0]), "4xx",
+        "palette PNG with a 3-entry tRNS for a 2-entry PLTE (stb refuses it; still refused now "
+        "that the PLTE it reads is padded)", status=415)
+    add("png_two_plte.png", palette_png(4, 4, [(1, 2, 3), (4, 5, 6)], [0, 1] * 8, plte_chunks=2),
+        "4xx", "palette PNG with two PLTE chunks (the PNG standard allows one)", status=415)
+    add("jpg_progressive_no_dc.jpg", jpeg_scans(64, 64, 1, [((1,), 1, 63, 0, 0)]), "any",
+        "64x64 progressive JPEG with one AC scan and no DC scan: stb never set the coefficients "
+        "(their DC terms were stale heap bytes; the output changed from call to call)")
+    add("jpg_baseline_one_component_scanned.jpg",
+        jpeg_scans(64, 64, 3, [((1,), 0, 63, 0, 0)], marker=0xC0), "any",
+        "64x64 3-component baseline JPEG whose only scan covers component 1: stb never wrote the "
+        "planes of components 2 and 3")
+    add("jpg_restart_ends_scan.jpg",
+        jpeg_scans(64, 64, 1, [((1,), 0, 63, 0, 0)], marker=0xC0, dri=1,
+                   data=lambda i, nbits: b"\x3f"), "any",
+        "64x64 baseline JPEG with a restart interval of 1 whose scan ends after one block (EOI, "
+        "not RST0): stb stops the scan there and never wrote the other 63 blocks")
 
     # Not PNG or JPEG at all (only PNG and JPEG are compiled in).
     add("gif_tiny.gif", b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04"
