@@ -4,21 +4,10 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "bench_pool.h"
 #include "nn_cnn.h"
 #include "nn_pool.h"
 #include "nn_rng.h"
-
-typedef struct pool_ctx {
-    float *y;
-    const float *x;
-    size_t H, W, C;
-    nn_pool_params p;
-} pool_ctx;
-
-static void run_maxpool(void *ctx) {
-    pool_ctx *c = ctx;
-    nn_pool2d_forward(c->y, c->x, c->H, c->W, c->C, &c->p, NULL);
-}
 
 static void run_gap(void *ctx) {
     pool_ctx *c = ctx;
@@ -45,7 +34,7 @@ static float *random_image(size_t n, uint64_t seed) {
 }
 
 static void measure_maxpool(const bench_case *c) {
-    bench_report_stats(c->op, c->shape, bench_run(run_maxpool, c->ctx, 5), 0);
+    bench_report_stats(c->op, c->shape, bench_run(bench_run_pool, c->ctx, 5), 0);
 }
 
 static void measure_gap(const bench_case *c) {

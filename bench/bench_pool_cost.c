@@ -9,22 +9,11 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "bench_pool.h"
 #include "nn_cpu.h"
 #include "nn_parallel.h"
 #include "nn_pool.h"
 #include "nn_rng.h"
-
-typedef struct pool_ctx {
-    float *y;
-    const float *x;
-    size_t H, W, C;
-    nn_pool_params p;
-} pool_ctx;
-
-static void run_pool(void *ctx) {
-    pool_ctx *c = ctx;
-    if (nn_pool2d_forward(c->y, c->x, c->H, c->W, c->C, &c->p, NULL)) abort();
-}
 
 int main(void) {
     static const size_t shapes[][7] = {
@@ -54,7 +43,7 @@ int main(void) {
                 nn_pool_kernel_for(OH, OW, c.C, &c.p) == NN_POOL_KERNEL_SEPARABLE ? "separable" : "direct";
             for (int level = 0; level < 2; level++) {
                 nn_cpu_set_simd(level ? NN_SIMD_AUTO : NN_SIMD_GENERIC);
-                double ms = bench_run(run_pool, &c, 1).min;
+                double ms = bench_run(bench_run_pool, &c, 1).min;
                 printf("{\"op\": \"pool_cost\", \"shape\": \"%zux%zux%zu k%zux%zu s%zux%zu %s\", "
                        "\"simd\": \"%s\", \"kernel\": \"%s\", \"units\": %.4g, \"ms_min\": %.3f, "
                        "\"ns_per_unit\": %.4f}\n", c.H, c.W, c.C, c.p.size_h, c.p.size_w, c.p.stride_h,
