@@ -171,6 +171,20 @@ static void budget_end(srv_account *a) {
     srv_budget_release(a);
 }
 
+/* Under a fresh budget of `bytes` (account *a, left attached to this thread), `body` on `ep` is
+ * refused at once: 413 on `field`, the message naming the budget. */
+static void refused_over_budget(srv_account *a, size_t bytes, const char *ep, const char *body,
+                                const char *field, const atomic_int *cancel) {
+    srv_limits lim;
+    srv_limits_default(&lim);
+    budget_begin(a, bytes);
+    double t0 = now_s();
+    srv_response r = handle(&lim, ep, body, cancel);
+    expect_error(&r, 413, field, "budget");
+    cr_assert_lt(now_s() - t0, 1.0, "413 at once, not after waiting for room");
+    srv_response_free(&r);
+}
+
 static char *wide_conv(void) {
     size_t n = 64 * 64;
     char *ones = malloc(2 * n + 1);
@@ -189,18 +203,13 @@ Test(limits, a_convolutions_scratch_counts_in_the_memory_budget, .timeout = 30) 
     srv_limits lim;
     srv_limits_default(&lim);
     srv_account acct;
-    budget_begin(&acct, 256 * MB);
     char *body = wide_conv();
-    double t0 = now_s();
-    srv_response r = handle(&lim, "conv", body, NULL);
-    expect_error(&r, 413, "filters", "budget");
-    cr_assert_lt(now_s() - t0, 1.0, "413 at once, not after waiting for room");
-    srv_response_free(&r);
+    refused_over_budget(&acct, 256 * MB, "conv", body, "filters", NULL);
     srv_budget_release(&acct);
     /* within a larger budget it runs, its scratch is counted while it does, and the thread
      * does not keep it after the request */
     srv_budget_init(4000 * MB);
-    r = handle(&lim, "conv", body, NULL);
+    srv_response r = handle(&lim, "conv", body, NULL);
     cr_assert_eq(r.status, 200, "%.300s", r.body);
     cr_assert_geq(acct.held, 539 * MB, "scratch reserved: %zu", acct.held);
     cr_assert_leq(srv_workspace_held(), SRV_WORKSPACE_KEEP, "the thread keeps %zu bytes", srv_workspace_held());
@@ -210,16 +219,11 @@ Test(limits, a_convolutions_scratch_counts_in_the_memory_budget, .timeout = 30) 
 }
 
 Test(limits, a_cnns_scratch_counts_too, .timeout = 30) {
-    srv_limits lim;
-    srv_limits_default(&lim);
     srv_account acct;
-    budget_begin(&acct, 64 * MB);
     /* the same wide layer inside a CNN: tiny model, 539 MB of scratch */
     const char *body = "{\"input\": [[[1]]], \"resize\": [64, 64], \"architecture\": [{\"type\": \"conv\", \"filters\": 1, "
                        "\"size\": [1, 64], \"stride\": [1, 64], \"padding\": [0, 1048576]}, {\"type\": \"global_pool\"}]}";
-    srv_response r = handle(&lim, "cnn", body, NULL);
-    expect_error(&r, 413, "architecture", "budget");
-    srv_response_free(&r);
+    refused_over_budget(&acct, 64 * MB, "cnn", body, "architecture", NULL);
     budget_end(&acct);
 }
 
@@ -231,17 +235,15 @@ Test(limits, an_oversized_check_is_refused_before_any_work, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
     srv_account acct;
-    budget_begin(&acct, 5 * MB); /* room for the reference, not for the replays */
     char *body = tcb_channels_check();
     atomic_int cancelled = 1;
-    srv_response r = handle(&lim, "check/conv", body, &cancelled);
-    expect_error(&r, 413, "filters", "budget");
-    srv_response_free(&r);
+    /* 5 MB: room for the reference, not for the replays */
+    refused_over_budget(&acct, 5 * MB, "check/conv", body, "filters", &cancelled);
     srv_budget_release(&acct);
     /* with room it runs, and its allocations use up exactly what was reserved ahead (the
      * reservation is what the check allocates, not a guess) */
     srv_budget_init(64 * MB);
-    r = handle(&lim, "check/conv", body, NULL);
+    srv_response r = handle(&lim, "check/conv", body, NULL);
     cr_assert_eq(r.status, 200, "%.300s", r.body);
     cr_assert(strstr(r.body, "\"pass\":false"), "%.200s", r.body);
     cr_assert_eq(acct.prepaid, 0, "%zu bytes reserved ahead were not used", acct.prepaid);
@@ -254,14 +256,11 @@ Test(limits, an_mlps_model_counts_in_the_memory_budget, .timeout = 30) {
     srv_limits lim;
     srv_limits_default(&lim);
     srv_account acct;
-    budget_begin(&acct, 32 * MB);
     /* 12 M weights (48 MB) from a 70-byte request */
     const char *body = "{\"input\": [1], \"hidden_layers\": 1, \"hidden_size\": 4000, \"output_size\": 3000}";
-    srv_response r = handle(&lim, "mlp", body, NULL);
-    expect_error(&r, 413, "hidden_size", "budget");
-    srv_response_free(&r);
+    refused_over_budget(&acct, 32 * MB, "mlp", body, "hidden_size", NULL);
     srv_budget_init(100 * MB);
-    r = handle(&lim, "mlp", body, NULL);
+    srv_response r = handle(&lim, "mlp", body, NULL);
     cr_assert_eq(r.status, 200, "%.200s", r.body);
     cr_assert_geq(acct.held, 48 * MB, "the model was reserved: %zu", acct.held);
     srv_response_free(&r);
