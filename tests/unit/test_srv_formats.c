@@ -23,6 +23,13 @@
 /* POST, assert 200, parsed answer (req is kept). */
 static cJSON *ok(const char *ep, const cJSON *req) { return ht_post_ok_json(NULL, ep, req); }
 
+/* POST req twice: the answer in JSON (*json), then with "output_format": "npy" added (*npy). */
+static void ok_json_and_npy(const char *ep, cJSON *req, cJSON **json, cJSON **npy) {
+    *json = ok(ep, req);
+    cJSON_AddStringToObject(req, "output_format", "npy");
+    *npy = ok(ep, req);
+}
+
 /* POST (req consumed), assert the error status and field. */
 static void err(const char *ep, cJSON *req, int status, const char *field) {
     ht_post_err_json(NULL, ep, req, status, field);
@@ -185,9 +192,8 @@ Test(npy_output, conv_every_tensor_exact_and_sent_back) {
     cJSON_AddNumberToObject(fl, "count", 4);
     cJSON_AddNumberToObject(fl, "size", 3);
     cJSON_AddStringToObject(req, "activation", "tanh");
-    cJSON *json = ok("conv", req);
-    cJSON_AddStringToObject(req, "output_format", "npy");
-    cJSON *npy = ok("conv", req);
+    cJSON *json, *npy;
+    ok_json_and_npy("conv", req, &json, &npy);
     same_tensor(json, npy, "output", "float32");
     same_tensor(json, npy, "kernels", "float32");
     same_tensor(json, npy, "bias", "float32");
@@ -213,9 +219,8 @@ Test(npy_output, pool_mlp_cnn) {
     cJSON_AddItemToObject(req, "input", npy_f32(x, xs, 3));
     cJSON_AddStringToObject(req, "function", "average");
     cJSON_AddNumberToObject(req, "size", 3);
-    cJSON *a = ok("pool", req);
-    cJSON_AddStringToObject(req, "output_format", "npy");
-    cJSON *b = ok("pool", req);
+    cJSON *a, *b;
+    ok_json_and_npy("pool", req, &a, &b);
     same_tensor(a, b, "output", "float32");
     cJSON_Delete(req), cJSON_Delete(a), cJSON_Delete(b);
     /* /mlp: input and weights as .npy; logits, softmax and weights come back as .npy */
@@ -236,9 +241,7 @@ Test(npy_output, pool_mlp_cnn) {
     cJSON_AddItemToObject(l1, "weight", json_f32(w1, s1, 2));
     cJSON_AddItemToArray(ws, l0);
     cJSON_AddItemToArray(ws, l1);
-    a = ok("mlp", req);
-    cJSON_AddStringToObject(req, "output_format", "npy");
-    b = ok("mlp", req);
+    ok_json_and_npy("mlp", req, &a, &b);
     same_tensor(a, b, "logits", "float32");
     same_tensor(a, b, "softmax", "float32");
     same_tensor(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "weights"), 0),
@@ -263,9 +266,7 @@ Test(npy_output, pool_mlp_cnn) {
     cJSON_AddItemToArray(arch, conv);
     cJSON_AddItemToArray(arch, gp);
     cJSON_AddItemToArray(arch, mlp);
-    a = ok("cnn", req);
-    cJSON_AddStringToObject(req, "output_format", "npy");
-    b = ok("cnn", req);
+    ok_json_and_npy("cnn", req, &a, &b);
     same_tensor(a, b, "output", "float32");
     same_tensor(a, b, "logits", "float32");
     cJSON_Delete(req), cJSON_Delete(a), cJSON_Delete(b);
