@@ -411,11 +411,8 @@ static void count_preactivation(srv_check *chk, double flops) {
 }
 
 int srv_check_conv(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
-    conv_check cc;
-    memset(&cc, 0, sizeof cc);
-    cc.lim = lim;
-    srv_check chk;
-    memset(&chk, 0, sizeof chk);
+    conv_check cc = {.lim = lim};
+    srv_check chk = {0};
     if (srv_conv_parse(lim, req, srv_check_keys, &cc.op, e)) return -1;
     int rc = -1;
     if (srv_check_begin(lim, req, cc.op.flops, &chk, e)) goto done;

@@ -122,11 +122,8 @@ static void add_weight_mistakes(srv_check *chk, const mlp_check *mc, const size_
 
 int srv_check_mlp(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
     static const char *const keys[] = {"answer", "tolerance", "softmax", NULL};
-    mlp_check mc;
-    memset(&mc, 0, sizeof mc);
-    mc.lim = lim;
-    srv_check chk;
-    memset(&chk, 0, sizeof chk);
+    mlp_check mc = {.lim = lim};
+    srv_check chk = {0};
     if (srv_mlp_parse(lim, req, keys, &mc.op, e)) return -1;
     int rc = -1;
     nn_error ne;

@@ -86,10 +86,8 @@ static void add_window_mistakes(srv_check *chk, const srv_pool_op *op) {
 }
 
 int srv_check_pool(const srv_limits *lim, const cJSON *req, srv_buf *out, srv_err *e) {
-    pool_check pc;
-    memset(&pc, 0, sizeof pc);
-    srv_check chk;
-    memset(&chk, 0, sizeof chk);
+    pool_check pc = {0};
+    srv_check chk = {0};
     if (srv_pool_parse(lim, req, srv_check_keys, &pc.op, e)) return -1;
     int rc = -1;
     if (srv_check_begin(lim, req, pc.op.flops, &chk, e)) goto done;
