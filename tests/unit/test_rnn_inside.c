@@ -13,6 +13,7 @@
 #include "fixture.h"
 #include "nn_rnn_probe.h"
 #include "nn_rnn_train.h"
+#include "rnn_config.h"
 
 static cJSON *load(void) {
     cJSON *doc = fx_require("rnn_inside.json");
@@ -190,13 +191,9 @@ static int on_event(void *ctx, const nn_rnn_train_event *ev) {
 }
 
 static void small_run(nn_rnn_train_config *c, nn_rnn_kind kind) {
-    nn_rnn_train_config_default(c);
-    c->model = kind;
-    c->samples = 200;
-    c->test_samples = 50;
+    *c = rc_config(kind, 200, 50, 3);
     c->min_length = 10;
     c->max_length = 25;
-    c->epochs = 3;
     c->seed = 7;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nn_rnn_train.h"
+#include "rnn_config.h"
 
 static void expect_invalid(const nn_rnn_train_config *cfg, const char *field) {
     nn_error e;
@@ -104,12 +105,7 @@ static int count_events(void *ctx, const nn_rnn_train_event *ev) {
 }
 
 Test(rnn_train, progress_events_every_step_and_epoch) {
-    nn_rnn_train_config c;
-    nn_rnn_train_config_default(&c);
-    c.model = NN_RNN_GRU;
-    c.samples = 300;
-    c.test_samples = 50;
-    c.epochs = 3;
+    nn_rnn_train_config c = rc_config(NN_RNN_GRU, 300, 50, 3);
     counter k = {.order_ok = 1};
     nn_rnn_train_result r;
     nn_error e;
@@ -152,12 +148,7 @@ Test(rnn_train, callback_cancels_within_a_step) {
 }
 
 static nn_rnn_train_result run_small(nn_rnn_kind kind, uint64_t seed, size_t batch) {
-    nn_rnn_train_config c;
-    nn_rnn_train_config_default(&c);
-    c.model = kind;
-    c.samples = 200;
-    c.test_samples = 100;
-    c.epochs = 2;
+    nn_rnn_train_config c = rc_config(kind, 200, 100, 2);
     c.seed = seed;
     c.batch_size = batch;
     nn_rnn_train_result r;
@@ -267,12 +258,7 @@ Test(rnn_train, given_weights_and_data_are_used) {
  * kept, their MSE is the last test loss and their hit rate the test accuracy; the examples are
  * the test set's first sequences. A given test set shows through unchanged. */
 Test(rnn_train, final_test_predictions_and_examples) {
-    nn_rnn_train_config c;
-    nn_rnn_train_config_default(&c);
-    c.model = NN_RNN_LSTM;
-    c.samples = 200;
-    c.test_samples = 60;
-    c.epochs = 2;
+    nn_rnn_train_config c = rc_config(NN_RNN_LSTM, 200, 60, 2);
     c.lr = 0.01;
     nn_rnn_train_result r;
     nn_error e;
@@ -329,13 +315,8 @@ Test(rnn_train, final_test_predictions_and_examples) {
 /* Given weights go in and come out in PyTorch's layout (the model holds weight_ih / weight_hh
  * transposed): every value distinct, one step with lr 1e-300, so nothing visibly moves. */
 Test(rnn_train, weights_round_trip_in_pytorch_layout) {
-    nn_rnn_train_config c;
-    nn_rnn_train_config_default(&c);
-    c.model = NN_RNN_LSTM;
+    nn_rnn_train_config c = rc_config(NN_RNN_LSTM, 1, 1, 1);
     c.hidden = 3;
-    c.samples = 1;
-    c.test_samples = 1;
-    c.epochs = 1;
     c.lr = 1e-300;
     double w[NN_RNN_NPARAMS][64];
     for (int p = 0; p < NN_RNN_NPARAMS; p++) {

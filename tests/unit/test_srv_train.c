@@ -13,6 +13,7 @@
 #include "handler_test.h"
 #include "ndjson_sink.h"
 #include "nn_rnn_train.h"
+#include "rnn_config.h"
 #include "srv_api.h"
 
 static srv_train_job *prepare(const char *model, const char *body) { return ht_prepare(NULL, model, body); }
@@ -77,12 +78,7 @@ Test(srv_train, stream_protocol_and_values) {
     cr_assert_eq(progress, 90 / 25);
     cr_assert_eq(epochs, 3);
     /* The same run straight through the core gives the same numbers. */
-    nn_rnn_train_config cfg;
-    nn_rnn_train_config_default(&cfg);
-    cfg.model = NN_RNN_GRU;
-    cfg.samples = 60;
-    cfg.test_samples = 20;
-    cfg.epochs = 3;
+    nn_rnn_train_config cfg = rc_config(NN_RNN_GRU, 60, 20, 3);
     cfg.hidden = 4;
     cfg.seed = 11;
     cfg.lr = 0.01;
