@@ -294,6 +294,14 @@ int th_request(const th_server *s, const char *method, const char *path, const c
     return th_request_ex(s, method, path, body ? headers : NULL, body, len, 0, out);
 }
 
+void th_expect(const th_server *s, const char *method, const char *path, const char *json,
+               long status, th_resp *out) {
+    cr_assert_eq(th_request(s, method, path, NULL, json, json ? strlen(json) : 0, out), 0,
+                 "%s %s: no answer", method, path);
+    cr_assert_eq(out->status, status, "%s %s: %ld, not %ld: %.300s", method, path, out->status, status,
+                 out->body ? out->body : "");
+}
+
 int th_post_json(const th_server *s, const char *path, const char *json, th_resp *out) {
     return th_request(s, "POST", path, NULL, json, strlen(json), out);
 }

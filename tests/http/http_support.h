@@ -51,6 +51,10 @@ int th_request_ex(const th_server *s, const char *method, const char *path,
 int th_upload_paused(const th_server *s, const char *path, const char *body, size_t len,
                      int chunked, size_t pause_at, double pause_s, th_resp *out);
 int th_post_json(const th_server *s, const char *path, const char *json, th_resp *out);
+/* A request with the JSON body `json` (NULL: none) that must be answered with `status`
+ * (asserts both). */
+void th_expect(const th_server *s, const char *method, const char *path, const char *json,
+               long status, th_resp *out);
 void th_resp_free(th_resp *r);
 
 /* Parse the response body as JSON (asserts it is). Caller cJSON_Delete()s. */

@@ -22,8 +22,7 @@ TestSuite(basic, .init = up, .fini = down, .timeout = 60);
 
 Test(basic, healthz_reports_status_version_and_limits) {
     th_resp r;
-    cr_assert_eq(th_request(&srv, "GET", "/healthz", NULL, NULL, 0, &r), 0);
-    cr_assert_eq(r.status, 200);
+    th_expect(&srv, "GET", "/healthz", NULL, 200, &r);
     cr_assert(strstr(r.content_type, "application/json"));
     cJSON *j = th_json(&r);
     cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "status")), "ok");
@@ -100,8 +99,7 @@ static void expect_body_is_file(const th_resp *r, const char *path) {
 
 Test(basic, root_serves_the_page) {
     th_resp r;
-    cr_assert_eq(th_request(&srv, "GET", "/", NULL, NULL, 0, &r), 0);
-    cr_assert_eq(r.status, 200);
+    th_expect(&srv, "GET", "/", NULL, 200, &r);
     cr_assert(strstr(r.content_type, "text/html"), "content type %s", r.content_type);
     expect_body_is_file(&r, "web/index.html");
     th_resp_free(&r);
@@ -109,8 +107,7 @@ Test(basic, root_serves_the_page) {
 
 Test(basic, sample_png_is_embedded_with_its_type) {
     th_resp r;
-    cr_assert_eq(th_request(&srv, "GET", "/sample.png", NULL, NULL, 0, &r), 0);
-    cr_assert_eq(r.status, 200);
+    th_expect(&srv, "GET", "/sample.png", NULL, 200, &r);
     cr_assert_str_eq(r.content_type, "image/png");
     expect_body_is_file(&r, "web/sample.png");
     cr_assert(memcmp(r.body, "\x89PNG", 4) == 0);
@@ -119,16 +116,14 @@ Test(basic, sample_png_is_embedded_with_its_type) {
 
 Test(basic, head_gives_headers_only) {
     th_resp r;
-    cr_assert_eq(th_request(&srv, "HEAD", "/healthz", NULL, NULL, 0, &r), 0);
-    cr_assert_eq(r.status, 200);
+    th_expect(&srv, "HEAD", "/healthz", NULL, 200, &r);
     cr_assert_eq(r.len, 0);
     th_resp_free(&r);
 }
 
 Test(basic, openapi_is_served_as_json) {
     th_resp r;
-    cr_assert_eq(th_request(&srv, "GET", "/openapi.json", NULL, NULL, 0, &r), 0);
-    cr_assert_eq(r.status, 200);
+    th_expect(&srv, "GET", "/openapi.json", NULL, 200, &r);
     cr_assert(strstr(r.content_type, "application/json"));
     cJSON *j = th_json(&r);
     const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(j, "openapi"));
@@ -138,31 +133,30 @@ Test(basic, openapi_is_served_as_json) {
     th_resp_free(&r);
 }
 
+/* The contract's error object: the response's status, `code` and `field`. */
+static void expect_error_object(const th_resp *r, const char *code, const char *field) {
+    cJSON *j = th_json(r), *e = cJSON_GetObjectItem(j, "error");
+    cr_assert_eq(cJSON_GetObjectItem(e, "status")->valuedouble, (double)r->status);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), code);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")), field);
+    cJSON_Delete(j);
+}
+
 Test(basic, unknown_path_is_404_json) {
     th_resp r;
-    cr_assert_eq(th_request(&srv, "GET", "/no/such/thing", NULL, NULL, 0, &r), 0);
-    cr_assert_eq(r.status, 404);
-    cJSON *j = th_json(&r), *e = cJSON_GetObjectItem(j, "error");
-    cr_assert_eq(cJSON_GetObjectItem(e, "status")->valuedouble, 404);
-    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), "not_found");
-    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")), "path");
-    cJSON_Delete(j);
+    th_expect(&srv, "GET", "/no/such/thing", NULL, 404, &r);
+    expect_error_object(&r, "not_found", "path");
     th_resp_free(&r);
 }
 
 Test(basic, wrong_method_is_405_with_allow) {
     th_resp r;
-    cr_assert_eq(th_request(&srv, "GET", "/conv", NULL, NULL, 0, &r), 0);
-    cr_assert_eq(r.status, 405);
+    th_expect(&srv, "GET", "/conv", NULL, 405, &r);
     cr_assert_str_eq(r.allow, "POST");
     th_resp_free(&r);
-    cr_assert_eq(th_post_json(&srv, "/healthz", "{}", &r), 0);
-    cr_assert_eq(r.status, 405);
+    th_expect(&srv, "POST", "/healthz", "{}", 405, &r);
     cr_assert(strstr(r.allow, "GET"));
-    cJSON *j = th_json(&r), *e = cJSON_GetObjectItem(j, "error");
-    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), "method_not_allowed");
-    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")), "method");
-    cJSON_Delete(j);
+    expect_error_object(&r, "method_not_allowed", "method");
     th_resp_free(&r);
 }
 

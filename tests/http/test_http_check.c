@@ -124,15 +124,12 @@ Test(check_http, assignment_layer_right_wrong_and_the_notebooks_bug) {
 
 Test(check_http, routes_methods_and_metrics) {
     th_resp r;
-    cr_assert_eq(th_request(&srv, "GET", "/check/conv", NULL, NULL, 0, &r), 0);
-    cr_assert_eq(r.status, 405);
+    th_expect(&srv, "GET", "/check/conv", NULL, 405, &r);
     cr_assert_str_eq(r.allow, "POST");
     th_resp_free(&r);
-    cr_assert_eq(th_post_json(&srv, "/check/cnn", "{}", &r), 0);
-    cr_assert_eq(r.status, 404);
+    th_expect(&srv, "POST", "/check/cnn", "{}", 404, &r);
     th_resp_free(&r);
-    cr_assert_eq(th_post_json(&srv, "/check/pool", "{\"input\":[[1,2],[3,4]],\"size\":2}", &r), 0);
-    cr_assert_eq(r.status, 400);
+    th_expect(&srv, "POST", "/check/pool", "{\"input\":[[1,2],[3,4]],\"size\":2}", 400, &r);
     cr_assert(strstr(r.body, "\"field\":\"answer\""), "%s", r.body);
     th_resp_free(&r);
     cJSON *res = post_ok("/check/mlp", "{\"input\":[1,2,3],\"hidden_layers\":1,\"hidden_size\":4,"
