@@ -302,6 +302,13 @@ void th_expect(const th_server *s, const char *method, const char *path, const c
                  out->body ? out->body : "");
 }
 
+void th_expect_post_only(const th_server *s, const char *path) {
+    th_resp r;
+    th_expect(s, "GET", path, NULL, 405, &r);
+    cr_assert_str_eq(r.allow, "POST", "GET %s", path);
+    th_resp_free(&r);
+}
+
 int th_post_json(const th_server *s, const char *path, const char *json, th_resp *out) {
     return th_request(s, "POST", path, NULL, json, strlen(json), out);
 }

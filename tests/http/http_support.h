@@ -55,6 +55,8 @@ int th_post_json(const th_server *s, const char *path, const char *json, th_resp
  * (asserts both). */
 void th_expect(const th_server *s, const char *method, const char *path, const char *json,
                long status, th_resp *out);
+/* A GET of the POST-only `path` is refused: 405 with "Allow: POST". */
+void th_expect_post_only(const th_server *s, const char *path);
 void th_resp_free(th_resp *r);
 
 /* Parse the response body as JSON (asserts it is). Caller cJSON_Delete()s. */
