@@ -118,12 +118,15 @@ static unsigned long crc32_png(const unsigned char *p, size_t n) {
     return c ^ 0xffffffffUL;
 }
 
-/* The copy of b with the PLTE padded to 256 entries and empty IDATs left out. */
+/* The copy of b with the PLTE padded to 256 entries and empty IDATs left out. Only the first
+ * PLTE is padded: check_chunks refuses a second one before IEND, but chunks after IEND are
+ * copied too, and the buffer has room for one padding. */
 static unsigned char *repair(const unsigned char *b, size_t n, size_t *out_n) {
     unsigned char *c = malloc(n + 768);
     if (!c) return NULL;
     memcpy(c, b, 8);
     size_t o = 8, i = 8;
+    int padded = 0;
     while (i + 8 <= n) {
         unsigned long len = be32(b + i);
         if (len == 0 && is_type(b + i, "IDAT")) {
@@ -131,7 +134,8 @@ static unsigned char *repair(const unsigned char *b, size_t n, size_t *out_n) {
             continue;
         }
         if (len > n - i - 8 || n - i - 8 - len < 4) break; /* cut short: copied as it is */
-        if (is_type(b + i, "PLTE") && len > 0 && len < 768 && len % 3 == 0) {
+        if (!padded && is_type(b + i, "PLTE") && len > 0 && len < 768 && len % 3 == 0) {
+            padded = 1;
             put_be32(c + o, 768);
             memcpy(c + o + 4, b + i + 4, 4 + len);
             memset(c + o + 8 + len, 0, 768 - len);

@@ -146,6 +146,13 @@ Test(image_walk, png_walk_sizes_repairs_and_refusals) {
     cr_assert_not_null(p.fixed, "a one-entry PLTE is padded in a copy");
     cr_assert_eq(p.fixed_len, 355 + 765);
     free(p.fixed);
+    /* Chunks after IEND are copied too; a second short PLTE there must not be padded as well
+     * (the copy has room for one padding: it overflowed, found by fuzz_image). */
+    p = png_of("png_plte_after_iend.png", &why, &rc);
+    cr_assert_eq(rc, 0);
+    cr_assert_not_null(p.fixed);
+    cr_assert_eq(p.fixed_len, 665 + 765, "only the first PLTE is padded (got %zu)", p.fixed_len);
+    free(p.fixed);
     p = png_of("png_fixed_block_bomb.png", &why, &rc);
     cr_assert_eq(p.z_end, SRV_ZWALK_DONE);
     cr_assert_eq(p.z.blocks[1], 800000);

@@ -458,6 +458,12 @@ def main():
         "that the PLTE it reads is padded)", status=415)
     add("png_two_plte.png", palette_png(4, 4, [(1, 2, 3), (4, 5, 6)], [0, 1] * 8, plte_chunks=2),
         "4xx", "palette PNG with two PLTE chunks (the PNG standard allows one)", status=415)
+    short = palette_png(16, 16, [(200, 100, 50)], list(range(256)))
+    add("png_plte_after_iend.png", short + chunk(b"PLTE", bytes([9, 9, 9]))
+        + chunk(b"IDAT", b"\x00" * 283), "any",
+        "the short-PLTE PNG followed, after its IEND, by a second one-entry PLTE and an IDAT "
+        "(found by fuzz_image): the repaired copy padded both PLTEs into room for one (a heap "
+        "overflow under ASan); only the first is padded now, and stb stops at IEND")
     add("jpg_progressive_no_dc.jpg", jpeg_scans(64, 64, 1, [((1,), 1, 63, 0, 0)]), "any",
         "64x64 progressive JPEG with one AC scan and no DC scan: stb never set the coefficients "
         "(their DC terms were stale heap bytes; the output changed from call to call)")
