@@ -13,7 +13,7 @@
 
 FUZZ_CC ?= clang-14
 FUZZ_BUILD := build/fuzz
-FUZZ_NAMES := conv pool mlp cnn train run base64 image npy check image_msan
+FUZZ_NAMES := conv pool mlp cnn train train_cnn run base64 image npy check image_msan
 FUZZ_SECONDS ?= 300
 FUZZ_QUICK_SECONDS ?= 15
 # UBSan stays recoverable so that tests/fuzz/ubsan.supp can silence a known, tracked report;

@@ -59,6 +59,92 @@ def npy(shape, values, descr="<f4"):
     return {"npy": b64(raw)}
 
 
+def image28(k):
+    """A 28x28 grey image as a nested [28, 28, 1] list of 0/1 (k shifts the pattern)."""
+    return [[[(x + y + k) % 3 // 2] for x in range(28)] for y in range(28)]
+
+
+def train_cnn(small_png):
+    """/train/cnn: the body alone. Fashion-MNIST is not there in the harness, so the runs give
+    both sets inline; its limits allow 4 images a set, 2 epochs, 4096 parameters and 3e5 flops
+    a training step (the default net is refused: 413)."""
+    gray_png = b64(badimg.png(4, 4, ctype=0, channels=1))
+    gray28 = b64(badimg.png(28, 28, ctype=0, channels=1))
+    jpg = b64(badimg.jpeg(8, 8, ncomp=1))
+    bright = b64(badimg.png(4, 4, ctype=0, channels=1, raw=b"".join(b"\x00" + bytes([200] * 4) for _ in range(4))))
+    train = [{"image": image28(0), "label": 0}, {"image": t([28, 28, 1]), "label": 3},
+             {"image": {"shape": [28, 28], "data": [0.5] * 784}, "label": 9},
+             {"image": gray_png, "label": 1}]
+    test = [{"image": image28(1), "label": 0}, {"image": "data:image/png;base64," + gray_png, "label": 9}]
+    # most seeds carry tiny PNG / JPEG images (resized to 28x28): short inputs mutate faster
+    small = {"dataset": [{"image": gray_png, "label": 1}, {"image": jpg, "label": 3}],
+             "test_dataset": [{"image": gray_png, "label": 0}]}
+    pool4_mlp0 = [{"type": "pool", "function": "max", "size": 4}, {"type": "mlp", "hidden_layers": 0}]
+    for r in [
+        # the default net: 413 under the harness's limits
+        dict(small, epochs=1),
+        # conv -> max pool -> mlp 0 hidden layers; Adam, streamed, a line each step
+        dict({"dataset": train, "test_dataset": test}, epochs=2, batch_size=2, report_every=1,
+             architecture=[{"type": "conv", "filters": 2, "size": 3, "stride": 2, "padding": 1},
+                           {"type": "pool", "function": "max", "size": 2},
+                           {"type": "mlp", "hidden_layers": 0, "output_size": 10}]),
+        # conv -> average pool -> global max pool -> mlp 1 hidden layer; SGD, one body, no shuffle
+        dict(small, epochs=2, batch_size=1, optimizer="sgd", momentum=0.5, learning_rate=0.05, lr_decay=1,
+             shuffle=False, stream=False, seed=7,
+             architecture=[{"type": "conv", "filters": 3, "size": 3, "stride": 2, "activation": "leaky_relu",
+                            "negative_slope": 0.1, "init": "xavier"},
+                           {"type": "pool", "function": "average", "size": 2},
+                           {"type": "global_pool", "function": "max"},
+                           {"type": "mlp", "hidden_layers": 1, "hidden_size": 4, "activation": "tanh",
+                            "init": "uniform"}]),
+        # pool -> mlp with base64 PNG / JPEG images, .npy output
+        {"dataset": [{"image": gray28, "label": 2}, {"image": jpg, "label": 5}],
+         "test_dataset": [{"image": npy([28, 28, 1], [0.25] * 784), "label": 5}],
+         "epochs": 1, "train_samples": 2, "test_samples": 1, "optimizer": "sgd", "output_format": "npy",
+         "architecture": [{"type": "pool", "function": "average", "size": 4, "stride": 4},
+                          {"type": "mlp", "hidden_layers": 1, "hidden_size": [3], "activation": "sigmoid"}]},
+        dict(small, epochs=1, batch_size=1, stream=False, architecture=pool4_mlp0),
+        # init: every weight given, in the form of a done event's "weights"
+        dict(small, epochs=1, report_every=1,
+             init=[{"type": "conv", "filters": 1, "size": [3, 3], "stride": [3, 3], "padding": [0, 0],
+                    "activation": "relu", "kernels": t([1, 3, 3, 1]), "bias": [0.0]},
+                   {"type": "global_pool", "function": "average"},
+                   {"type": "mlp", "hidden_layers": 0, "hidden_size": [], "activation": "relu",
+                    "output_size": 10, "weights": [{"weight": t([1, 10]), "bias": t([10])}]}]),
+        dict(small, epochs=2, batch_size=1, stream=False, optimizer="adam", learning_rate=0.01,
+             init=[{"type": "pool", "function": "max", "size": [4, 4], "stride": [4, 4]},
+                   {"type": "mlp", "hidden_layers": 1, "hidden_size": [2], "activation": "tanh",
+                    "output_size": 10,
+                    "weights": [{"weight": t([49, 2]), "bias": [0.1, -0.1]},
+                                {"weight": t([2, 10]), "bias": t([10])}]}]),
+        # weights so large that the logits overflow: the run diverges (400 "diverged", an error line)
+        {"dataset": [{"image": bright, "label": 1}], "test_dataset": [{"image": bright, "label": 1}], "epochs": 1,
+         "init": [{"type": "pool", "function": "max", "size": [4, 4], "stride": [4, 4]},
+                  {"type": "mlp", "hidden_layers": 0, "hidden_size": [], "activation": "relu", "output_size": 10,
+                   "weights": [{"weight": {"shape": [49, 10],
+                                           "data": [3e38 if i % 10 == 0 else -3e38 for i in range(490)]},
+                                "bias": [0] * 10}]}]},
+        # a learning rate that may diverge
+        dict(small, epochs=2, batch_size=1, optimizer="sgd", learning_rate=10, momentum=0.99,
+             architecture=pool4_mlp0),
+        # invalid: no data set here (503 dataset_unavailable), one set only, both layer forms,
+        # unknown optimizer, momentum with Adam, a bad label, a bad image, too many outputs,
+        # batch_size over the set, epochs over the limit, truncated JSON
+        {"epochs": 1, "train_samples": 100},
+        dict(test_dataset=test[:1], architecture=pool4_mlp0),
+        dict(small, architecture=pool4_mlp0, init=pool4_mlp0),
+        dict(small, architecture=pool4_mlp0, optimizer="rmsprop"),
+        dict(small, architecture=pool4_mlp0, momentum=0.9),
+        {"dataset": [{"image": image28(0), "label": 10}], "test_dataset": test[:1]},
+        {"dataset": [{"image": t([27, 28, 1]), "label": 1}], "test_dataset": test[:1]},
+        dict(small, epochs=1, architecture=[{"type": "pool", "size": 4}, {"type": "mlp", "output_size": 5}]),
+        dict(small, epochs=1, architecture=pool4_mlp0, batch_size=3),
+        dict(small, architecture=pool4_mlp0, epochs=1e9, lr_decay=0),
+        '{"dataset": [{"image": [[0.5',
+    ]:
+        put("train_cnn", r)
+
+
 def main():
     small_png = png_rgb(6, 5)
     small_jpg = badimg.jpeg(8, 8)
@@ -186,6 +272,7 @@ def main():
                "hidden_size": 1, "stream": False, "seed": 4},
               {"models": ["lstm", "lstm"]}, {"lengths": [1]}]:
         put("train", bytes([3]) + json.dumps(r, separators=(",", ":")).encode())
+    train_cnn(small_png)
     # /run/{rnn,lstm,gru}: first byte picks the model
     for m, g in ((0, 1), (1, 4), (2, 3)):
         w = {"weight_ih": [[0.5, -0.25]] * g, "weight_hh": [[0.75]] * g, "bias_ih": [0.1] * g,
