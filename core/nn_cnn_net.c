@@ -148,6 +148,30 @@ static nn_code scratch_bytes(const nn_cnn_net *net, size_t *bytes, nn_error *err
     return NN_OK;
 }
 
+/* One image's forward and backward work (work-budget units): convolutions and linear layers at
+ * their flops, the backward twice the forward (dx and dW); pooling at the batched kernels' own
+ * counts (nn_pool_batch.h), which for large max windows are several times /cnn's count. */
+static void train_work(nn_cnn_net *net) {
+    double pool_inference = 0.0, fwd = 0.0, bwd = 0.0;
+    for (size_t k = 0; k < net->num_ops; k++) {
+        const nn_net_op *op = &net->ops[k];
+        const size_t *in = op->in_shape, *out = op->out_shape;
+        int am = op_argmax(op);
+        if (op->type == NN_OP_POOL) {
+            pool_inference += nn_pool_work(out[0], out[1], in[2], &op->pool);
+            fwd += nn_pool_batch_forward_work(out[0], out[1], in[2], &op->pool, am);
+            bwd += nn_pool_batch_backward_work(out[0], out[1], in[2], &op->pool, am);
+        } else if (op->type == NN_OP_GLOBAL_POOL) {
+            pool_inference += nn_global_pool_work(in[0], in[1], in[2]);
+            fwd += nn_global_pool_batch_forward_work(in[0], in[1], in[2], op->pool.kind, am);
+            bwd += nn_global_pool_batch_backward_work(in[0], in[1], in[2], op->pool.kind, am);
+        }
+    }
+    double rest = net->flops_forward - pool_inference;
+    net->work_forward = rest + fwd;
+    net->work_backward = 2.0 * rest + bwd;
+}
+
 /* Validate and lay out (no allocation): net's shapes, ops and sizes are set. */
 static nn_code layout(nn_cnn_net *net, const nn_layer_spec *specs, size_t n, size_t H, size_t W, size_t C,
                       size_t batch, const nn_optim *opt, size_t *block, size_t *scratch, nn_error *err) {
@@ -165,6 +189,7 @@ static nn_code layout(nn_cnn_net *net, const nn_layer_spec *specs, size_t n, siz
     net->opt.step = 0;
     net->flops_forward = info.flops;
     if ((c = expand(net, specs, n, &info, err))) return c;
+    train_work(net);
     if (net->classes < 2)
         return nn_fail(err, NN_INVALID, "architecture",
                        "the last layer gives %zu value per image; a classifier needs one per class (>= 2)", net->classes);
@@ -177,7 +202,7 @@ static nn_code layout(nn_cnn_net *net, const nn_layer_spec *specs, size_t n, siz
 }
 
 nn_code nn_cnn_net_plan(const nn_layer_spec *specs, size_t n, size_t H, size_t W, size_t C,
-                        size_t batch, const nn_optim *opt, size_t *bytes, double *flops,
+                        size_t batch, const nn_optim *opt, size_t *bytes, double work[2],
                         size_t *classes, nn_error *err) {
     nn_cnn_net *net = calloc(1, sizeof *net);
     if (!net) return nn_fail(err, NN_NOMEM, "architecture", "out of memory");
@@ -185,8 +210,10 @@ nn_code nn_cnn_net_plan(const nn_layer_spec *specs, size_t n, size_t H, size_t W
     nn_code c = layout(net, specs, n, H, W, C, batch, opt, &block, &scratch, err);
     if (!c) {
         if (bytes) *bytes = block + scratch;
-        /* backward is about twice the forward (the first layer needs no input gradient) */
-        if (flops) *flops = 3.0 * net->flops_forward;
+        if (work) {
+            work[0] = net->work_forward;
+            work[1] = net->work_backward;
+        }
         if (classes) *classes = net->classes;
     }
     free(net);

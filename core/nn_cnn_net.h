@@ -79,7 +79,9 @@ typedef struct nn_cnn_net {
     uint8_t *labels;                  /* [batch] the labels nn_cnn_net_load copied */
     uint8_t *pred;                    /* [batch] scratch for predictions */
     float *gbuf[2];                   /* gradient ping-pong, [batch * largest activation] */
-    double flops_forward;             /* one image's forward pass */
+    double flops_forward;             /* one image's forward pass (nn_cnn_info.flops) */
+    double work_forward;              /* one image's forward and backward as training runs */
+    double work_backward;             /*   them, in work-budget units (see train_work) */
     nn_workspace ws;                  /* convolution scratch, reserved at creation */
     void *memory;                     /* the one allocation */
     size_t bytes;                     /* its size */
@@ -87,11 +89,13 @@ typedef struct nn_cnn_net {
 
 /* What a net would take, without building it: nn_cnn_validate's checks plus the batch and a
  * last layer of K >= 2 values. bytes = the allocation plus the convolution scratch;
- * flops = forward + backward of one image (about 3x the forward). Errors name the field as
+ * work = {forward, backward} of one image in work-budget units (nn_pool.h; a convolution flop
+ * is one): the backward twice the forward for convolutions and linear layers, pooling at the
+ * batched kernels' counts (nn_pool_batch.h). Errors name the field as
  * nn_cnn_validate does; "architecture" when the last layer gives fewer than 2 values, "batch_size"
  * for a zero batch. */
 nn_code nn_cnn_net_plan(const nn_layer_spec *specs, size_t n, size_t H, size_t W, size_t C,
-                        size_t batch, const nn_optim *opt, size_t *bytes, double *flops,
+                        size_t batch, const nn_optim *opt, size_t *bytes, double work[2],
                         size_t *classes, nn_error *err);
 
 /* Build a net for images [H, W, C] and batches of up to `batch`, parameters given or drawn

@@ -13,33 +13,18 @@
 #include <immintrin.h>
 
 #include "nn_conv_act.h"
+#include "nn_vec256.h"
 
 #define VT __attribute__((target("avx2,fma")))
-#define VEC __m256
 #define VMASK __m256i
-#define VL 8
-#define V_LOAD(p) _mm256_load_ps(p)
-#define V_LOADU(p) _mm256_loadu_ps(p)
-#define V_STORE(p, v) _mm256_store_ps(p, v)
-#define V_STOREU(p, v) _mm256_storeu_ps(p, v)
 #define V_STREAM(p, v) _mm256_stream_ps(p, v)
 #define V_CAN_STREAM 1
 #define V_FENCE() _mm_sfence()
 #define V_MASK_FIRST(n) lanes(n)
 #define V_MASKSTORE(p, m, v) _mm256_maskstore_ps(p, m, v)
 #define V_BCAST(p) _mm256_broadcast_ss(p)
-#define V_SET1(x) _mm256_set1_ps(x)
-#define V_ZERO() _mm256_setzero_ps()
-#define V_ADD(a, b) _mm256_add_ps(a, b)
-#define V_SUB(a, b) _mm256_sub_ps(a, b)
-#define V_MUL(a, b) _mm256_mul_ps(a, b)
-#define V_DIV(a, b) _mm256_div_ps(a, b)
-#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define V_FNMA(a, b, c) _mm256_fnmadd_ps(a, b, c)
-#define V_MAX(a, b) _mm256_max_ps(a, b)
 #define V_ROUND(x) _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define V_SCALE2N(p, n) scale2n(p, n)
-#define V_ABS(x) _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(0x7fffffff)))
 #define V_OR_SIGN(t, x) _mm256_or_ps(t, _mm256_and_ps(x, _mm256_set1_ps(-0.0f)))
 #define V_LT(a, b) _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ))
 #define V_GE(a, b) _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GE_OQ))
@@ -75,8 +60,6 @@ static inline __attribute__((always_inline)) VT __m256 scale2n(__m256 p, __m256 
  * the (slow) masked store off the common path. */
 #define V_LOADN(p, n) ((n) >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes(n)))
 #define V_STOREN(p, v, n) ((n) >= 8 ? _mm256_storeu_ps(p, v) : _mm256_maskstore_ps(p, lanes(n), v))
-#define VIDX __m256i
-#define V_IDX(i) _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)(i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define V_ISTOREN(p, v, n) \
     ((n) >= 8 ? _mm256_storeu_si256((__m256i *)(p), v) : _mm256_maskstore_epi32((int *)(p), lanes(n), v))
 #define V_IBLEND(m, a, b) _mm256_blendv_epi8(a, b, m)

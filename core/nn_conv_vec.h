@@ -2,7 +2,8 @@
  *
  * A kernel body (nn_conv_*_body.h) is written once with the names below; each instruction set's
  * file (nn_conv_avx512.c, nn_conv_avx2.c, nn_conv_generic.c) defines them with its intrinsics,
- * then includes this header and the bodies it runs. Every operation is one IEEE operation per
+ * then includes this header and the bodies it runs (the two 256-bit files take the part they
+ * share from nn_vec256.h). Every operation is one IEEE operation per
  * lane (fused multiply-adds round once), so a body performs the same arithmetic on every
  * instruction set and they all give the same bits.
  *

@@ -37,6 +37,14 @@ nn_code nn_pool_batch_forward(float *y, uint32_t *argmax, const float *x, size_t
  * elements, measured at 0.8-8 ns an element: far more than the forward's kernels). */
 double nn_pool_batch_scan_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p);
 
+/* The work (nn_pool.h's units) of one image's forward and backward through the kernels above,
+ * for a training run's estimate: with argmax (training's max pooling) the forward's SIMD
+ * window scan and the backward's scatter; without, nn_pool_work's kernel and
+ * nn_pool_batch_scan_work's loops. The counts are of the AVX2 and AVX-512 levels; the
+ * portable level's window scan is scalar and costs several times more. */
+double nn_pool_batch_forward_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p, int argmax);
+double nn_pool_batch_backward_work(size_t OH, size_t OW, size_t C, const nn_pool_params *p, int argmax);
+
 /* dx: [B, H, W, C] added into; dy: [B, OH, OW, C]; argmax: the forward's, or NULL (then max
  * pooling needs x: [B, H, W, C]; average pooling needs neither). */
 nn_code nn_pool_batch_backward(float *dx, const float *dy, const uint32_t *argmax,
@@ -53,5 +61,9 @@ nn_code nn_global_pool_batch_forward(float *y, uint32_t *argmax, const float *x,
 nn_code nn_global_pool_batch_backward(float *dx, const float *dy, const uint32_t *argmax,
                                       const float *x, size_t B, size_t H, size_t W, size_t C,
                                       nn_pool_kind kind, nn_error *err);
+
+/* The same for global pooling over an [H, W, C] image. */
+double nn_global_pool_batch_forward_work(size_t H, size_t W, size_t C, nn_pool_kind kind, int argmax);
+double nn_global_pool_batch_backward_work(size_t H, size_t W, size_t C, nn_pool_kind kind, int argmax);
 
 #endif

@@ -12,30 +12,15 @@
 #include <stdint.h>
 
 #include "nn_conv_act.h"
+#include "nn_vec256.h"
 
 #define VT __attribute__((target("avx512f,avx512vl,fma")))
-#define VEC __m256
 #define VMASK __mmask8
-#define VL 8
-#define V_LOAD(p) _mm256_load_ps(p)
-#define V_LOADU(p) _mm256_loadu_ps(p)
-#define V_STORE(p, v) _mm256_store_ps(p, v)
-#define V_STOREU(p, v) _mm256_storeu_ps(p, v)
 #define V_MASK_FIRST(n) ((n) >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n)) - 1))
 #define V_MASKSTORE(p, m, v) _mm256_mask_storeu_ps(p, m, v)
 #define V_BCAST(p) _mm256_set1_ps(*(p))
-#define V_SET1(x) _mm256_set1_ps(x)
-#define V_ZERO() _mm256_setzero_ps()
-#define V_ADD(a, b) _mm256_add_ps(a, b)
-#define V_SUB(a, b) _mm256_sub_ps(a, b)
-#define V_MUL(a, b) _mm256_mul_ps(a, b)
-#define V_DIV(a, b) _mm256_div_ps(a, b)
-#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define V_FNMA(a, b, c) _mm256_fnmadd_ps(a, b, c)
-#define V_MAX(a, b) _mm256_max_ps(a, b)
 #define V_ROUND(x) _mm256_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define V_SCALE2N(p, n) _mm256_scalef_ps(p, n)
-#define V_ABS(x) _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(0x7fffffff)))
 #define V_OR_SIGN(t, x)                                                                          \
     _mm256_castsi256_ps(_mm256_or_si256(_mm256_castps_si256(t),                                  \
                                         _mm256_and_si256(_mm256_castps_si256(x),                 \
@@ -48,8 +33,6 @@
 
 #define V_LOADN(p, n) _mm256_maskz_loadu_ps(V_MASK_FIRST(n), p)
 #define V_STOREN(p, v, n) _mm256_mask_storeu_ps(p, V_MASK_FIRST(n), v)
-#define VIDX __m256i
-#define V_IDX(i) _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)(i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define V_ISTOREN(p, v, n) _mm256_mask_storeu_epi32(p, V_MASK_FIRST(n), v)
 #define V_IBLEND(m, a, b) _mm256_mask_blend_epi32(m, a, b)
 #define V_TAKE(v, m) ((__mmask8)(_mm256_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm256_cmp_ps_mask(v, v, _CMP_UNORD_Q)))

@@ -232,7 +232,7 @@ static int plan(srv_cnn_job *j, const srv_limits *lim, srv_err *e) {
     nn_error ne;
     nn_error_clear(&ne);
     if (nn_cnn_net_plan(j->arch->specs, j->arch->n, NN_FASHION_SIDE, NN_FASHION_SIDE, 1, c->batch_size,
-                        &j->opt, &j->net_bytes, &j->flops_image, &classes, &ne) != NN_OK)
+                        &j->opt, &j->net_bytes, j->work_image, &classes, &ne) != NN_OK)
         return srv_fail_nn(e, &ne, NULL);
     if (classes != NN_FASHION_CLASSES)
         return srv_fail(e, 400, j->given_init ? "init" : "architecture",
@@ -245,12 +245,12 @@ static int plan(srv_cnn_job *j, const srv_limits *lim, srv_err *e) {
     if (info.num_params > lim->max_tensor_elems)
         return srv_fail(e, 413, "architecture", "this network has %zu parameters; the limit is %zu", info.num_params,
                         lim->max_tensor_elems);
-    double step = (double)c->batch_size * j->flops_image, fwd = j->flops_image / 3.0;
+    double fwd = j->work_image[0], image = fwd + j->work_image[1], step = (double)c->batch_size * image;
     if (step > lim->max_work_flops)
         return srv_fail(e, 413, "batch_size", "one training step would need %.3g flops; the limit is %.3g", step,
                         lim->max_work_flops);
     double steps = (double)c->epochs * (double)((c->train_samples + c->batch_size - 1) / c->batch_size);
-    double total = (double)c->epochs * ((double)c->train_samples * j->flops_image + (double)c->test_samples * fwd) +
+    double total = (double)c->epochs * ((double)c->train_samples * image + (double)c->test_samples * fwd) +
                    steps * (double)info.num_params * SRV_CNN_OPTIM_FLOPS;
     j->est_seconds = total / SRV_CNN_FLOPS_PER_CPU_SECOND;
     j->max_seconds = lim->max_train_seconds;

@@ -16,10 +16,11 @@
 #include "srv_train_cnn.h"
 
 /* The estimate of a run's computing time, in CPU-seconds (seconds with a core to itself, as
- * --max-train-seconds counts them): forward and backward flops, plus the optimiser step, which
+ * --max-train-seconds counts them): forward and backward work (flops; pooling at the batched
+ * kernels' counts, nn_cnn_net_plan), plus the optimiser step, which
  * is memory-bound (parameters, gradients and Adam's two moments are streamed through once a
  * step: counted as SRV_CNN_OPTIM_FLOPS per parameter), at SRV_CNN_FLOPS_PER_CPU_SECOND. The
- * default run (1.45e12 by this count) took 29-32 CPU-seconds on the busy reference VM. */
+ * default run (1.61e12 by this count: 32 s) took 22-33 CPU-seconds on the reference VM, idle to busy. */
 #define SRV_CNN_FLOPS_PER_CPU_SECOND 5e10
 #define SRV_CNN_OPTIM_FLOPS 50.0
 
@@ -38,7 +39,7 @@ struct srv_cnn_job {
     uint64_t init_seed;
     size_t num_params;
     size_t net_bytes;            /* the net's allocation and scratch */
-    double flops_image;          /* forward + backward of one image */
+    double work_image[2];        /* forward, backward of one image (nn_cnn_net_plan) */
     double est_seconds;          /* CPU-seconds of computing (see above) */
     double max_seconds;          /* --max-train-seconds, enforced on the run thread's CPU time */
     size_t mem_bytes;            /* reserved in mem */

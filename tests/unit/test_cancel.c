@@ -1,6 +1,8 @@
 /* test_cancel.c — cooperative cancellation (core/nn_cancel.h): a flag bound to the calling
  * thread stops every long loop of the library within milliseconds — the pool's workers see the
  * caller's binding and start no piece once it is set; windowed and global pooling; every
+ * the batched pooling of training and of the gradient endpoints (argmax forward, window
+ * scan and scatter backward, global); every
  * convolution kernel (direct, planar, Winograd, on each instruction set the CPU has: each
  * looks at the flag itself, and a single output row as big as the work limit allows is
  * stopped inside); the CNN; training, with the
@@ -21,6 +23,7 @@
 #include "nn_cpu.h"
 #include "nn_parallel.h"
 #include "nn_pool.h"
+#include "nn_pool_batch.h"
 #include "nn_rnn_train.h"
 
 #define CANCEL_S 0.3 /* the bound asserted: the loops look every ~1 ms of work */
@@ -160,6 +163,44 @@ Test(cancel, windowed_pooling_stops_within_milliseconds, .timeout = 60) {
         free(x);
         free(y);
     }
+}
+
+/* The batched kernels of training and of /pool's gradient: the forward that records argmax and
+ * the backward that scans every window again (1024^2 x 3 input, 64x64 windows at stride 1:
+ * seconds each) stop within milliseconds; the scatter and the global ones see a flag already
+ * set. */
+Test(cancel, batched_pooling_stops_within_milliseconds, .timeout = 120) {
+    const size_t H = 1024, W = 1024, C = 3, k = 64, OH = H - k + 1, OW = W - k + 1;
+    const nn_pool_params p = {NN_POOL_MAX, k, k, 1, 1};
+    float *x = filled(H * W * C), *y = malloc(OH * OW * C * sizeof *y), *dx = calloc(H * W * C, sizeof *dx);
+    uint32_t *am = malloc(OH * OW * C * sizeof *am);
+    cr_assert(y && dx && am);
+    for (int which = 0; which < 2; which++) {
+        atomic_int flag = 0;
+        setter s;
+        nn_cancel_bind(&flag);
+        start_setter(&s, &flag, 0.05);
+        nn_error err;
+        nn_code rc = which ? nn_pool_batch_backward(dx, x, NULL, x, 1, H, W, C, &p, &err)
+                           : nn_pool_batch_forward(y, am, x, 1, H, W, C, &p, &err);
+        double lat = latency(&s);
+        nn_cancel_bind(NULL);
+        cr_assert_eq(rc, NN_CANCELLED, "%s: %s", which ? "backward" : "forward", nn_code_name(rc));
+        cr_assert_str_eq(err.field, "cancelled");
+        cr_assert_lt(lat, CANCEL_S, "%s: stopped %.3f s after the flag", which ? "backward" : "forward", lat);
+    }
+    memset(am, 0, OH * OW * C * sizeof *am);
+    atomic_int set = 1;
+    nn_cancel_bind(&set);
+    cr_assert_eq(nn_pool_batch_backward(dx, y, am, NULL, 1, H, W, C, &p, NULL), NN_CANCELLED);
+    cr_assert_eq(nn_global_pool_batch_forward(y, am, x, 1, H, W, C, NN_POOL_MAX, NULL), NN_CANCELLED);
+    cr_assert_eq(nn_global_pool_batch_backward(dx, y, NULL, NULL, 1, H, W, C, NN_POOL_AVG, NULL), NN_CANCELLED);
+    nn_cancel_bind(NULL);
+    cr_assert_eq(nn_pool_batch_backward(dx, y, am, NULL, 1, H, W, C, &p, NULL), NN_OK);
+    free(x);
+    free(y);
+    free(dx);
+    free(am);
 }
 
 /* ---- convolution ---- */

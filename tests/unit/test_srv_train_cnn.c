@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "handler_test.h"
 #include "ndjson_sink.h"
@@ -342,4 +343,27 @@ Test(srv_train_cnn, the_training_time_limit) {
     cr_assert_null(strstr(o.buf, "\"type\":\"done\""));
     free(o.buf);
     free(inl);
+}
+
+/* A run's estimate counts pooling at the training kernels' cost: a net that is almost all one
+ * 14x14 max pooling over the 28x28 image (C = 1, where the argmax scan costs the most per
+ * float) takes, in CPU time, no more than twice its estimate, and not under a fifth of it. /cnn's
+ * inference count (the separable kernel) put that layer at a twelfth of its training cost. */
+static double process_cpu_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+Test(srv_train_cnn, pooling_is_estimated_at_its_training_cost) {
+    srv_train_job *j = prepare("{\"architecture\": [{\"type\": \"pool\", \"function\": \"max\", \"size\": 14,"
+                               " \"stride\": 1}, {\"type\": \"mlp\", \"hidden_layers\": 0, \"output_size\": 10}],"
+                               " \"epochs\": 1, \"train_samples\": 2048, \"test_samples\": 512, \"stream\": false}");
+    double est = srv_train_estimate_seconds(j), t0 = process_cpu_s();
+    sink o = {0};
+    cr_assert_eq(srv_train_run(j, emit, &o, NULL), 200, "%s", o.buf ? o.buf : "");
+    double cpu = process_cpu_s() - t0;
+    srv_train_free(j);
+    free(o.buf);
+    cr_assert(cpu < 2.0 * est && cpu > 0.2 * est, "estimated %.3f CPU-s, took %.3f", est, cpu);
 }
