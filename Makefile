@@ -52,6 +52,10 @@ LDFLAGS += $(SANFLAGS) -pthread
 # (In a SAN=1 build this also lifts them from -O1 to -O3.)
 RNN_OPT_OBJ := $(BUILD)/core/nn_rnn_fast.o $(BUILD)/core/nn_adam.o $(BUILD)/core/nn_optim.o
 $(RNN_OPT_OBJ): override CFLAGS += -O3 -fno-trapping-math -fno-math-errno
+# stb_image's translation unit is built with -fwrapv: stb 2.27 lets a corrupt JPEG overflow an
+# int (server/srv_stb_image.c says where); defined wrapping keeps that deterministic, and UBSan
+# keeps checking our own code.
+$(BUILD)/server/srv_stb_image.o: override CFLAGS += -fwrapv
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs libmicrohttpd libcjson zlib 2>/dev/null)
 

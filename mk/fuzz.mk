@@ -45,6 +45,10 @@ $(FUZZ_BUILD)/server/%.o: server/%.c $(FUZZ_BUILD)/flags tests/fuzz/coverage_ign
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+# stb_image's translation unit with -fwrapv, as in the normal build (Makefile).
+$(FUZZ_BUILD)/server/srv_stb_image.o: FUZZ_CFLAGS += -fwrapv
+$(MSAN_BUILD)/server/srv_stb_image.o: MSAN_CFLAGS += -fwrapv
+
 $(MSAN_BUILD)/flags: fuzz-flags-check
 	@mkdir -p $(dir $@)
 	@echo '$(FUZZ_CC) $(MSAN_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CC) $(MSAN_CFLAGS)' > $@

@@ -1,5 +1,5 @@
 /* srv_pixels.c — PNG/JPEG decoding with the work bounded first; see srv_pixels.h. stb_image is
- * compiled into this translation unit only, with PNG and JPEG alone and a hard dimension cap. */
+ * (srv_stb_image.c) is built with PNG and JPEG alone and a hard dimension cap. */
 #include "srv_pixels.h"
 
 #include <limits.h>
@@ -13,58 +13,8 @@
 #include "srv_budget.h"
 #include "srv_jpeg_walk.h"
 #include "srv_png_walk.h"
+#include "srv_stb_image.h"
 
-/* stb_image's allocations are zero-filled, so that nothing it leaves unwritten (the planes of
- * components no scan covers, a progressive JPEG's coefficients without a DC scan, blocks after
- * a scan that ends early) is stale heap memory in the answer; grown blocks are zeroed too. Each
- * allocation is capped (per thread) from the image's declared size, so a decompression bomb (a
- * tiny IDAT that inflates to gigabytes) fails fast instead of allocating. A header before each
- * block keeps its size (16 bytes keep malloc's alignment). */
-static _Thread_local size_t stbi_cap = (size_t)16 << 20;
-
-typedef union block_head {
-    size_t size;
-    max_align_t align;
-} block_head;
-
-static void *zero_malloc(size_t n) {
-    if (n > stbi_cap) return NULL;
-    block_head *h = calloc(1, sizeof *h + n);
-    if (!h) return NULL;
-    h->size = n;
-    return h + 1;
-}
-
-static void *zero_realloc(void *p, size_t n) {
-    if (!p) return zero_malloc(n);
-    if (n > stbi_cap) return NULL;
-    block_head *h = (block_head *)p - 1;
-    size_t old = h->size;
-    h = realloc(h, sizeof *h + n);
-    if (!h) return NULL;
-    if (n > old) memset((unsigned char *)(h + 1) + old, 0, n - old);
-    h->size = n;
-    return h + 1;
-}
-
-static void zero_free(void *p) {
-    if (p) free((block_head *)p - 1);
-}
-
-#define STBI_MALLOC(sz) zero_malloc(sz)
-#define STBI_REALLOC(p, newsz) zero_realloc(p, newsz)
-#define STBI_FREE(p) zero_free(p)
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_NO_STDIO
-#define STBI_NO_LINEAR
-#define STBI_NO_HDR
-#define STBI_MAX_DIMENSIONS (1 << 14) /* hard cap; the configurable limit is checked first */
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#include "srv_stb_begin.h"
-#include <stb_image.h>
-#include "srv_stb_end.h"
 
 /* Decoding work in flop-equivalents: max_work_flops (default 2e10, "1-2 s of one core") bounds
  * decoding as it bounds arithmetic, at 20 flop-equivalents per ns of stb's CPU time. Measured on
@@ -175,7 +125,7 @@ static void clean_reason(char *dst, size_t cap, const char *src) {
 static int run_stb(const unsigned char *b, size_t n, size_t channels, const srv_limits *lim,
                    const char *path, srv_pixels *out, srv_err *e) {
     int w, h, comp;
-    stbi_cap = (size_t)16 << 20;
+    srv_stb_set_cap(SRV_STB_CAP_HEADER);
     if (!stbi_info_from_memory(b, (int)n, &w, &h, &comp))
         return srv_fail(e, 415, path, "%s is not a PNG or JPEG image (or is corrupt)", path);
     if (stbi_is_16_bit_from_memory(b, (int)n))
@@ -186,10 +136,10 @@ static int run_stb(const unsigned char *b, size_t n, size_t channels, const srv_
     if (srv_budget_need(srv_budget_mul((size_t)w * (size_t)h, 8), path, e)) return -1;
     /* Every legitimate allocation (output, PNG inflate buffer, JPEG component and coefficient
      * planes) is a few bytes per pixel of the declared size; more means a bomb. */
-    stbi_cap = 8 * ((size_t)w + 32) * ((size_t)h + 32) + ((size_t)1 << 20);
+    srv_stb_set_cap(8 * ((size_t)w + 32) * ((size_t)h + 32) + ((size_t)1 << 20));
     int gw, gh, gc;
     unsigned char *px = stbi_load_from_memory(b, (int)n, &gw, &gh, &gc, 3);
-    stbi_cap = (size_t)16 << 20;
+    srv_stb_set_cap(SRV_STB_CAP_HEADER);
     if (!px) {
         char why[96];
         clean_reason(why, sizeof why, stbi_failure_reason());

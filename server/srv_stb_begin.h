@@ -1,5 +1,5 @@
 /* srv_stb_begin.h / srv_stb_end.h — bracket the #include of a Debian stb header compiled in one
- * of our translation units (srv_image.c, srv_render.c): stb is not written for our warning set.
+ * of our files (srv_stb_image.h and .c, srv_render.c): stb is not written for our warning set.
  * No include guard: meant to be included around exactly one stb header per file. */
 #if defined(__GNUC__)
 /* Static stb: the functions we do not call would warn at the end of the file, after the pop. */

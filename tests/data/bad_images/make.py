@@ -201,11 +201,11 @@ def palette_png(w, h, plte, indices, trns=None, plte_chunks=1):
 
 
 # -- progressive JPEG (SOF2): every coefficient zero, one 1-bit code per block and scan ----------
-def jpeg_scans(w, h, ncomp, scans, marker=0xC2, dri=0, data=None):
+def jpeg_scans(w, h, ncomp, scans, marker=0xC2, dri=0, data=None, tables=None):
     """A JPEG with the given scans [(components (1-based), Ss, Se, Ah, Al)]: each scan's data is
     one '0' bit per block it covers (DC difference 0, end of block, refinement bit 0), padded
     with 1-bits; data(i, nblocks) may replace it. Sampling 1x1."""
-    out = b"\xFF\xD8" + dqt() + sof(w, h, ncomp, marker=marker) + one_code_tables()
+    out = b"\xFF\xD8" + dqt() + sof(w, h, ncomp, marker=marker) + (tables or one_code_tables())
     if dri:
         out += seg(0xDD, struct.pack(">H", dri))
     per_comp = ((w + 7) // 8) * ((h + 7) // 8)
@@ -464,6 +464,20 @@ def main():
         "the short-PLTE PNG followed, after its IEND, by a second one-entry PLTE and an IDAT "
         "(found by fuzz_image): the repaired copy padded both PLTEs into room for one (a heap "
         "overflow under ASan); only the first is padded now, and stb stops at IEND")
+    # Each block's DC difference -32767 (a 1-bit code "0" for category 15, then 15 zero bits):
+    # the prediction grows by that every block until stb 2.27's int product with 2^Al (13) or
+    # the quantiser (255) overflows (found by fuzz_image; stb's file is built with -fwrapv).
+    dc15 = dht(0, 0, [1] + [0] * 15, [15]) + dht(1, 0, [1] + [0] * 15, [0])
+    add("jpg_dc_overflow_progressive.jpg",
+        jpeg_scans(64, 64, 1, [((1,), 0, 0, 0, 13)], tables=dc15, data=lambda i, n: bytes(2 * n)),
+        "any", "64x64 grey progressive JPEG, one DC scan with Al = 13, every block's DC difference "
+               "-32767: stb's dc * 2^13 passed INT_MIN at the 9th block (undefined behaviour, "
+               "UBSan's signed-integer-overflow; found by fuzz_image)")
+    base = jpeg(136, 128, 1, scan=bytes(272 * 2 + 2 * 17 * 16), tables=dc15)
+    base = base.replace(dqt(), seg(0xDB, bytes([0]) + bytes([255]) * 64), 1)
+    add("jpg_dc_overflow_baseline.jpg", base, "any",
+        "136x128 grey baseline JPEG, quantiser 255, every block's DC difference -32767 and its AC "
+        "end-of-block: stb's dc * 255 passes INT_MIN at block 258")
     add("jpg_progressive_no_dc.jpg", jpeg_scans(64, 64, 1, [((1,), 1, 63, 0, 0)]), "any",
         "64x64 progressive JPEG with one AC scan and no DC scan: stb never set the coefficients "
         "(their DC terms were stale heap bytes; the output changed from call to call)")
