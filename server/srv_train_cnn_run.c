@@ -208,6 +208,24 @@ static int emit_error(srv_cnn_job *j, int status, const char *code, const char *
     return srv_train_error(&j->line, j->emit, j->ctx, j->stream, &j->stopped, status, code, field, msg, step);
 }
 
+/* The field a divergence is blamed on, and the message. A loss already non-finite at step 1,
+ * before any update, comes from the initial weights or the data, not from the learning rate:
+ * "init" when the request gave the weights, else "dataset" when it gave the training images. */
+static const char *divergence_cause(const srv_cnn_job *j, char *msg, size_t n) {
+    if (j->last_step == 0 && j->given_init) {
+        snprintf(msg, n, "diverged at step 1: the loss is not finite with the given initial weights, "
+                         "before any update (check init)");
+        return "init";
+    }
+    if (j->last_step == 0 && j->own_px[0]) {
+        snprintf(msg, n, "diverged at step 1: the loss is not finite on the given data set, before "
+                         "any update (check dataset)");
+        return "dataset";
+    }
+    snprintf(msg, n, "diverged at step %zu: the loss is not finite (lower learning_rate)", j->last_step + 1);
+    return "learning_rate";
+}
+
 static int finish(srv_cnn_job *j, nn_code rc, const nn_error *ne, nn_cnn_train_result *res) {
     if (rc == NN_OK) {
         put_done(j, res);
@@ -222,8 +240,8 @@ static int finish(srv_cnn_job *j, nn_code rc, const nn_error *ne, nn_cnn_train_r
     if (rc == NN_CANCELLED || j->stopped) return 503; /* cancelled: nothing more is emitted */
     if (rc == NN_INVALID && ne->field && !strcmp(ne->field, "learning_rate")) {
         char msg[240];
-        snprintf(msg, sizeof msg, "diverged at step %zu: the loss is not finite (lower learning_rate)", j->last_step + 1);
-        return emit_error(j, 400, "diverged", "learning_rate", msg, j->last_step + 1);
+        const char *field = divergence_cause(j, msg, sizeof msg);
+        return emit_error(j, 400, "diverged", field, msg, j->last_step + 1);
     }
     return emit_error(j, srv_train_status(rc), NULL, ne->field, ne->message[0] ? ne->message : nn_code_name(rc), 0);
 }
