@@ -45,10 +45,14 @@ test('the long-sequence preset fills the assignment\'s settings with T = 100 and
   assert.equal(await page.inputValue('#train-form input[name=max_length]'), '100');
   assert.match(page.url(), /train\.max_length=100/, 'the preset is in the link');
   await page.click('#train-form button[data-preset=assignment]');
-  await page.waitForFunction(() => document.querySelectorAll('#train-status .run-status').length === 3 && document.getElementById('train').dataset.state === 'running');
-  // the assignment's runs take well under a second on an idle machine: stop them only if they are
-  // still running, checked and clicked in one step in the page (a click that waits would wait for
-  // a button that the end of the runs has disabled)
+  // the assignment's runs take well under a second on an idle machine, so their "running" state
+  // can be over before a check sees it: wait for their three requests instead, then stop them
+  // only if they are still running, checked and clicked in one step in the page (a click that
+  // waits would wait for a button that the end of the runs has disabled)
+  for (const t0 = Date.now(); bodies.length < 6;) {
+    assert.ok(Date.now() - t0 < 30000, `the assignment preset sent ${bodies.length - 3} of its 3 requests`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   await page.evaluate(() => { const b = document.getElementById('train-stop'); if (!b.disabled) b.click(); });
   await page.waitForFunction(() => document.getElementById('train').dataset.state !== 'running');
   assert.equal(bodies.length, 6);
