@@ -77,12 +77,20 @@ export async function setup() {
 }
 
 // Press a section's run button and wait until the run is over. Returns the section's state
-// ("fresh" after a good run; "error" or "stale" after a refused one).
+// ("fresh" after a good run; "error" or "stale" after a refused one). The charts draw on the next
+// animation frame after their last point (losschart.js): two frames are waited for, so a check
+// that follows sees every point of a run that ended fast.
 export async function run(page, id, { timeout = 30000 } = {}) {
   await page.click(`#${id}-form button[type=submit]`);
   await page.waitForFunction((i) => !['running', undefined].includes(document.getElementById(i).dataset.state)
     && !document.querySelector(`#${i}-form button[type=submit]`).disabled, id, { timeout });
+  await frames(page);
   return page.evaluate((i) => document.getElementById(i).dataset.state, id);
+}
+
+// Wait for two animation frames: what the page drew on the next frame is there.
+export async function frames(page) {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
 }
 
 // The visible error messages of a section, by the id of the box they are in.

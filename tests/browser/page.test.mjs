@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { setup, run, canvasColours, parseShape, convSize, sectionShot, SCREENSHOTS, ROOT } from './harness.mjs';
+import { setup, run, frames, canvasColours, parseShape, convSize, sectionShot, SCREENSHOTS, ROOT } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -119,6 +119,7 @@ test('training streams live curves, then the final table; stop cancels', async (
   await page.waitForFunction(() => Number(document.querySelector('#train .chart').dataset.points) > 0, null, { timeout: 20000 });
   await page.waitForSelector('#train-results tbody tr:nth-child(3)', { timeout: 60000 });
   await page.waitForFunction(() => document.getElementById('train').dataset.state === 'fresh', null, { timeout: 20000 });
+  await frames(page); // the chart draws the last points on the next frame
   const points = Number(await page.getAttribute('#train .chart', 'data-points'));
   assert.ok(points >= 3 * 4 * 2, `chart has ${points} points`);
   assert.ok(await canvasColours(page.locator('#train .chart canvas').first()) > 3, 'chart drawn');

@@ -12,6 +12,18 @@ let env;
 before(async () => { env = await setup(); });
 after(async () => { await env?.close(); });
 
+// The server frees a stopped run's slot when it notices the closed stream (within ~0.2 s): wait
+// for that before starting more runs, which would otherwise be refused 503 while the slots are
+// taken.
+async function trainingsOver() {
+  for (const t0 = Date.now(); ;) {
+    const h = await (await fetch(`${env.base}/healthz`)).json();
+    if (h.active_trainings === 0) return;
+    assert.ok(Date.now() - t0 < 10000, `${h.active_trainings} trainings still running 10 s after the stop`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 // A small training of the given models at one sequence length.
 async function trainSmall(page, { models, length = 20, samples = 200, epochs = 2, exportScript = false }) {
   for (const m of ['rnn', 'lstm', 'gru']) await page.setChecked(`#train-form input[name=m-${m}]`, models.includes(m));
@@ -32,6 +44,7 @@ test('the long-sequence preset fills the assignment\'s settings with T = 100 and
   await page.waitForFunction(() => document.querySelectorAll('#train-status .run-status').length === 3);
   await page.click('#train-stop'); // the lesson takes ~5 s of computing: the request is what is checked here
   await page.waitForFunction(() => document.getElementById('train').dataset.state !== 'running');
+  await trainingsOver();
   assert.equal(bodies.length, 3);
   for (const b of bodies) {
     assert.equal(b.min_length, 100);
@@ -55,6 +68,7 @@ test('the long-sequence preset fills the assignment\'s settings with T = 100 and
   }
   await page.evaluate(() => { const b = document.getElementById('train-stop'); if (!b.disabled) b.click(); });
   await page.waitForFunction(() => document.getElementById('train').dataset.state !== 'running');
+  await trainingsOver();
   assert.equal(bodies.length, 6);
   for (const b of bodies.slice(3)) assert.deepEqual([b.min_length, b.max_length, b.samples, b.epochs], [3, 9, 5000, 20]);
   assert.equal(await page.inputValue('#train-form input[name=min_length]'), '3');
