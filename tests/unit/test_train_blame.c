@@ -12,9 +12,10 @@
 #include "ndjson_sink.h"
 #include "srv_api.h"
 
-/* Run a non-streamed training; the error object's field (the status must be 400). */
-static char *divergence_field(const char *body, char *message, size_t n) {
-    srv_train_job *j = ht_prepare(NULL, "rnn", body);
+/* Run a non-streamed training of `model`; the error object's field (the status must be 400, the
+ * code "diverged"). */
+static char *model_divergence_field(const char *model, const char *body, char *message, size_t n) {
+    srv_train_job *j = ht_prepare(NULL, model, body);
     sink t = {0};
     int status = srv_train_run(j, emit, &t, NULL);
     srv_train_free(j);
@@ -24,11 +25,16 @@ static char *divergence_field(const char *body, char *message, size_t n) {
     const char *field = cJSON_GetStringValue(cJSON_GetObjectItem(e, "field"));
     const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(e, "message"));
     cr_assert(field && msg, "%s", t.buf);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), "diverged", "%s", t.buf);
     snprintf(message, n, "%s", msg);
     char *f = strdup(field);
     cJSON_Delete(r);
     free(t.buf);
     return f;
+}
+
+static char *divergence_field(const char *body, char *message, size_t n) {
+    return model_divergence_field("rnn", body, message, n);
 }
 
 #define BASE "\"hidden_size\": 2, \"samples\": 8, \"test_samples\": 4, \"epochs\": 2, " \
@@ -109,19 +115,8 @@ static char *cnn_body(double pixel, double weight, double learning_rate) {
 
 static char *cnn_divergence_field(double pixel, double weight, double learning_rate, char *message, size_t n) {
     char *body = cnn_body(pixel, weight, learning_rate);
-    srv_train_job *j = ht_prepare(NULL, "cnn", body);
+    char *f = model_divergence_field("cnn", body, message, n);
     free(body);
-    sink t = {0};
-    int status = srv_train_run(j, emit, &t, NULL);
-    srv_train_free(j);
-    cr_assert_eq(status, 400, "status %d: %s", status, t.buf);
-    cJSON *r = cJSON_Parse(t.buf);
-    const cJSON *e = cJSON_GetObjectItem(r, "error");
-    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), "diverged", "%s", t.buf);
-    snprintf(message, n, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")));
-    char *f = strdup(cJSON_GetStringValue(cJSON_GetObjectItem(e, "field")));
-    cJSON_Delete(r);
-    free(t.buf);
     return f;
 }
 
